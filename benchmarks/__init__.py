@@ -1,0 +1,1 @@
+"""pjsim benchmarks: speed, memory and the lecture reproductions (run with `make bench`)."""

@@ -1,0 +1,1 @@
+"""Shipped hardware profiles: one TOML file per profile, found with ``importlib.resources``."""

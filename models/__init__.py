@@ -1,0 +1,9 @@
+"""pjsim's model zoo: a name -> factory registry (``MODELS``) and ``load_model``.
+
+Importing this package registers every zoo model.
+"""
+
+from models import lenet  # noqa: F401  (registers lenet_300_100, lenet5)
+from models.registry import MODELS, ModelSpec, load_model, model_spec, register_model
+
+__all__ = ["MODELS", "ModelSpec", "load_model", "model_spec", "register_model"]

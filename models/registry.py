@@ -1,0 +1,72 @@
+"""Model registry: zoo name -> factory, and ``load_model`` for zoo names or ``package.module:factory``."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from simulator.errors import ModelError
+
+__all__ = ["ModelSpec", "MODELS", "register_model", "load_model", "model_spec"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """A zoo entry: the factory, the shape of one example input (batch 1) and a one-line description."""
+
+    name: str
+    factory: Callable[[], torch.nn.Module]
+    input_shape: tuple[int, ...]
+    description: str
+
+    def example_input(self, batch_size: int = 1, device: str | torch.device = "cpu") -> torch.Tensor:
+        """A deterministic example input of the model's shape."""
+        gen = torch.Generator().manual_seed(0)
+        x = torch.rand((batch_size, *self.input_shape[1:]), generator=gen)
+        return x.to(device)
+
+
+MODELS: dict[str, ModelSpec] = {}
+
+
+def register_model(name: str, input_shape: tuple[int, ...], description: str):
+    """Decorator registering a zero-argument factory under ``name``; refuses duplicates."""
+
+    def decorator(factory: Callable[[], torch.nn.Module]):
+        if name in MODELS:
+            raise RuntimeError(f"duplicate model registration: {name}")
+        MODELS[name] = ModelSpec(name, factory, input_shape, description)
+        return factory
+
+    return decorator
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The zoo entry called ``name``."""
+    import models  # noqa: F401  (registers the zoo)
+
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ModelError(f"unknown model '{name}'; zoo models: {', '.join(sorted(MODELS))} (or give package.module:factory)") from None
+
+
+def load_model(name: str) -> torch.nn.Module:
+    """Build a model from a zoo name or an import path ``package.module:factory`` (factory takes no arguments)."""
+    if ":" not in name:
+        return model_spec(name).factory()
+    module_name, _, attr = name.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ModelError(f"cannot import module '{module_name}' for model '{name}': {exc}") from None
+    factory = getattr(module, attr, None)
+    if factory is None:
+        raise ModelError(f"module '{module_name}' has no attribute '{attr}' (model '{name}')")
+    model = factory() if callable(factory) and not isinstance(factory, torch.nn.Module) else factory
+    if not isinstance(model, torch.nn.Module):
+        raise ModelError(f"'{name}' did not give a torch.nn.Module but {type(model).__name__}")
+    return model
