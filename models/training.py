@@ -1,0 +1,215 @@
+"""A ready classification training loop and evaluation, vectorised over tensors already in memory.
+
+``train_classifier`` runs mini-batch SGD (with momentum) or Adam over ``(inputs, labels, *extra)``
+tensors: batches are index slices of one seeded permutation per epoch, so a run is deterministic for
+a given ``seed`` and thread count. Compression transforms use it for retraining (pruning keeps its
+masks through ``torch.nn.utils.parametrize``, so any optimizer works); other methods plug in their
+own ``loss_fn`` (distillation passes soft targets as an extra tensor) or ``augment`` (input jitter).
+
+``evaluate`` returns the number of test errors and the error rate, the figures the papers report.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = ["EvalResult", "TrainResult", "TrainStep", "evaluate", "train_classifier", "OPTIMIZERS"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainStep:
+    """Passed to the callback after every optimizer step: 1-based ``step``, 0-based ``epoch``, batch ``loss``."""
+
+    step: int
+    epoch: int
+    loss: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """What a training run did: steps taken, epochs started, mean loss of the last epoch, stopped early?"""
+
+    steps: int
+    epochs: int
+    last_epoch_loss: float
+    stopped_early: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EvalResult:
+    """Classification result on a data set: ``errors`` of ``count`` samples, the mean cross-entropy ``loss``."""
+
+    errors: int
+    count: int
+    loss: float
+
+    @property
+    def error_rate(self) -> float:
+        """Fraction misclassified, in [0, 1]."""
+        return self.errors / self.count if self.count else 0.0
+
+    @property
+    def error_percent(self) -> float:
+        return 100.0 * self.error_rate
+
+
+def _sgd(params, lr: float, weight_decay: float, momentum: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+
+def _adam(params, lr: float, weight_decay: float, momentum: float) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+#: Optimizer name -> factory(params, lr, weight_decay, momentum).
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {"sgd": _sgd, "adam": _adam}
+
+
+def _default_loss(output: torch.Tensor, labels: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
+    return nn.functional.cross_entropy(output, labels)
+
+
+def _progress(enabled: bool | None, total: int, description: str):
+    """A rich progress bar (or a do-nothing stand-in); ``None`` = only on an interactive terminal."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeRemainingColumn(), transient=True,
+    )
+    bar.start()
+    bar.add_task(description, total=total, loss=float("nan"))
+    return bar
+
+
+def train_classifier(
+    model: nn.Module,
+    train_data: Sequence[torch.Tensor],
+    epochs: float = 1,
+    lr: float = 0.01,
+    batch_size: int = 64,
+    optimizer: str = "sgd",
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    loss_fn: Callable[..., torch.Tensor] | None = None,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    lr_decay: float = 1.0,
+    max_steps: int | None = None,
+    callback: Callable[[nn.Module, TrainStep], bool | None] | None = None,
+    params: Sequence[nn.Parameter] | None = None,
+    progress: bool | None = None,
+    description: str = "train",
+) -> TrainResult:
+    """Train ``model`` in place on in-memory tensors.
+
+    Args:
+        model: the network; put in train mode during the run and left in eval mode.
+        train_data: ``(inputs, labels, *extra)`` tensors with the same first dimension; ``extra``
+            tensors are sliced alongside and passed to ``loss_fn``.
+        epochs: passes over the data; a fraction runs that share of the last epoch's batches.
+        lr: learning rate; multiplied by ``lr_decay`` after every full epoch.
+        batch_size: samples per step.
+        optimizer: a key of ``OPTIMIZERS`` (``"sgd"`` with ``momentum``, or ``"adam"``).
+        momentum: SGD momentum (ignored by Adam).
+        weight_decay: L2 penalty passed to the optimizer.
+        seed: seeds the shuffling permutation and torch's global RNG (dropout), so runs repeat.
+        loss_fn: ``loss_fn(output, labels, *extra) -> scalar``; cross-entropy by default.
+        augment: ``augment(inputs, generator) -> inputs`` applied to each batch (e.g. jitter).
+        lr_decay: per-epoch multiplicative decay of the learning rate.
+        max_steps: stop after this many optimizer steps (None = no limit).
+        callback: called after every step with ``(model, TrainStep)``; returning True stops training.
+        params: parameters to optimise (default: every parameter with ``requires_grad``).
+        progress: show a rich progress bar (None = only when stderr is a terminal).
+        description: the progress bar's label.
+
+    Returns:
+        A ``TrainResult``.
+
+    Raises:
+        ValueError: unknown optimizer, mismatched tensor lengths or non-positive sizes.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {sorted(OPTIMIZERS)}")
+    if batch_size <= 0 or epochs <= 0:
+        raise ValueError(f"batch_size and epochs must be positive, got {batch_size} and {epochs}")
+    tensors = tuple(train_data)
+    if len(tensors) < 2:
+        raise ValueError("train_data must be (inputs, labels, *extra)")
+    n = tensors[0].shape[0]
+    if any(t.shape[0] != n for t in tensors):
+        raise ValueError(f"train_data tensors differ in length: {[t.shape[0] for t in tensors]}")
+    loss_fn = loss_fn or _default_loss
+    trainable = list(params) if params is not None else [p for p in model.parameters() if p.requires_grad]
+    opt = OPTIMIZERS[optimizer](trainable, lr, weight_decay, momentum)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    batches_per_epoch = math.ceil(n / batch_size)
+    total_steps = math.ceil(epochs * batches_per_epoch)
+    if max_steps is not None:
+        total_steps = min(total_steps, max_steps)
+    bar = _progress(progress, total_steps, description)
+    step, epoch, stopped = 0, 0, False
+    epoch_loss_sum, epoch_batches, last_epoch_loss = 0.0, 0, float("nan")
+    model.train()
+    try:
+        while step < total_steps and not stopped:
+            order = torch.randperm(n, generator=gen)
+            epoch_loss_sum, epoch_batches = 0.0, 0
+            for start in range(0, n, batch_size):
+                if step >= total_steps:
+                    break
+                idx = order[start:start + batch_size]
+                inputs, labels, *extra = (t[idx] for t in tensors)
+                if augment is not None:
+                    inputs = augment(inputs, gen)
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(inputs), labels, *extra)
+                loss.backward()
+                opt.step()
+                step += 1
+                value = float(loss.detach())
+                epoch_loss_sum += value
+                epoch_batches += 1
+                if bar is not None:
+                    bar.update(bar.task_ids[0], advance=1, loss=value)
+                if callback is not None and callback(model, TrainStep(step, epoch, value)):
+                    stopped = True
+                    break
+            last_epoch_loss = epoch_loss_sum / max(epoch_batches, 1)
+            epoch += 1
+            for group in opt.param_groups:
+                group["lr"] *= lr_decay
+    finally:
+        if bar is not None:
+            bar.stop()
+        model.eval()
+    return TrainResult(steps=step, epochs=epoch, last_epoch_loss=last_epoch_loss, stopped_early=stopped)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: Sequence[torch.Tensor], batch_size: int = 2000) -> EvalResult:
+    """Count misclassified samples of ``data = (inputs, labels)`` (argmax of the output vs the label).
+
+    The model is put in eval mode and left there.
+    """
+    inputs, labels = data[0], data[1]
+    model.eval()
+    errors, loss_sum = 0, 0.0
+    for start in range(0, inputs.shape[0], batch_size):
+        out = model(inputs[start:start + batch_size])
+        y = labels[start:start + batch_size]
+        errors += int((out.argmax(dim=1) != y).sum())
+        loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
+    count = int(inputs.shape[0])
+    return EvalResult(errors=errors, count=count, loss=loss_sum / max(count, 1))
