@@ -1,0 +1,157 @@
+"""Knowledge distillation (Hinton, Vinyals & Dean 2015): train a student on a teacher's soft targets.
+
+Loss per batch, with student logits ``s``, teacher logits ``t``, hard labels ``y`` and temperature T:
+
+    L = alpha * T^2 * KL(softmax(t / T) || softmax(s / T)) + (1 - alpha) * CE(s, y)
+
+The T^2 factor keeps the soft term's gradients at the same scale as the hard term's when T changes
+(soft-target gradients scale as 1/T^2). KL differs from the paper's soft cross-entropy only by the
+teacher's entropy, a constant, so gradients are identical. The teacher runs once per batch under
+``torch.no_grad`` in eval mode (its dropout off); only the student's parameters are optimised.
+Works for any pair of classifiers that map the same inputs to logits over the same classes.
+
+The result is an ordinary dense model: the ``CompressionRecord`` holds a dense float32 encoding
+for every student parameter and a step naming the teacher and (T, alpha), so the student goes
+through ``simulator.api.simulate`` like any other model; its saving is its smaller size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from simulator.frozen import FrozenMap
+from simulator.workload import CompressionRecord, TensorEncoding
+
+__all__ = ["DistillConfig", "distill", "distillation_loss", "dense_record"]
+
+
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float,
+    alpha: float,
+) -> torch.Tensor:
+    """``alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * CE(student, labels)``, batch mean.
+
+    Args:
+        student_logits: ``[B, C]`` logits of the student (with grad).
+        teacher_logits: ``[B, C]`` logits of the teacher (no grad needed).
+        labels: ``[B]`` int64 hard labels.
+        temperature: T > 0 of the soft targets and the student's soft predictions.
+        alpha: weight of the soft term in [0, 1]; the hard term gets ``1 - alpha``.
+    """
+    if temperature <= 0:
+        raise ValueError(f"distillation temperature must be > 0, got {temperature}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"distillation alpha must be in [0, 1], got {alpha}")
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError(f"student logits {tuple(student_logits.shape)} and teacher logits {tuple(teacher_logits.shape)} differ")
+    t = float(temperature)
+    soft = F.kl_div(F.log_softmax(student_logits / t, dim=1), F.log_softmax(teacher_logits / t, dim=1),
+                    reduction="batchmean", log_target=True)
+    hard = F.cross_entropy(student_logits, labels)
+    return alpha * t * t * soft + (1.0 - alpha) * hard
+
+
+@dataclass(frozen=True, slots=True)
+class DistillConfig:
+    """How to distil: temperature, soft-term weight and the SGD schedule (``models.training``).
+
+    Defaults: T = 20 (Hinton et al.'s MNIST run) and alpha = 0.9 ("a considerably lower weight on the
+    hard term"; the paper gives no number).
+    """
+
+    temperature: float = 20.0
+    alpha: float = 0.9
+    epochs: float = 1.0
+    lr: float = 0.05
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    lr_decay: float = 1.0
+    seed: int = 0
+
+
+class _StudentWithTeacher(nn.Module):
+    """Runs the student (with grad) and the frozen teacher (no grad, eval mode) on the same batch."""
+
+    def __init__(self, student: nn.Module, teacher: nn.Module) -> None:
+        super().__init__()
+        self.student = student
+        self.teacher = teacher
+
+    def train(self, mode: bool = True) -> _StudentWithTeacher:
+        self.training = mode
+        self.student.train(mode)
+        self.teacher.eval()  # the teacher's dropout stays off: soft targets are its eval-mode outputs
+        return self
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            teacher_logits = self.teacher(x)
+        return self.student(x), teacher_logits
+
+
+def dense_record(model: nn.Module, step: str, bits: int = 32) -> CompressionRecord:
+    """A record giving every parameter of ``model`` a dense ``bits``-bit encoding, plus ``step``."""
+    enc = TensorEncoding.dense(bits)
+    return CompressionRecord(FrozenMap({name: enc for name, _ in model.named_parameters()}), (step,))
+
+
+def distill(
+    student: nn.Module,
+    teacher: nn.Module,
+    train_data: Sequence[torch.Tensor],
+    config: DistillConfig = DistillConfig(),
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    callback: Callable | None = None,
+    progress: bool | None = None,
+) -> tuple[nn.Module, CompressionRecord]:
+    """Train ``student`` in place on ``teacher``'s soft targets plus the hard labels.
+
+    Args:
+        student: the network to train (its parameters are the only ones optimised).
+        teacher: a trained classifier over the same classes; left unchanged, in eval mode.
+        train_data: ``(inputs, labels)`` tensors (the transfer set).
+        config: temperature, alpha and the optimisation schedule.
+        augment: optional per-batch input transform (applied before both networks see the batch).
+        callback: passed to ``models.training.train_classifier`` (called after every step with the
+            wrapper module holding ``.student`` and ``.teacher``).
+        progress: show a progress bar (None = only on a terminal).
+
+    Returns:
+        ``(student, record)``: the trained student (eval mode) and a dense ``CompressionRecord``.
+    """
+    from models.training import train_classifier
+
+    teacher_params = [p.requires_grad for p in teacher.parameters()]
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    pair = _StudentWithTeacher(student, teacher)
+
+    def loss_fn(outputs: tuple[torch.Tensor, torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+        s, t = outputs
+        return distillation_loss(s, t, labels, config.temperature, config.alpha)
+
+    try:
+        train_classifier(
+            pair, train_data, epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
+            optimizer=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay,
+            seed=config.seed, loss_fn=loss_fn, augment=augment, lr_decay=config.lr_decay,
+            callback=callback, params=list(student.parameters()), progress=progress, description="distill",
+        )
+    finally:
+        for p, flag in zip(teacher.parameters(), teacher_params):
+            p.requires_grad_(flag)
+    student.eval()
+    teacher.eval()
+    step = (f"distill(teacher={type(teacher).__name__}, T={config.temperature:g}, alpha={config.alpha:g}, "
+            f"epochs={config.epochs:g})")
+    return student, dense_record(student, step)
