@@ -1,18 +1,25 @@
-"""Op rules: pure functions from the shapes and dtypes of an aten call to its cost.
+"""Op rules: the registry and the records a rule sees and returns.
 
 Conventions: one MAC = one multiply + one accumulate (FLOPs in Han et al.'s sense = 2 x MACs).
+Other arithmetic is counted by operation (``add``, ``mult``, ``compare``, ``exp``, ``div``) and data
+type; a subtraction is an ``add``, transcendental functions (exp, log, erf, tanh's exponential) are
+``exp``, a square root or reciprocal square root is priced as a ``div``.
+
 A rule sees ``TensorMeta`` (shape, dtype) in place of every tensor argument, never data, so it works
-on the meta device. It returns a ``RuleResult``: the op family, MACs and their data type, other
-arithmetic, which tensor arguments are read in full, and the loop bounds the mapper tiles over.
+on the meta device. It is called as ``rule(*args, out=<TensorMeta of the first output>, **kwargs)``
+and returns a ``RuleResult``: the op family, MACs and their data type, other arithmetic, which
+tensor arguments are read (in full or in part), which outputs are written, and the loop bounds the
+mapper tiles over.
 
 Rules live in ``OP_RULES`` keyed by ``OpOverloadPacket`` (``aten.addmm``); ``register_op_rule``
-refuses duplicates. Ops that are free on purpose are in ``IGNORED_OPS`` with the reason.
+refuses duplicates and ops that are in ``IGNORED_OPS`` (ops that are free on purpose, each with the
+reason). The rule families themselves are in ``simulator.trace.rules``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,15 +29,21 @@ from simulator.frozen import FrozenMap
 from simulator.workload import ArithCount, DataType
 
 __all__ = [
+    "ARITH_OPERATIONS",
     "IGNORED_OPS",
     "OP_RULES",
+    "Rule",
     "RuleResult",
     "TensorMeta",
+    "arith",
     "data_type_of",
     "register_op_rule",
 ]
 
 aten = torch.ops.aten
+
+#: The arithmetic operations a rule may count besides MACs.
+ARITH_OPERATIONS = ("add", "mult", "compare", "exp", "div")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +57,29 @@ class TensorMeta:
     def numel(self) -> int:
         return math.prod(self.shape)
 
+    @property
+    def bits(self) -> int:
+        return self.numel * self.dtype.bits
+
 
 @dataclass(frozen=True, slots=True)
 class RuleResult:
     """The cost of one aten call, before any mapping.
 
     Attributes:
-        kind: op family for the mapper (``"conv"``, ``"linear"``, ``"matmul"``, ``"elementwise"``).
+        kind: op family for the mapper (``"conv"``, ``"linear"``, ``"matmul"``, ``"attention"``,
+            ``"transformer_layer"``, ``"norm"``, ``"pool"``, ``"reduce"``, ``"softmax"``,
+            ``"elementwise"``, ``"gather"``, ``"copy"``). ``"elementwise"`` ops may be fused into
+            their producer by the mapper.
         macs: multiply-accumulates.
         mac_dtype: data type of the MACs (None if no MACs).
         arith: other arithmetic.
-        read_args: positions (in the flattened tensor-argument list) of tensors read in full; None = all.
+        read_args: positions (in the flattened tensor-argument list: positional arguments in order,
+            lists expanded, then keyword arguments) of tensors read in full; None = all.
+        partial_reads: position -> bits read, for tensors read only in part (an embedding reads only
+            the rows it looks up); such a position must not also be in ``read_args``.
+        write_outputs: positions of the output tensors actually written (None = all); auxiliary
+            outputs such as max-pool indices or a norm's saved statistics are not inference traffic.
         dims: loop bounds for the mapper.
     """
 
@@ -63,30 +88,73 @@ class RuleResult:
     mac_dtype: DataType | None = None
     arith: tuple[ArithCount, ...] = ()
     read_args: tuple[int, ...] | None = None
+    partial_reads: FrozenMap[int, int] = field(default_factory=FrozenMap)
+    write_outputs: tuple[int, ...] | None = None
     dims: FrozenMap[str, int] = field(default_factory=FrozenMap)
 
 
 Rule = Callable[..., RuleResult]
 
-#: aten packet -> rule. Filled by ``register_op_rule``.
+#: aten packet -> rule. Filled by ``register_op_rule`` (the families in ``simulator.trace.rules``).
 OP_RULES: dict[Any, Rule] = {}
+
+_VIEW = "view: re-indexes the same storage, no arithmetic and no traffic"
+_ALLOC = "allocation: creating or initialising a buffer is not modelled as traffic"
 
 #: aten packets that cost nothing on purpose, with the reason.
 IGNORED_OPS: dict[Any, str] = {
-    aten.t: "view: a transpose re-indexes the same storage",
-    aten.view: "view: reshape of the same storage",
-    aten._unsafe_view: "view: reshape of the same storage",
-    aten.reshape: "view when contiguous (copies are rare at inference and not modelled)",
-    aten.permute: "view: re-indexes the same storage",
-    aten.transpose: "view: re-indexes the same storage",
+    aten.t: _VIEW,
+    aten.view: _VIEW,
+    aten._unsafe_view: _VIEW,
+    aten._reshape_alias: _VIEW,
+    aten.reshape: "view when contiguous; a non-contiguous reshape arrives as an explicit aten.clone",
+    aten.permute: _VIEW,
+    aten.transpose: _VIEW,
     aten.expand: "view: broadcast without copying",
-    aten.unsqueeze: "view",
-    aten.squeeze: "view",
+    aten.unsqueeze: _VIEW,
+    aten.squeeze: _VIEW,
     aten.flatten: "view when contiguous",
-    aten.alias: "view",
+    aten.unflatten: _VIEW,
+    aten.alias: _VIEW,
+    aten.as_strided: _VIEW,
+    aten.slice: _VIEW,
+    aten.select: _VIEW,
+    aten.narrow: _VIEW,
+    aten.split: _VIEW,
+    aten.split_with_sizes: _VIEW,
+    aten.unbind: _VIEW,
+    aten.chunk: _VIEW,
+    aten.diagonal: _VIEW,
+    aten.unfold: _VIEW,
+    aten.view_as_real: _VIEW,
+    aten.view_as_complex: _VIEW,
     aten.detach: "autograd bookkeeping, no data movement",
-    aten.empty: "allocation only",
-    aten.zeros: "allocation only (initialisation not modelled)",
+    aten.lift_fresh: "wraps a constant created in forward; no data movement",
+    aten.empty: _ALLOC,
+    aten.empty_like: _ALLOC,
+    aten.empty_strided: _ALLOC,
+    aten.new_empty: _ALLOC,
+    aten.new_empty_strided: _ALLOC,
+    aten.zeros: _ALLOC,
+    aten.zeros_like: _ALLOC,
+    aten.new_zeros: _ALLOC,
+    aten.ones: _ALLOC,
+    aten.ones_like: _ALLOC,
+    aten.new_ones: _ALLOC,
+    aten.full: _ALLOC,
+    aten.full_like: _ALLOC,
+    aten.new_full: _ALLOC,
+    aten.scalar_tensor: _ALLOC,
+    aten.arange: _ALLOC,
+    aten.fill_: _ALLOC,
+    aten.zero_: _ALLOC,
+    aten.resize_: _ALLOC,
+    aten._local_scalar_dense: "reads one scalar to the host (.item()); negligible",
+    aten._assert_async: "a runtime check, no arithmetic",
+    aten._assert_tensor_metadata: "a runtime check, no arithmetic",
+    aten.sym_size: "shape query",
+    aten.sym_stride: "shape query",
+    aten.sym_numel: "shape query",
 }
 
 
@@ -107,6 +175,17 @@ def register_op_rule(*targets: Any) -> Callable[[Rule], Rule]:
     return decorator
 
 
+def arith(dtype: DataType, **counts: int) -> tuple[ArithCount, ...]:
+    """``ArithCount``s at ``dtype`` for the non-zero ``counts`` (keys from ``ARITH_OPERATIONS``)."""
+    out = []
+    for operation, count in counts.items():
+        if operation not in ARITH_OPERATIONS:
+            raise ValueError(f"unknown arithmetic operation {operation!r}; expected one of {ARITH_OPERATIONS}")
+        if count:
+            out.append(ArithCount(operation, dtype, int(count)))
+    return tuple(out)
+
+
 _TORCH_DTYPES: dict[torch.dtype, DataType] = {
     torch.float32: DataType("float", 32),
     torch.float64: DataType("float", 64),
@@ -118,96 +197,27 @@ _TORCH_DTYPES: dict[torch.dtype, DataType] = {
     torch.int32: DataType("int", 32),
     torch.int64: DataType("int", 64),
     torch.bool: DataType("int", 1),
+    torch.qint8: DataType("int", 8),
+    torch.quint8: DataType("int", 8),
+    torch.qint32: DataType("int", 32),
+    torch.quint4x2: DataType("int", 4),
+    torch.quint2x4: DataType("int", 2),
 }
+for _name, _bits in (("uint16", 16), ("uint32", 32), ("uint64", 64), ("float8_e4m3fn", 8), ("float8_e5m2", 8),
+                     ("int4", 4), ("uint4", 4), ("int2", 2), ("uint2", 2), ("int1", 1), ("uint1", 1)):
+    _dt = getattr(torch, _name, None)
+    if _dt is not None:
+        _TORCH_DTYPES[_dt] = DataType("float" if _name.startswith("float") else "int", _bits)
 
 
 def data_type_of(dtype: torch.dtype) -> DataType:
-    """pjsim's ``DataType`` for a torch dtype."""
+    """pjsim's ``DataType`` for a torch dtype (quantized and sub-byte integer dtypes by their bits)."""
     try:
         return _TORCH_DTYPES[dtype]
     except KeyError:
-        return DataType("float" if dtype.is_floating_point else "int", torch.finfo(dtype).bits if dtype.is_floating_point else torch.iinfo(dtype).bits)
-
-
-# --- matrix products --------------------------------------------------------------------------
-
-
-@register_op_rule(aten.mm)
-def mm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta | None = None) -> RuleResult:
-    """(M x K) @ (K x N): M*K*N MACs."""
-    m, k = a.shape
-    n = b.shape[1]
-    return RuleResult("matmul", macs=m * k * n, mac_dtype=a.dtype, dims=FrozenMap({"M": m, "K": k, "N": n}))
-
-
-@register_op_rule(aten.addmm)
-def addmm_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta | None = None) -> RuleResult:
-    """bias + (M x K) @ (K x N): M*K*N MACs; the bias is folded into the accumulator's initial value.
-
-    NB: the bias add is counted as M*N extra adds (one per output) at the output's dtype.
-    """
-    m, k = a.shape
-    n = b.shape[1]
-    return RuleResult(
-        "linear",
-        macs=m * k * n,
-        mac_dtype=a.dtype,
-        arith=(ArithCount("add", a.dtype, m * n),),
-        dims=FrozenMap({"M": m, "K": k, "N": n}),
-    )
-
-
-@register_op_rule(aten.bmm)
-def bmm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta | None = None) -> RuleResult:
-    """(B x M x K) @ (B x K x N): B*M*K*N MACs."""
-    bsz, m, k = a.shape
-    n = b.shape[2]
-    return RuleResult("matmul", macs=bsz * m * k * n, mac_dtype=a.dtype, dims=FrozenMap({"B": bsz, "M": m, "K": k, "N": n}))
-
-
-@register_op_rule(aten.convolution)
-def convolution_rule(
-    x: TensorMeta,
-    w: TensorMeta,
-    bias: TensorMeta | None,
-    stride: Sequence[int],
-    padding: Sequence[int],
-    dilation: Sequence[int],
-    transposed: bool,
-    output_padding: Sequence[int],
-    groups: int,
-    *,
-    out: TensorMeta,
-) -> RuleResult:
-    """Any N-d convolution: MACs = N * K * prod(out spatial) * (C / groups) * prod(kernel).
-
-    The weight has shape (K, C/groups, *kernel), so MACs = numel(out) * numel(w) / K. For a transposed
-    convolution the roles of input and output swap: MACs = numel(x) * numel(w[0]) (each input element
-    is scattered through the kernel into C_out/groups channels).
-    """
-    k_out = w.shape[0]
-    per_output = math.prod(w.shape[1:])
-    macs = (x.numel * per_output) if transposed else (out.numel * per_output)
-    spatial = out.shape[2:]
-    dims = {"N": out.shape[0], "K": out.shape[1], "C": x.shape[1], "G": groups}
-    dims.update({f"P{i}": s for i, s in enumerate(spatial)})
-    dims.update({f"R{i}": s for i, s in enumerate(w.shape[2:])})
-    arith = (ArithCount("add", x.dtype, out.numel),) if bias is not None else ()
-    del k_out
-    return RuleResult("conv", macs=macs, mac_dtype=x.dtype, arith=arith, dims=FrozenMap(dims))
-
-
-# --- elementwise ---------------------------------------------------------------------------------
-
-
-def _elementwise_rule(operation: str, per_element: int = 1) -> Rule:
-    """A rule factory: ``per_element`` ``operation``s per output element, no MACs."""
-
-    def rule(*args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
-        return RuleResult("elementwise", arith=(ArithCount(operation, out.dtype, per_element * out.numel),))
-
-    rule.__doc__ = f"{per_element} {operation} per output element."
-    return rule
-
-
-register_op_rule(aten.relu, aten.relu_)(_elementwise_rule("compare"))
+        if dtype.is_complex:
+            return DataType("float", dtype.itemsize * 8)
+        kind = "float" if dtype.is_floating_point else "int"
+        dt = DataType(kind, dtype.itemsize * 8)
+        _TORCH_DTYPES[dtype] = dt
+        return dt

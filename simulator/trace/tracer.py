@@ -1,11 +1,20 @@
 """trace(model, example_inputs) -> Workload: every aten call of one forward pass, attributed to its module.
 
 A ``TorchDispatchMode`` sees each aten call after autograd and composite decomposition (``nn.Linear``
-arrives as ``aten.t`` + ``aten.addmm``). A module stack kept by global forward hooks on *every*
-module of the model (not only leaves) names the innermost running module by its fully qualified name.
-Tensors are named by identity: parameters and buffers by their state-dict name, model inputs as
-``input:<i>``, everything else as ``act:<op>:<i>``; views inherit the name of the tensor they alias.
-Ops without a rule are counted in ``Workload.unsupported`` and warned about once, never dropped silently.
+arrives as ``aten.t`` + ``aten.addmm``, ``einsum`` as permutes + ``aten.bmm``). A module stack kept by
+global forward hooks on *every* module of the model (not only leaves) names the innermost running
+module by its fully qualified name.
+
+Tensors are named by identity: parameters and buffers by their state-dict name (``kind="weight"``),
+model inputs as ``input:<i>``, everything else as ``act:<op>:<i>``; views inherit the name of the
+tensor they alias. A ``torch.nn.utils.prune`` reparametrisation (``weight_orig * weight_mask``,
+computed in a forward pre-hook) is recognised and its result named as the weight ``<module>.weight``
+itself, so a pruned model has the same weights as its dense original, with the mask's density.
+
+Ops without a rule are counted in ``Workload.unsupported`` and warned about once, never dropped;
+ops in ``IGNORED_OPS`` are free on purpose. Tracing can run on the ``meta`` device, where no weight
+or activation memory is allocated (weights keep the encoding detected from their real values when
+the model had any).
 """
 
 from __future__ import annotations
@@ -17,22 +26,25 @@ from typing import Any
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten, tree_map
 from torch.utils.weak import WeakIdKeyDictionary
 
+import simulator.trace.rules  # noqa: F401  (registers every op rule)
 from simulator.errors import TraceError
 from simulator.frozen import FrozenMap
+from simulator.trace.encoding import detect_encoding
 from simulator.trace.op_rules import IGNORED_OPS, OP_RULES, TensorMeta, data_type_of
-from simulator.workload import CompressionRecord, Op, TensorAccess, TensorEncoding, TensorInfo, Workload, make_workload
+from simulator.workload import CompressionRecord, DataType, Op, TensorAccess, TensorEncoding, TensorInfo, Workload, make_workload
 
 __all__ = ["trace"]
+
+_MUL = torch.ops.aten.mul
 
 
 class _ModuleStack:
     """Fully qualified names of the model's modules currently running, innermost last."""
 
     def __init__(self, model: torch.nn.Module) -> None:
-        self._names = {id(m): name for name, m in model.named_modules()}
+        self._names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
         self.stack: list[str] = []
         self._handles: list[Any] = []
 
@@ -66,26 +78,92 @@ class _ModuleStack:
         return self.stack[-1] if self.stack else ""
 
 
+class _Tensor:
+    """Mutable bookkeeping for one named tensor while tracing; becomes a ``TensorInfo`` at the end."""
+
+    __slots__ = ("name", "kind", "shape", "dtype", "bits", "encoding", "producer", "last_use")
+
+    def __init__(self, name: str, kind: str, shape: tuple[int, ...], dtype: DataType, producer: int | None = None,
+                 encoding: TensorEncoding | None = None) -> None:
+        self.name, self.kind, self.shape, self.dtype = name, kind, shape, dtype
+        n = 1
+        for s in shape:
+            n *= s
+        self.bits = n * dtype.bits
+        self.encoding = encoding
+        self.producer = producer
+        self.last_use: int | None = None
+
+    def info(self, n_ops: int) -> TensorInfo:
+        last = n_ops - 1
+        producer = None if self.producer is None else min(self.producer, max(last, 0))
+        last_use = None if self.last_use is None else min(self.last_use, max(last, 0))
+        return TensorInfo(self.name, self.kind, self.shape, self.dtype, self.encoding, producer, last_use)
+
+
+def _tensors_of(args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[torch.Tensor]:
+    """Tensor arguments in rule order: positional (lists expanded), then keyword."""
+    found = []
+    for group in (args, kwargs.values()):
+        for a in group:
+            if isinstance(a, torch.Tensor):
+                found.append(a)
+            elif isinstance(a, (list, tuple)):
+                found.extend(b for b in a if isinstance(b, torch.Tensor))
+    return found
+
+
+def _meta_of(x: Any, metas: dict[int, TensorMeta]) -> Any:
+    if isinstance(x, torch.Tensor):
+        return metas[id(x)]
+    if isinstance(x, (list, tuple)) and any(isinstance(b, torch.Tensor) for b in x):
+        return type(x)(_meta_of(b, metas) for b in x)
+    return x
+
+
+def _outputs_of(out: Any) -> list[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (list, tuple)):
+        return [o for o in out if isinstance(o, torch.Tensor)]
+    return []
+
+
 class _Recorder(TorchDispatchMode):
     """Turns each aten call into an ``Op`` and tracks every tensor's name and liveness."""
 
-    def __init__(self, modules: _ModuleStack, weights: Mapping[int, str], encodings: Mapping[str, TensorEncoding]):
+    def __init__(
+        self,
+        modules: _ModuleStack,
+        weights: Mapping[int, str],
+        encodings: Mapping[str, TensorEncoding],
+        pruned: Mapping[tuple[int, int], str],
+        real_weights: Mapping[str, Any],
+    ) -> None:
         super().__init__()
         self.modules = modules
         self.weight_names = weights  # id(param or buffer) -> state-dict name
         self.encodings = encodings
+        self.pruned = pruned  # (id(weight_orig), id(weight_mask)) -> effective weight name
+        self.real_weights = real_weights  # name -> real tensor (or a thunk) when tracing on meta
         self.names: WeakIdKeyDictionary = WeakIdKeyDictionary()
-        self.tensors: dict[str, TensorInfo] = {}
+        self.tensors: dict[str, _Tensor] = {}
         self.ops: list[Op] = []
         self.unsupported: Counter[str] = Counter()
-        self._weight_objects: dict[str, torch.Tensor] = {}
+        self._aliases: dict[Any, bool] = {}
 
     # -- tensor naming --------------------------------------------------------------------------
 
     def register_input(self, t: torch.Tensor, i: int) -> None:
         name = f"input:{i}"
         self.names[t] = name
-        self.tensors[name] = TensorInfo(name, "input", tuple(t.shape), data_type_of(t.dtype))
+        self.tensors[name] = _Tensor(name, "input", tuple(t.shape), data_type_of(t.dtype))
+
+    def _add_weight(self, name: str, t: torch.Tensor) -> None:
+        if name not in self.tensors:
+            self.tensors[name] = _Tensor(name, "weight", tuple(t.shape), data_type_of(t.dtype),
+                                         encoding=self._encoding(name, t))
+        self.names[t] = name
 
     def _name_of(self, t: torch.Tensor) -> str:
         name = self.names.get(t)
@@ -93,32 +171,28 @@ class _Recorder(TorchDispatchMode):
             return name
         weight = self.weight_names.get(id(t))
         if weight is not None:
-            self.names[t] = weight
-            if weight not in self.tensors:
-                self.tensors[weight] = TensorInfo(
-                    weight, "weight", tuple(t.shape), data_type_of(t.dtype), encoding=self._encoding(weight, t)
-                )
+            self._add_weight(weight, t)
             return weight
         # A tensor created outside the trace (a constant captured by the model): treat as an input.
         name = f"const:{len(self.tensors)}"
         self.names[t] = name
-        self.tensors[name] = TensorInfo(name, "input", tuple(t.shape), data_type_of(t.dtype))
+        self.tensors[name] = _Tensor(name, "input", tuple(t.shape), data_type_of(t.dtype))
         return name
 
     def _encoding(self, name: str, t: torch.Tensor) -> TensorEncoding | None:
         if name in self.encodings:
             return self.encodings[name]
-        if t.is_meta or t.numel() == 0:
-            return None
-        nonzero = int(torch.count_nonzero(t))
-        if nonzero == t.numel() or nonzero == 0:
-            return None
-        return TensorEncoding(density=nonzero / t.numel(), value_bits=data_type_of(t.dtype).bits)
+        source = self.real_weights.get(name, t)
+        if callable(source):
+            source = source()
+        return detect_encoding(source)
 
-    def _touch(self, name: str, op_index: int) -> None:
-        info = self.tensors[name]
-        if info.kind != "weight":
-            self.tensors[name] = _replace_last_use(info, op_index)
+    def _new_activation(self, t: torch.Tensor, producer: int) -> _Tensor:
+        name = f"act:{producer}:{len(self.tensors)}"
+        self.names[t] = name
+        record = _Tensor(name, "activation", tuple(t.shape), data_type_of(t.dtype), producer=producer)
+        self.tensors[name] = record
+        return record
 
     # -- dispatch -------------------------------------------------------------------------------
 
@@ -126,12 +200,23 @@ class _Recorder(TorchDispatchMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         packet = func.overloadpacket
-        in_tensors = [a for a in tree_flatten((args, kwargs))[0] if isinstance(a, torch.Tensor)]
-        out_tensors = [o for o in tree_flatten(out)[0] if isinstance(o, torch.Tensor)]
+        in_tensors = _tensors_of(args, kwargs)
+
+        if packet is _MUL and len(in_tensors) == 2 and self.pruned:
+            derived = self.pruned.get((id(in_tensors[0]), id(in_tensors[1]))) or self.pruned.get(
+                (id(in_tensors[1]), id(in_tensors[0])))
+            if derived is not None:  # prune's weight_orig * weight_mask: the effective weight itself
+                self._add_weight(derived, out)
+                return out
+
         in_names = [self._name_of(t) for t in in_tensors]
+        out_tensors = _outputs_of(out)
 
         if packet in IGNORED_OPS:
-            aliases = bool(func._schema.returns) and func._schema.returns[0].alias_info is not None
+            aliases = self._aliases.get(func)
+            if aliases is None:
+                returns = func._schema.returns
+                aliases = self._aliases[func] = bool(returns) and returns[0].alias_info is not None
             for o in out_tensors:
                 if aliases and in_names:
                     self.names[o] = in_names[0]
@@ -142,34 +227,50 @@ class _Recorder(TorchDispatchMode):
         rule = OP_RULES.get(packet)
         if rule is None:
             self.unsupported[str(packet)] += 1
+            index = max(len(self.ops) - 1, 0)
             for name in in_names:
-                self._touch(name, max(len(self.ops) - 1, 0))
+                record = self.tensors[name]
+                if record.kind != "weight":
+                    record.last_use = index
             for o in out_tensors:
-                self._new_activation(o, producer=max(len(self.ops) - 1, 0))
+                self._new_activation(o, producer=index)
             return out
 
         index = len(self.ops)
-        meta_args, meta_kwargs = tree_map(_to_meta, (tuple(args), dict(kwargs)))
-        out_meta = _to_meta(out_tensors[0]) if out_tensors else None
+        metas = {id(t): TensorMeta(tuple(t.shape), data_type_of(t.dtype)) for t in in_tensors}
+        meta_args = [_meta_of(a, metas) for a in args]
+        meta_kwargs = {k: _meta_of(v, metas) for k, v in kwargs.items()}
+        out_meta = TensorMeta(tuple(out_tensors[0].shape), data_type_of(out_tensors[0].dtype)) if out_tensors else None
         try:
             result = rule(*meta_args, **meta_kwargs, out=out_meta)
         except Exception as exc:  # a rule bug must name the op and layer, not vanish
             raise TraceError(f"op rule for {packet} failed in layer '{self.modules.current}': {exc}") from exc
-        read_positions = range(len(in_tensors)) if result.read_args is None else result.read_args
+
         accesses: list[TensorAccess] = []
         seen: set[str] = set()
-        for pos in read_positions:
+        partial = result.partial_reads
+        positions = range(len(in_tensors)) if result.read_args is None else result.read_args
+        for pos in (*positions, *partial):
             name = in_names[pos]
             if name in seen:
                 continue
             seen.add(name)
-            info = self.tensors[name]
-            role = "weights" if info.kind == "weight" else "inputs"
-            accesses.append(TensorAccess(name, role, "read", info.dense_bits))
-            self._touch(name, index)
-        for o in out_tensors:
-            name = self._new_activation(o, producer=index)
-            accesses.append(TensorAccess(name, "outputs", "write", self.tensors[name].dense_bits))
+            record = self.tensors[name]
+            if pos in partial:
+                bits = min(partial[pos], record.bits)
+            else:
+                m = metas[id(in_tensors[pos])]
+                bits = min(m.numel * m.dtype.bits, record.bits)  # a view reads at most its base
+            if record.kind == "weight":
+                accesses.append(TensorAccess(name, "weights", "read", bits))
+            else:
+                accesses.append(TensorAccess(name, "inputs", "read", bits))
+                record.last_use = index
+        written = range(len(out_tensors)) if result.write_outputs is None else result.write_outputs
+        for pos, o in enumerate(out_tensors):
+            record = self._new_activation(o, producer=index)
+            if pos in written:
+                accesses.append(TensorAccess(record.name, "outputs", "write", record.bits))
         self.ops.append(
             Op(
                 index=index,
@@ -185,23 +286,21 @@ class _Recorder(TorchDispatchMode):
         )
         return out
 
-    def _new_activation(self, t: torch.Tensor, producer: int) -> str:
-        name = f"act:{producer}:{len(self.tensors)}"
-        self.names[t] = name
-        self.tensors[name] = TensorInfo(name, "activation", tuple(t.shape), data_type_of(t.dtype), producer=producer)
-        return name
+
+def _is_meta(device: Any) -> bool:
+    return device is not None and torch.device(device).type == "meta"
 
 
-def _replace_last_use(info: TensorInfo, op_index: int) -> TensorInfo:
-    from dataclasses import replace
-
-    return replace(info, last_use=op_index)
-
-
-def _to_meta(x: Any) -> Any:
-    if isinstance(x, torch.Tensor):
-        return TensorMeta(tuple(x.shape), data_type_of(x.dtype))
-    return x
+def _pruned_pairs(model: torch.nn.Module, params: Mapping[str, torch.Tensor]) -> dict[tuple[int, int], str]:
+    """``(id(X_orig), id(X_mask)) -> "module.X"`` for every ``torch.nn.utils.prune`` reparametrisation."""
+    pairs = {}
+    for name, t in params.items():
+        if name.endswith("_orig"):
+            base = name[: -len("_orig")]
+            mask = params.get(base + "_mask")
+            if mask is not None:
+                pairs[(id(t), id(mask))] = base
+    return pairs
 
 
 def trace(
@@ -209,45 +308,91 @@ def trace(
     example_inputs: torch.Tensor | Sequence[torch.Tensor],
     record: CompressionRecord | None = None,
     model_name: str | None = None,
+    device: str | torch.device | None = None,
 ) -> Workload:
     """Run one forward pass of ``model`` under the recorder and return its ``Workload``.
 
     Args:
         model: any ``nn.Module``; it runs as given (call ``.eval()`` first for inference behaviour).
-        example_inputs: one tensor or a sequence of positional input tensors; the leading dimension
-            of the first is the batch size.
+            A model whose parameters are on the meta device is traced on meta.
+        example_inputs: one tensor or a sequence of positional inputs; the leading dimension of the
+            first tensor is the batch size.
         record: compression record whose encodings describe the weights; weights it does not name
-            get an encoding detected from their values (density from zeros).
+            get an encoding detected from their values (``simulator.trace.encoding``).
         model_name: name stored in the workload (default: the model's class name).
+        device: ``"meta"`` traces without allocating weights or activations: parameters and buffers
+            are swapped for meta tensors for the duration of the call (the model is not modified),
+            inputs are moved to meta. Default: trace where the model and inputs are.
 
     Raises:
-        TraceError: ``model`` is not a module, or its forward raised (the message names the model
-            and the innermost layer that was running).
+        TraceError: ``model`` is not a module, ``device`` is not supported, or the forward raised
+            (the message names the model and the innermost layer that was running).
     """
     if not isinstance(model, torch.nn.Module):
         raise TraceError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
     name = model_name or type(model).__name__
+    if device is not None and torch.device(device).type not in ("meta", "cpu"):
+        raise TraceError(f"tracing model '{name}': device must be None, 'cpu' or 'meta', got {device!r}")
     inputs = (example_inputs,) if isinstance(example_inputs, torch.Tensor) else tuple(example_inputs)
-    weights = {id(p): n for n, p in model.named_parameters(remove_duplicate=False)}
-    weights.update({id(b): n for n, b in model.named_buffers(remove_duplicate=False)})
+    params = dict(model.named_parameters(remove_duplicate=False))
+    params.update(model.named_buffers(remove_duplicate=False))
+    on_meta = _is_meta(device) or any(t.is_meta for t in params.values())
     encodings = dict(record.encodings) if record is not None else {}
+    pruned = _pruned_pairs(model, params)
+
+    real_weights: dict[str, Any] = {}
+    substitutes: dict[str, torch.Tensor] | None = None
+    if on_meta:
+        real = {n: t for n, t in params.items() if not t.is_meta}
+        real_weights.update(real)
+        for (orig_id, mask_id), base in pruned.items():
+            orig = next((t for t in real.values() if id(t) == orig_id), None)
+            mask = next((t for t in real.values() if id(t) == mask_id), None)
+            if orig is not None and mask is not None:
+                real_weights[base] = lambda o=orig, m=mask: o.detach() * m
+        if real:
+            by_id: dict[int, torch.Tensor] = {}
+            substitutes = {}
+            for n, t in params.items():
+                if id(t) not in by_id:
+                    by_id[id(t)] = torch.empty_like(t, device="meta")
+                substitutes[n] = by_id[id(t)]
+            pruned = {(id(substitutes[_name_with_id(params, o)]), id(substitutes[_name_with_id(params, m)])): base
+                      for (o, m), base in pruned.items()}
+            params = substitutes
+        inputs = tuple(t.to("meta") if isinstance(t, torch.Tensor) else t for t in inputs)
+    weights = {id(t): n for n, t in params.items()}
 
     modules = _ModuleStack(model)
-    recorder = _Recorder(modules, weights, encodings)
+    recorder = _Recorder(modules, weights, encodings, pruned, real_weights)
     with torch.no_grad():
         for i, t in enumerate(inputs):
-            recorder.register_input(t, i)
+            if isinstance(t, torch.Tensor):
+                recorder.register_input(t, i)
         try:
             with modules, recorder:
-                model(*inputs)
+                if substitutes is not None:
+                    torch.func.functional_call(model, substitutes, inputs, strict=False)
+                else:
+                    model(*inputs)
         except TraceError:
             raise
         except Exception as exc:
             layer = modules.current or "(top level)"
-            raise TraceError(f"tracing model '{name}' failed in layer '{layer}': {type(exc).__name__}: {exc}") from exc
+            hint = " (on the meta device, ops that need tensor values cannot run)" if on_meta else ""
+            raise TraceError(
+                f"tracing model '{name}' failed in layer '{layer}': {type(exc).__name__}: {exc}{hint}"
+            ) from exc
 
     if recorder.unsupported:
         listing = ", ".join(f"{op} x{n}" for op, n in sorted(recorder.unsupported.items()))
         warnings.warn(f"{name}: ops with no cost rule (counted in Workload.unsupported, not costed): {listing}", stacklevel=2)
-    batch = inputs[0].shape[0] if inputs and inputs[0].dim() > 0 else 1
-    return make_workload(name, recorder.ops, recorder.tensors, FrozenMap(recorder.unsupported), batch_size=int(batch))
+    n_ops = len(recorder.ops)
+    tensors = {n: t.info(n_ops) for n, t in recorder.tensors.items()}
+    first = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
+    batch = first.shape[0] if first is not None and first.dim() > 0 else 1
+    return make_workload(name, recorder.ops, tensors, FrozenMap(recorder.unsupported), batch_size=int(batch))
+
+
+def _name_with_id(params: Mapping[str, torch.Tensor], tensor_id: int) -> str:
+    return next(n for n, t in params.items() if id(t) == tensor_id)

@@ -1,0 +1,79 @@
+"""Weight encodings detected from the tensor itself, for weights a ``CompressionRecord`` does not name.
+
+What can be read off the values (vectorised, never a Python loop over weights):
+
+- density: the fraction of non-zero values (a pruned tensor keeps its zeros in dense storage);
+- weight sharing: the number k of distinct (non-zero) values; when 2 <= k <= 256 and a codebook
+  would save storage (n*b > n*ceil(log2 k) + k*b), each value is a ceil(log2 k)-bit index into a
+  k-entry codebook of b-bit values (Deep Compression's weight sharing);
+- integer and quantized dtypes: their bit width (a ``qint8`` tensor is detected from ``int_repr``).
+
+NB: a constant tensor (k = 1, e.g. a freshly initialised norm weight of ones) and an all-zero tensor
+(a fresh bias) are reported dense: calling them "shared" or "pruned" would misdescribe untrained
+models. Tensors on the meta device carry no values, so nothing is detected (None = dense at dtype).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from simulator.trace.op_rules import data_type_of
+from simulator.workload import TensorEncoding
+
+__all__ = ["MAX_CODEBOOK_ENTRIES", "detect_encoding"]
+
+#: Above this many distinct values a tensor is not treated as weight-shared (8-bit indices at most).
+MAX_CODEBOOK_ENTRIES = 256
+
+# Distinct values are first counted on an evenly strided sample of this many elements: a sample with
+# more than MAX_CODEBOOK_ENTRIES distinct values proves the tensor has too, without sorting it all.
+_SAMPLE = 8192
+
+
+def _distinct_up_to(values: torch.Tensor, limit: int) -> int:
+    """Number of distinct entries of the 1-d ``values``, or ``limit + 1`` if there are more than ``limit``."""
+    n = values.numel()
+    if n == 0:
+        return 0
+    if n > _SAMPLE:
+        sample = values[:: n // _SAMPLE]
+        if torch.unique(sample).numel() > limit:
+            return limit + 1
+    return min(int(torch.unique(values).numel()), limit + 1)
+
+
+def detect_encoding(t: torch.Tensor) -> TensorEncoding | None:
+    """The encoding a tensor's values show, or None when it is dense at its dtype.
+
+    Args:
+        t: a weight tensor (any device except meta gives an answer; quantized tensors are read
+            through their integer representation).
+
+    Returns:
+        A ``TensorEncoding`` with the detected density, value bits and codebook, or None when the
+        tensor is dense, unshared and stored at its dtype's width.
+    """
+    if t.is_meta or t.numel() == 0:
+        return None
+    values = t.int_repr() if t.is_quantized else t
+    if values.is_complex():
+        return None
+    flat = values.detach().reshape(-1)
+    bits = data_type_of(t.dtype).bits
+    n = flat.numel()
+    nonzero_mask = flat != 0
+    kept = int(nonzero_mask.sum())
+    if kept == 0:
+        return None
+    density = kept / n
+    stored = flat[nonzero_mask] if kept < n else flat
+    k = _distinct_up_to(stored, MAX_CODEBOOK_ENTRIES)
+    if 2 <= k <= MAX_CODEBOOK_ENTRIES:
+        index_bits = math.ceil(math.log2(k))
+        if kept * bits > kept * index_bits + k * bits:
+            return TensorEncoding(density=density, value_bits=index_bits, codebook_entries=k, codebook_value_bits=bits)
+    if density == 1.0:
+        return None
+    return TensorEncoding(density=density, value_bits=bits)

@@ -1,0 +1,98 @@
+"""Matrix products: mm, addmm, bmm, baddbmm, mv, dot, and matmul/linear when they arrive undecomposed.
+
+``einsum`` and ``matmul`` are composite: under the dispatch mode they arrive as permutes/views plus
+``bmm``/``mm``/``mv``/``dot``, which these rules count. MACs = (output elements) x (reduction length).
+A bias folded into the product (addmm, baddbmm, addmv) costs one add per output element.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.frozen import FrozenMap
+from simulator.trace.op_rules import RuleResult, TensorMeta, aten, arith, register_op_rule
+from simulator.trace.rules.elementwise import activation_arith
+
+__all__ = ["addmm_rule", "bmm_rule", "dot_rule", "matmul_rule", "mm_rule", "mv_rule"]
+
+
+def _gemm(kind: str, a: TensorMeta, k: int, out: TensorMeta, bias_adds: int = 0, batch: int = 1) -> RuleResult:
+    m = out.shape[-2] if len(out.shape) >= 2 else 1
+    n = out.shape[-1] if out.shape else 1
+    dims = {"M": m, "K": k, "N": n}
+    if batch != 1:
+        dims = {"B": batch, **dims}
+    return RuleResult(kind, macs=out.numel * k, mac_dtype=a.dtype, arith=arith(out.dtype, add=bias_adds), dims=FrozenMap(dims))
+
+
+@register_op_rule(aten.mm)
+def mm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """(M x K) @ (K x N): M*K*N MACs."""
+    return _gemm("matmul", a, a.shape[1], out)
+
+
+@register_op_rule(aten.addmm)
+def addmm_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """bias + (M x K) @ (K x N): M*K*N MACs plus M*N bias adds (the linear layer)."""
+    return _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
+
+
+@register_op_rule(aten._addmm_activation)
+def addmm_activation_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta,
+                          use_gelu: bool = False, **kwargs: Any) -> RuleResult:
+    """addmm followed by a fused ReLU (or GELU): the linear layer plus the activation's arithmetic."""
+    base = _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
+    extra = activation_arith("gelu" if use_gelu else "relu", out.numel, out.dtype)
+    return RuleResult(base.kind, base.macs, base.mac_dtype, base.arith + extra, dims=base.dims)
+
+
+@register_op_rule(aten.bmm)
+def bmm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """(B x M x K) @ (B x K x N): B*M*K*N MACs."""
+    return _gemm("matmul", a, a.shape[2], out, batch=a.shape[0])
+
+
+@register_op_rule(aten.baddbmm)
+def baddbmm_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """bias + (B x M x K) @ (B x K x N): B*M*K*N MACs plus B*M*N adds."""
+    return _gemm("matmul", a, a.shape[2], out, bias_adds=out.numel, batch=a.shape[0])
+
+
+@register_op_rule(aten.addbmm)
+def addbmm_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """bias + sum_b (M x K) @ (K x N): B*M*K*N MACs (the batch sum accumulates) plus M*N adds."""
+    bsz, m, k = a.shape
+    n = b.shape[2]
+    return RuleResult("matmul", macs=bsz * m * k * n, mac_dtype=a.dtype, arith=arith(out.dtype, add=out.numel),
+                      dims=FrozenMap({"B": bsz, "M": m, "K": k, "N": n}))
+
+
+@register_op_rule(aten.mv)
+def mv_rule(a: TensorMeta, x: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """(M x K) @ (K): M*K MACs."""
+    return _gemm("matmul", a, a.shape[1], out)
+
+
+@register_op_rule(aten.addmv)
+def addmv_rule(bias: TensorMeta, a: TensorMeta, x: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """bias + (M x K) @ (K): M*K MACs plus M adds."""
+    return _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
+
+
+@register_op_rule(aten.dot, aten.vdot)
+def dot_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """(K) . (K): K MACs."""
+    return RuleResult("matmul", macs=a.numel, mac_dtype=a.dtype, dims=FrozenMap({"M": 1, "K": a.numel, "N": 1}))
+
+
+@register_op_rule(aten.matmul)
+def matmul_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+    """Broadcasting matmul (normally decomposed before dispatch): output elements x K MACs."""
+    return _gemm("matmul", a, a.shape[-1], out)
+
+
+@register_op_rule(aten.linear)
+def linear_rule(x: TensorMeta, w: TensorMeta, bias: TensorMeta | None = None, *args: Any, out: TensorMeta,
+                **kwargs: Any) -> RuleResult:
+    """x @ w.T + bias (normally decomposed to addmm): output elements x in_features MACs."""
+    return _gemm("linear", x, w.shape[-1], out, bias_adds=out.numel if bias is not None else 0)
