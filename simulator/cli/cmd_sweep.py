@@ -1,0 +1,80 @@
+"""``pjsim sweep SPEC``: run a design-space sweep, store every point in SQLite, write the table and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from simulator.fileio import write_text_atomic
+
+__all__ = ["command"]
+
+
+@click.command("sweep")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--backend",
+    type=click.Choice(["inprocess", "processes", "dask"]),
+    default="processes",
+    show_default=True,
+    help="Where points run: this process, local worker processes (all cores), or Dask distributed.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: all cores).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run on an existing Dask scheduler.")
+@click.option("--dask-local", type=click.IntRange(min=1), default=None, metavar="N", help="Start a Dask LocalCluster of N workers.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite results file (default: OUT/<sweep name>.sqlite). Finished points in it are skipped.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="Folder for <name>.html (report), <name>.csv (table) and the default database.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="Points per task (default: automatic).")
+@click.option("--no-report", is_flag=True, help="Only compute and store the points (no HTML report).")
+def command(
+    spec: Path,
+    backend: str,
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    db: Path | None,
+    out: Path,
+    chunk_size: int | None,
+    no_report: bool,
+) -> None:
+    """Run the sweep in SPEC (TOML): every point is stored in SQLite as it finishes; re-running resumes.
+
+    \b
+    Examples:
+      pjsim sweep examples/sweeps/lenet_sram_density.toml
+      pjsim sweep my_sweep.toml --backend inprocess --out reports/
+      pjsim sweep my_sweep.toml --dask-local 4
+      pjsim sweep my_sweep.toml --scheduler tcp://10.0.0.5:8786
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from simulator.report.sweep_report import write_sweep_html
+    from simulator.sweep import load_spec, make_backend, report_inputs, run
+
+    sweep_spec = load_spec(spec)
+    runner = make_backend(backend, workers=workers, scheduler=scheduler, dask_local=dask_local)
+    db_path = db if db is not None else out / f"{sweep_spec.name}.sqlite"
+    click.echo(f"sweep '{sweep_spec.name}': {sweep_spec.model} on {sweep_spec.profile}, backend {runner.describe()}, db {db_path}")
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("points"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=False) as bar:
+        task_id = bar.add_task(sweep_spec.name, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task_id, completed=done, total=total)
+
+        df = run(sweep_spec, backend=runner, db=db_path, chunk_size=chunk_size, progress=progress)
+    csv_path = write_text_atomic(out / f"{sweep_spec.name}.csv", df.to_csv(index=False))
+    click.echo(f"{len(df)} points; table written to {csv_path}")
+    if not no_report:
+        html_path = write_sweep_html(out / f"{sweep_spec.name}.html", **report_inputs(df))
+        click.echo(f"report written to {html_path}")

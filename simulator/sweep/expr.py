@@ -1,0 +1,186 @@
+"""Constraint expressions over a sweep's inputs, evaluated safely.
+
+A constraint is one Python expression, e.g. ``compression.index_bits <= compression.weight_bits`` or
+``profile.memory.sram.capacity * 8 >= 1 and batch_size in (1, 4)``. It is parsed with ``ast`` and
+only a whitelist of node types is accepted: literals (numbers, strings, booleans, tuples/lists of
+them), names and dotted names (looked up among the sweep's inputs), arithmetic (``+ - * / // % **``
+with a bounded exponent), comparisons (chained, ``in``/``not in``), ``and``/``or``/``not``,
+conditional expressions and calls of a few pure functions (``min max abs log2 log10 sqrt``).
+Anything else (attribute access on objects, subscripts, lambdas, comprehensions, other calls) is
+refused when the spec is read, so evaluating a constraint can never run arbitrary code.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Constraint", "ConstraintSyntaxError", "parse_constraint"]
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "log2": math.log2,
+    "log10": math.log10,
+    "sqrt": math.sqrt,
+}
+#: Largest exponent ``**`` accepts (keeps ``10 ** 10 ** 10`` from hanging the planner).
+MAX_EXPONENT = 64
+
+
+class ConstraintSyntaxError(ValueError):
+    """The expression uses syntax outside the whitelist, or is not valid Python."""
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A parsed constraint: its text, the names it reads, and the checked syntax tree."""
+
+    text: str
+    names: frozenset[str]
+    tree: ast.Expression
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        """Whether the point with inputs ``values`` satisfies the constraint.
+
+        Raises:
+            KeyError: a name the constraint reads is missing from ``values``.
+        """
+        return bool(_eval(self.tree.body, values))
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` as the string ``"a.b.c"``; None when the node is not a plain dotted name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def parse_constraint(text: str) -> Constraint:
+    """Parse and check ``text``; the returned ``Constraint`` only evaluates whitelisted syntax.
+
+    Raises:
+        ConstraintSyntaxError: naming the offending construct.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ConstraintSyntaxError("a constraint must be a non-empty string")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConstraintSyntaxError(f"not a valid expression ({exc.msg})") from None
+    names: set[str] = set()
+    _check(tree.body, names)
+    return Constraint(text.strip(), frozenset(names), tree)
+
+
+def _check(node: ast.AST, names: set[str]) -> None:
+    if isinstance(node, ast.Constant):
+        if not isinstance(node.value, (int, float, str, bool)):
+            raise ConstraintSyntaxError(f"constant {node.value!r} is not a number, string or boolean")
+        return
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        dotted = _dotted(node)
+        if dotted is None:
+            raise ConstraintSyntaxError("attribute access is only allowed on input names (e.g. compression.density)")
+        if dotted in _FUNCTIONS:
+            raise ConstraintSyntaxError(f"function {dotted!r} must be called")
+        names.add(dotted)
+        return
+    if isinstance(node, (ast.Tuple, ast.List)):
+        for elt in node.elts:
+            _check(elt, names)
+        return
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        _check(node.left, names)
+        _check(node.right, names)
+        return
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        _check(node.operand, names)
+        return
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _check(value, names)
+        return
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        _check(node.left, names)
+        for comparator in node.comparators:
+            _check(comparator, names)
+        return
+    if isinstance(node, ast.IfExp):
+        for part in (node.test, node.body, node.orelse):
+            _check(part, names)
+        return
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
+            raise ConstraintSyntaxError(f"only these functions may be called: {', '.join(sorted(_FUNCTIONS))}")
+        if node.keywords:
+            raise ConstraintSyntaxError(f"{node.func.id}() takes no keyword arguments here")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise ConstraintSyntaxError("*args are not allowed")
+            _check(arg, names)
+        return
+    raise ConstraintSyntaxError(f"{type(node).__name__} is not allowed in a constraint")
+
+
+def _eval(node: ast.AST, values: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return values[_dotted(node)]  # type: ignore[index]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(_eval(e, values) for e in node.elts)
+    if isinstance(node, ast.BinOp):
+        left, right = _eval(node.left, values), _eval(node.right, values)
+        if isinstance(node.op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise ValueError(f"exponent {right} exceeds {MAX_EXPONENT}")
+        return _BINOPS[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY[type(node.op)](_eval(node.operand, values))
+    if isinstance(node, ast.BoolOp):
+        if isinstance(node.op, ast.And):
+            return all(_eval(v, values) for v in node.values)
+        return any(_eval(v, values) for v in node.values)
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, values)
+        for op, comparator in zip(node.ops, node.comparators):
+            right = _eval(comparator, values)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body, values) if _eval(node.test, values) else _eval(node.orelse, values)
+    if isinstance(node, ast.Call):
+        return _FUNCTIONS[node.func.id](*(_eval(a, values) for a in node.args))  # type: ignore[attr-defined]
+    raise AssertionError(f"unchecked node {type(node).__name__}")  # _check refuses everything else

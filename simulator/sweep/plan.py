@@ -1,0 +1,201 @@
+"""Turn a ``SweepSpec`` into its list of points, each with a content-hash key, before any work starts.
+
+The plan is where bad input is caught: every profile axis is tried against the profile (a key that
+does not exist raises), compression values are checked, the constraints are applied, and a spec
+whose constraints rule out every point raises. Nothing is traced or simulated here.
+
+A point's key is the SHA-256 of its content: the model name, the batch size, the compression
+parameters (which fully determine the analytic ``CompressionRecord``), the resolved profile table
+(``extends`` merged, the point's overrides applied; ``simulator.hardware.loader.profile_digest``), and the code version (the package version and a
+digest of the source files that compute results). Equal keys mean equal results, so the key is
+what the results database is indexed by and what a re-run uses to skip finished points.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import PjsimError
+from simulator.frozen import FrozenMap
+from simulator.sweep.errors import SweepSpecError
+from simulator.sweep.sampling import sample_points
+from simulator.sweep.spec_types import CompressionParams, SweepSpec
+
+__all__ = ["Plan", "Point", "code_version", "plan_sweep"]
+
+#: Source folders whose code decides a point's numbers (cli/, report/ and the sweep machinery only format).
+_RESULT_SOURCES = ("simulator", "models")
+_FORMAT_ONLY = ("simulator/cli", "simulator/report", "simulator/sweep")
+_RESULT_SWEEP_FILES = ("simulator/sweep/compression.py", "simulator/sweep/worker.py")
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One design point.
+
+    Attributes:
+        index: position in the spec's sampling order (rows are reported in this order).
+        key: content hash of the point (hex SHA-256).
+        inputs: every input as a column name -> value (``model``, ``profile``, ``batch_size``,
+            ``compression.*`` and the profile axes ``profile.*``).
+        batch_size: the batch size to trace at.
+        compression: the analytic compression parameters.
+        overrides: profile dotted path -> value, passed to ``load_profile``.
+    """
+
+    index: int
+    key: str
+    inputs: FrozenMap[str, Any]
+    batch_size: int
+    compression: CompressionParams
+    overrides: FrozenMap[str, Any]
+
+    @property
+    def trace_key(self) -> tuple[str, int]:
+        """The points sharing this key share one traced ``Workload``."""
+        return (str(self.inputs["model"]), self.batch_size)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A spec's points after sampling, constraints and de-duplication."""
+
+    spec: SweepSpec
+    points: tuple[Point, ...]
+    sampled: int
+    skipped_by_constraints: int
+    duplicates: int
+    code_version: str
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """``"<package version>+<12 hex digits of the result-computing sources>"``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pkg = version("pjsim")
+    except PackageNotFoundError:
+        pkg = "dev"
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    files = []
+    for folder in _RESULT_SOURCES:
+        files += sorted((root / folder).rglob("*.py"))
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(_FORMAT_ONLY) and rel not in _RESULT_SWEEP_FILES:
+            continue
+        digest.update(rel.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return f"{pkg}+{digest.hexdigest()[:12]}"
+
+
+def _check_profile_axes(spec: SweepSpec) -> None:
+    """Try each profile axis's first value on the profile: a path that does not exist raises here."""
+    from simulator.hardware import load_profile
+
+    for axis in spec.axes:
+        if axis.kind != "profile":
+            continue
+        value = axis.grid_values()[0] if axis.values is not None or axis.num else axis.low
+        try:
+            load_profile(spec.profile, overrides={axis.target: value})
+        except PjsimError as exc:
+            raise SweepSpecError(spec.source, f"axis '{axis.key}'", f"not a usable key of profile '{spec.profile}': {exc}") from None
+
+
+def _check_model(spec: SweepSpec) -> None:
+    if ":" in spec.model:
+        return
+    from models import model_spec
+
+    try:
+        model_spec(spec.model)
+    except PjsimError as exc:
+        raise SweepSpecError(spec.source, "sweep.model", str(exc)) from None
+
+
+def plan_sweep(spec: SweepSpec) -> Plan:
+    """The points of ``spec``, in sampling order, with keys; raises on bad input before any work.
+
+    Raises:
+        SweepSpecError: unknown model, an axis naming a profile key that does not exist, a value a
+            point cannot take, or constraints that rule out every point.
+    """
+    _check_model(spec)
+    _check_profile_axes(spec)
+    from simulator.hardware.loader import profile_digest
+
+    digests: dict[FrozenMap, str] = {}
+    version = code_version()
+    base_inputs: dict[str, Any] = {"model": spec.model, "profile": spec.profile, "batch_size": spec.batch_size}
+    base_inputs.update({f"compression.{k}": v for k, v in spec.compression.as_dict().items()})
+    axis_keys = [a.key for a in spec.axes]
+
+    sampled = sample_points(spec.axes, spec.sampling, spec.samples, spec.seed)
+    points: list[Point] = []
+    seen: set[str] = set()
+    skipped = duplicates = 0
+    for values in sampled:
+        inputs = dict(base_inputs)
+        inputs.update(zip(axis_keys, values))
+        try:
+            if not all(c.holds(inputs) for c in spec.constraints):
+                skipped += 1
+                continue
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise SweepSpecError(spec.source, "sweep.constraints", f"cannot be evaluated at {inputs}: {exc}") from None
+        compression = CompressionParams(**{k: inputs[f"compression.{k}"] for k in spec.compression.as_dict()})
+        if compression.density < 1.0 and compression.index_bits <= 0:
+            raise SweepSpecError(
+                spec.source,
+                "compression.index_bits",
+                f"the point {dict(zip(axis_keys, values))} has density {compression.density} < 1 but index_bits 0; "
+                "set index_bits >= 1 or add a constraint such as 'compression.density == 1 or compression.index_bits >= 1'",
+            )
+        overrides = FrozenMap({a.target: inputs[a.key] for a in spec.axes if a.kind == "profile"})
+        if overrides not in digests:
+            digests[overrides] = profile_digest(spec.profile, dict(overrides))
+        content = {
+            "model": spec.model,
+            "batch_size": inputs["batch_size"],
+            "record": compression.as_dict(),
+            "profile": digests[overrides],
+            "code": version,
+        }
+        key = hashlib.sha256(_canonical(content).encode()).hexdigest()
+        if key in seen:
+            duplicates += 1
+            continue
+        seen.add(key)
+        points.append(
+            Point(
+                index=len(points),
+                key=key,
+                inputs=FrozenMap(inputs),
+                batch_size=int(inputs["batch_size"]),
+                compression=compression,
+                overrides=overrides,
+            )
+        )
+    if not points:
+        raise SweepSpecError(
+            spec.source,
+            "sweep.constraints",
+            f"the constraints rule out all {len(sampled)} sampled points: "
+            + "; ".join(c.text for c in spec.constraints),
+        )
+    return Plan(spec, tuple(points), len(sampled), skipped, duplicates, version)
+
