@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "simulator.cli.cmd_simulate",
     "simulator.cli.cmd_profiles",
     "simulator.cli.cmd_models",
+    "simulator.cli.cmd_trace",
     "simulator.cli.cmd_sweep",
 )
 
