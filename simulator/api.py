@@ -14,7 +14,7 @@ from simulator.energy import estimate_no_reuse
 from simulator.hardware import HardwareProfile, load_profile
 from simulator.workload import CompressionRecord, Workload
 
-__all__ = ["resolve_profile", "simulate", "trace_model"]
+__all__ = ["ENGINES", "resolve_profile", "simulate", "trace_model"]
 
 
 def resolve_profile(profile: str | Path | HardwareProfile) -> HardwareProfile:
@@ -39,22 +39,56 @@ def trace_model(model: Any, example_inputs: Any = None, record: CompressionRecor
     return trace(model, example_inputs, record=record, model_name=name)
 
 
+ENGINES = ("simpy", "closed-form", "baseline")
+
+
 def simulate(
     model_or_workload: Any,
     profile: str | Path | HardwareProfile = "horowitz45",
     example_inputs: Any = None,
     record: CompressionRecord | None = None,
     batch_size: int = 1,
+    *,
+    engine: str = "simpy",
+    fuse_elementwise: bool = True,
+    strict: bool = False,
+    timeline: bool = True,
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
-    Currently the no-reuse baseline (``simulator.energy.estimate_no_reuse``); the SimPy memory
-    hierarchy replaces it behind this same signature.
+    Pipeline: trace (unless given a workload) -> map (``simulator.mapping.map_workload``) -> play the
+    schedule (``engine``) -> price it (``simulator.energy.estimate_energy``).
+
+    Args:
+        model_or_workload: a zoo name, a ``package.module:factory`` path, an ``nn.Module`` or a ``Workload``.
+        profile: a shipped profile name, a TOML path or a ``HardwareProfile``.
+        example_inputs: inputs to trace with (zoo models have a default).
+        record: compression record describing the weights' encodings.
+        batch_size: batch of the default example input.
+        engine: ``"simpy"`` (discrete-event model, default), ``"closed-form"`` (same phases, timed by
+            formula, no timeline) or ``"baseline"`` (no reuse: every operand from DRAM once per op).
+        fuse_elementwise: fold elementwise ops into their producer.
+        strict: raise ``MappingError`` for op kinds the mapper has no rule for (default: cost them as
+            streaming ops and list them in the report's metadata).
+        timeline: keep the SimPy timeline in the report (for the Gantt chart).
+
+    Raises:
+        MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     hw = resolve_profile(profile)
     workload = (
         model_or_workload
         if isinstance(model_or_workload, Workload)
         else trace_model(model_or_workload, example_inputs, record, batch_size)
     )
-    return estimate_no_reuse(workload, hw)
+    if engine == "baseline":
+        return estimate_no_reuse(workload, hw)
+    from simulator.energy import estimate_energy
+    from simulator.mapping import map_workload
+    from simulator.memsim import closed_form_stats, simulate_schedule
+
+    schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict)
+    stats = simulate_schedule(schedule, hw, timeline=timeline) if engine == "simpy" else closed_form_stats(schedule, hw)
+    return estimate_energy(workload, schedule, stats, hw)

@@ -57,6 +57,12 @@ class CostReport:
         conventions: the counting conventions behind the numbers, in words.
         metadata: free-form labelled facts (e.g. accuracy and where it comes from).
         timeline: busy intervals per resource (may be empty).
+        traffic_bits: steady-state bits moved per (level, operand, direction).
+        accesses_by_level: steady-state accesses per level (bits / the level's word width).
+        busy_cycles: cycles each simulated resource was busy (memory level ports and ``compute``).
+        sim_events: SimPy events scheduled to simulate the inference (0 when not simulated).
+        compulsory_dram_bits: each weight and model input read once, each model output written once.
+        cold_start_dram_bits: DRAM bits of the one-time weight load (resident models).
     """
 
     model_name: str
@@ -78,6 +84,23 @@ class CostReport:
     conventions: tuple[str, ...] = ()
     metadata: FrozenMap[str, str] = field(default_factory=FrozenMap)
     timeline: tuple[TimelineEvent, ...] = ()
+    traffic_bits: FrozenMap[tuple[str, str, str], float] = field(default_factory=FrozenMap)
+    accesses_by_level: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    busy_cycles: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    sim_events: int = 0
+    compulsory_dram_bits: float | None = None
+    cold_start_dram_bits: float = 0.0
+
+    @property
+    def utilisation(self) -> dict[str, float]:
+        """Busy fraction of each simulated resource (memory level ports and ``compute``)."""
+        return {k: (v / self.cycles if self.cycles else 0.0) for k, v in self.busy_cycles.items()}
+
+    def level_bits(self, level: str, direction: str | None = None) -> float:
+        """Steady-state bits moved at ``level`` (``traffic_bits`` summed over operands)."""
+        return float(
+            sum(v for (lv, _, d), v in self.traffic_bits.items() if lv == level and (direction is None or d == direction))
+        )
 
     @property
     def total_energy_pj(self) -> float:
@@ -162,4 +185,19 @@ class CostReport:
             conventions=tuple(dict.fromkeys(self.conventions + other.conventions)),
             metadata=FrozenMap({**self.metadata, **other.metadata}),
             timeline=self.timeline + shifted,
+            traffic_bits=_sum_maps(self.traffic_bits, other.traffic_bits),
+            accesses_by_level=_sum_maps(self.accesses_by_level, other.accesses_by_level),
+            busy_cycles=_sum_maps(self.busy_cycles, other.busy_cycles),
+            sim_events=self.sim_events + other.sim_events,
+            compulsory_dram_bits=None
+            if self.compulsory_dram_bits is None or other.compulsory_dram_bits is None
+            else self.compulsory_dram_bits + other.compulsory_dram_bits,
+            cold_start_dram_bits=self.cold_start_dram_bits + other.cold_start_dram_bits,
         )
+
+
+def _sum_maps(a: FrozenMap, b: FrozenMap) -> FrozenMap:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return FrozenMap(out)

@@ -1,4 +1,8 @@
-"""Energy arithmetic: counts times per-event energies from the profile. Pure Python, no torch.
+"""Energy arithmetic: counts times per-event energies from the profile. Pure Python, no torch, no simpy.
+
+``estimate_energy(workload, schedule, stats, profile)`` prices a mapped and simulated inference: the
+memory-access counts the SimPy model moved, the operation stream of the schedule, and leakage over the
+simulated time, by layer x component x operand (``CONVENTIONS`` says what counts as what).
 
 ``estimate_no_reuse`` is the "no on-chip reuse" baseline: every MAC costs one multiply and one add
 at its data type, and every operand word of every op comes from (or goes to) DRAM exactly once.
@@ -9,13 +13,55 @@ It is the upper bound the memory hierarchy improves on, and what the lecture's D
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 from simulator.cost import CostReport
+from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
-from simulator.workload import Op, Workload
+from simulator.mapping.schedule import OperationCount, Schedule
+from simulator.memsim.stats import MemoryStats
+from simulator.workload import DataType, Op, Workload
 
-__all__ = ["compute_energy_pj", "estimate_no_reuse", "NO_REUSE_CONVENTIONS"]
+__all__ = [
+    "CONVENTIONS",
+    "NO_REUSE_CONVENTIONS",
+    "compute_energy_pj",
+    "estimate_energy",
+    "estimate_no_reuse",
+    "leakage_energy_pj",
+    "operation_energy_pj",
+]
+
+#: Counting conventions of ``estimate_energy``; every report shows them.
+CONVENTIONS = (
+    "1 MAC = 1 multiply + 1 add at the operands' data type; FLOPs (Han et al.) = 2 x MACs.",
+    "An access moves bits between two levels and is charged at both: a read at the level the bits leave and "
+    "a write at the level they enter, each per bit at that level's access width (energy per access / word bits). "
+    "Accesses per level = bits / word bits.",
+    "The compute array reads each operand from the innermost level once per MAC (a sparse weight once per "
+    "stored entry used) and accumulates in its accumulator; partial sums are written to the innermost level "
+    "once per reduction chunk and read back for the next chunk (operand 'outputs').",
+    "Tiling: per op and level the tile and loop order of least energy within the capacity "
+    "(SRAM tiles double-buffered: half the capacity); an operand is re-fetched for every iteration of an "
+    "irrelevant loop outside its innermost relevant loop.",
+    "Residency: if all weights (on-chip encoding) + peak live activations fit the outermost on-chip level, "
+    "weights stay there; the first inference's DRAM load is reported apart (cold start). Otherwise weights "
+    "stream from DRAM every inference, half the buffer holds activations, and an activation stays on chip "
+    "when the live activations over its lifetime fit that half.",
+    "Compressed weights: DRAM holds the full encoding (Huffman codes included), on chip they are fixed width "
+    "(values + relative indices + fillers + codebook); Huffman symbols are decoded once per load from DRAM; "
+    "one codebook read per weight used (decode.codebook, else a read of one codebook value from the innermost "
+    "level); one integer add at the index width per stored entry used.",
+    "Zero handling: skip = MACs with a zero operand cost neither energy nor cycles; gate = no energy, "
+    "still a cycle; none = dense. Weight zeros from the encoding, activation zeros where measured.",
+    "Elementwise ops directly after their producer are fused into it (no memory round trip).",
+    "Leakage = each level's leakage power x simulated time of the layer.",
+    "Timing: per op, a double-buffered pipeline (first load, then loads overlapping compute, last step, "
+    "last store); each memory level has one port serving transfers first come first served at its "
+    "bandwidth, with pipelined latency; ops run one after the other.",
+    "KB = 1000 bytes, MB = 10^6 bytes.",
+)
 
 NO_REUSE_CONVENTIONS = (
     "1 MAC = 1 multiply + 1 add at the operands' data type; FLOPs (Han et al.) = 2 x MACs.",
@@ -77,4 +123,133 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
         sram_capacity_bits=sram_bits,
         min_sram_bits=needed_bits,
         conventions=NO_REUSE_CONVENTIONS,
+    )
+
+
+def _int_add_fallback_pj(profile: HardwareProfile, bits: int) -> float:
+    """An integer add at ``bits`` scaled linearly from the nearest listed integer add.
+
+    Declared rule (shared/reference.md section 1): integer add energy is proportional to the width.
+    """
+    table = profile.compute.op_energy_pj
+    widths = sorted(int(k[3:].split(".")[0]) for k in table if k.startswith("int") and k.endswith(".add"))
+    if not widths:
+        raise ProfileError(profile.path or profile.name, f"energy.int{bits}.add", "an integer add energy (any width)", "no entry")
+    width = next((w for w in widths if w >= bits), widths[-1])
+    return table[f"int{width}.add"] * bits / width
+
+
+def operation_energy_pj(count: OperationCount, profile: HardwareProfile) -> float:
+    """Energy of one operation of the schedule's operation stream.
+
+    ``mac``: multiply + add; ``codebook``: ``decode.codebook`` if the profile lists it, else a read of one
+    codebook value (its width in bits) from the innermost level; ``huffman_symbol``:
+    ``decode.huffman_symbol``, else a read of one table entry of the value width from the innermost level;
+    ``index_add``: an integer add at the index width (profile value, else scaled from a listed integer add).
+
+    Raises:
+        ProfileError: the profile has no energy for an arithmetic operation at that data type.
+    """
+    dtype = DataType.parse(count.dtype)
+    table = profile.compute.op_energy_pj
+    innermost = profile.levels[0]
+    if count.operation == "mac":
+        return profile.mac_energy_pj(dtype)
+    if count.operation == "codebook":
+        return table["decode.codebook"] if "decode.codebook" in table else innermost.read_energy_per_bit_pj * dtype.bits
+    if count.operation == "huffman_symbol":
+        return table["decode.huffman_symbol"] if "decode.huffman_symbol" in table else innermost.read_energy_per_bit_pj * dtype.bits
+    operation = "add" if count.operation == "index_add" else count.operation
+    try:
+        return profile.op_energy_pj(operation, dtype)
+    except ProfileError:
+        if operation == "add" and dtype.kind == "int":
+            return _int_add_fallback_pj(profile, dtype.bits)
+        raise
+
+
+def leakage_energy_pj(profile: HardwareProfile, cycles: float) -> float:
+    """Leakage of every memory level over ``cycles``: mW x s = 1e9 pJ."""
+    seconds = cycles / profile.clock_hz
+    return sum(lv.leakage_mw for lv in profile.levels) * seconds * 1e9
+
+
+def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, profile: HardwareProfile) -> CostReport:
+    """Price one steady-state inference: traffic x per-bit energy + operations x per-op energy + leakage.
+
+    Args:
+        workload: the traced model (MACs per layer, weight sizes).
+        schedule: the mapper's output (operation stream, residency, fit).
+        stats: what the memory simulation (SimPy or closed form) moved and how long it took.
+        profile: the hardware's per-event energies.
+
+    Returns:
+        A ``CostReport`` with energy by (layer, component, operand); components are ``compute``,
+        ``decode``, each memory level by name and ``leakage``. The one-time load of resident weights is in
+        ``cold_start_energy_pj``.
+    """
+    levels = {lv.name: lv for lv in profile.levels}
+    energy: dict[tuple[str, str, str], float] = defaultdict(float)
+    traffic: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (layer, level, operand, direction), bits in stats.traffic_bits.items():
+        lv = levels[level]
+        per_bit = lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj
+        energy[(layer, level, operand)] += bits * per_bit
+        traffic[(level, operand, direction)] += bits
+    for op in schedule.ops:
+        for count in op.operations:
+            component = "compute" if count.operation in ("mac", "add", "mult", "compare", "exp", "div") else "decode"
+            energy[(op.layer, component, count.operand)] += count.count * operation_energy_pj(count, profile)
+    for layer, cycles in stats.layer_cycles.items():
+        leak = leakage_energy_pj(profile, cycles)
+        if leak:
+            energy[(layer, "leakage", "none")] += leak
+
+    cold = 0.0
+    for (level, _, direction), bits in schedule.cold_start_traffic_bits.items():
+        lv = levels[level]
+        cold += bits * (lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj)
+    cold += sum(c.count * operation_energy_pj(c, profile) for c in schedule.cold_start_operations)
+    cold_dram_bits = sum(v for (lv, _, _), v in schedule.cold_start_traffic_bits.items() if lv == schedule.dram)
+
+    accesses: dict[str, float] = defaultdict(float)
+    for (level, _, _), bits in traffic.items():
+        accesses[level] += bits / levels[level].word_bits
+    metadata = {
+        "engine": stats.method,
+        "residency": ("weights resident in " if schedule.resident else "weights stream from ")
+        + (schedule.global_buffer if schedule.resident and schedule.global_buffer else schedule.dram),
+        "activations kept on chip": f"{len(schedule.kept_activations)}",
+        "fused ops": str(sum(op.mapping == "fused" for op in schedule.ops)),
+    }
+    if schedule.unmapped:
+        metadata["unmapped op kinds (costed as streaming)"] = ", ".join(f"{k} x{v}" for k, v in sorted(schedule.unmapped.items()))
+    if workload.unsupported:
+        metadata["unsupported aten ops (not costed)"] = ", ".join(f"{k} x{v}" for k, v in sorted(workload.unsupported.items()))
+    return CostReport(
+        model_name=workload.model_name,
+        profile_name=profile.name,
+        method=f"mapped + {stats.method}",
+        energy_pj=FrozenMap({k: v for k, v in energy.items()}),
+        cycles=stats.cycles,
+        clock_hz=profile.clock_hz,
+        cold_start_energy_pj=cold,
+        stall_cycles=stats.stall_cycles,
+        macs_by_layer=FrozenMap(workload.macs_by_module()),
+        weight_dense_bits=workload.weight_dense_bits,
+        weight_stored_bits=workload.weight_stored_bits,
+        peak_activation_bits=workload.peak_activation_bits,
+        fits_on_chip=schedule.fits_on_chip,
+        sram_capacity_bits=schedule.global_buffer_bits,
+        min_sram_bits=schedule.min_sram_bits,
+        spilling_layers=schedule.spilling_layers,
+        conventions=CONVENTIONS,
+        metadata=FrozenMap(metadata),
+        timeline=stats.timeline,
+        traffic_bits=FrozenMap(traffic),
+        accesses_by_level=FrozenMap(accesses),
+        busy_cycles=stats.busy_cycles,
+        sim_events=stats.events,
+        compulsory_dram_bits=schedule.compulsory_dram_bits,
+        cold_start_dram_bits=float(cold_dram_bits),
     )

@@ -144,6 +144,8 @@ class TensorInfo:
         encoding: what compression did to it (weights only; None = dense at ``dtype``).
         producer: index of the op that writes it, None for weights and model inputs.
         last_use: index of the last op that reads it, None if never read.
+        measured_density: fraction of non-zero values measured on real inputs (activations), None =
+            not measured (treated as dense); profiles that skip or gate zero activations use it.
     """
 
     name: str
@@ -153,6 +155,7 @@ class TensorInfo:
     encoding: TensorEncoding | None = None
     producer: int | None = None
     last_use: int | None = None
+    measured_density: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in TENSOR_KINDS:

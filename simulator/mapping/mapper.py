@@ -1,0 +1,577 @@
+"""The mapper: (Workload, HardwareProfile) -> Schedule. Residency, fusion, tiling and reuse of every op.
+
+Pipeline, one step per line:
+
+1. fuse: an elementwise op whose input was produced by the op just before it (and read by nobody else)
+   is folded into that producer: the producer writes the elementwise op's output directly, the
+   intermediate never reaches memory.
+2. residency: if all weights in their on-chip encoding plus the peak live activations fit the global
+   buffer (the outermost on-chip level), weights stay resident: the first inference loads them from
+   DRAM once (cold start), every later one does not (steady state).
+3. activations: otherwise half of the global buffer is reserved for activations; an activation stays on
+   chip from its producer to its last consumer when the live activations over its whole lifetime fit
+   that half (so more SRAM can only keep more activations on chip), and spills to DRAM otherwise.
+4. tiling: each op with MACs is tiled at every on-chip level by a vectorised search (``tiling.py``)
+   minimising the energy of the traffic across the boundary above that level; SRAM tiles are double
+   buffered (half the capacity), register-file tiles are not.
+5. streams: the result per op is its memory-access stream (bits per level, operand and direction) and
+   its operation stream (MACs after zero handling, other arithmetic, decode work).
+
+Op kinds are mapped through ``OP_MAPPERS`` (a registry keyed by ``Op.kind``); kinds without a rule are
+costed as streaming ops and listed in ``Schedule.unmapped`` (``strict=True`` raises instead).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.frozen import FrozenMap
+from simulator.hardware.profile import HardwareProfile, MemoryLevel
+from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
+from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
+from simulator.mapping.tiling import search_tile
+from simulator.workload import Op, TensorInfo, Workload
+
+__all__ = [
+    "ACTIVATION_SHARE",
+    "GEMM_KINDS",
+    "OP_MAPPERS",
+    "STREAMING_KINDS",
+    "GemmView",
+    "gemm_view",
+    "map_workload",
+    "register_op_mapper",
+]
+
+#: Share of the global buffer reserved for activations kept on chip when weights stream.
+ACTIVATION_SHARE = 0.5
+GEMM_KINDS = ("conv", "linear", "matmul", "attention")
+#: Kinds without MACs that are mapped as streaming ops on purpose (operands once through the hierarchy).
+STREAMING_KINDS = (
+    "elementwise", "activation", "norm", "pool", "softmax", "reduction", "embedding", "copy", "concat",
+    "pad", "upsample", "gather", "scatter", "index", "cast",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GemmView:
+    """An op seen as ``g`` GEMMs ``O[m, n] += A[m, k] * B[k, n]``; ``a``/``b`` name the operand tensors."""
+
+    g: int
+    m: int
+    n: int
+    k: int
+    a: str
+    b: str
+    extras: tuple[str, ...] = ()
+
+
+def gemm_view(op: Op, workload: Workload) -> GemmView | None:
+    """The GEMM shape of a conv / linear / matmul op from its dims, or None when the dims do not allow it."""
+    d = dict(op.dims)
+    reads = list(dict.fromkeys(a.tensor for a in op.reads))
+    infos = {name: workload.tensors[name] for name in reads}
+    if op.kind == "conv":
+        if not {"N", "K", "C", "G"} <= d.keys():
+            return None
+        g = d["G"]
+        m = d["N"] * math.prod(v for key, v in d.items() if key.startswith("P"))
+        n = d["K"] // g
+        k = (d["C"] // g) * math.prod(v for key, v in d.items() if key.startswith("R"))
+        b = _pick(infos, g * n * k, prefer_weight=True)
+        rest = {name: i for name, i in infos.items() if name != b}
+        a = max(rest, key=lambda name: (rest[name].kind != "weight", rest[name].numel), default=None)
+    elif {"M", "K", "N"} <= d.keys():
+        g = d.get("B", 1) * d.get("G", 1)
+        m, k, n = d["M"], d["K"], d["N"]
+        b = _pick(infos, g * k * n, prefer_weight=True)
+        rest = {name: i for name, i in infos.items() if name != b}
+        a = _pick(rest, g * m * k, prefer_weight=False)
+    else:
+        return None
+    if a is None or b is None or min(g, m, n, k) <= 0:
+        return None
+    return GemmView(g, m, n, k, a, b, tuple(x for x in reads if x not in (a, b)))
+
+
+def _pick(infos: dict[str, TensorInfo], numel: int, prefer_weight: bool) -> str | None:
+    matches = [name for name, info in infos.items() if info.numel == numel]
+    if not matches:
+        return None
+    matches.sort(key=lambda name: (infos[name].kind == "weight") != prefer_weight)
+    return matches[0]
+
+
+# --- the mapping context ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    """What every op mapper needs: the profile's levels, the homes of tensors, the effective writes."""
+
+    workload: Workload
+    profile: HardwareProfile
+    resident: bool
+    kept: frozenset[str]
+    act_budget_bits: float
+    writes: dict[int, list[tuple[str, int]]]
+    free_reads: dict[int, set[str]]
+    first_reader: dict[str, int]
+    final_outputs: frozenset[str]
+    spilling: set[str] = field(default_factory=set)
+
+    @property
+    def levels(self) -> tuple[MemoryLevel, ...]:
+        return self.profile.levels
+
+    @property
+    def dram_idx(self) -> int:
+        return len(self.profile.levels) - 1
+
+    @property
+    def gb_idx(self) -> int | None:
+        return self.dram_idx - 1 if self.dram_idx > 0 else None
+
+    def home(self, tensor: str) -> int:
+        """Index of the level a tensor lives in between uses."""
+        info = self.workload.tensors[tensor]
+        if self.gb_idx is None:
+            return self.dram_idx
+        if info.kind == "weight":
+            return self.gb_idx if self.resident else self.dram_idx
+        return self.gb_idx if tensor in self.kept else self.dram_idx
+
+    def bits_at(self, tensor: str, level_idx: int) -> int:
+        info = self.workload.tensors[tensor]
+        return offchip_bits(info) if level_idx == self.dram_idx else onchip_bits(info)
+
+    def budget(self, level_idx: int) -> tuple[float, int]:
+        """(bits one tile set may use, double-buffering factor) at a level."""
+        level = self.levels[level_idx]
+        capacity = float(level.capacity_bits)
+        if level_idx == self.gb_idx and not self.resident:
+            capacity *= 1.0 - ACTIVATION_SHARE
+        factor = 2 if level.kind == "sram" else 1
+        return capacity / factor, factor
+
+
+class _Traffic:
+    """Accumulates the memory-access stream of one op."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.bits: dict[tuple[str, str, str], float] = defaultdict(float)
+        self.huffman_symbols = 0.0
+
+    def add(self, level_idx: int, operand: str, direction: str, bits: float) -> None:
+        if bits:
+            self.bits[(self.ctx.levels[level_idx].name, operand, direction)] += float(bits)
+
+    def down(self, tensor: str, operand: str, parent: int, child: int, times: float = 1.0) -> None:
+        """``tensor`` copied ``times`` times from ``parent`` into ``child``."""
+        self.add(parent, operand, "read", times * self.ctx.bits_at(tensor, parent))
+        self.add(child, operand, "write", times * self.ctx.bits_at(tensor, child))
+        if parent == self.ctx.dram_idx:
+            self.huffman_symbols += times * _huffman_symbols(self.ctx.workload.tensors[tensor])
+
+    def up(self, bits: float, child: int, parent: int, times: float = 1.0) -> None:
+        """Output bits moved ``times`` times from ``child`` up to ``parent``."""
+        self.add(child, "outputs", "read", times * bits)
+        self.add(parent, "outputs", "write", times * bits)
+
+    def through(self, tensor: str, operand: str, from_idx: int) -> None:
+        """``tensor`` streamed once from its level ``from_idx`` down to the innermost level and read by compute."""
+        for parent in range(from_idx, 0, -1):
+            self.down(tensor, operand, parent, parent - 1)
+        self.add(0, operand, "read", self.ctx.bits_at(tensor, 0))
+
+    def frozen(self) -> FrozenMap:
+        return FrozenMap({k: v for k, v in self.bits.items() if v})
+
+
+def _huffman_symbols(info: TensorInfo) -> float:
+    """Symbols decoded when a Huffman-coded weight is loaded once (value and index streams)."""
+    enc = info.encoding
+    if enc is None or info.kind != "weight":
+        return 0.0
+    entries = enc.stored_entries(info.numel)
+    return float(entries * ((enc.mean_code_bits is not None) + (enc.mean_index_code_bits is not None)))
+
+
+# --- op mappers ---------------------------------------------------------------------------------
+
+OpMapper = Callable[[Op, _Context], OpSchedule | None]
+#: Op kind -> mapper. A mapper returns None when it cannot map this particular op (e.g. missing dims).
+OP_MAPPERS: dict[str, OpMapper] = {}
+
+
+def register_op_mapper(*kinds: str) -> Callable[[OpMapper], OpMapper]:
+    """Register a mapper for op kinds; refuses duplicates."""
+
+    def decorator(fn: OpMapper) -> OpMapper:
+        for kind in kinds:
+            if kind in OP_MAPPERS:
+                raise RuntimeError(f"duplicate op mapper for kind {kind!r}")
+            OP_MAPPERS[kind] = fn
+        return fn
+
+    return decorator
+
+
+def _op_name(op: Op) -> str:
+    return f"op {op.index} '{op.module or '<top level>'}' ({op.aten})"
+
+
+def _role(op: Op, tensor: str) -> str:
+    for a in op.reads:
+        if a.tensor == tensor:
+            return a.role
+    return "inputs"
+
+
+def _arith_operations(op: Op) -> list[OperationCount]:
+    return [OperationCount(a.operation, a.dtype.name, float(a.count)) for a in op.arith]
+
+
+def _edge_traffic(op: Op, ctx: _Context, traffic: _Traffic, reads: list[str]) -> None:
+    """Compulsory DRAM moves of on-chip tensors: the model input's first load, the model output's store."""
+    gb = ctx.gb_idx
+    if gb is None:
+        return
+    for tensor in reads:
+        info = ctx.workload.tensors[tensor]
+        if info.kind == "input" and ctx.home(tensor) == gb and ctx.first_reader.get(tensor) == op.index:
+            traffic.down(tensor, _role(op, tensor), ctx.dram_idx, gb)
+    for tensor, bits in ctx.writes[op.index]:
+        if tensor in ctx.final_outputs and ctx.home(tensor) == gb:
+            traffic.up(bits, gb, ctx.dram_idx)
+
+
+def _zero_handling(op: Op, ctx: _Context, weight: TensorInfo | None, activation: TensorInfo | None) -> tuple[float, float, float]:
+    """(MACs that cost energy, MACs that take cycles, weight density) under the profile's zero handling."""
+    dw = weight_density(weight) if weight is not None else 1.0
+    da = activation.measured_density if activation is not None and activation.measured_density is not None else 1.0
+    mode = ctx.profile.zero_handling
+    if mode == "skip":
+        return op.macs * dw * da, op.macs * dw * da, dw
+    if mode == "gate":
+        return op.macs * dw * da, float(op.macs), dw
+    return float(op.macs), float(op.macs), dw
+
+
+def _decode_operations(op: Op, weight: TensorInfo | None, dw: float) -> list[OperationCount]:
+    """Codebook lookups per used weight and index adds per used stored entry."""
+    if weight is None or weight.encoding is None or weight.kind != "weight":
+        return []
+    enc = weight.encoding
+    uses_per_element = op.macs / max(weight.numel, 1)
+    out = []
+    if enc.codebook_entries > 0:
+        out.append(OperationCount("codebook", f"{weight.dtype.kind}{enc.codebook_value_bits}", op.macs * dw, "weights"))
+    if enc.index_bits > 0:
+        entries = weight.numel * stored_fraction(weight)
+        out.append(OperationCount("index_add", f"int{enc.index_bits}", entries * uses_per_element, "weights"))
+    return out
+
+
+@register_op_mapper("conv", "linear", "matmul", "attention")
+def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
+    """Tile a GEMM-shaped op at every on-chip level; the compute array reads A and B once per MAC."""
+    view = gemm_view(op, ctx.workload)
+    if view is None or op.macs <= 0:
+        return None
+    tensors = ctx.workload.tensors
+    info_a, info_b = tensors[view.a], tensors[view.b]
+    role_a, role_b = _role(op, view.a), _role(op, view.b)
+    out_bits = float(sum(bits for _, bits in ctx.writes[op.index]))
+    out_tensors = [t for t, _ in ctx.writes[op.index]]
+    g, m, n, k = view.g, view.m, view.n, view.k
+    levels = ctx.levels
+    traffic = _Traffic(ctx)
+    tiles: list[Tile] = []
+    steps = 1
+    inner_passes = 1.0
+    out_home = max((ctx.home(t) for t in out_tensors), default=ctx.gb_idx if ctx.gb_idx is not None else ctx.dram_idx)
+
+    for child in range(ctx.dram_idx - 1, -1, -1):
+        parent = child + 1
+        at_dram = parent == ctx.dram_idx
+        streamed = (
+            (ctx.home(view.a) >= parent, ctx.home(view.b) >= parent, bool(out_tensors) and out_home >= parent)
+            if at_dram
+            else (True, True, bool(out_tensors))
+        )
+        pc, cc = levels[parent], levels[child]
+        a_p, a_c = ctx.bits_at(view.a, parent), ctx.bits_at(view.a, child)
+        b_p, b_c = ctx.bits_at(view.b, parent), ctx.bits_at(view.b, child)
+        elem = (a_c / (g * m * k), b_c / (g * k * n), out_bits / (g * m * n) if out_bits else 0.0)
+        cost = (
+            a_p * pc.read_energy_per_bit_pj + a_c * cc.write_energy_per_bit_pj,
+            b_p * pc.read_energy_per_bit_pj + b_c * cc.write_energy_per_bit_pj,
+            out_bits * (cc.read_energy_per_bit_pj + pc.write_energy_per_bit_pj),
+            out_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
+        )
+        inner = (out_bits * cc.write_energy_per_bit_pj, out_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
+        if not any(streamed) and child != 0:
+            continue
+        budget, factor = ctx.budget(child)
+        if not any(streamed):
+            # Everything already lives in this (innermost) level: the accumulator holds a full reduction.
+            continue
+        choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner)
+        if choice is None:
+            smallest = sum(e for e, s in zip(elem, streamed) if s)
+            raise MappingError(
+                f"{_op_name(op)}: memory level '{cc.name}' cannot hold even the smallest tile "
+                f"(1 x 1 x 1 elements = {smallest:.0f} bits, x{factor} double-buffered); it offers "
+                f"{budget:.0f} bits per tile set of its {cc.capacity_bits} bits; capacity needed: at least "
+                f"{math.ceil(smallest * factor * cc.capacity_bits / max(budget * factor, 1e-9))} bits"
+            )
+        if streamed[0]:
+            traffic.down(view.a, role_a, parent, child, choice.refetch_a)
+        if streamed[1]:
+            traffic.down(view.b, role_b, parent, child, choice.refetch_b)
+        if streamed[2]:
+            traffic.up(out_bits, child, parent, choice.passes)
+            traffic.add(parent, "outputs", "read", (choice.passes - 1.0) * out_bits)
+            traffic.add(child, "outputs", "write", (choice.passes - 1.0) * out_bits)
+        if at_dram and any(streamed[:2]) or (at_dram and streamed[2] and any(t not in ctx.final_outputs for t in out_tensors)):
+            ctx.spilling.add(op.module)
+        if at_dram:
+            steps = choice.steps
+        if child == 0:
+            inner_passes = choice.inner_passes
+        tiles.append(
+            Tile(cc.name, FrozenMap({"M": choice.m, "N": choice.n, "K": choice.k}), choice.order, choice.steps,
+                 choice.footprint_bits, budget)
+        )
+
+    weight = info_b if info_b.kind == "weight" else (info_a if info_a.kind == "weight" else None)
+    activation = info_a if weight is info_b else info_b
+    e_macs, c_macs, dw = _zero_handling(op, ctx, weight, activation)
+    # The compute array reads the stored entries of the weight once per use, the other operand once per MAC.
+    for info, role in ((info_a, role_a), (info_b, role_b)):
+        if info is weight:
+            traffic.add(0, role, "read", op.macs * dw * entry_bits_onchip(info))
+        else:
+            traffic.add(0, role, "read", e_macs * info.dtype.bits)
+    if out_bits:
+        traffic.add(0, "outputs", "write", inner_passes * out_bits)
+        traffic.add(0, "outputs", "read", (inner_passes - 1.0) * out_bits)
+    for extra in view.extras:
+        if extra not in ctx.free_reads[op.index]:
+            traffic.through(extra, _role(op, extra), ctx.home(extra))
+    _edge_traffic(op, ctx, traffic, [view.a, view.b, *view.extras])
+
+    operations = [OperationCount("mac", op.mac_dtype.name if op.mac_dtype else "float32", e_macs)]
+    operations += _arith_operations(op) + _decode_operations(op, weight, dw)
+    if traffic.huffman_symbols and weight is not None:
+        operations.append(OperationCount("huffman_symbol", f"int{weight.encoding.value_bits}", traffic.huffman_symbols, "weights"))
+    arith = sum(a.count for a in op.arith)
+    return OpSchedule(
+        index=op.index, layer=op.module, kind=op.kind, aten=op.aten, mapping="gemm", tiles=tuple(tiles),
+        traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
+        compute_cycles=(c_macs + arith) / ctx.profile.compute.macs_per_cycle, steps=max(1, steps),
+    )
+
+
+@register_op_mapper(*STREAMING_KINDS)
+def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
+    """Read every operand once from its home down to the compute array, write every output once up to its home."""
+    traffic = _Traffic(ctx)
+    reads = [t for t in dict.fromkeys(a.tensor for a in op.reads) if t not in ctx.free_reads[op.index]]
+    streamed_bits = 0.0
+    for tensor in reads:
+        home = ctx.home(tensor)
+        traffic.through(tensor, _role(op, tensor), home)
+        if home == ctx.dram_idx:
+            streamed_bits += ctx.bits_at(tensor, ctx.dram_idx)
+            if ctx.workload.tensors[tensor].kind != "input":
+                ctx.spilling.add(op.module)
+    for tensor, bits in ctx.writes[op.index]:
+        home = ctx.home(tensor)
+        traffic.add(0, "outputs", "write", bits)
+        for child in range(0, home):
+            traffic.up(bits, child, child + 1)
+        if home == ctx.dram_idx:
+            streamed_bits += bits
+            if tensor not in ctx.final_outputs:
+                ctx.spilling.add(op.module)
+    _edge_traffic(op, ctx, traffic, reads)
+    steps = 1
+    if ctx.gb_idx is not None and streamed_bits:
+        budget, factor = ctx.budget(ctx.gb_idx)
+        element = max(ctx.workload.tensors[t].dtype.bits for t in [*reads, *(t for t, _ in ctx.writes[op.index])])
+        if budget < element:
+            level = ctx.levels[ctx.gb_idx]
+            raise MappingError(
+                f"{_op_name(op)}: memory level '{level.name}' cannot buffer one {element}-bit element "
+                f"(x{factor} double-buffered) in the {budget:.0f} bits it offers per tile set; capacity "
+                f"needed: at least {math.ceil(element * level.capacity_bits / max(budget, 1e-9))} bits"
+            )
+        steps = max(1, math.ceil(streamed_bits / budget))
+    e_macs = float(op.macs)
+    operations = _arith_operations(op)
+    if op.macs:
+        operations.insert(0, OperationCount("mac", op.mac_dtype.name if op.mac_dtype else "float32", e_macs))
+    work = e_macs + sum(a.count for a in op.arith)
+    return OpSchedule(
+        index=op.index, layer=op.module, kind=op.kind, aten=op.aten,
+        mapping="fused" if ctx.free_reads[op.index] else "streaming", tiles=(),
+        traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
+        compute_cycles=work / ctx.profile.compute.macs_per_cycle, steps=steps,
+    )
+
+
+# --- the whole model ---------------------------------------------------------------------------
+
+
+def _fuse(workload: Workload, enabled: bool) -> tuple[dict[int, list[tuple[str, int]]], dict[int, set[str]], dict[int, int]]:
+    """Effective writes per op, operands read for free (fused), and fused op -> op it was folded into."""
+    writes = {op.index: [(a.tensor, a.bits) for a in op.writes] for op in workload.ops}
+    free: dict[int, set[str]] = defaultdict(set)
+    fused: dict[int, int] = {}
+    writer: dict[str, int] = {}
+    for op in workload.ops:
+        if enabled and op.kind == "elementwise" and op.macs == 0:
+            for access in op.reads:
+                info = workload.tensors[access.tensor]
+                root = writer.get(access.tensor)
+                if (
+                    root is not None
+                    and info.kind == "activation"
+                    and info.producer == op.index - 1
+                    and info.last_use == op.index
+                ):
+                    writes[root] = [w for w in writes[root] if w[0] != access.tensor] + writes[op.index]
+                    writes[op.index] = []
+                    free[op.index].add(access.tensor)
+                    fused[op.index] = root
+                    break
+        owner = fused.get(op.index, op.index)
+        for access in op.writes:
+            writer[access.tensor] = owner
+    return writes, free, fused
+
+
+def _kept_activations(workload: Workload, budget_bits: float) -> frozenset[str]:
+    """Activations whose lifetime never sees more live activation bits than ``budget_bits``.
+
+    Monotone by construction: a larger budget keeps a superset, and the kept tensors live at any op
+    never exceed the budget (they are a subset of all live tensors there).
+    """
+    n_ops = len(workload.ops)
+    if n_ops == 0:
+        return frozenset()
+    spans = []
+    for t in workload.tensors.values():
+        if t.kind == "weight":
+            continue
+        start = t.producer if t.producer is not None else 0
+        end = max(t.last_use if t.last_use is not None else start, start)
+        spans.append((t.name, min(start, n_ops - 1), min(end, n_ops - 1), t.dense_bits))
+    delta = np.zeros(n_ops + 1, dtype=np.float64)
+    for _, s, e, bits in spans:
+        delta[s] += bits
+        delta[e + 1] -= bits
+    live = np.cumsum(delta)[:n_ops]
+    return frozenset(name for name, s, e, _ in spans if live[s : e + 1].max() <= budget_bits)
+
+
+def map_workload(
+    workload: Workload,
+    profile: HardwareProfile,
+    *,
+    fuse_elementwise: bool = True,
+    strict: bool = False,
+) -> Schedule:
+    """Map every op of ``workload`` onto ``profile``.
+
+    Args:
+        workload: the traced model.
+        profile: the hardware; its levels innermost first, DRAM last.
+        fuse_elementwise: fold elementwise ops into their producer (default on).
+        strict: raise ``MappingError`` for op kinds without a mapping rule instead of costing them as
+            streaming ops and listing them in ``Schedule.unmapped``.
+
+    Raises:
+        MappingError: a level cannot hold the smallest tile of an op (names the op, the level and the
+            capacity needed), or (``strict``) an op kind has no mapping rule.
+    """
+    levels = profile.levels
+    gb_idx = len(levels) - 2 if len(levels) > 1 else None
+    gb_bits = levels[gb_idx].capacity_bits if gb_idx is not None else 0
+    used_weights = {a.tensor for op in workload.ops for a in op.reads if workload.tensors[a.tensor].kind == "weight"}
+    weight_infos = [workload.tensors[name] for name in sorted(used_weights)]
+    weight_onchip = sum(onchip_bits(w) for w in weight_infos)
+    weight_offchip = sum(offchip_bits(w) for w in weight_infos)
+    peak = workload.peak_activation_bits
+    resident = gb_idx is not None and weight_onchip + peak <= gb_bits
+    act_budget = float("inf") if resident else gb_bits * ACTIVATION_SHARE
+    kept = _kept_activations(workload, act_budget) if gb_idx is not None else frozenset()
+
+    writes, free, fused = _fuse(workload, fuse_elementwise)
+    read_by: dict[str, int] = {}
+    for op in workload.ops:
+        for a in op.reads:
+            if a.tensor not in free[op.index]:
+                read_by.setdefault(a.tensor, op.index)
+    written = {t for ws in writes.values() for t, _ in ws}
+    final_outputs = frozenset(t for t in written if workload.tensors[t].last_use is None)
+    ctx = _Context(workload, profile, resident, kept, act_budget, writes, free, read_by, final_outputs)
+
+    scheduled: list[OpSchedule] = []
+    unmapped: Counter[str] = Counter()
+    for op in workload.ops:
+        mapper = OP_MAPPERS.get(op.kind)
+        result = mapper(op, ctx) if mapper is not None else None
+        if result is None:
+            label = op.kind if mapper is None else f"{op.kind} (no usable dims: {dict(op.dims)})"
+            if strict:
+                raise MappingError(f"{_op_name(op)}: no mapping rule for op kind {label!r}; known kinds: {sorted(OP_MAPPERS)}")
+            unmapped[label] += 1
+            result = map_streaming(op, ctx)
+        if op.index in fused:
+            from dataclasses import replace
+
+            result = replace(result, mapping="fused", fused_into=fused[op.index])
+        scheduled.append(result)
+
+    inputs = {t for t in read_by if workload.tensors[t].kind == "input"}
+    compulsory = weight_offchip + sum(workload.tensors[t].dense_bits for t in inputs) + sum(
+        bits for ws in writes.values() for t, bits in ws if t in final_outputs
+    )
+    cold_traffic: dict[tuple[str, str, str], float] = defaultdict(float)
+    cold_ops: list[OperationCount] = []
+    if resident:
+        dram, gb = levels[-1], levels[gb_idx]
+        for w in weight_infos:
+            cold_traffic[(dram.name, "weights", "read")] += offchip_bits(w)
+            cold_traffic[(gb.name, "weights", "write")] += onchip_bits(w)
+            symbols = _huffman_symbols(w)
+            if symbols:
+                cold_ops.append(OperationCount("huffman_symbol", f"int{w.encoding.value_bits}", symbols, "weights"))
+    return Schedule(
+        model_name=workload.model_name,
+        profile_name=profile.name,
+        ops=tuple(scheduled),
+        resident=resident,
+        global_buffer=levels[gb_idx].name if gb_idx is not None else None,
+        global_buffer_bits=gb_bits,
+        weight_onchip_bits=weight_onchip,
+        weight_offchip_bits=weight_offchip,
+        peak_activation_bits=peak,
+        activation_budget_bits=act_budget,
+        dram=levels[-1].name,
+        kept_activations=kept,
+        cold_start_traffic_bits=FrozenMap(cold_traffic),
+        cold_start_operations=tuple(cold_ops),
+        compulsory_dram_bits=float(compulsory),
+        unmapped=FrozenMap(unmapped),
+        spilling_layers=tuple(dict.fromkeys(op.module for op in workload.ops if op.module in ctx.spilling)),
+    )

@@ -1,0 +1,57 @@
+"""How a tensor occupies memory and what decoding it costs, from its ``TensorEncoding``.
+
+Conventions (stated in the report):
+    * Off chip (DRAM) a weight is stored exactly as encoded: values (or their Huffman codes) + relative
+      indices (or their codes) + filler entries + codebook (``TensorInfo.stored_bits``).
+    * On chip it is held at fixed width: values + relative indices + filler entries + codebook; Huffman
+      codes are decoded when the weights are loaded from DRAM (one decode per symbol per load).
+    * Activations are held dense at their traced data type.
+    * A sparse-stored weight (``index_bits > 0`` or ``density < 1``) only exists as its stored entries,
+      so the compute array reads ``density`` x dense weight uses; with ``skip`` or ``gate`` zero handling
+      the MACs with a zero weight (and, when measured, a zero activation) cost no energy, with ``skip``
+      they also take no cycle.
+"""
+
+from __future__ import annotations
+
+import math
+
+from simulator.workload import TensorInfo
+
+__all__ = ["entry_bits_onchip", "offchip_bits", "onchip_bits", "stored_fraction", "weight_density"]
+
+
+def onchip_bits(info: TensorInfo) -> int:
+    """Bits the tensor occupies on chip (fixed-width entries + codebook; activations dense)."""
+    enc = info.encoding
+    if enc is None or info.kind != "weight":
+        return info.dense_bits
+    entries = enc.stored_entries(info.numel)
+    return int(math.ceil(entries * (enc.value_bits + enc.index_bits))) + enc.codebook_bits()
+
+
+def offchip_bits(info: TensorInfo) -> int:
+    """Bits the tensor occupies in DRAM (its full encoding, Huffman included)."""
+    return info.stored_bits if info.kind == "weight" else info.dense_bits
+
+
+def entry_bits_onchip(info: TensorInfo) -> int:
+    """Bits of one stored entry read by the compute array (value or codebook index + relative index)."""
+    enc = info.encoding
+    if enc is None or info.kind != "weight":
+        return info.dtype.bits
+    return enc.value_bits + enc.index_bits
+
+
+def weight_density(info: TensorInfo) -> float:
+    """Fraction of the dense weight values that exist as stored (non-zero) entries; 1.0 if dense."""
+    enc = info.encoding
+    return 1.0 if enc is None else enc.density
+
+
+def stored_fraction(info: TensorInfo) -> float:
+    """Stored entries (kept values + filler zeros) per dense element."""
+    enc = info.encoding
+    if enc is None or info.numel == 0:
+        return 1.0
+    return enc.stored_entries(info.numel) / info.numel

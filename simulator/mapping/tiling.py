@@ -1,0 +1,146 @@
+"""Vectorised tile search for one GEMM-shaped loop nest at one memory level.
+
+Every op with MACs is viewed as ``G`` independent GEMMs ``O[M, N] += A[M, K] * B[K, N]`` (a conv is an
+implicit GEMM: M = batch x output pixels, N = output channels per group, K = input channels per group x
+kernel). A tile ``(m, n, k)`` of the child level and a loop order over the tiles determine how often each
+operand crosses the boundary between the child and its parent level:
+
+* an operand is re-fetched once for every iteration of an *irrelevant* loop that sits outside its
+  innermost *relevant* loop (``A`` ignores ``N``, ``B`` ignores ``M``, ``O`` ignores ``K``);
+* for ``O`` those re-visits are reduction passes: each pass writes the partial sums up, every pass
+  but the first reads them back.
+
+All candidate tiles (powers of two and even splits of each dimension) and all six loop orders are
+evaluated as numpy arrays at once; the cheapest feasible one wins (ties: fewest steps).
+
+NB: each level's tile is chosen for the whole loop nest independently of the other levels (the
+boundaries are priced separately); nesting of the tiles is not enforced.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import permutations
+
+import numpy as np
+
+__all__ = ["ORDERS", "TileChoice", "candidate_sizes", "search_tile"]
+
+#: The six loop orders, outermost first.
+ORDERS: tuple[str, ...] = tuple("".join(p) for p in permutations("MNK"))
+_RELEVANT = {"A": "MK", "B": "KN", "O": "MN"}
+
+
+@dataclass(frozen=True, slots=True)
+class TileChoice:
+    """The chosen tile and what it implies at the boundary above it.
+
+    ``refetch_a``/``refetch_b`` multiply the operand's full size; ``passes`` is the number of reduction
+    passes of the outputs (writes = passes x O, read-backs = (passes - 1) x O); ``psum_passes`` the
+    reduction chunks the compute array accumulates within one tile (used at the innermost level).
+    """
+
+    m: int
+    n: int
+    k: int
+    order: str
+    steps: int
+    footprint_bits: float
+    refetch_a: float
+    refetch_b: float
+    passes: float
+    inner_passes: float
+    energy_pj: float
+
+
+def candidate_sizes(dim: int) -> np.ndarray:
+    """Tile extents tried for a loop of ``dim`` iterations: powers of two and ceil(dim / 2^j)."""
+    j = np.arange(0, max(1, math.ceil(math.log2(max(dim, 1)))) + 1)
+    sizes = np.concatenate([np.minimum(2**j, dim), np.ceil(dim / 2.0**j)])
+    return np.unique(sizes.astype(np.int64))
+
+
+def _refetch(order: str, trips: dict[str, np.ndarray], operand: str) -> np.ndarray:
+    relevant = _RELEVANT[operand]
+    innermost = max(order.index(loop) for loop in relevant)
+    factor = np.ones_like(trips["M"], dtype=np.float64)
+    for loop in order[:innermost]:
+        if loop not in relevant:
+            factor = factor * trips[loop]
+    return factor
+
+
+@lru_cache(maxsize=4096)
+def search_tile(
+    dims: tuple[int, int, int, int],
+    elem_bits: tuple[float, float, float],
+    streamed: tuple[bool, bool, bool],
+    budget_bits: float,
+    cost_pj: tuple[float, float, float, float],
+    inner_psum_pj: tuple[float, float],
+) -> TileChoice | None:
+    """The cheapest tile of a ``G x (M, N, K)`` GEMM that fits ``budget_bits`` (None: none fits).
+
+    Args:
+        dims: ``(G, M, N, K)``.
+        elem_bits: bits per element of A, B and O held in the child level.
+        streamed: whether A, B, O cross this boundary at all (an operand already resident in the
+            child level needs no tile space and moves nothing).
+        budget_bits: capacity available to one tile set (already halved for double buffering).
+        cost_pj: energy of moving the *whole* operand across the boundary once: A down, B down,
+            O up (one reduction pass written), O down (one partial-sum read-back).
+        inner_psum_pj: at the innermost level, energy of the compute array writing all outputs into
+            the tile once and reading them back once (reduction chunks of ``k``); zeros elsewhere.
+
+    Returns:
+        The ``TileChoice`` of least energy, or None when even a 1 x 1 x 1 tile does not fit.
+    """
+    g, m_dim, n_dim, k_dim = dims
+    cm, cn, ck = candidate_sizes(m_dim), candidate_sizes(n_dim), candidate_sizes(k_dim)
+    mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
+    ea, eb, eo = elem_bits
+    sa, sb, so = streamed
+    footprint = (mm * kk * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
+    trips = {
+        "M": np.ceil(m_dim / mm),
+        "N": np.ceil(n_dim / nn),
+        "K": np.ceil(k_dim / kk),
+    }
+    steps = g * trips["M"] * trips["N"] * trips["K"]
+    inner_passes = trips["K"]
+    ca, cb, co_up, co_down = cost_pj
+    w0, r0 = inner_psum_pj
+    inner = inner_passes * w0 + (inner_passes - 1.0) * r0
+    energies = np.empty((len(ORDERS), mm.size))
+    refetch = {}
+    for i, order in enumerate(ORDERS):
+        ra, rb, passes = (_refetch(order, trips, x) for x in ("A", "B", "O"))
+        refetch[order] = (ra, rb, passes)
+        energies[i] = (ra * ca if sa else 0) + (rb * cb if sb else 0) + (passes * co_up + (passes - 1.0) * co_down if so else 0) + inner
+    feasible = footprint <= budget_bits
+    if not feasible.any():
+        return None
+    energies[:, ~feasible] = np.inf
+    flat_energy = energies.ravel()
+    flat_steps = np.broadcast_to(steps, energies.shape).ravel()
+    # Cheapest first; among (relatively) equal energies the fewest steps.
+    rounded = np.round(flat_energy / max(float(flat_energy[np.isfinite(flat_energy)].min()), 1e-9), 9)
+    best = int(np.lexsort((flat_steps, rounded))[0])
+    oi, ci = divmod(best, mm.size)
+    order = ORDERS[oi]
+    ra, rb, passes = refetch[order]
+    return TileChoice(
+        m=int(mm[ci]),
+        n=int(nn[ci]),
+        k=int(kk[ci]),
+        order=order,
+        steps=int(steps[ci]),
+        footprint_bits=float(footprint[ci]),
+        refetch_a=float(ra[ci]) if sa else 0.0,
+        refetch_b=float(rb[ci]) if sb else 0.0,
+        passes=float(passes[ci]) if so else 0.0,
+        inner_passes=float(inner_passes[ci]),
+        energy_pj=float(flat_energy[best]),
+    )
