@@ -1,7 +1,7 @@
-"""Read hardware profiles from TOML, check them against the schema, and resolve ``extends``.
+"""Read hardware profiles from TOML, check them against the schema, resolve ``extends`` and apply overrides.
 
-File format (every numeric entry is a table with ``value``, ``unit`` where the quantity has one,
-and a non-empty ``source``)::
+File format. Every numeric entry is a table with ``value``, ``unit`` where the quantity has one, and a
+non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..."`` with the reasoning)::
 
     [profile]
     name = "horowitz45"
@@ -9,32 +9,72 @@ and a non-empty ``source``)::
     extends = "other-profile"            # optional: a shipped name or a path relative to this file
 
     [clock]
-    frequency = { value = 1, unit = "GHz", source = "..." }
+    frequency = { value = 1, unit = "GHz", source = "..." }           # Hz, kHz, MHz, GHz
 
     [compute]
-    macs_per_cycle = { value = 1, source = "..." }
+    macs_per_cycle = { value = 1, source = "..." }                    # whole array, per cycle
     accumulator_bits = { value = 32, unit = "bit", source = "..." }
-    zero_handling = "none"               # "skip" | "gate" | "none"
+    zero_handling = "none"               # "skip" (no cycle, no energy) | "gate" (cycle, no energy) | "none"
 
-    [energy.int32]                       # data type name -> operation -> energy per operation
-    add = { value = 0.1, unit = "pJ", source = "..." }
+    [energy.int8]                        # data type (int<bits> | float<bits>) -> operation -> energy
+    add = { value = 0.03, unit = "pJ", source = "..." }               # fJ, pJ, nJ, uJ
+    mult = { value = 0.2, unit = "pJ", source = "..." }               # also: compare, exp, div
 
-    [memory.dram]                        # levels innermost first, in file order
-    kind = "dram"                        # "register_file" | "sram" | "dram"
-    capacity = { value = 4, unit = "GB", source = "..." }
-    word = { value = 32, unit = "bit", source = "..." }
-    read_energy = { value = 640, unit = "pJ", source = "..." }    # per access of `word` bits
-    write_energy = { value = 640, unit = "pJ", source = "..." }
-    bandwidth = { value = 25.6, unit = "GB/s", source = "..." }  # or "bit/cycle"
-    latency = { value = 100, unit = "ns", source = "..." }       # or "cycle"
-    leakage = { value = 0, unit = "mW", source = "..." }
+    [energy.decode]                      # optional: per codebook lookup / per decoded Huffman symbol
+    codebook = { value = 1, unit = "pJ", source = "..." }
+    huffman_symbol = { value = 1.1, unit = "pJ", source = "..." }
 
-A profile that ``extends`` another is merged key by key over it (tables merge, values replace),
-so a what-if is a few lines. Errors name the file, the key path, the expected and the found value.
+    [memory.sram]                        # levels innermost first, in file order (register_file < sram < dram)
+    kind = "sram"                        # "register_file" | "sram" | "dram"; exactly one dram, outermost
+    capacity = { value = 32, unit = "KiB", source = "..." }           # total over all PEs; bit, B, KB, KiB, MB, ...
+    word = { value = 32, unit = "bit", source = "..." }               # access width
+    banks = { value = 1, source = "..." }                             # optional (default 1): sqrt_capacity prices one bank
+    read_energy = { value = 5, unit = "pJ", source = "..." }          # per access of `word` bits
+    write_energy = { rule = "sqrt_capacity" }                         # or derived by a rule, see below
+    bandwidth = { value = 25.6, unit = "GB/s", source = "..." }       # GB/s, MB/s, bit/cycle, B/cycle
+    latency = { value = 100, unit = "ns", source = "..." }            # ns, us, cycle
+    leakage = { value = 0, unit = "mW", source = "..." }              # uW, mW, W
+
+Rules (``simulator.hardware.rules`` documents each one and why):
+
+- Integer energies a table does not list are derived on lookup (int add ∝ bits, int mult ∝ bits², compare
+  priced as add) from the nearest listed row at or below the width, capped at the next listed row above.
+  Float, exp, div and decode rows are never derived: a lookup of an unlisted one is a ``ProfileError``.
+- A memory ``read_energy``/``write_energy`` may be derived at load time instead of listed:
+
+  ``{ rule = "sqrt_capacity" }`` (SRAM levels only): energy ∝ √(capacity / banks) from the reference
+  points under ``[rules.sqrt_capacity.<name>]``, each with ``capacity``, ``word`` and ``energy``
+  quantities (Horowitz ISSCC 2014: 8 KiB 10 pJ, 32 KiB 20 pJ, 1 MiB 100 pJ per 64-bit access),
+  rescaled per bit to the level's word.
+
+  ``{ rule = "mac_multiple", of = "int16", factor = { value = 6, source = "..." } }``: ``factor`` ×
+  (mult + add energy at ``of``), the normalised ladder of Eyeriss (ISCA 2016, Table IV).
+
+  The derived value's source in ``HardwareProfile.sources`` names the rule, the reference row and the
+  arithmetic; the references and factors keep their own citations.
+
+``extends``: the file is merged key by key over the profile it extends (tables merge, entries replace),
+so a what-if is a few lines. Cycles in the chain are an error.
+
+Overrides (for sweeps): ``load_profile(name, overrides={"memory.sram.capacity": 256})`` sets dotted key
+paths of the resolved table. A number replaces the entry's ``value`` (keeping its ``unit``) and its
+source becomes ``"sweep override"``; a string replaces a string (``"compute.zero_handling": "skip"``); a
+table replaces the whole entry. A path that does not exist is a ``ProfileError`` naming it.
+``resolve_profile_table`` returns the resolved (and overridden) table, e.g. to hash a design point.
+
+Loading is cached by file modification time; overrides take a cache-free path over the cached resolved
+table (copying only the tables on each overridden path), so a sweep can build thousands of variants/s.
+
+Every error is a ``ProfileError`` naming the file, the key path, the expected and the found value:
+missing keys, unknown keys (typos never pass silently), wrong types, negative or non-finite numbers,
+zero capacity/word/bandwidth/clock, unknown units, unknown rules, levels out of order, ``extends`` cycles.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import math
 import tomllib
 from collections.abc import Mapping
@@ -45,19 +85,40 @@ from typing import Any
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import LEVEL_KINDS, ZERO_HANDLING, ComputeUnit, HardwareProfile, MemoryLevel
+from simulator.hardware.rules import (
+    DECODE_OPERATIONS,
+    ENERGY_OPERATIONS,
+    derive_op_energy,
+    sqrt_capacity_energy,
+)
 from simulator.units import CAPACITY_UNITS_BITS, ENERGY_UNITS_PJ, FREQUENCY_UNITS_HZ, POWER_UNITS_MW
 from simulator.workload import DataType
 
-__all__ = ["list_profiles", "load_profile", "profile_path"]
+__all__ = [
+    "SWEEP_OVERRIDE_SOURCE",
+    "list_profiles",
+    "load_profile",
+    "profile_digest",
+    "profile_path",
+    "resolve_profile_table",
+]
 
-_TOP_KEYS = {"profile", "clock", "compute", "energy", "memory"}
+#: The source an overridden entry gets.
+SWEEP_OVERRIDE_SOURCE = "sweep override"
+
+_TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
 _COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling"}
-_MEMORY_KEYS = {"kind", "capacity", "word", "read_energy", "write_energy", "bandwidth", "latency", "leakage"}
-_ENERGY_OPERATIONS = {"add", "mult", "compare", "exp", "div"}
-_DECODE_OPERATIONS = {"codebook", "huffman_symbol"}
+_MEMORY_KEYS = {"kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage"}
+_RULE_TABLES = {"sqrt_capacity"}
+_SQRT_REF_KEYS = {"capacity", "word", "energy"}
+_ENERGY_RULES = {"sqrt_capacity", "mac_multiple"}
 _BIT_UNITS = {"bit": 1}
+
+# Cache: resolved file path -> ((file, mtime_ns) for each file in the extends chain, value).
+_RESOLVED_CACHE: dict[str, tuple[tuple[tuple[str, int], ...], dict[str, Any]]] = {}
+_PROFILE_CACHE: dict[str, tuple[tuple[tuple[str, int], ...], HardwareProfile]] = {}
 
 
 def _package_dir() -> Path:
@@ -85,34 +146,101 @@ def profile_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
     return path
 
 
-def load_profile(name_or_path: str | Path) -> HardwareProfile:
-    """Load, merge (``extends``) and validate a profile by shipped name or path.
+def load_profile(name_or_path: str | Path, overrides: Mapping[str, Any] | None = None) -> HardwareProfile:
+    """Load, merge (``extends``), override and validate a profile by shipped name or path.
+
+    Args:
+        name_or_path: a shipped profile name (``"horowitz45"``) or a ``.toml`` path.
+        overrides: dotted key paths of the resolved table -> new values (see the module docstring);
+            ``None`` or empty loads the file as written (cached by modification time).
+
+    Returns:
+        The validated profile; without overrides the same object is returned while the files are unchanged.
 
     Raises:
         ProfileError: naming the file, key path, expected and found value.
     """
     path = profile_path(name_or_path)
-    raw = _read_resolved(path, chain=())
-    return _build(raw, str(path))
+    key = str(path)
+    if not overrides:
+        hit = _PROFILE_CACHE.get(key)
+        if hit is not None and _stamp_fresh(hit[0]):
+            return hit[1]
+        stamp, raw = _resolved(path)
+        profile = _build(raw, key)
+        _PROFILE_CACHE[key] = (stamp, profile)
+        return profile
+    _, raw = _resolved(path)
+    return _build(_apply_overrides(raw, overrides, key), key)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def resolve_profile_table(name_or_path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The resolved raw table (``extends`` merged, overrides applied) as a fresh ``dict`` the caller may keep.
+
+    Not validated; ``load_profile`` with the same arguments validates it. Use it to hash or store a
+    design point (``profile_digest`` does the hashing).
+    """
+    path = profile_path(name_or_path)
+    _, raw = _resolved(path)
+    if overrides:
+        raw = _apply_overrides(raw, overrides, str(path))
+    return copy.deepcopy(raw)
+
+
+def profile_digest(name_or_path: str | Path, overrides: Mapping[str, Any] | None = None) -> str:
+    """SHA-256 of the resolved table as canonical JSON: equal digests mean equal profiles."""
+    path = profile_path(name_or_path)
+    _, raw = _resolved(path)
+    if overrides:
+        raw = _apply_overrides(raw, overrides, str(path))
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading, extends, caching
+
+
+def _stamp_fresh(stamp: tuple[tuple[str, int], ...]) -> bool:
+    try:
+        return all(Path(f).stat().st_mtime_ns == mtime for f, mtime in stamp)
+    except OSError:
+        return False
+
+
+def _resolved(path: Path) -> tuple[tuple[tuple[str, int], ...], dict[str, Any]]:
+    """The resolved table of ``path`` (cached) and the stamp of the files it was read from."""
+    key = str(path)
+    hit = _RESOLVED_CACHE.get(key)
+    if hit is not None and _stamp_fresh(hit[0]):
+        return hit
+    files: list[tuple[str, int]] = []
+    raw = _read_resolved(path, chain=(), files=files)
+    entry = (tuple(files), raw)
+    _RESOLVED_CACHE[key] = entry
+    return entry
+
+
+def _read_toml(path: Path, files: list[tuple[str, int]]) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            mtime = Path(fh.name).stat().st_mtime_ns
+            data = tomllib.load(fh)
     except FileNotFoundError:
         raise ProfileError(str(path), "(file)", "an existing, readable TOML file", "no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(str(path), "(file)", "valid TOML", str(exc)) from None
+    files.append((str(path), mtime))
+    return data
 
 
-def _read_resolved(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
+def _read_resolved(path: Path, chain: tuple[str, ...], files: list[tuple[str, int]]) -> dict[str, Any]:
     """The file's table merged over the table of the profile it extends (recursively)."""
     key = str(path.resolve())
     if key in chain:
         cycle = " -> ".join([*chain, key])
         raise ProfileError(str(path), "profile.extends", "a chain of extends without a cycle", cycle)
-    raw = _read_toml(path)
+    raw = _read_toml(path, files)
     _check_keys(raw, _TOP_KEYS, str(path), "")
     meta = raw.get("profile", {})
     parent = meta.get("extends") if isinstance(meta, dict) else None
@@ -121,7 +249,7 @@ def _read_resolved(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(parent, str) or not parent:
         raise ProfileError(str(path), "profile.extends", "a profile name or path (string)", parent)
     parent_path = profile_path(parent, relative_to=path.parent)
-    base = _read_resolved(parent_path, (*chain, key))
+    base = _read_resolved(parent_path, (*chain, key), files)
     merged = _merge(base, raw)
     merged["profile"].pop("extends", None)
     return merged
@@ -130,15 +258,60 @@ def _read_resolved(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
     for k, v in override.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and not _is_quantity(v):
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not _is_entry(v):
             out[k] = _merge(out[k], v)
         else:
             out[k] = v
     return out
 
 
-def _is_quantity(v: Mapping[str, Any]) -> bool:
-    return "value" in v
+def _is_entry(v: Mapping[str, Any]) -> bool:
+    """A leaf entry (a quantity ``{value, ...}`` or a rule ``{rule, ...}``), replaced as a whole by ``extends``."""
+    return "value" in v or "rule" in v
+
+
+def _apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """``raw`` with each dotted key path set; copies only the tables along the paths (``raw`` is shared)."""
+    out = dict(raw)
+    for dotted, new in overrides.items():
+        if not isinstance(dotted, str) or not dotted:
+            raise ProfileError(path, str(dotted), "a dotted key path such as 'memory.sram.capacity'", dotted)
+        parts = dotted.split(".")
+        node: dict[str, Any] = out
+        for i, part in enumerate(parts):
+            if not isinstance(node, dict) or part not in node:
+                raise ProfileError(
+                    path, dotted, "an override path that exists in the resolved profile", f"no key '{'.'.join(parts[: i + 1])}'"
+                )
+            if i == len(parts) - 1:
+                break
+            child = node[part]
+            if isinstance(child, dict):
+                child = dict(child)
+                node[part] = child
+            node = child
+        last = parts[-1]
+        old = node[last]
+        is_number = isinstance(new, (int, float)) and not isinstance(new, bool)
+        if isinstance(old, dict) and "value" in old and is_number:
+            node[last] = {**old, "value": new, "source": SWEEP_OVERRIDE_SOURCE}
+        elif isinstance(old, dict) and not isinstance(new, dict):
+            expected = (
+                "a full {value, unit, source} table (the entry is derived by a rule)"
+                if "rule" in old
+                else "a table (this key holds a table)"
+            )
+            raise ProfileError(path, dotted, expected, new)
+        elif last == "value" and "source" in node and is_number:
+            node["value"] = new
+            node["source"] = SWEEP_OVERRIDE_SOURCE
+        else:
+            node[last] = new
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation
 
 
 def _check_keys(table: Any, allowed: set[str], path: str, where: str) -> None:
@@ -151,7 +324,7 @@ def _check_keys(table: Any, allowed: set[str], path: str, where: str) -> None:
 
 def _require(table: Mapping[str, Any], key: str, path: str, where: str) -> Any:
     if key not in table:
-        raise ProfileError(path, f"{where}.{key}", "this key to be present", "missing")
+        raise ProfileError(path, f"{where}.{key}" if where else key, "this key to be present", "missing")
     return table[key]
 
 
@@ -172,7 +345,7 @@ class _Reader:
         positive: bool = False,
         integer: bool = False,
     ) -> float:
-        """The value of ``table[key]`` in base units; checks type, sign, unit and source."""
+        """The value of ``table[key]`` in base units; checks type, sign, finiteness, unit and source."""
         keypath = f"{where}.{key}"
         entry = _require(table, key, self.path, where)
         if not isinstance(entry, dict):
@@ -212,6 +385,7 @@ class _Reader:
 
 
 def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
+    """Validate a resolved table and build the profile (derived memory energies are computed here)."""
     r = _Reader(path)
     meta = _require(raw, "profile", path, "")
     _check_keys(meta, _PROFILE_KEYS, path, "profile")
@@ -228,44 +402,35 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
     acc_bits = r.quantity(compute_raw, "accumulator_bits", "compute", _BIT_UNITS, positive=True, integer=True)
     zero_handling = r.string(compute_raw, "zero_handling", "compute", ZERO_HANDLING)
 
-    op_energy: dict[str, float] = {}
-    energy_raw = _require(raw, "energy", path, "")
-    _check_keys(energy_raw, set(energy_raw), path, "energy")
-    for group, ops in energy_raw.items():
-        where = f"energy.{group}"
-        if group == "decode":
-            _check_keys(ops, _DECODE_OPERATIONS, path, where)
-        else:
-            try:
-                DataType.parse(group)
-            except ValueError:
-                raise ProfileError(path, where, "a data type name such as int8, int32, float16 or 'decode'", group) from None
-            _check_keys(ops, _ENERGY_OPERATIONS, path, where)
-        for op in ops:
-            op_energy[f"{group}.{op}"] = r.quantity(ops, op, where, ENERGY_UNITS_PJ)
+    op_energy = _read_energy_table(r, _require(raw, "energy", path, ""))
+    sqrt_refs = _read_rules(r, raw.get("rules", {}))
 
     memory_raw = _require(raw, "memory", path, "")
     if not isinstance(memory_raw, dict) or not memory_raw:
         raise ProfileError(path, "memory", "at least one [memory.<name>] table", memory_raw)
+    bandwidth_units = {"bit/cycle": 1.0, "B/cycle": 8.0, "GB/s": 8e9 / clock_hz, "MB/s": 8e6 / clock_hz}
+    latency_units = {"cycle": 1.0, "ns": clock_hz * 1e-9, "us": clock_hz * 1e-6}
     levels = []
     for level_name, table in memory_raw.items():
         where = f"memory.{level_name}"
         _check_keys(table, _MEMORY_KEYS, path, where)
         kind = r.string(table, "kind", where, LEVEL_KINDS)
-        word_bits = r.quantity(table, "word", where, _BIT_UNITS, positive=True, integer=True)
-        bandwidth_units = {"bit/cycle": 1.0, "B/cycle": 8.0, "GB/s": 8e9 / clock_hz, "MB/s": 8e6 / clock_hz}
-        latency_units = {"cycle": 1.0, "ns": clock_hz * 1e-9, "us": clock_hz * 1e-6}
+        word_bits = int(r.quantity(table, "word", where, _BIT_UNITS, positive=True, integer=True))
+        capacity_bits = int(r.quantity(table, "capacity", where, CAPACITY_UNITS_BITS, positive=True))
+        banks = int(r.quantity(table, "banks", where, None, positive=True, integer=True)) if "banks" in table else 1
+        ctx = _LevelContext(kind, capacity_bits, word_bits, banks, op_energy, sqrt_refs)
         levels.append(
             MemoryLevel(
                 name=level_name,
                 kind=kind,
-                capacity_bits=int(r.quantity(table, "capacity", where, CAPACITY_UNITS_BITS, positive=True)),
-                word_bits=int(word_bits),
-                read_energy_pj=r.quantity(table, "read_energy", where, ENERGY_UNITS_PJ),
-                write_energy_pj=r.quantity(table, "write_energy", where, ENERGY_UNITS_PJ),
+                capacity_bits=capacity_bits,
+                word_bits=word_bits,
+                read_energy_pj=_memory_energy(r, table, "read_energy", where, ctx),
+                write_energy_pj=_memory_energy(r, table, "write_energy", where, ctx),
                 bandwidth_bits_per_cycle=r.quantity(table, "bandwidth", where, bandwidth_units, positive=True),
                 latency_cycles=r.quantity(table, "latency", where, latency_units),
                 leakage_mw=r.quantity(table, "leakage", where, POWER_UNITS_MW),
+                banks=banks,
             )
         )
     _check_order(levels, path)
@@ -284,6 +449,109 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
         sources=FrozenMap(r.sources),
         path=path,
     )
+
+
+def _read_energy_table(r: _Reader, energy_raw: Any) -> dict[str, float]:
+    """``[energy.<dtype>]`` and ``[energy.decode]`` -> ``{"int8.mult": pJ, "decode.codebook": pJ}``."""
+    _check_keys(energy_raw, set(energy_raw) if isinstance(energy_raw, dict) else set(), r.path, "energy")
+    op_energy: dict[str, float] = {}
+    for group, ops in energy_raw.items():
+        where = f"energy.{group}"
+        if group == "decode":
+            _check_keys(ops, set(DECODE_OPERATIONS), r.path, where)
+        else:
+            try:
+                DataType.parse(group)
+            except ValueError:
+                raise ProfileError(
+                    r.path, where, "a data type name such as int8, int32, float16 or 'decode'", group
+                ) from None
+            _check_keys(ops, set(ENERGY_OPERATIONS), r.path, where)
+        for op in ops:
+            op_energy[f"{group}.{op}"] = r.quantity(ops, op, where, ENERGY_UNITS_PJ)
+    return op_energy
+
+
+def _read_rules(r: _Reader, rules_raw: Any) -> list[tuple[float, int, float, str]]:
+    """``[rules.sqrt_capacity.<name>]`` reference points -> ``(capacity_bits, word_bits, energy_pj, label)``."""
+    _check_keys(rules_raw, _RULE_TABLES, r.path, "rules")
+    refs = []
+    sqrt_raw = rules_raw.get("sqrt_capacity", {})
+    _check_keys(sqrt_raw, set(sqrt_raw) if isinstance(sqrt_raw, dict) else set(), r.path, "rules.sqrt_capacity")
+    for ref_name, ref in sqrt_raw.items():
+        where = f"rules.sqrt_capacity.{ref_name}"
+        _check_keys(ref, _SQRT_REF_KEYS, r.path, where)
+        capacity = r.quantity(ref, "capacity", where, CAPACITY_UNITS_BITS, positive=True)
+        word = int(r.quantity(ref, "word", where, _BIT_UNITS, positive=True, integer=True))
+        energy = r.quantity(ref, "energy", where, ENERGY_UNITS_PJ)
+        refs.append((capacity, word, energy, where))
+    return refs
+
+
+class _LevelContext:
+    """What a memory-energy rule needs to know about its level and the profile."""
+
+    __slots__ = ("kind", "capacity_bits", "word_bits", "banks", "op_energy", "sqrt_refs")
+
+    def __init__(
+        self,
+        kind: str,
+        capacity_bits: int,
+        word_bits: int,
+        banks: int,
+        op_energy: Mapping[str, float],
+        sqrt_refs: list[tuple[float, int, float, str]],
+    ) -> None:
+        self.kind, self.capacity_bits, self.word_bits, self.banks = kind, capacity_bits, word_bits, banks
+        self.op_energy, self.sqrt_refs = op_energy, sqrt_refs
+
+
+def _memory_energy(r: _Reader, table: Mapping[str, Any], key: str, where: str, ctx: _LevelContext) -> float:
+    """A listed memory energy, or one derived by a declared rule (its source names rule, row, arithmetic)."""
+    entry = _require(table, key, r.path, where)
+    if not (isinstance(entry, dict) and "rule" in entry):
+        return r.quantity(table, key, where, ENERGY_UNITS_PJ)
+    keypath = f"{where}.{key}"
+    rule = entry["rule"]
+    if rule not in _ENERGY_RULES:
+        raise ProfileError(r.path, f"{keypath}.rule", f"one of {sorted(_ENERGY_RULES)}", rule)
+    if rule == "sqrt_capacity":
+        _check_keys(entry, {"rule"}, r.path, keypath)
+        if ctx.kind != "sram":
+            raise ProfileError(r.path, f"{keypath}.rule", "'sqrt_capacity' only on a level of kind 'sram'", ctx.kind)
+        if not ctx.sqrt_refs:
+            raise ProfileError(
+                r.path, "rules.sqrt_capacity", f"at least one reference point for {keypath} = sqrt_capacity", "none"
+            )
+        value, arithmetic = sqrt_capacity_energy(ctx.capacity_bits / ctx.banks, ctx.word_bits, ctx.sqrt_refs)
+        bank_note = f" ({ctx.banks} banks)" if ctx.banks > 1 else ""
+        r.sources[keypath] = f"derived: SRAM energy ∝ √capacity{bank_note}, {arithmetic}"
+        return value
+    # mac_multiple
+    _check_keys(entry, {"rule", "of", "factor"}, r.path, keypath)
+    of = _require(entry, "of", r.path, keypath)
+    try:
+        dtype = DataType.parse(of) if isinstance(of, str) else None
+    except ValueError:
+        dtype = None
+    if dtype is None:
+        raise ProfileError(r.path, f"{keypath}.of", "a data type name such as int16", of)
+    factor = r.quantity(entry, "factor", keypath, None)
+    try:
+        parts = [derive_op_energy(ctx.op_energy, r.sources, op, dtype.kind, dtype.bits, r.path) for op in ("mult", "add")]
+    except ProfileError as exc:
+        raise ProfileError(r.path, f"{keypath}.of", f"a data type whose mult and add energies the profile prices ({exc.expected})", f"{of}: no {exc.key}") from None
+    mac = parts[0].energy_pj + parts[1].energy_pj
+    value = factor * mac
+    how = " + ".join(
+        f"{op} {p.energy_pj:.6g} pJ ({p.source if p.rule else f'listed energy.{of}.{op}'})"
+        for op, p in zip(("mult", "add"), parts)
+    )
+    r.sources[keypath] = (
+        f"derived: memory access = factor × MAC (mac_multiple), {factor:g} × one {of} MAC [{how}]"
+        f" = {factor:g} × {mac:.6g} = {value:.6g} pJ"
+    )
+    return value
 
 
 def _check_order(levels: list[MemoryLevel], path: str) -> None:

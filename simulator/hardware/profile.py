@@ -1,16 +1,20 @@
 """Hardware records: the compute array, the memory levels and the profile that holds them.
 
 All records are frozen and hold base units (bits, pJ, cycles, Hz, mW). ``sources`` maps every
-numeric key path of the profile file (``"memory.dram.read_energy"``) to its citation.
-No torch import.
+numeric key path of the profile file (``"memory.dram.read_energy"``) to its citation; a value a rule
+derived at load time (``{ rule = "sqrt_capacity" }``) maps to a ``"derived: ..."`` source instead.
+Energies the tables do not list are derived on lookup by the rules in ``simulator.hardware.rules``
+or refused with a ``ProfileError``. No torch import.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simulator.errors import ProfileError
+from typing import Any
+
 from simulator.frozen import FrozenMap
+from simulator.hardware.rules import DECODE_OPERATIONS, EnergyValue, derive_op_energy
 from simulator.workload import DataType
 
 __all__ = ["ComputeUnit", "HardwareProfile", "MemoryLevel", "LEVEL_KINDS", "ZERO_HANDLING"]
@@ -38,14 +42,30 @@ class MemoryLevel:
     bandwidth_bits_per_cycle: float
     latency_cycles: float
     leakage_mw: float
+    banks: int = 1
 
     @property
     def read_energy_per_bit_pj(self) -> float:
+        """Read energy per bit at the access width (declared rule: memory energy scales per bit moved)."""
         return self.read_energy_pj / self.word_bits
 
     @property
     def write_energy_per_bit_pj(self) -> float:
+        """Write energy per bit at the access width."""
         return self.write_energy_pj / self.word_bits
+
+    def access_energy_pj(self, bits: float, direction: str = "read") -> float:
+        """Energy of moving ``bits`` through this level, priced per bit at the access width.
+
+        Args:
+            bits: bits read or written.
+            direction: ``"read"`` or ``"write"``.
+        """
+        if direction == "read":
+            return bits * self.read_energy_per_bit_pj
+        if direction == "write":
+            return bits * self.write_energy_per_bit_pj
+        raise ValueError(f"direction must be 'read' or 'write', got {direction!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +93,8 @@ class HardwareProfile:
     levels: tuple[MemoryLevel, ...]
     sources: FrozenMap[str, str] = field(default_factory=FrozenMap)
     path: str = ""
+    # Memo of derived lookups (operation, kind, bits) -> EnergyValue; not part of equality or hash.
+    _memo: dict[Any, EnergyValue] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @property
     def zero_handling(self) -> str:
@@ -98,22 +120,44 @@ class HardwareProfile:
         """Total SRAM capacity (all SRAM levels)."""
         return sum(lvl.capacity_bits for lvl in self.levels_of_kind("sram"))
 
-    def op_energy_pj(self, operation: str, dtype: DataType) -> float:
-        """Energy of one ``operation`` (``add``, ``mult``, ...) at ``dtype`` in pJ.
+    def op_energy(self, operation: str, dtype: DataType | None = None) -> EnergyValue:
+        """Energy of one ``operation`` at ``dtype`` with its source: listed, or derived by a declared rule.
+
+        Args:
+            operation: ``add``, ``mult``, ``compare``, ``exp``, ``div``, or a decode operation
+                (``codebook``: one codebook lookup; ``huffman_symbol``: one decoded Huffman symbol),
+                for which ``dtype`` is ignored.
+            dtype: operand data type.
 
         Raises:
-            ProfileError: the profile does not list the value.
+            ProfileError: the profile neither lists the value nor can derive it (naming the key path).
         """
-        key = f"{dtype.name}.{operation}"
-        table = self.compute.op_energy_pj
-        if key in table:
-            return table[key]
-        # Declared rule: a compare is a subtraction, priced as an add of the same type.
-        if operation == "compare" and f"{dtype.name}.add" in table:
-            return table[f"{dtype.name}.add"]
-        raise ProfileError(
-            self.path or self.name, f"energy.{key}", "an energy for this operation and data type", "no entry"
-        )
+        key = (operation, None, 0) if dtype is None or operation in DECODE_OPERATIONS else (operation, dtype.kind, dtype.bits)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = derive_op_energy(
+                self.compute.op_energy_pj, self.sources, operation, key[1] or "", key[2], self.path or self.name
+            )
+            self._memo[key] = hit
+        return hit
+
+    def op_energy_pj(self, operation: str, dtype: DataType) -> float:
+        """Energy of one ``operation`` (``add``, ``mult``, ...) at ``dtype`` in pJ (see ``op_energy``).
+
+        Raises:
+            ProfileError: the profile neither lists the value nor can derive it by a declared rule.
+        """
+        return self.op_energy(operation, dtype).energy_pj
+
+    def decode_energy_pj(self, operation: str) -> float:
+        """Energy of one decode step in pJ: ``"codebook"`` (one lookup) or ``"huffman_symbol"`` (one symbol).
+
+        Raises:
+            ProfileError: the profile lists no such decode energy (decode energies are never derived).
+        """
+        if operation not in DECODE_OPERATIONS:
+            raise ValueError(f"decode operation must be one of {DECODE_OPERATIONS}, got {operation!r}")
+        return self.op_energy(operation).energy_pj
 
     def mac_energy_pj(self, dtype: DataType) -> float:
         """One MAC = one multiply + one add at ``dtype``."""
