@@ -1,0 +1,37 @@
+"""Compression transforms: each returns ``(model, CompressionRecord)`` and composes with the others.
+
+Registered in ``TRANSFORMS`` (name -> class): ``prune`` (magnitude pruning), ``share`` (k-means
+weight sharing), ``quantize`` / ``quantize-activations`` (linear quantization), ``huffman``
+(Huffman coding of the stored streams). ``deep_compression`` composes them with the papers' recipes.
+"""
+
+from simulator.compress.base import TRANSFORMS, CompressError, Transform, register_transform, resolve_layers
+from simulator.compress.coding import HuffmanCoding
+from simulator.compress.kmeans import kmeans_1d
+from simulator.compress.prune import MagnitudePrune, iterative_prune, keep_masks
+from simulator.compress.quantize import ActivationQuantize, LinearQuantize, quantize_tensor
+from simulator.compress.recipes import RECIPES, DeepCompressionRecipe, deep_compression, get_recipe
+from simulator.compress.sharing import WeightSharing, finetune_shared, shared_finetuning
+
+__all__ = [
+    "RECIPES",
+    "TRANSFORMS",
+    "ActivationQuantize",
+    "CompressError",
+    "DeepCompressionRecipe",
+    "HuffmanCoding",
+    "LinearQuantize",
+    "MagnitudePrune",
+    "Transform",
+    "WeightSharing",
+    "deep_compression",
+    "finetune_shared",
+    "get_recipe",
+    "iterative_prune",
+    "keep_masks",
+    "kmeans_1d",
+    "quantize_tensor",
+    "register_transform",
+    "resolve_layers",
+    "shared_finetuning",
+]

@@ -1,0 +1,157 @@
+"""One layer's stored streams, exactly as the pjsim file holds them; shared by Huffman coding and storage.
+
+``encode_layer(weight, encoding)`` turns a compressed weight into what is stored:
+
+* the stored entries: every value of a dense layer, or (``index_bits > 0``) the kept values plus the
+  filler zeros of the relative-index format (``simulator.compress.sparse``), in row-major order;
+* their values: raw float32, or (``codebook_entries > 0``) indices into the layer's codebook, which
+  is the sorted set of distinct stored values (0.0 included when fillers or zeros are stored);
+* optionally both streams Huffman-coded (``simulator.compress.huffman``).
+
+The returned ``EncodedLayer`` carries the ``TensorEncoding`` *as packed* (exact density, filler count,
+codebook size and mean code lengths, the latter including each stream's byte padding and block
+offsets), and the exact bits of each part, so the simulator's stored bits, the storage accountant
+and the file agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.compress import huffman
+from simulator.compress.base import CompressError
+from simulator.compress.sparse import SparseStream, encode_positions
+from simulator.workload import TensorEncoding
+
+__all__ = ["EncodedLayer", "PARTS", "encode_layer"]
+
+#: The parts a layer's bits are split into (storage accountant columns).
+PARTS = ("values", "indices", "fillers", "codebook", "huffman_tables", "biases")
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedLayer:
+    """A weight as stored. Arrays are numpy; ``None`` where a part does not apply."""
+
+    shape: tuple[int, ...]
+    encoding: TensorEncoding
+    sparse: SparseStream | None
+    codebook: np.ndarray | None
+    symbols: np.ndarray | None
+    raw_values: np.ndarray | None
+    value_code: huffman.HuffmanCode | None
+    value_stream: huffman.HuffmanStream | None
+    index_code: huffman.HuffmanCode | None
+    index_stream: huffman.HuffmanStream | None
+    parts_bits: dict
+
+    @property
+    def entries(self) -> int:
+        return int(self.sparse.entries if self.sparse is not None else math.prod(self.shape))
+
+    @property
+    def total_bits(self) -> int:
+        return int(sum(self.parts_bits.values()))
+
+
+def _fixed_bytes(count: int, bits: int) -> int:
+    return (count * bits + 7) // 8
+
+
+def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bool | None = None,
+                 block_symbols: int = huffman.DEFAULT_BLOCK_SYMBOLS, name: str = "weight") -> EncodedLayer:
+    """Encode one weight as the file stores it.
+
+    Args:
+        weight: the compressed weight (float32 array; zeros are pruned positions when ``index_bits > 0``).
+        encoding: what compression did (its ``index_bits``, ``value_bits`` and ``codebook_entries`` are
+            used; density and fillers are recomputed exactly).
+        huffman_coded: Huffman-code the streams (default: when ``encoding`` says they are coded).
+        block_symbols: Huffman block length (symbols per independently decodable block).
+        name: the parameter's name, for error messages.
+
+    Raises:
+        CompressError: more distinct values than ``2 ** value_bits`` codebook entries allow, or a
+            layer with nothing to store.
+    """
+    w = np.ascontiguousarray(weight, dtype=np.float32)
+    flat = w.reshape(-1)
+    if huffman_coded is None:
+        huffman_coded = encoding.mean_code_bits is not None or encoding.mean_index_code_bits is not None
+    sparse = None
+    if encoding.index_bits > 0:
+        kept = np.flatnonzero(flat)
+        if kept.size == 0:
+            raise CompressError(f"{name}: every weight is zero; nothing to store in sparse format")
+        sparse = encode_positions(kept, encoding.index_bits)
+        values = flat[sparse.positions]
+        n_kept = int(kept.size)
+    else:
+        values = flat
+        n_kept = int(flat.size)
+    entries = int(values.size)
+    fillers = sparse.fillers if sparse is not None else 0
+    codebook = symbols = raw = None
+    value_code = value_stream = index_code = index_stream = None
+    parts = dict.fromkeys(PARTS, 0)
+    if encoding.codebook_entries > 0:
+        codebook = np.unique(values)
+        codebook = np.where(codebook == 0, np.float32(0.0), codebook).astype(np.float32)  # -0.0 -> 0.0
+        if codebook.size > 1 << encoding.value_bits:
+            raise CompressError(
+                f"{name}: {codebook.size} distinct values do not fit a {encoding.value_bits}-bit codebook "
+                f"({1 << encoding.value_bits} entries); share the weights first"
+            )
+        symbols = np.searchsorted(codebook, values).astype(np.uint8 if codebook.size <= 256 else np.uint16)
+        parts["codebook"] = 32 * int(codebook.size)
+    else:
+        raw = values
+    is_filler = sparse.is_filler if sparse is not None else None
+    # Values.
+    if symbols is not None and huffman_coded:
+        value_code = huffman.build_code(np.bincount(symbols, minlength=codebook.size))
+        value_stream = huffman.encode(symbols, value_code, block_symbols)
+        filler_bits = int(value_code.lengths[symbols[is_filler]].sum()) if is_filler is not None else 0
+        parts["values"] = value_stream.stored_bits() - filler_bits
+        parts["fillers"] += filler_bits
+        parts["huffman_tables"] += value_code.table_bits()
+        value_bits_total = value_stream.stored_bits()
+    else:
+        width = encoding.value_bits if symbols is not None else 32
+        value_bits_total = 8 * _fixed_bytes(entries, width)
+        parts["fillers"] += fillers * width
+        parts["values"] = value_bits_total - fillers * width
+    # Relative indices.
+    index_bits_total = 0
+    if sparse is not None:
+        rel = sparse.rel
+        if huffman_coded:
+            index_code = huffman.build_code(np.bincount(rel, minlength=1 << encoding.index_bits))
+            index_stream = huffman.encode(rel, index_code, block_symbols)
+            filler_bits = int(index_code.lengths[rel[is_filler]].sum())
+            parts["indices"] = index_stream.stored_bits() - filler_bits
+            parts["fillers"] += filler_bits
+            parts["huffman_tables"] += index_code.table_bits()
+            index_bits_total = index_stream.stored_bits()
+        else:
+            index_bits_total = 8 * _fixed_bytes(entries, encoding.index_bits)
+            parts["fillers"] += fillers * encoding.index_bits
+            parts["indices"] = index_bits_total - fillers * encoding.index_bits
+    packed = TensorEncoding(
+        density=n_kept / flat.size,
+        value_bits=encoding.value_bits if symbols is not None else 32,
+        index_bits=encoding.index_bits,
+        codebook_entries=int(codebook.size) if codebook is not None else 0,
+        mean_code_bits=value_bits_total / entries if value_stream is not None else None,
+        codebook_value_bits=32,
+        filler_entries=fillers,
+        mean_index_code_bits=index_bits_total / entries if index_stream is not None else None,
+    )
+    return EncodedLayer(
+        shape=tuple(w.shape), encoding=packed, sparse=sparse, codebook=codebook, symbols=symbols, raw_values=raw,
+        value_code=value_code, value_stream=value_stream, index_code=index_code, index_stream=index_stream,
+        parts_bits=parts,
+    )
