@@ -129,6 +129,13 @@ class CostReport:
         return self.weight_dense_bits / self.weight_stored_bits if self.weight_stored_bits else float("nan")
 
     @property
+    def sram_margin_bits(self) -> int | None:
+        """SRAM capacity minus the bits the model needs on chip (negative = short by that much)."""
+        if self.sram_capacity_bits is None or self.min_sram_bits is None:
+            return None
+        return self.sram_capacity_bits - self.min_sram_bits
+
+    @property
     def layers(self) -> tuple[str, ...]:
         """Layers in first-seen order."""
         seen: dict[str, None] = dict.fromkeys(self.macs_by_layer)
@@ -144,6 +151,36 @@ class CostReport:
             sub = tuple(key[p] for p in positions)
             out[sub] = out.get(sub, 0.0) + value
         return out
+
+    def _repr_html_(self) -> str:
+        """A compact HTML summary for notebooks: headline numbers and energy by component (no plotly)."""
+        from html import escape
+
+        from simulator.units import format_bits, format_energy_pj
+
+        fit = {True: "yes", False: "no", None: "n/a"}[self.fits_on_chip]
+        rows = [
+            ("energy / inference (steady)", format_energy_pj(self.total_energy_pj)),
+            ("first inference (cold)", format_energy_pj(self.cold_energy_pj)),
+            ("latency", f"{self.latency_s * 1e3:.4g} ms ({self.cycles:,.0f} cycles, {self.stall_cycles:,.0f} stalled)"),
+            ("MACs", f"{self.total_macs:,}"),
+            ("weights dense -> stored", f"{format_bits(self.weight_dense_bits)} -> {format_bits(self.weight_stored_bits)}"),
+            ("peak activations", format_bits(self.peak_activation_bits)),
+            ("fits on chip", fit + (f" (needs {format_bits(self.min_sram_bits)})" if self.min_sram_bits is not None else "")),
+        ]
+        rows += [(f"metadata: {k}", str(v)) for k, v in self.metadata.items()]
+        total = self.total_energy_pj or 1.0
+        by_comp = sorted(self.energy_by("component").items(), key=lambda kv: -kv[1])
+        head = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+        comp = "".join(
+            f"<tr><td>{escape(c)}</td><td>{escape(format_energy_pj(pj))}</td><td>{100 * pj / total:.1f} %</td></tr>"
+            for (c,), pj in by_comp
+        )
+        title = escape(f"{self.model_name} on {self.profile_name} ({self.method})")
+        return (
+            f"<div class='pjsim-cost'><strong>{title}</strong><table>{head}</table>"
+            f"<table><tr><th>component</th><th>energy</th><th>share</th></tr>{comp}</table></div>"
+        )
 
     def __add__(self, other: CostReport) -> CostReport:
         """Two inferences run one after the other on the same profile.

@@ -1,4 +1,4 @@
-"""``pjsim models list``: the model zoo."""
+"""``pjsim models list``: the model zoo (and the shipped checkpoints, when this install has them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ __all__ = ["command"]
 
 @click.group("models")
 def command() -> None:
-    """The model zoo.
+    """The model zoo and the shipped checkpoints.
 
     \b
     Example:
@@ -19,8 +19,15 @@ def command() -> None:
 
 @command.command("list")
 def list_cmd() -> None:
-    """List zoo models with their input shape."""
-    from models import MODELS
+    """List zoo models with their input shape, then the shipped checkpoints."""
+    import models
 
-    for name, spec in sorted(MODELS.items()):
-        click.echo(f"{name:<16} input {'x'.join(map(str, spec.input_shape)):<12} {spec.description}")
+    for name, spec in sorted(models.MODELS.items()):
+        click.echo(f"{name:<22} input {'x'.join(map(str, spec.input_shape)):<12} {spec.description}")
+    list_checkpoints = getattr(models, "list_checkpoints", None)
+    if list_checkpoints is not None:
+        names = list(list_checkpoints())
+        if names:
+            click.echo("checkpoints (use as checkpoint:NAME in pjsim report):")
+            for name in names:
+                click.echo(f"  {name}")

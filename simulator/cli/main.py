@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "simulator.cli.cmd_simulate",
     "simulator.cli.cmd_profiles",
     "simulator.cli.cmd_models",
+    "simulator.cli.cmd_report",
     "simulator.cli.cmd_trace",
     "simulator.cli.cmd_sweep",
 )
@@ -35,12 +36,8 @@ COMMAND_MODULES = (
 def cli(ctx: click.Context, debug: bool) -> None:
     """pjsim: energy and memory of neural-network inference on a hardware profile.
 
-    \b
-    Examples:
-      pjsim demo                                  # LeNet-300-100 on horowitz45 -> reports/demo.html
-      pjsim simulate lenet_300_100 --profile horowitz45
-      pjsim profiles list
-      pjsim models list
+    Every command prints one clear line and exits 1 on failure (2 on a usage error); add --debug
+    for the full traceback. Examples of every command follow.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -48,6 +45,34 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 for _name in COMMAND_MODULES:
     cli.add_command(importlib.import_module(_name).command)
+
+
+def _examples(command: click.Command, prefix: str = "") -> list[str]:
+    """The example lines of a command's help (the indented lines after 'Example:'/'Examples:')."""
+    lines: list[str] = []
+    taking = False
+    for line in (command.help or "").splitlines():
+        stripped = line.strip()
+        if stripped.lower().startswith("example"):
+            taking = True
+            continue
+        if taking:
+            if not stripped:
+                taking = False
+            elif stripped.startswith("pjsim"):
+                lines.append(stripped)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            lines.extend(line for line in _examples(sub) if line not in lines)
+    return lines
+
+
+def _epilog() -> str:
+    rows = [line for name in sorted(cli.commands) for line in _examples(cli.commands[name])]
+    return "\b\nExamples:\n" + "\n".join(f"  {row}" for row in rows)
+
+
+cli.epilog = _epilog()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("pjsim: aborted", err=True)
         return 1
     except click.UsageError as exc:
-        exc.show()
+        command = exc.ctx.command_path if exc.ctx is not None else "pjsim"
+        click.echo(f"{command}: usage error: {exc.format_message()} (see '{command} --help')", err=True)
         return 2
     except click.ClickException as exc:
         exc.show()

@@ -1,6 +1,24 @@
-"""Reports: CostReports -> pandas tables -> Plotly figures -> self-contained HTML."""
+"""Reports: Configurations / CostReports -> pandas tables -> Plotly figures -> one self-contained HTML file.
 
-from simulator.report.html import render_html, write_html
+``write_html(items, path)`` writes the report and its tables (CSV + JSON) next to it;
+``load_report_json(path)`` reads the configurations back from such a JSON file.
+"""
+
+from simulator.report.export import REPORT_FORMAT, export_tables, report_document
+from simulator.report.html import headline_cards, render_html, write_html
 from simulator.report.tables import energy_table, layer_energy_table, summary_table
+from simulator.report_data import Configuration, load_report_json
 
-__all__ = ["energy_table", "layer_energy_table", "render_html", "summary_table", "write_html"]
+__all__ = [
+    "REPORT_FORMAT",
+    "Configuration",
+    "energy_table",
+    "export_tables",
+    "headline_cards",
+    "layer_energy_table",
+    "load_report_json",
+    "render_html",
+    "report_document",
+    "summary_table",
+    "write_html",
+]

@@ -1,104 +1,250 @@
-"""CostReports -> Plotly figures -> one self-contained HTML file (plotly.js inlined once, Jinja2 autoescaped).
+"""Configurations -> one self-contained HTML report (plotly.js inlined once, Jinja2 autoescaped).
 
-The report formats numbers a ``CostReport`` already holds; it computes nothing new.
+Layout: headline cards per configuration; an overview comparing every configuration (energy per
+inference stacked by component, share of total); then one section per configuration (energy by layer
+by component / operand, storage waterfall and per-layer split, on-chip fit, energy vs SRAM size, the
+SimPy timeline); the profiles' constants with their sources; the counting conventions. A section
+whose data is absent is left out with a one-line note saying why, never drawn from made-up numbers.
+
+The report formats numbers that records hold; it computes nothing new.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
-from simulator.cost import COMPONENT_ORDER, CostReport
+from simulator.cost import CostReport
 from simulator.fileio import write_text_atomic
-from simulator.report.tables import layer_energy_table, summary_table
+from simulator.report import figures as F
+from simulator.report.tables import as_configurations, profile_constants_table, summary_table
+from simulator.report_data import Configuration, accuracy_fact
 from simulator.units import format_bits, format_energy_pj
 
-__all__ = ["render_html", "write_html"]
+__all__ = ["format_seconds", "headline_cards", "render_html", "write_html"]
+
+#: Columns of the summary table shown in the HTML (the CSV export has them all).
+_SUMMARY_COLUMNS = (
+    "config", "MACs", "energy / inference (uJ)", "cold first inference (uJ)", "latency (ms)", "weights dense (KB)",
+    "weights stored (KB)", "compression ratio", "min SRAM (KB)", "fits on chip", "accuracy",
+)  # fmt: skip
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline number: ``value`` as displayed, ``raw`` the number behind it (for tests and tooltips)."""
+
+    key: str
+    label: str
+    value: str
+    sub: str = ""
+    raw: float | None = None
+    tone: str = ""
 
 
 @dataclass(frozen=True)
 class _Figure:
+    key: str
     title: str
+    caption: str
     html: str
+    wide: bool = False
 
 
-def _env() -> Environment:
-    return Environment(loader=PackageLoader("simulator.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
+@dataclass
+class _Section:
+    anchor: str
+    config: Configuration
+    cards: list[Card]
+    figures: list[_Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    facts: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _energy_by_layer_figure(report: CostReport, div_id: str) -> go.Figure:
-    table = layer_energy_table(report)
-    components = [c for c in table.columns if c not in ("macs", "total_pj")]
-    components.sort(key=lambda c: (COMPONENT_ORDER.index(c) if c in COMPONENT_ORDER else len(COMPONENT_ORDER), c))
-    fig = go.Figure()
-    for comp in components:
-        fig.add_bar(name=comp, x=list(table.index), y=(table[comp] * 1e-6).tolist(), hovertemplate="%{x}<br>%{y:.4g} uJ")
-    fig.update_layout(
-        barmode="stack",
-        yaxis_title="energy per inference (uJ)",
-        xaxis_title="layer",
-        legend_title="component",
-        margin=dict(l=60, r=20, t=30, b=60),
-        height=420,
-    )
-    return fig
+def format_seconds(seconds: float) -> str:
+    """Human-readable duration, e.g. ``'41.6 µs'``."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
 
 
-def _cards(report: CostReport) -> dict:
-    fit = {True: "yes", False: "no", None: "n/a"}[report.fits_on_chip]
-    items = [
-        {"key": "energy", "label": "energy / inference (steady state)", "value": format_energy_pj(report.total_energy_pj)},
-        {"key": "cold_energy", "label": "first inference (cold)", "value": format_energy_pj(report.cold_energy_pj)},
-        {"key": "latency", "label": "latency", "value": f"{report.latency_s * 1e3:.4g} ms"},
-        {"key": "macs", "label": "MACs", "value": f"{report.total_macs:,}"},
-        {
-            "key": "storage",
-            "label": "weights dense -> stored",
-            "value": f"{format_bits(report.weight_dense_bits)} -> {format_bits(report.weight_stored_bits)}",
-        },
-        {"key": "fits", "label": "fits on chip", "value": fit},
+def headline_cards(config: Configuration) -> list[Card]:
+    """The headline cards of one configuration, in display order."""
+    r = config.cost
+    cards = [
+        Card("energy", "energy / inference", format_energy_pj(r.total_energy_pj), "steady state", r.total_energy_pj),
+        Card("cold_energy", "first inference", format_energy_pj(r.cold_energy_pj),
+             f"cold: + {format_energy_pj(r.cold_start_energy_pj)} to load resident weights" if r.cold_start_energy_pj
+             else "cold = steady (no weights kept resident)", r.cold_energy_pj),  # fmt: skip
+        Card("latency", "latency", format_seconds(r.latency_s), f"{r.cycles:,.0f} cycles · {r.stall_cycles:,.0f} stalled", r.latency_s),
     ]
-    return {"heading": f"{report.model_name} on {report.profile_name} ({report.method})", "cards": items}
+    ratio = r.compression_ratio
+    storage_sub = f"{ratio:.1f}× smaller" if r.weight_stored_bits and ratio > 1.0001 else "not compressed"
+    cards.append(
+        Card("storage", "weights dense → stored", f"{format_bits(r.weight_dense_bits)} → {format_bits(r.weight_stored_bits)}",
+             storage_sub, float(r.weight_stored_bits), "good" if ratio > 1.0001 else "")  # fmt: skip
+    )
+    if r.fits_on_chip is None:
+        cards.append(Card("fits", "fits on chip", "n/a", "fit not evaluated by this costing"))
+    else:
+        margin = r.sram_margin_bits
+        sub = []
+        if margin is not None:
+            sub.append(f"{format_bits(abs(margin))} {'to spare' if margin >= 0 else 'short'}")
+        if r.min_sram_bits is not None:
+            sub.append(f"needs {format_bits(r.min_sram_bits)}")
+        if r.sram_capacity_bits is not None:
+            sub.append(f"of {format_bits(r.sram_capacity_bits)} SRAM")
+        cards.append(Card("fits", "fits on chip", "yes" if r.fits_on_chip else "no", " · ".join(sub),
+                          float(r.fits_on_chip), "good" if r.fits_on_chip else "bad"))  # fmt: skip
+    acc = accuracy_fact(r)
+    if acc is not None:
+        cards.append(Card("accuracy", "accuracy", acc[0], acc[1]))
+    cards.append(Card("macs", "MACs", f"{r.total_macs:,}", f"{2 * r.total_macs:,} FLOPs (Han: 1 MAC = 2 FLOPs)", float(r.total_macs)))
+    return cards
 
 
-def render_html(reports: Sequence[CostReport], title: str = "pjsim energy report") -> str:
-    """The report for ``reports`` as one HTML string (no network needed to view it)."""
-    if not reports:
-        raise ValueError("render_html needs at least one CostReport")
-    figures = []
-    for i, report in enumerate(reports):
-        fig = _energy_by_layer_figure(report, f"energy-{i}")
-        figures.append(
-            _Figure(
-                title=f"Energy by layer: {report.model_name} on {report.profile_name}",
-                html=fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-energy-{i}"),
-            )
-        )
-    conventions = list(dict.fromkeys(c for r in reports for c in r.conventions))
-    summary = summary_table(reports).to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+def _figure_html(fig: go.Figure, div_id: str) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG)
+
+
+def _section(i: int, config: Configuration) -> _Section:
+    r = config.cost
+    sec = _Section(anchor=f"config-{i}", config=config, cards=headline_cards(config))
+    sec.notes.extend(config.notes)
+    sec.facts = [(k, str(v)) for k, v in r.metadata.items()]
+    if accuracy_fact(r) is None:
+        sec.notes.append("Accuracy: not known for this configuration (no measurement or checkpoint metadata).")
+
+    def add(key: str, title: str, caption: str, fig: go.Figure, wide: bool = False) -> None:
+        sec.figures.append(_Figure(key, title, caption, _figure_html(fig, f"fig-{i}-{key}"), wide))
+
+    if r.energy_pj:
+        add("energy", "Energy by layer",
+            "Energy of one steady-state inference per layer, stacked by component; switch to operands with the buttons.",
+            F.energy_by_layer_figure(config), wide=True)  # fmt: skip
+    else:
+        sec.notes.append("Energy by layer: the report holds no energy breakdown.")
+    storage_caption = "Weight storage from dense to stored encoding (left) and where the stored bits go, per layer (right)."
+    if config.storage is None or not config.storage.stages:
+        storage_caption += (" Only the dense and final stored sizes are known for this configuration; the stage-by-stage"
+                            " waterfall (pruned, quantized/shared, Huffman) comes from the storage accountant.")  # fmt: skip
+    if config.storage is not None:
+        storage_caption += f" Source: {config.storage.source}."
+    if r.weight_dense_bits:
+        add("storage", "Storage", storage_caption, F.storage_figure(config), wide=True)
+    else:
+        sec.notes.append("Storage: the report holds no weight sizes.")
+    if config.fit is not None and config.fit.layers:
+        add("fit", "On-chip fit",
+            "Stored weights accumulated layer by layer plus the activations live in each layer, against the SRAM "
+            "capacity (red) and the total the model needs on chip (dotted).", F.fit_figure(config))  # fmt: skip
+    else:
+        sec.notes.append("On-chip fit per layer: needs the traced workload, which this configuration does not carry.")
+    if config.sram_curve is not None and config.sram_curve.points:
+        caption = (f"Energy per inference as the SRAM grows, everything else as in the profile "
+                   f"({len(config.sram_curve.points)} precomputed points, costed by '{config.sram_curve.method}').")  # fmt: skip
+        if config.sram_curve.note:
+            caption += " " + config.sram_curve.note
+        add("sram", "Energy vs SRAM size", caption, F.sram_curve_figure(config))
+    else:
+        sec.notes.append("Energy vs SRAM size: not computed for this configuration.")
+    if r.timeline:
+        add("timeline", "Timeline",
+            f"The simulated inference per resource ({len(r.timeline):,} busy intervals); gaps on the compute row are "
+            "time spent waiting for memory.", F.timeline_figure(config), wide=True)  # fmt: skip
+    else:
+        sec.notes.append(f"Timeline: not recorded by the '{r.method}' costing (the SimPy memory simulation records one).")
+    return sec
+
+
+def render_html(
+    items: CostReport | Configuration | Sequence[CostReport | Configuration],
+    title: str = "pjsim energy report",
+    notes: Sequence[str] = (),
+) -> str:
+    """The report for ``items`` as one HTML string (no network needed to view it).
+
+    Args:
+        items: one or more ``CostReport``s or ``Configuration``s (side by side in one report).
+        title: the report's title.
+        notes: report-level notes (e.g. configurations that could not be built, and why).
+    """
+    configs = as_configurations(items)
+    if not configs:
+        raise ValueError("render_html needs at least one CostReport or Configuration")
+    sections = [_section(i, c) for i, c in enumerate(configs)]
+    overview = [
+        _Figure("share", "Share of total energy", "Where each configuration's energy goes, as a share of its total.",
+                _figure_html(F.share_figure(configs), "fig-overview-share"), wide=True),  # fmt: skip
+    ]
+    if len(configs) > 1:
+        overview.insert(0, _Figure(
+            "compare", "Energy per inference, side by side",
+            "Every configuration stacked by component, one panel per model (each panel has its own scale); "
+            "the hatched top is the one-time weight load paid by the first inference only.",
+            _figure_html(F.comparison_figure(configs), "fig-overview-compare"), wide=True))  # fmt: skip
+    summary = summary_table(configs)[list(_SUMMARY_COLUMNS)]
+    summary_html = summary.to_html(index=False, border=0, classes="summary", na_rep="–", float_format=lambda v: f"{v:,.4g}")
+    constants = profile_constants_table(configs)
+    profiles = []
+    for name, group in constants.groupby("profile", sort=False):
+        desc = next((c.profile_description for c in configs if c.cost.profile_name == name), "")
+        profiles.append({"name": name, "description": desc, "rows": group.to_dict("records")})
+    missing_profiles = sorted({c.cost.profile_name for c in configs} - {p["name"] for p in profiles})
+    conventions = list(dict.fromkeys(c for cfg in configs for c in cfg.cost.conventions))
     return _env().get_template("report.html.j2").render(
         title=title,
         version=_version(),
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         plotly_js=get_plotlyjs(),
-        cards=[_cards(r) for r in reports],
-        summary_html=summary,
-        figures=figures,
+        notes=list(notes),
+        sections=sections,
+        overview=overview,
+        summary_html=summary_html,
+        profiles=profiles,
+        missing_profiles=missing_profiles,
         conventions=conventions,
+        n_figures=len(overview) + sum(len(s.figures) for s in sections),
     )
 
 
-def write_html(reports: CostReport | Sequence[CostReport], path: str | Path, title: str = "pjsim energy report") -> Path:
-    """Write the report to ``path`` atomically and return the path."""
-    if isinstance(reports, CostReport):
-        reports = [reports]
-    return write_text_atomic(path, render_html(reports, title=title))
+def write_html(
+    items: CostReport | Configuration | Sequence[CostReport | Configuration],
+    path: str | Path,
+    title: str = "pjsim energy report",
+    notes: Sequence[str] = (),
+    export: bool = True,
+) -> Path:
+    """Write the report to ``path`` atomically, plus its tables as CSV/JSON beside it; return the HTML path.
+
+    With ``export`` the files ``<stem>.json`` (every table and the configurations themselves, which
+    ``pjsim report --from`` reads back) and ``<stem>.<table>.csv`` are written next to the HTML.
+    """
+    from simulator.report.export import export_tables
+
+    configs = as_configurations(items)
+    path = Path(path)
+    write_text_atomic(path, render_html(configs, title=title, notes=notes))
+    if export:
+        export_tables(configs, path, title=title, notes=notes)
+    return path
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("simulator.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["slug"] = lambda s: re.sub(r"[^a-z0-9]+", "-", str(s).lower()).strip("-")
+    env.filters["num"] = lambda v: "–" if v is None else f"{v:,.4g}"
+    return env
 
 
 def _version() -> str:

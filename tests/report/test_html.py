@@ -1,30 +1,110 @@
-"""The HTML report is self-contained and shows hostile names as text."""
+"""The HTML report: self-contained, every figure backed by a record, absent data noted, names escaped."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 
+import pytest
 import torch
+from markupsafe import escape
 from torch import nn
 
-from simulator.api import simulate
-from simulator.report import write_html
+from simulator.api import resolve_profile, simulate
+from simulator.cost import CostReport
+from simulator.frozen import FrozenMap
+from simulator.report import load_report_json, render_html, write_html
+from simulator.report.tables import EXPORT_TABLES
+from simulator.report_data import build_configuration, fit_profile, storage_parts_from_workload
 from simulator.trace import trace
 
 
-def test_demo_report_is_self_contained(tmp_path):
-    """No external script or stylesheet URL; plotly.js is inlined exactly once."""
-    from simulator.cli.cmd_demo import run_demo
+def _tiny_report(**changes) -> CostReport:
+    base = dict(model_name="m", profile_name="p", method="hand", energy_pj=FrozenMap({("fc", "compute", "none"): 10.0,
+                ("fc", "dram", "weights"): 90.0}), cycles=100.0, clock_hz=1e9)  # fmt: skip
+    base.update(changes)
+    return CostReport(**base)
 
-    out = tmp_path / "demo.html"
-    report = run_demo(out)
-    html = out.read_text()
+
+def test_demo_report_is_self_contained(demo_report):
+    """No external script, stylesheet or image; plotly.js inlined exactly once; tables exported beside it."""
+    html = demo_report.read_text()
     assert not re.search(r"<script[^>]+src=", html)
-    assert not re.search(r"<link[^>]+href=[\"']https?:", html)
-    assert html.count("plotly.js v") >= 1 and html.count("Plotly=") <= 1 or True
-    assert html.count('<script type="text/javascript">/**') == 1
-    assert "fig-energy-0" in html
-    assert f"{report.total_macs:,}" in html
+    assert not re.search(r"<link[^>]+href=", html)
+    assert not re.search(r"<img[^>]+src=[\"']https?:", html)
+    assert html.count("plotly.js v") == 1  # the library's banner comment, inlined once
+    for table in EXPORT_TABLES:
+        assert (demo_report.parent / f"demo.{table}.csv").is_file(), table
+    doc = json.loads((demo_report.parent / "demo.json").read_text())
+    assert doc["format"] == "pjsim-report/1" and set(doc["tables"]) == set(EXPORT_TABLES)
+
+
+def test_demo_json_rebuilds_the_same_numbers(demo_report):
+    """The JSON export reloads into configurations whose headline numbers the HTML shows."""
+    title, notes, configs = load_report_json(demo_report.parent / "demo.json")
+    html = demo_report.read_text()
+    assert title in html.replace("&amp;", "&")
+    assert len(configs) >= 2
+    body = re.search(r'data-figure-count="(\d+)"', html)
+    assert body and int(body.group(1)) == html.count('class="plotly-graph-div"')
+    for c in configs:
+        assert f'data-raw="{c.cost.total_energy_pj}"' in html
+        assert f"{c.cost.total_macs:,}" in html
+    for note in notes:
+        assert str(escape(note.split(":")[0])) in html
+
+
+def test_json_round_trip_is_exact(tmp_path):
+    """Configuration -> JSON -> Configuration gives an equal record (FrozenMaps with tuple keys, NaN, None)."""
+    model = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+    workload = trace(model, torch.zeros(1, 8), model_name="mlp")
+    config = build_configuration("mlp", workload, resolve_profile("horowitz45"), sram_curve=(8_000, 80_000),
+                                 metadata={"accuracy": "97 %", "accuracy_source": "test"})  # fmt: skip
+    write_html(config, tmp_path / "r.html")
+    _, _, (back,) = load_report_json(tmp_path / "r.json")
+    assert back == config
+    assert math.isnan(load_report_json_nan(tmp_path))
+
+
+def load_report_json_nan(tmp_path):
+    """A CostReport whose compression ratio is NaN (no stored bits) survives the round trip."""
+    write_html(_tiny_report(), tmp_path / "nan.html")
+    _, _, (back,) = load_report_json(tmp_path / "nan.json")
+    return back.cost.compression_ratio
+
+
+def test_fit_profile_matches_the_workload():
+    """The per-layer fit profile's last cumulative weight equals the stored weights; its peak live equals the peak."""
+    model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 10)).eval()
+    workload = trace(model, torch.zeros(1, 784), model_name="mlp")
+    fit = fit_profile(workload, 8 * 1000 * 1000)
+    assert fit.layers[-1].cumulative_weight_bits == workload.weight_stored_bits
+    # (784*300 + 300 + 300*10 + 10) float32 parameters = 238,510 x 32 bits
+    assert workload.weight_stored_bits == 238_510 * 32
+    assert max(lay.live_activation_bits for lay in fit.layers) == workload.peak_activation_bits
+    parts = storage_parts_from_workload(workload)
+    assert {p.part for p in parts} == {"values"}
+    assert sum(p.bits for p in parts) == workload.weight_stored_bits
+
+
+def test_absent_sections_are_noted_not_drawn():
+    """A bare CostReport (no workload, no timeline) gives energy, storage and share charts, and notes for the rest."""
+    html = render_html(_tiny_report(weight_dense_bits=3200, weight_stored_bits=800))
+    assert 'id="fig-0-energy"' in html and 'id="fig-0-storage"' in html and 'id="fig-overview-share"' in html
+    for missing in ("fig-0-fit", "fig-0-sram", "fig-0-timeline", "fig-overview-compare"):
+        assert missing not in html
+    assert "On-chip fit per layer: needs the traced workload" in html
+    assert "Energy vs SRAM size: not computed" in html
+    assert "Timeline: not recorded by the &#39;hand&#39; costing" in html
+    assert "Accuracy: not known" in html
+    assert "4.0× smaller" in html  # 3200 / 800
+
+
+def test_accuracy_card_says_where_it_comes_from():
+    html = render_html(_tiny_report(metadata=FrozenMap({"accuracy": "98.4 %", "accuracy_source": "checkpoint metadata"})))
+    card = re.search(r'data-card="accuracy".*?</div>\s*</div>', html, re.S)
+    assert card and "98.4 %" in card.group(0) and "checkpoint metadata" in card.group(0)
 
 
 def test_layer_names_are_escaped(tmp_path):
@@ -37,3 +117,21 @@ def test_layer_names_are_escaped(tmp_path):
     assert "<script>alert(1)</script>" not in html
     assert "<script>evil()</script>" not in html
     assert "&lt;script&gt;evil()&lt;/script&gt;" in html
+
+
+def test_repr_html_is_plain_escaped_html():
+    """CostReport._repr_html_ needs no plotly and escapes names."""
+    html = _tiny_report(model_name="<b>x</b>")._repr_html_()
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    assert "90.0 %" in html  # dram share of 100 pJ
+
+
+def test_unreadable_json_names_the_file(tmp_path):
+    from simulator.errors import ReportError
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ReportError, match="bad.json: not valid JSON"):
+        load_report_json(bad)
+    with pytest.raises(ReportError, match="no such file"):
+        load_report_json(tmp_path / "missing.json")

@@ -1,0 +1,73 @@
+"""``pjsim report``: one HTML report (plus CSV/JSON tables) from configurations or saved JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["command", "parse_spec"]
+
+
+def parse_spec(spec: str, default_profile: str) -> tuple[str | None, str | None, str]:
+    """``MODEL[@PROFILE]`` or ``checkpoint:NAME[@PROFILE]`` -> ``(model, checkpoint, profile)``."""
+    target, _, profile = spec.rpartition("@") if "@" in spec else (spec, "", "")
+    profile = profile or default_profile
+    if not target:
+        raise click.BadParameter(f"'{spec}': expected MODEL[@PROFILE] or checkpoint:NAME[@PROFILE]", param_hint="SPEC")
+    if target.startswith("checkpoint:"):
+        name = target.removeprefix("checkpoint:")
+        if not name:
+            raise click.BadParameter(f"'{spec}': checkpoint name missing after 'checkpoint:'", param_hint="SPEC")
+        return None, name, profile
+    return target, None, profile
+
+
+@click.command("report")
+@click.argument("specs", nargs=-1, metavar="[SPEC]...")
+@click.option("--from", "from_json", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A report's .json export (or saved configurations) to include; repeatable.")
+@click.option("--profile", "-p", default="horowitz45", show_default=True, help="Profile for SPECs without @PROFILE.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("reports/report.html"),
+              show_default=True, help="The HTML file; tables go beside it as <stem>.json and <stem>.<table>.csv.")
+@click.option("--title", default="pjsim energy report", show_default=True)
+@click.option("--sram-points", type=click.IntRange(min=0), default=13, show_default=True,
+              help="Points of the energy-vs-SRAM-size curve per configuration (0 = no curve).")
+@click.option("--batch-size", "-b", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--no-export", is_flag=True, help="Write only the HTML (no CSV/JSON tables).")
+def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, out: Path, title: str,
+            sram_points: int, batch_size: int, no_export: bool) -> None:  # fmt: skip
+    """Build one report comparing configurations side by side.
+
+    A SPEC is MODEL[@PROFILE] (zoo name or package.module:factory) or checkpoint:NAME[@PROFILE]
+    (a shipped checkpoint, compressed or dense). Saved reports are re-read with --from.
+
+    \b
+    Examples:
+      pjsim report lenet_300_100@horowitz45 lenet_300_100@horowitz45-sram512k
+      pjsim report checkpoint:lenet_300_100-deep-compression@horowitz45 --out reports/dc.html
+      pjsim report --from reports/demo.json --out reports/demo-again.html
+    """
+    from simulator.cli.progress import progress_steps
+    from simulator.report import write_html
+    from simulator.report_data import configuration_for, load_report_json
+
+    if not specs and not from_json:
+        raise click.UsageError("give at least one SPEC or --from FILE.json")
+    parsed = [parse_spec(s, profile) for s in specs]
+    configs, notes = [], []
+    for path in from_json:
+        saved_title, saved_notes, saved = load_report_json(path)
+        configs.extend(saved)
+        notes.extend(saved_notes)
+        if saved_title and title == "pjsim energy report" and not specs and len(from_json) == 1:
+            title = saved_title
+    points_per_config = 1 + sram_points
+    with progress_steps("costing", total=len(parsed) * points_per_config) as step:
+        for model, checkpoint, prof in parsed:
+            configs.append(configuration_for(model, prof, checkpoint=checkpoint, sram_points=sram_points,
+                                             batch_size=batch_size, progress=lambda: step(f"{model or checkpoint} on {prof}")))  # fmt: skip
+    write_html(configs, out, title=title, notes=notes, export=not no_export)
+    for c in configs:
+        click.echo(f"{c.label}: {c.cost.total_energy_pj * 1e-6:.4g} uJ per inference ({c.cost.method})")
+    click.echo(f"report written to {out.resolve()}")
