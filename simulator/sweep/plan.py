@@ -118,6 +118,10 @@ def _check_profile_axes(spec: SweepSpec) -> None:
 
 def _check_model(spec: SweepSpec) -> None:
     if ":" in spec.model:
+        if spec.input_shape is None:
+            raise SweepSpecError(
+                spec.source, "sweep.input_shape", f"model '{spec.model}' is not in the zoo; give its input_shape (batch first)"
+            )
         return
     from models import model_spec
 
@@ -170,6 +174,7 @@ def plan_sweep(spec: SweepSpec) -> Plan:
             digests[overrides] = profile_digest(spec.profile, dict(overrides))
         content = {
             "model": spec.model,
+            "input_shape": spec.input_shape,
             "batch_size": inputs["batch_size"],
             "record": compression.as_dict(),
             "profile": digests[overrides],

@@ -71,10 +71,16 @@ def _load_profiles(spec: SweepSpec, points: list[Point]) -> dict[FrozenMap, Hard
 
 def _trace(spec: SweepSpec, points: list[Point]) -> dict[tuple[str, int], Workload]:
     """One traced workload per distinct (model, batch size) among ``points``."""
+    from models.registry import ModelSpec
     from simulator.api import trace_model
 
-    keys = dict.fromkeys(p.trace_key for p in points)
-    return {key: trace_model(key[0], batch_size=key[1]) for key in keys}
+    workloads = {}
+    for model, batch_size in dict.fromkeys(p.trace_key for p in points):
+        example = None
+        if spec.input_shape is not None:
+            example = ModelSpec(model, lambda: None, spec.input_shape, "").example_input(batch_size)
+        workloads[(model, batch_size)] = trace_model(model, example_inputs=example, batch_size=batch_size)
+    return workloads
 
 
 def make_tasks(

@@ -5,6 +5,7 @@ Format (every key but ``sweep.model``, ``sweep.profile`` and the axes is optiona
     [sweep]
     name = "lenet-sram-density"       # default: the file's stem
     model = "lenet_300_100"           # zoo name or package.module:factory
+    input_shape = [1, 1, 28, 28]      # only for package.module:factory models (batch first)
     profile = "horowitz45"            # shipped name, or a .toml path relative to this file
     batch_size = 1
     sampling = "grid"                 # "grid" | "random" | "lhs"
@@ -55,7 +56,9 @@ from simulator.sweep.spec_types import COMPRESSION_KEYS, Axis, CompressionParams
 __all__ = ["input_names", "load_spec", "parse_spec"]
 
 _TOP_KEYS = {"sweep", "compression", "axis"}
-_SWEEP_KEYS = {"name", "description", "model", "profile", "batch_size", "sampling", "samples", "seed", "constraints"}
+_SWEEP_KEYS = {
+    "name", "description", "model", "input_shape", "profile", "batch_size", "sampling", "samples", "seed", "constraints",
+}
 _AXIS_KEYS = {"key", "values", "min", "max", "num", "scale", "integer"}
 _SCALES = ("linear", "log")
 
@@ -233,6 +236,14 @@ def parse_spec(
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise SweepSpecError(source, "sweep.seed", f"expected a whole number >= 0, found {seed!r}")
 
+    input_shape = sweep.get("input_shape")
+    if input_shape is not None:
+        if not isinstance(input_shape, list) or not input_shape or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape
+        ):
+            raise SweepSpecError(source, "sweep.input_shape", f"expected a list of whole numbers >= 1, found {input_shape!r}")
+        input_shape = tuple(input_shape)
+
     comp_raw = raw.get("compression", {})
     _check_keys(comp_raw, set(COMPRESSION_KEYS), source, "compression")
     comp_values = {k: _compression_value(k, v, source, f"compression.{k}") for k, v in comp_raw.items()}
@@ -281,4 +292,5 @@ def parse_spec(
         seed=seed,
         constraints=tuple(constraints),
         source=source,
+        input_shape=input_shape,
     )

@@ -112,6 +112,8 @@ class SweepSpec:
         seed: seed of the random and LHS samplers.
         constraints: points for which any constraint is false are skipped.
         source: where the spec came from (file path or ``"<dict>"``), for error messages.
+        input_shape: shape of one example input, batch dimension first (needed for a
+            ``package.module:factory`` model; zoo models know theirs).
     """
 
     name: str
@@ -125,3 +127,4 @@ class SweepSpec:
     seed: int = 0
     constraints: tuple[Constraint, ...] = ()
     source: str = "<dict>"
+    input_shape: tuple[int, ...] | None = None
