@@ -1,6 +1,28 @@
-"""Hardware profiles: records (``profile``) and the TOML loader with schema checks (``loader``)."""
+"""Hardware profiles: records (``profile``), declared derivation rules (``rules``) and the TOML loader
+with schema checks, ``extends`` and sweep overrides (``loader``)."""
 
-from simulator.hardware.loader import list_profiles, load_profile, profile_path
-from simulator.hardware.profile import ComputeUnit, HardwareProfile, MemoryLevel
+from simulator.hardware.loader import (
+    SWEEP_OVERRIDE_SOURCE,
+    list_profiles,
+    load_profile,
+    profile_digest,
+    profile_path,
+    resolve_profile_table,
+)
+from simulator.hardware.profile import LEVEL_KINDS, ZERO_HANDLING, ComputeUnit, HardwareProfile, MemoryLevel
+from simulator.hardware.rules import EnergyValue
 
-__all__ = ["ComputeUnit", "HardwareProfile", "MemoryLevel", "list_profiles", "load_profile", "profile_path"]
+__all__ = [
+    "LEVEL_KINDS",
+    "SWEEP_OVERRIDE_SOURCE",
+    "ZERO_HANDLING",
+    "ComputeUnit",
+    "EnergyValue",
+    "HardwareProfile",
+    "MemoryLevel",
+    "list_profiles",
+    "load_profile",
+    "profile_digest",
+    "profile_path",
+    "resolve_profile_table",
+]

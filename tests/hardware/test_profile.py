@@ -8,18 +8,46 @@ from pathlib import Path
 import pytest
 
 from simulator.errors import ProfileError
-from simulator.hardware import list_profiles, load_profile
+from simulator.hardware import list_profiles, load_profile, profile_path, resolve_profile_table
 from simulator.workload import DataType
 from tests.conftest import TOY_PROFILE
 
 
+def _numeric_entries(table, prefix=""):
+    """Every numeric entry ``{value, ...}`` of a resolved profile table, by key path."""
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and "value" in value:
+            yield path, value
+        elif isinstance(value, dict):
+            yield from _numeric_entries(value, path)
+
+
 @pytest.mark.parametrize("name", list_profiles())
 def test_every_shipped_profile_loads_with_sources(name):
+    """Each shipped profile loads; every numeric entry in its resolved table has a non-empty source."""
     profile = load_profile(name)
-    assert profile.sources, name
+    entries = dict(_numeric_entries(resolve_profile_table(name)))
+    assert entries, name
+    for path, entry in entries.items():
+        assert isinstance(entry.get("source"), str) and entry["source"].strip(), f"{name}: {path} has no source"
+        assert profile.sources[path] == entry["source"].strip(), path
+    # every loaded quantity (listed or rule-derived) has a source, and nothing else does
+    expected = {"clock.frequency", "compute.macs_per_cycle", "compute.accumulator_bits"}
+    expected |= {f"energy.{k}" for k in profile.compute.op_energy_pj}
+    for lvl in profile.levels:
+        expected |= {f"memory.{lvl.name}.{q}" for q in ("capacity", "word", "read_energy", "write_energy", "bandwidth", "latency", "leakage")}
+    assert expected <= set(profile.sources), expected - set(profile.sources)
     assert all(source.strip() for source in profile.sources.values())
-    # every numeric key of the file has a source: op energies and the 8 quantities of each level + clock + 2 compute
-    assert len(profile.sources) == len(profile.compute.op_energy_pj) + 7 * len(profile.levels) + 3
+
+
+def test_shipped_profiles_have_a_header_comment():
+    """Each shipped file opens with a comment saying what it models and its limits."""
+    for name in list_profiles():
+        text = profile_path(name).read_text()
+        assert text.startswith(f"# {name}:"), name
+        assert "What it models" in text, name
+        assert "imit" in text, name  # "Limits" / "Limit:" / "limits"
 
 
 def test_horowitz45_reproduces_the_lecture_table():
