@@ -24,10 +24,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from simulator.compress.base import Transform, prepare_model, register_transform
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord, TensorEncoding
 
-__all__ = ["DistillConfig", "distill", "distillation_loss", "dense_record"]
+__all__ = ["Distill", "DistillConfig", "dense_record", "distill", "distillation_loss"]
 
 
 def distillation_loss(
@@ -155,3 +156,20 @@ def distill(
     step = (f"distill(teacher={type(teacher).__name__}, T={config.temperature:g}, alpha={config.alpha:g}, "
             f"epochs={config.epochs:g})")
     return student, dense_record(student, step)
+
+
+@register_transform
+class Distill(Transform):
+    """Transform form of ``distill``: ``apply(student)`` trains the student on ``teacher``'s soft targets."""
+
+    NAME = "distill"
+    KIND = "training"
+
+    def __init__(self, teacher: nn.Module, train_data: Sequence[torch.Tensor], config: DistillConfig = DistillConfig(),
+                 augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None, inplace: bool = False) -> None:
+        self.teacher, self.train_data, self.config, self.augment, self.inplace = teacher, train_data, config, augment, inplace
+
+    def apply(self, model: nn.Module, record: CompressionRecord | None = None) -> tuple[nn.Module, CompressionRecord]:
+        student = prepare_model(model, self.inplace)
+        student, new = distill(student, self.teacher, self.train_data, self.config, self.augment, progress=False)
+        return student, (record or CompressionRecord()).then(new)

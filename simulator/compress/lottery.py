@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from simulator.compress.base import Transform, register_transform
+from simulator.compress.sparse import count_fillers
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord, TensorEncoding
 
 __all__ = [
     "LotteryConfig",
+    "LotteryTicket",
     "RoundResult",
     "TrainOutcome",
     "apply_masks",
@@ -282,8 +285,8 @@ def train_masked(
 def sparse_encoding(mask: torch.Tensor, value_bits: int = 32, index_bits: int = 5) -> TensorEncoding:
     """The encoding of a pruned tensor stored as (value, relative index) entries in row-major order.
 
-    A gap of ``g`` zeros before a kept entry needs ``g // 2**index_bits`` filler zero entries (Deep
-    Compression's rule: with 4 bits, more than 15 zeros in a row need a filler). Counted exactly.
+    Fillers are counted exactly by ``simulator.compress.sparse.count_fillers`` (a run of ``z`` zeros
+    costs ``z // 2**index_bits`` filler entries, Deep Compression's rule).
     """
     flat = mask.flatten()
     positions = torch.nonzero(flat).flatten()
@@ -292,9 +295,7 @@ def sparse_encoding(mask: torch.Tensor, value_bits: int = 32, index_bits: int = 
         raise ValueError("a mask that prunes every weight cannot be encoded (density must be > 0)")
     if index_bits == 0:
         return TensorEncoding(density=kept / flat.numel(), value_bits=value_bits)
-    previous = torch.cat([torch.tensor([-1]), positions[:-1]])
-    gaps = positions - previous - 1
-    fillers = int(torch.div(gaps, 2 ** index_bits, rounding_mode="floor").sum())
+    fillers = count_fillers(positions.numpy(), index_bits)
     return TensorEncoding(density=kept / flat.numel(), value_bits=value_bits, index_bits=index_bits, filler_entries=fillers)
 
 
@@ -365,3 +366,27 @@ def lottery_ticket(
             on_round(result)
     model.eval()
     return model, ticket_record(model, masks, config, rounds), results
+
+
+@register_transform
+class LotteryTicket(Transform):
+    """Transform form of ``lottery_ticket``: ``apply`` returns the last round's winning ticket.
+
+    The round-by-round outcomes of the last ``apply`` are kept in ``self.results``.
+    """
+
+    NAME = "lottery_ticket"
+    KIND = "unstructured"
+
+    def __init__(self, train: Data, val: Data, test: Data, rounds: int, config: LotteryConfig = LotteryConfig(),
+                 control: bool = False, init: bool = True, inplace: bool = False) -> None:
+        self.data = (train, val, test)
+        self.rounds, self.config, self.control, self.init, self.inplace = rounds, config, control, init, inplace
+        self.results: list[RoundResult] = []
+
+    def apply(self, model: nn.Module, record: CompressionRecord | None = None) -> tuple[nn.Module, CompressionRecord]:
+        from simulator.compress.base import prepare_model
+
+        work = prepare_model(model, self.inplace)
+        work, new, self.results = lottery_ticket(work, *self.data, self.rounds, self.config, control=self.control, init=self.init)
+        return work, (record or CompressionRecord()).then(new)
