@@ -59,3 +59,57 @@ def test_sum_of_reports_adds_energy_and_cycles(toy_profile):
     both = r + r
     assert both.total_energy_pj == pytest.approx(2 * r.total_energy_pj)
     assert both.cycles == pytest.approx(2 * r.cycles)
+
+
+# --- the mapped model: estimate_energy on a schedule (no torch, no simpy) ------------------------
+
+from simulator.energy import CONVENTIONS, estimate_energy, operation_energy_pj  # noqa: E402
+from simulator.mapping import OperationCount, map_workload  # noqa: E402
+from simulator.memsim import closed_form_stats  # noqa: E402
+
+
+def test_mapped_energy_by_hand(toy_profile):
+    """Toy profile: 1 KB SRAM (10 pJ / 32 bits), DRAM read 100 / write 200 pJ per 32 bits, no RF.
+
+    Weights 12 words + live activations 7 words = 608 bits fit 8000: resident.
+    Steady state: DRAM reads the input once (4 words x 100 = 400) and writes the output once
+    (3 x 200 = 600); SRAM: input written (4 x 10 = 40), output written by the array and read for the
+    store (3 x 10 x 2 = 60); the array reads weight and input per MAC (12 x 10 x 2 = 240);
+    12 MACs x 3 pJ = 36. Total 1376 pJ. Cold start: 12 weight words x (100 + 10) = 1320 pJ.
+    """
+    workload = _workload()
+    schedule = map_workload(workload, toy_profile)
+    report = estimate_energy(workload, schedule, closed_form_stats(schedule, toy_profile), toy_profile)
+    assert report.energy_pj[("fc", "dram", "inputs")] == pytest.approx(400)
+    assert report.energy_pj[("fc", "dram", "outputs")] == pytest.approx(600)
+    assert report.energy_pj[("fc", "sram", "inputs")] == pytest.approx(40 + 120)
+    assert report.energy_pj[("fc", "sram", "weights")] == pytest.approx(120)
+    assert report.energy_pj[("fc", "sram", "outputs")] == pytest.approx(60)
+    assert report.energy_pj[("fc", "compute", "none")] == pytest.approx(36)
+    assert report.total_energy_pj == pytest.approx(1376)
+    assert report.cold_start_energy_pj == pytest.approx(1320)
+    assert report.fits_on_chip and report.min_sram_bits == 608
+    assert report.compulsory_dram_bits == (12 + 4 + 3) * 32
+    assert report.conventions == CONVENTIONS
+
+
+def test_decode_energies_fall_back_to_declared_rules(toy_profile):
+    """No decode entries and no int5 add in the toy profile: a codebook read is one read of a 32-bit value
+    from the innermost level (10 pJ), a 5-bit index add is derived from the profile's integer-add rule."""
+    assert operation_energy_pj(OperationCount("codebook", "float32", 1, "weights"), toy_profile) == pytest.approx(10.0)
+    with pytest.raises(Exception, match="int"):
+        # the toy profile lists no integer add at all
+        operation_energy_pj(OperationCount("index_add", "int5", 1, "weights"), toy_profile)
+
+
+def test_leakage_is_power_times_simulated_time(toy_profile):
+    """1 mW on SRAM and 2 mW on DRAM for the inference's cycles at 1 GHz: 3 mW x t."""
+    from dataclasses import replace
+
+    levels = tuple(replace(lv, leakage_mw=1.0 if lv.kind == "sram" else 2.0) for lv in toy_profile.levels)
+    profile = replace(toy_profile, levels=levels)
+    workload = _workload()
+    schedule = map_workload(workload, profile)
+    stats = closed_form_stats(schedule, profile)
+    report = estimate_energy(workload, schedule, stats, profile)
+    assert report.energy_pj[("fc", "leakage", "none")] == pytest.approx(3.0 * stats.cycles * 1e-9 * 1e9)
