@@ -7,5 +7,6 @@ from models import alexnet, mobilenet, resnet, vgg, vit  # noqa: F401  (register
 from models import lenet  # noqa: F401  (registers lenet_300_100, lenet5)
 from models import mnist_mlps  # noqa: F401  (registers mlp_1200_1200_dropout, mlp_800_800)
 from models.registry import MODELS, ModelSpec, load_model, model_spec, register_model
+from models.pretrained import load_checkpoint  # noqa: F401  (shipped trained checkpoints)
 
 __all__ = ["MODELS", "ModelSpec", "load_model", "model_spec", "register_model"]

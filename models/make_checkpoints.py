@@ -77,8 +77,54 @@ def make_dense(name: str, data_path: str | None, retrain: bool = False) -> Path:
     return out
 
 
-def make_compressed(name: str, data_path: str | None) -> Path:  # filled in below (stage 2)
-    raise NotImplementedError
+def make_compressed(name: str, data_path: str | None) -> Path:
+    """Deep-compress the dense checkpoint with the paper's recipe; writes ``<name>-deep-compression.pjc`` + ``.json``."""
+    from simulator.compress import deep_compression, get_recipe
+    from simulator.storage import pack, storage_report
+
+    dense_path = make_dense(name, data_path)
+    train, test = _data(data_path)
+    model = load_model(name)
+    model.load_state_dict(torch.load(dense_path, weights_only=True))
+    dense_eval = evaluate(model, test)
+    stages = {}
+
+    def on_stage(stage, m, rec):
+        ev = evaluate(m, test)
+        stages[stage] = {"test_errors": ev.errors, "test_error_percent": round(ev.error_percent, 3)}
+        print(f"  {name} {stage}: {ev.errors} test errors", flush=True)
+
+    recipe = get_recipe(name)
+    start = time.perf_counter()
+    model, record = deep_compression(model, recipe, data=train, on_stage=on_stage)
+    seconds = time.perf_counter() - start
+    out = CHECKPOINT_DIR / f"{name}-deep-compression.pjc"
+    report = storage_report(model, record)
+    ev = evaluate(model, test)
+    meta = {
+        "model": name,
+        "stage": "deep-compression",
+        "file": out.name,
+        "format": "pjsim compressed file (simulator.storage.pack), biases float32",
+        "trained_by": "models.make_checkpoints.make_compressed -> simulator.compress.deep_compression",
+        "from": dense_path.name,
+        "recipe": {"keep": dict(recipe.keep), "weight_bits": dict(recipe.weight_bits), "index_bits": recipe.index_bits,
+                   "prune_rounds": recipe.prune_rounds, "retrain_epochs": recipe.retrain_epochs,
+                   "retrain_lr": recipe.retrain_lr, "finetune_epochs": recipe.finetune_epochs,
+                   "finetune_lr": recipe.finetune_lr, "batch_size": recipe.batch_size, "source": recipe.source},
+        "seconds": round(seconds, 1),
+        "dense_test_errors": dense_eval.errors,
+        "stages": stages,
+        "storage_bits": {s: report.total_bits(s) for s in report.stages},
+        "compression_rate": round(report.rate(report.stages[-1]), 2),
+        "test_errors": ev.errors,
+        "test_count": ev.count,
+        "test_error_percent": round(ev.error_percent, 3),
+    }
+    pack(model, record, out, model_name=name, metadata={"test_errors": ev.errors, "recipe": name})
+    write_text_atomic(out.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
+    print(f"{out.name}: {ev.errors} test errors, {meta['compression_rate']}x, {out.stat().st_size} bytes")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

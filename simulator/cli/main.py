@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "simulator.cli.cmd_report",
     "simulator.cli.cmd_trace",
     "simulator.cli.cmd_sweep",
+    "simulator.cli.cmd_compress",
 )
 
 

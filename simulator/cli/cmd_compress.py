@@ -1,0 +1,68 @@
+"""``pjsim compress MODEL --recipe deep-compression``: compress, write the pjsim file, print the storage table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["command"]
+
+RECIPE_CHOICES = ("deep-compression",)
+
+
+@click.command("compress")
+@click.argument("model")
+@click.option("--recipe", type=click.Choice(RECIPE_CHOICES), default="deep-compression", show_default=True,
+              help="Compression pipeline (the papers' per-layer settings for MODEL).")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path),
+              help="MNIST directory: retrain after pruning and fine-tune the centroids (else one-shot, no training).")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Compressed file to write [default: reports/MODEL-deep-compression.pjc].")
+@click.option("--no-biases", is_flag=True, help="Leave biases out of the storage totals (they stay in the file).")
+@click.option("--layers", is_flag=True, help="Also print the per-layer breakdown of the final stage.")
+def command(model: str, recipe: str, data: Path | None, out: Path | None, no_biases: bool, layers: bool) -> None:
+    """Compress MODEL (zoo name) and write it in the pjsim file format.
+
+    Starts from the shipped trained checkpoint when there is one (lenet_300_100, lenet5), else from
+    the zoo's initial weights. Prints the storage of each stage (dense, pruned, quantized, Huffman)
+    split into values, indices, fillers, codebook, Huffman tables and biases (KB = 1000 bytes).
+
+    \b
+    Examples:
+      pjsim compress lenet_300_100                       # one-shot, no data needed
+      pjsim compress lenet5 --data ~/mnist --out lenet5.pjc
+      pjsim compress alexnet_caffe --layers
+    """
+    import torch
+
+    from models import load_model
+    from models.pretrained import available_checkpoints, load_checkpoint
+    from simulator.compress import deep_compression, get_recipe
+    from simulator.storage import pack, storage_report
+
+    chosen = get_recipe(model)
+    if f"{model}-dense" in available_checkpoints():
+        net, _, meta = load_checkpoint(f"{model}-dense")
+        click.echo(f"{model}: shipped dense checkpoint ({meta.get('test_errors')} test errors)")
+    else:
+        net = load_model(model)
+        click.echo(f"{model}: zoo initial weights (no trained checkpoint shipped)")
+    train_data = None
+    if data is not None:
+        from models.mnist import load_mnist
+
+        train_data = load_mnist("train", path=data)
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+    else:
+        click.echo("no --data: one-shot pruning and weight sharing, no retraining")
+    net, record = deep_compression(net, chosen, data=train_data)
+    out = out or Path("reports") / f"{model}-deep-compression.pjc"
+    result = pack(net, record, out, model_name=model)
+    report = storage_report(net, record, include_biases=not no_biases)
+    click.echo(report.table())
+    if layers:
+        click.echo(report.layer_table(report.stages[-1]))
+    click.echo(report.conventions)
+    click.echo(f"wrote {out} ({result['file_bytes']} bytes: payload {result['payload_bytes']}, "
+               f"header + checksum {result['header_bytes']})")
