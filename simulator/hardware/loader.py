@@ -73,9 +73,11 @@ zero capacity/word/bandwidth/clock, unknown units, unknown rules, levels out of 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
+import os
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -115,12 +117,15 @@ _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
 _ENERGY_RULES = {"sqrt_capacity", "mac_multiple"}
 _BIT_UNITS = {"bit": 1}
+_QUANTITY_KEYS = frozenset({"value", "unit", "source"})
+_UNITLESS_KEYS = frozenset({"value", "source"})
 
 # Cache: resolved file path -> ((file, mtime_ns) for each file in the extends chain, value).
 _RESOLVED_CACHE: dict[str, tuple[tuple[tuple[str, int], ...], dict[str, Any]]] = {}
 _PROFILE_CACHE: dict[str, tuple[tuple[tuple[str, int], ...], HardwareProfile]] = {}
 
 
+@functools.cache
 def _package_dir() -> Path:
     return Path(str(resources.files("hw_profiles")))
 
@@ -130,10 +135,15 @@ def list_profiles() -> list[str]:
     return sorted(p.stem for p in _package_dir().glob("*.toml"))
 
 
+def _is_shipped_name(text: str) -> bool:
+    """A bare name (``"horowitz45"``) rather than a path (``"x.toml"``, ``"dir/x"``)."""
+    return not (text.endswith(".toml") or "/" in text or "\\" in text)
+
+
 def profile_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Resolve a shipped profile name or a file path to a path."""
     text = str(name_or_path)
-    if text.endswith(".toml") or "/" in text or "\\" in text:
+    if not _is_shipped_name(text):
         path = Path(text)
         if not path.is_absolute() and relative_to is not None:
             path = relative_to / path
@@ -160,15 +170,18 @@ def load_profile(name_or_path: str | Path, overrides: Mapping[str, Any] | None =
     Raises:
         ProfileError: naming the file, key path, expected and found value.
     """
+    text = str(name_or_path)
+    cache_key = text if _is_shipped_name(text) else os.path.abspath(text)
+    if not overrides:
+        hit = _PROFILE_CACHE.get(cache_key)
+        if hit is not None and _stamp_fresh(hit[0]):
+            return hit[1]
     path = profile_path(name_or_path)
     key = str(path)
     if not overrides:
-        hit = _PROFILE_CACHE.get(key)
-        if hit is not None and _stamp_fresh(hit[0]):
-            return hit[1]
         stamp, raw = _resolved(path)
         profile = _build(raw, key)
-        _PROFILE_CACHE[key] = (stamp, profile)
+        _PROFILE_CACHE[cache_key] = (stamp, profile)
         return profile
     _, raw = _resolved(path)
     return _build(_apply_overrides(raw, overrides, key), key)
@@ -203,14 +216,14 @@ def profile_digest(name_or_path: str | Path, overrides: Mapping[str, Any] | None
 
 def _stamp_fresh(stamp: tuple[tuple[str, int], ...]) -> bool:
     try:
-        return all(Path(f).stat().st_mtime_ns == mtime for f, mtime in stamp)
+        return all(os.stat(f).st_mtime_ns == mtime for f, mtime in stamp)
     except OSError:
         return False
 
 
 def _resolved(path: Path) -> tuple[tuple[tuple[str, int], ...], dict[str, Any]]:
     """The resolved table of ``path`` (cached) and the stamp of the files it was read from."""
-    key = str(path)
+    key = os.path.abspath(path)
     hit = _RESOLVED_CACHE.get(key)
     if hit is not None and _stamp_fresh(hit[0]):
         return hit
@@ -224,13 +237,13 @@ def _resolved(path: Path) -> tuple[tuple[tuple[str, int], ...], dict[str, Any]]:
 def _read_toml(path: Path, files: list[tuple[str, int]]) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            mtime = Path(fh.name).stat().st_mtime_ns
+            mtime = os.fstat(fh.fileno()).st_mtime_ns
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ProfileError(str(path), "(file)", "an existing, readable TOML file", "no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(str(path), "(file)", "valid TOML", str(exc)) from None
-    files.append((str(path), mtime))
+    files.append((os.path.abspath(path), mtime))
     return data
 
 
@@ -350,8 +363,9 @@ class _Reader:
         entry = _require(table, key, self.path, where)
         if not isinstance(entry, dict):
             raise ProfileError(self.path, keypath, "a table {value, unit, source}", entry)
-        allowed = {"value", "source"} | ({"unit"} if units is not None else set())
-        _check_keys(entry, allowed, self.path, keypath)
+        allowed = _QUANTITY_KEYS if units is not None else _UNITLESS_KEYS
+        if not entry.keys() <= allowed:
+            _check_keys(entry, set(allowed), self.path, keypath)
         value = _require(entry, "value", self.path, keypath)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ProfileError(self.path, f"{keypath}.value", "a number", value)
