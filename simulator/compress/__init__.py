@@ -6,8 +6,12 @@ weight sharing), ``quantize`` / ``quantize-activations`` (linear quantization), 
 """
 
 from simulator.compress.base import TRANSFORMS, CompressError, Transform, register_transform, resolve_layers
+from simulator.compress.binary import BinaryWeights, quantize_weights
 from simulator.compress.coding import HuffmanCoding
+from simulator.compress.distill import Distill, DistillConfig, distill
 from simulator.compress.kmeans import kmeans_1d
+from simulator.compress.lottery import LotteryConfig, LotteryTicket, lottery_ticket
+from simulator.compress.lowrank import LowRank, low_rank
 from simulator.compress.prune import MagnitudePrune, iterative_prune, keep_masks
 from simulator.compress.quantize import ActivationQuantize, LinearQuantize, quantize_tensor
 from simulator.compress.recipes import RECIPES, DeepCompressionRecipe, deep_compression, get_recipe
@@ -17,20 +21,30 @@ __all__ = [
     "RECIPES",
     "TRANSFORMS",
     "ActivationQuantize",
+    "BinaryWeights",
     "CompressError",
     "DeepCompressionRecipe",
+    "Distill",
+    "DistillConfig",
     "HuffmanCoding",
     "LinearQuantize",
+    "LotteryConfig",
+    "LotteryTicket",
+    "LowRank",
     "MagnitudePrune",
     "Transform",
     "WeightSharing",
     "deep_compression",
+    "distill",
     "finetune_shared",
     "get_recipe",
     "iterative_prune",
     "keep_masks",
     "kmeans_1d",
+    "lottery_ticket",
+    "low_rank",
     "quantize_tensor",
+    "quantize_weights",
     "register_transform",
     "resolve_layers",
     "shared_finetuning",
