@@ -1,0 +1,102 @@
+"""The demo report in a real headless Chromium (Debian's, via Selenium + chromedriver), network off.
+
+Checks that every Plotly figure draws its SVG, that the figure count is the one the configurations
+call for, that the headline cards show the CostReports' numbers, that the console stays clean, and
+that hostile layer names are shown as text and never run. Screenshots go to the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from simulator.api import simulate
+from simulator.report import load_report_json, write_html
+from simulator.report.browser import (
+    browser_unavailable_reason,
+    console_errors,
+    full_page_screenshot,
+    open_report,
+    wait_for_figures,
+)
+from simulator.report.html import format_seconds
+from simulator.trace import trace
+from simulator.units import format_bits, format_energy_pj
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _browser_present():
+    reason = browser_unavailable_reason()
+    if reason is not None:  # make test / .ci/run install it; a missing browser is a failure, not a skip
+        pytest.fail(f"headless Chromium unavailable: {reason}")
+
+
+def expected_figures(configs) -> int:
+    """Figures the report must hold: the overview (share, plus the comparison when there are several
+    configurations) and, per configuration, one per kind of data it carries."""
+    n = 1 + (len(configs) > 1)
+    for c in configs:
+        n += bool(c.cost.energy_pj) + bool(c.cost.weight_dense_bits) + bool(c.fit and c.fit.layers)
+        n += bool(c.sram_curve and c.sram_curve.points) + bool(c.cost.timeline)
+    return n
+
+
+def test_demo_report_draws_in_chromium(demo_report, tmp_path):
+    """Every figure drawn, the right number of them, cards = CostReports, no console errors, a screenshot."""
+    _, _, configs = load_report_json(demo_report.parent / "demo.json")
+    with open_report(demo_report) as driver:
+        status = wait_for_figures(driver, timeout_s=60)
+        assert len(status) == expected_figures(configs)
+        assert int(driver.find_element("tag name", "body").get_attribute("data-figure-count")) == len(status)
+        sections = driver.find_elements("css selector", "section.config")
+        assert len(sections) == len(configs)
+        for section, config in zip(sections, configs):
+            r = config.cost
+            cards = {c.get_attribute("data-card"): c for c in section.find_elements("css selector", ".card")}
+            value = lambda key: cards[key].find_element("css selector", ".value").text  # noqa: E731
+            assert value("energy") == format_energy_pj(r.total_energy_pj)
+            assert float(cards["energy"].get_attribute("data-raw")) == pytest.approx(r.total_energy_pj, rel=1e-12)
+            assert value("cold_energy") == format_energy_pj(r.cold_energy_pj)
+            assert value("latency") == format_seconds(r.latency_s)
+            assert value("storage") == f"{format_bits(r.weight_dense_bits)} → {format_bits(r.weight_stored_bits)}"
+            assert value("fits") == {True: "yes", False: "no", None: "n/a"}[r.fits_on_chip]
+            assert value("macs") == f"{r.total_macs:,}"
+            assert config.label in section.find_element("tag name", "h2").text
+        # the energy-by-layer buttons switch to the operand view without errors
+        button = driver.find_elements("css selector", "#fig-0-energy .updatemenu-button")[1]
+        driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", button)
+        driver.execute_script("return new Promise(r => setTimeout(r, 300))")
+        visible = driver.execute_script("return document.getElementById('fig-0-energy').data.map(t => t.visible)")
+        assert visible[0] is False and visible[-1] is True  # components hidden, operands shown
+        assert console_errors(driver) == []
+        shot = full_page_screenshot(driver, tmp_path / "demo.png")
+    assert shot.stat().st_size > 50_000
+
+
+def test_hostile_layer_names_are_shown_not_run(tmp_path):
+    """Layer and model names carrying markup appear verbatim in the page and run nothing."""
+    payload = "<script>window['__pjsim_pwned']=1</script>"
+    img = "<img src=x onerror=window['__pjsim_pwned']=2>"
+    model = nn.Sequential()
+    model.add_module(payload, nn.Linear(4, 3))
+    model.add_module(img, nn.Linear(3, 2))
+    workload = trace(model.eval(), torch.zeros(1, 4), model_name=payload)
+    out = write_html(simulate(workload, "horowitz45"), tmp_path / "hostile.html", title=payload)
+    with open_report(out) as driver:
+        wait_for_figures(driver, timeout_s=60)
+        assert driver.execute_script("return window.__pjsim_pwned === undefined")
+        page_text = driver.find_element("tag name", "body").text
+        assert payload in page_text and img in page_text
+        assert driver.title == payload
+        svg_text = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#fig-0-energy .xtick text')).map(t => t.textContent)"
+        )
+        assert payload in svg_text and img in svg_text
+        errors = [e for e in console_errors(driver) if not re.search(r"/x - Failed to load", e)]
+        assert errors == []
+        full_page_screenshot(driver, tmp_path / "hostile.png")
