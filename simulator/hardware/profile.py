@@ -132,7 +132,12 @@ class HardwareProfile:
         Raises:
             ProfileError: the profile neither lists the value nor can derive it (naming the key path).
         """
-        key = (operation, None, 0) if dtype is None or operation in DECODE_OPERATIONS else (operation, dtype.kind, dtype.bits)
+        if operation in DECODE_OPERATIONS:
+            key: tuple[str, str | None, int] = (operation, None, 0)
+        elif dtype is None:
+            raise ValueError(f"operation {operation!r} needs a dtype (only {DECODE_OPERATIONS} take none)")
+        else:
+            key = (operation, dtype.kind, dtype.bits)
         hit = self._memo.get(key)
         if hit is None:
             hit = derive_op_energy(
