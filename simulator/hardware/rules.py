@@ -85,7 +85,6 @@ class PowerLawRule:
 
     name: str
     exponent: float
-    symbol: str  # how the arithmetic is written in a source string: "bits", "bits²", "√capacity"
 
     def scale(self, energy_pj: float, x: float, x_ref: float) -> float:
         """``energy_pj × (x / x_ref) ** exponent``."""
@@ -94,15 +93,15 @@ class PowerLawRule:
 
 #: Power-law rules for integer arithmetic, keyed (data kind, operation). Float has none on purpose.
 BIT_WIDTH_RULES: dict[tuple[str, str], PowerLawRule] = {
-    ("int", "add"): PowerLawRule("int add ∝ bits", 1.0, "bits"),
-    ("int", "mult"): PowerLawRule("int mult ∝ bits²", 2.0, "bits²"),
+    ("int", "add"): PowerLawRule("int add ∝ bits", 1.0),
+    ("int", "mult"): PowerLawRule("int mult ∝ bits²", 2.0),
 }
 
 #: Operations priced as another operation of the same data type.
 ALIAS_RULES: dict[str, str] = {"compare": "add"}
 
 #: SRAM energy per access ∝ √(bank capacity).
-SQRT_CAPACITY = PowerLawRule("SRAM energy ∝ √capacity", 0.5, "√capacity")
+SQRT_CAPACITY = PowerLawRule("SRAM energy ∝ √capacity", 0.5)
 
 
 _KIB_BITS = 8 * 1024

@@ -122,3 +122,11 @@ def test_whatif_extends_is_five_lines(tmp_path):
     assert p.dram.read_energy_pj == 1300 and p.dram.write_energy_pj == 640
     assert p.op_energy_pj("mult", __import__("simulator.workload").workload.DataType("int", 32)) == 3.1
     assert p.sources["memory.dram.read_energy"].startswith("Horowitz ISSCC 2014")
+
+
+def test_bad_rule_tables_are_named(tmp_path):
+    ref = '[rules.sqrt_capacity.r32k]\ncapacity = { value = 32, unit = "KiB", source = "t" }\nword = { value = 64, unit = "bit", source = "t" }\n'
+    _expect(tmp_path, TOY_PROFILE + "\n[rules.sqrt_capacty.r]\n", "rules.sqrt_capacty", "one of ['sqrt_capacity']", "unknown key")
+    _expect(tmp_path, TOY_PROFILE + "\n" + ref, "rules.sqrt_capacity.r32k.energy", "present", "missing")
+    bad_unit = ref + 'energy = { value = 20, unit = "pj", source = "t" }\n'
+    _expect(tmp_path, TOY_PROFILE + "\n" + bad_unit, "rules.sqrt_capacity.r32k.energy.unit", "one of", "'pj'")
