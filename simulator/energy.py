@@ -56,6 +56,8 @@ CONVENTIONS = (
     "Zero handling: skip = MACs with a zero operand cost neither energy nor cycles; gate = no energy, "
     "still a cycle; none = dense. Weight zeros from the encoding, activation zeros where measured.",
     "Elementwise ops directly after their producer are fused into it (no memory round trip).",
+    "Arithmetic other than MACs that the profile cannot price (e.g. a float divide) is counted and listed in "
+    "the metadata as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
     "Leakage = each level's leakage power x simulated time of the layer.",
     "Timing: per op, a double-buffered pipeline (first load, then loads overlapping compute, last step, "
     "last store); each memory level has one port serving transfers first come first served at its "
@@ -196,10 +198,20 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         per_bit = lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj
         energy[(layer, level, operand)] += bits * per_bit
         traffic[(level, operand, direction)] += bits
+    unpriced: dict[str, float] = defaultdict(float)
     for op in schedule.ops:
         for count in op.operations:
             component = "compute" if count.operation in ("mac", "add", "mult", "compare", "exp", "div") else "decode"
-            energy[(op.layer, component, count.operand)] += count.count * operation_energy_pj(count, profile)
+            try:
+                per_op = operation_energy_pj(count, profile)
+            except ProfileError:
+                if count.operation == "mac":
+                    raise
+                # NB: an operation the profile cannot price (e.g. float32.div in horowitz45) is counted
+                # and reported in the metadata, priced at zero; MACs must always be priced.
+                unpriced[f"{count.dtype}.{count.operation}"] += count.count
+                continue
+            energy[(op.layer, component, count.operand)] += count.count * per_op
     for layer, cycles in stats.layer_cycles.items():
         leak = leakage_energy_pj(profile, cycles)
         if leak:
@@ -224,6 +236,10 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     }
     if schedule.unmapped:
         metadata["unmapped op kinds (costed as streaming)"] = ", ".join(f"{k} x{v}" for k, v in sorted(schedule.unmapped.items()))
+    if unpriced:
+        metadata["unpriced operations (no energy in the profile; counted, priced at 0)"] = ", ".join(
+            f"{k} x{v:,.0f}" for k, v in sorted(unpriced.items())
+        )
     if workload.unsupported:
         metadata["unsupported aten ops (not costed)"] = ", ".join(f"{k} x{v}" for k, v in sorted(workload.unsupported.items()))
     return CostReport(

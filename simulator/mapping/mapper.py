@@ -53,8 +53,8 @@ ACTIVATION_SHARE = 0.5
 GEMM_KINDS = ("conv", "linear", "matmul", "attention")
 #: Kinds without MACs that are mapped as streaming ops on purpose (operands once through the hierarchy).
 STREAMING_KINDS = (
-    "elementwise", "activation", "norm", "pool", "softmax", "reduction", "embedding", "copy", "concat",
-    "pad", "upsample", "gather", "scatter", "index", "cast",
+    "elementwise", "activation", "norm", "pool", "softmax", "reduce", "reduction", "embedding", "copy", "concat",
+    "pad", "upsample", "gather", "scatter", "index", "cast", "shape",
 )
 
 
