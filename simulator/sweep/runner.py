@@ -107,6 +107,17 @@ def make_tasks(
     return tasks
 
 
+def _component_order(columns: list[str]) -> list[str]:
+    """``energy_<component>_pj`` columns in the report's component order (unknown names last)."""
+    from simulator.cost import COMPONENT_ORDER
+
+    def rank(column: str) -> tuple[int, str]:
+        name = column[len("energy_") : -len("_pj")]
+        return (COMPONENT_ORDER.index(name) if name in COMPONENT_ORDER else len(COMPONENT_ORDER), name)
+
+    return sorted(columns, key=rank)
+
+
 def _table(plan: Plan, store: ResultStore) -> pd.DataFrame:
     stored = store.fetch(p.key for p in plan.points)
     rows = []
@@ -126,8 +137,14 @@ def _table(plan: Plan, store: ResultStore) -> pd.DataFrame:
     # A component or operand that a point's report lacks spent no energy there.
     energy_columns = [c for c in df.columns if c.startswith("energy_") and c.endswith("_pj")]
     df[energy_columns] = df[energy_columns].fillna(0.0)
-    ordered = [c for c in df.columns if c not in BOOKKEEPING_COLUMNS] + list(BOOKKEEPING_COLUMNS)
-    df = df[ordered]
+    # Inputs, then total energies, then the breakdown (components, then operands), then the rest.
+    inputs = ["point_index", *plan.points[0].inputs]
+    totals = ["total_energy_pj", "cold_energy_pj"]
+    components = [c for c in energy_columns if not c.endswith("_operand_pj") and c not in totals]
+    operands = [c for c in energy_columns if c.endswith("_operand_pj")]
+    head = inputs + totals + _component_order(components) + operands
+    rest = [c for c in df.columns if c not in head and c not in BOOKKEEPING_COLUMNS]
+    df = df[head + rest + list(BOOKKEEPING_COLUMNS)]
     df.attrs.update(
         sweep=plan.spec.name,
         axes=[a.key for a in plan.spec.axes],

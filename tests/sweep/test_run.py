@@ -45,6 +45,13 @@ def test_grid_gives_one_row_per_point_with_hand_checked_corners(grid_dict, toy_p
     assert sparse_big["sram_capacity_bits"] == 8000
     assert sparse_big["fits_on_chip"]
     assert sparse_big["compression_ratio"] == pytest.approx(1024 / 96)
+    # It fits, so weights stay resident: steady-state DRAM traffic is the input read once
+    # (8 * 32 = 256 bits at 100 pJ / 32 bits = 800 pJ) plus the output written once
+    # (4 * 32 = 128 bits at 200 pJ / 32 bits = 800 pJ) = 1600 pJ.
+    assert sparse_big["energy_dram_pj"] == pytest.approx(1600.0)
+    # The first inference also loads the 96 stored weight bits: DRAM read 96 * 100 / 32 = 300 pJ
+    # plus SRAM write 96 * 10 / 32 = 30 pJ.
+    assert sparse_big["cold_energy_pj"] - sparse_big["total_energy_pj"] == pytest.approx(330.0)
 
     # Every row is what simulate() gives for that point directly.
     workload = trace_model("tests.sweep.tiny_models:one_linear", example_inputs=__import__("torch").rand(1, 8))
@@ -66,6 +73,18 @@ def test_dask_local_cluster_gives_the_same_table_as_in_process(grid_dict):
     dask = run(spec, backend=DaskBackend(local_workers=2, processes=False), chunk_size=2)
     pd.testing.assert_frame_equal(_comparable(reference), _comparable(dask))
     assert dask["worker"].nunique() >= 1
+
+
+def test_dask_existing_scheduler_gives_the_same_table(grid_dict):
+    """`--scheduler tcp://...`: connecting to a running scheduler (here a LocalCluster's) gives the same table."""
+    from distributed import LocalCluster
+
+    spec = parse_spec(grid_dict)
+    reference = run(spec, backend=InProcessBackend())
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith(("tcp://", "inproc://"))
+        remote = run(spec, backend=DaskBackend(scheduler=cluster.scheduler_address))
+    pd.testing.assert_frame_equal(_comparable(reference), _comparable(remote))
 
 
 def test_process_pool_gives_the_same_table_as_in_process(grid_dict):
