@@ -60,13 +60,19 @@ def _profiles():
     return profiles
 
 
-def cost_model(method: str, model: torch.nn.Module, record, accuracy_percent: float, note: str = "") -> list[dict]:
-    """Simulate one inference of ``model`` (MNIST input, batch 1) on each profile; one table row each."""
+def cost_model(method: str, model: torch.nn.Module, record, accuracy_percent: float, note: str = "",
+               reports: list | None = None) -> list[dict]:
+    """Simulate one inference of ``model`` (MNIST input, batch 1) on each profile; one table row each.
+
+    The ``CostReport``s are appended to ``reports`` when given (for ``publish_table``'s HTML report).
+    """
     example = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     model.eval()
     rows = []
     for profile in _profiles():
         report = simulate(model, profile, example_inputs=example, record=record)
+        if reports is not None:
+            reports.append(report)
         rows.append({
             "method": method,
             "profile": profile.name,
@@ -82,8 +88,12 @@ def cost_model(method: str, model: torch.nn.Module, record, accuracy_percent: fl
     return rows
 
 
-def publish_table(bench: str, rows: list[dict]) -> Path:
-    """Store ``bench``'s cost rows and rewrite LECTURE_METHODS.md from every benchmark's stored rows."""
+def publish_table(bench: str, rows: list[dict], reports: list | None = None) -> Path:
+    """Store ``bench``'s cost rows and rewrite LECTURE_METHODS.md from every benchmark's stored rows.
+
+    With ``reports`` (``CostReport``s), also write the ordinary HTML report of them to
+    ``reports/lecture-<bench>.html`` (no special cases: the same ``write_html`` as any model).
+    """
     CACHE.mkdir(parents=True, exist_ok=True)
     write_text_atomic(CACHE / f"costs-{bench}.json", json.dumps(rows, indent=1, default=str))
     all_rows = []
@@ -106,4 +116,9 @@ def publish_table(bench: str, rows: list[dict]) -> Path:
         )
     out = HERE / "results" / "LECTURE_METHODS.md"
     write_text_atomic(out, "\n".join(lines) + "\n")
+    if reports:
+        from simulator.report import write_html
+
+        write_html(reports, HERE.parent / "reports" / f"lecture-{bench}.html", title=f"pjsim: lecture methods ({bench})",
+                   notes=[f"{r['method']} on {r['profile']}: test accuracy {r['accuracy_percent']:.2f}%" for r in rows])
     return out

@@ -46,6 +46,7 @@ def _outcome_dict(o) -> dict | None:
 
 def run() -> list[dict]:
     torch.set_num_threads(1)
+    html: list = []
     data = mnist_path()
     x, y = load_mnist("train", data)
     test = load_mnist("test", data)
@@ -118,11 +119,11 @@ def run() -> list[dict]:
     dense_model = LeNet300100()
     glorot_normal_init(dense_model, torch.Generator().manual_seed(0))
     costs = cost_model("lottery: dense LeNet-300-100 (round 0)", dense_model, dense_record(dense_model, "dense"),
-                       dense["test_accuracy"], f"accuracy of the round-0 run; {short}")
+                       dense["test_accuracy"], f"accuracy of the round-0 run; {short}", reports=html)
     costs += cost_model(f"lottery: winning ticket {100 * final['density']:.1f}%", model, record,
                         final["ticket"]["test_accuracy"],
-                        f"sparse, 32-bit values + {cfg.index_bits}-bit relative index; accuracy at early stop; {source}")
-    publish_table("lottery", costs)
+                        f"sparse, 32-bit values + {cfg.index_bits}-bit relative index; accuracy at early stop; {source}", reports=html)
+    publish_table("lottery", costs, html)
     for c in costs:
         rows.append({"benchmark": "lottery/cost", "metric": f"{c['method']} on {c['profile']}", "value": c["energy_uj"],
                      "unit": "uJ/inference", "note": f"storage {c['weight_stored_kb']:.1f} KB, fits on-chip {c['fits_on_chip']}"})

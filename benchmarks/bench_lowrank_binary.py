@@ -52,6 +52,7 @@ def _dense(train) -> tuple[torch.nn.Module, str]:
 
 def run() -> list[dict]:
     torch.set_num_threads(1)
+    html: list = []
     data = mnist_path()
     train = load_mnist("train", data)
     test = load_mnist("test", data)
@@ -64,7 +65,7 @@ def run() -> list[dict]:
     dense_acc = acc(dense)
     rows.append({"benchmark": "lowrank/dense", "metric": "test accuracy", "value": dense_acc, "unit": "%",
                  "target": "paper 98.36% (Han 2015, 1.64% error)", "note": source})
-    costs += cost_model("dense LeNet-300-100 (32-bit)", dense, dense_record(dense, "dense"), dense_acc, source)
+    costs += cost_model("dense LeNet-300-100 (32-bit)", dense, dense_record(dense, "dense"), dense_acc, source, reports=html)
 
     def tune(m):
         train_classifier(m, train, epochs=FINE_TUNE_EPOCHS, lr=0.01, batch_size=64, momentum=0.9, lr_decay=0.7,
@@ -83,7 +84,7 @@ def run() -> list[dict]:
         rows.append({"benchmark": f"lowrank/fc1 r{r1}, fc2 r{r2}", "metric": "test accuracy (fine-tuned)", "value": tuned_acc,
                      "unit": "%", "note": f"{FINE_TUNE_EPOCHS} epochs SGD after SVD; {time.perf_counter() - start:.0f} s"})
         costs += cost_model(f"low-rank fc1 r{r1} / fc2 r{r2} (fine-tuned)", tuned, record, tuned_acc,
-                            f"{weights:,} weights; SVD only: {cut_acc:.2f}%")
+                            f"{weights:,} weights; SVD only: {cut_acc:.2f}%", reports=html)
 
     for mode in ("binary", "ternary"):
         start = time.perf_counter()
@@ -103,9 +104,9 @@ def run() -> list[dict]:
                      "value": model_acc, "unit": "%",
                      "note": f"{QUANT_EPOCHS} epochs Adam from dense weights; {time.perf_counter() - start:.0f} s"})
         costs += cost_model(f"{mode} weights LeNet-300-100 ({bits} bit + 32-bit alpha per neuron)", model, record,
-                            model_acc, f"all 3 layers; biases float32; {QUANT_EPOCHS} epochs STE")
+                            model_acc, f"all 3 layers; biases float32; {QUANT_EPOCHS} epochs STE", reports=html)
 
-    publish_table("lowrank_binary", costs)
+    publish_table("lowrank_binary", costs, html)
     for c in costs:
         rows.append({"benchmark": "lowrank_binary/cost", "metric": f"{c['method']} on {c['profile']}",
                      "value": c["energy_uj"], "unit": "uJ/inference",
