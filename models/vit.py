@@ -1,8 +1,8 @@
 """A small vision transformer built from ``nn.TransformerEncoderLayer`` (and so ``nn.MultiheadAttention``).
 
 ``vit_tiny``: 32 x 32 RGB input (CIFAR-sized), 4 x 4 patches -> 64 tokens + a class token, width 192,
-6 layers, 3 heads, MLP 768, pre-norm, GELU, 10 classes (Dosovitskiy et al. 2021 layout at a small
-scale). In eval mode without grad each layer takes PyTorch's fused fast path
+6 layers, 4 heads (even, as PyTorch's fused fast path requires), MLP 768, pre-norm, GELU, 10 classes
+(Dosovitskiy et al. 2021 layout at a small scale). In eval mode without grad each layer takes PyTorch's fused fast path
 (``aten._transformer_encoder_layer_fwd``); the tracer counts it as the unfused layers.
 """
 
@@ -20,7 +20,7 @@ class VisionTransformer(nn.Module):
     """Patch embedding (a strided conv), class token, learned positions, an encoder stack, a linear head."""
 
     def __init__(self, image_size: int = 32, patch_size: int = 4, in_channels: int = 3, dim: int = 192, depth: int = 6,
-                 heads: int = 3, mlp_dim: int = 768, num_classes: int = 10, dropout: float = 0.0) -> None:
+                 heads: int = 4, mlp_dim: int = 768, num_classes: int = 10, dropout: float = 0.0) -> None:
         super().__init__()
         if image_size % patch_size:
             raise ValueError(f"image_size {image_size} must be a multiple of patch_size {patch_size}")

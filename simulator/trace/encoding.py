@@ -63,13 +63,15 @@ def detect_encoding(t: torch.Tensor) -> TensorEncoding | None:
     flat = values.detach().reshape(-1)
     bits = data_type_of(t.dtype).bits
     n = flat.numel()
-    nonzero_mask = flat != 0
-    kept = int(nonzero_mask.sum())
+    kept = int(torch.count_nonzero(flat))
     if kept == 0:
         return None
     density = kept / n
-    stored = flat[nonzero_mask] if kept < n else flat
-    k = _distinct_up_to(stored, MAX_CODEBOOK_ENTRIES)
+    # Count distinct values over the whole tensor first (a zero adds at most one), so that the
+    # masked copy of the non-zeros is made only for tensors that can be shared.
+    k = _distinct_up_to(flat, MAX_CODEBOOK_ENTRIES + 1)
+    if kept < n and k <= MAX_CODEBOOK_ENTRIES + 1:
+        k = _distinct_up_to(flat[flat != 0], MAX_CODEBOOK_ENTRIES)
     if 2 <= k <= MAX_CODEBOOK_ENTRIES:
         index_bits = math.ceil(math.log2(k))
         if kept * bits > kept * index_bits + k * bits:

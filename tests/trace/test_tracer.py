@@ -64,16 +64,29 @@ def test_peak_activation_bits_from_liveness():
     assert w.peak_activation_bits == (784 + 300) * 32
 
 
-def test_unsupported_ops_are_counted_and_warned():
-    """An op with no rule is counted in Workload.unsupported with one warning, never dropped silently."""
+@torch.library.custom_op("pjsim_test::cube", mutates_args=())
+def _cube(x: torch.Tensor) -> torch.Tensor:
+    return x * x * x
 
-    class Softplusish(nn.Module):
+
+@_cube.register_fake
+def _(x):
+    return torch.empty_like(x)
+
+
+def test_custom_op_is_counted_as_unsupported_with_one_warning():
+    """A user's custom op has no rule: counted in Workload.unsupported (x2) with one warning, never dropped."""
+
+    class Cubes(nn.Module):
         def forward(self, x):
-            return torch.special.erf(x)
+            return torch.ops.pjsim_test.cube(torch.ops.pjsim_test.cube(x)) + 1
 
-    with pytest.warns(UserWarning, match="no cost rule"):
-        w = trace(Softplusish(), torch.zeros(1, 4))
-    assert w.unsupported == {"aten.erf": 1}
+    with pytest.warns(UserWarning, match=r"no cost rule.*pjsim_test.cube x2") as record:
+        w = trace(Cubes(), torch.zeros(1, 4))
+    assert len([r for r in record if "no cost rule" in str(r.message)]) == 1
+    assert w.unsupported == {"pjsim_test.cube": 2}
+    # the op after them still sees its input and is costed: 4 adds
+    assert [op.aten for op in w.ops] == ["aten.add.Tensor"]
 
 
 def test_forward_error_names_model_and_layer():
@@ -84,5 +97,52 @@ def test_forward_error_names_model_and_layer():
 
 
 def test_non_module_is_rejected():
+    """A plain function is not a model: TraceError says a torch.nn.Module is needed."""
     with pytest.raises(TraceError, match="nn.Module"):
         trace(lambda x: x, torch.zeros(1))  # type: ignore[arg-type]
+
+
+def test_forward_that_raises_names_model_and_nested_layer():
+    """An exception deep inside forward is reported with the model and the innermost running layer."""
+
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    model = nn.Sequential(nn.Linear(4, 4), nn.Sequential(nn.ReLU(), Broken()))
+    with pytest.raises(TraceError, match=r"model 'Sequential' failed in layer '1\.1': ValueError: boom"):
+        trace(model, torch.zeros(1, 4))
+
+
+def test_wrong_input_shape_on_conv_names_the_layer():
+    """A 3-channel image into LeNet-5 (1 channel) fails in conv1 with the model's name."""
+    spec = model_spec("lenet5")
+    with pytest.raises(TraceError, match=r"'lenet5' failed in layer 'conv1'"):
+        trace(spec.factory(), torch.zeros(1, 3, 28, 28), model_name="lenet5")
+
+
+def test_in_place_ops_rename_and_keep_liveness():
+    """x += y then relu_: each in-place op writes a new activation, and its input's liveness ends there."""
+
+    class Residual(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            y = self.fc(x)
+            y += x
+            return torch.relu_(y)
+
+    w = trace(Residual(), torch.rand(2, 4))
+    assert [op.aten for op in w.ops] == ["aten.addmm.default", "aten.add_.Tensor", "aten.relu_.default"]
+    fc_out = w.ops[0].writes[0].tensor
+    assert w.tensors[fc_out].last_use == 1 and w.tensors["input:0"].last_use == 1
+    assert w.ops[2].reads[0].tensor == w.ops[1].writes[0].tensor
+
+
+def test_batch_size_scales_macs():
+    """Doubling the batch doubles the MACs (relation, not a constant)."""
+    spec = model_spec("lenet5")
+    model = spec.factory().eval()
+    assert trace(model, spec.example_input(2)).total_macs == 2 * trace(model, spec.example_input(1)).total_macs

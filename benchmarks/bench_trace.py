@@ -1,0 +1,104 @@
+"""Tracer speed and memory: ResNet-50 and VGG-16 at batch 1, and a >1B-parameter model on the meta device.
+
+Rows: trace time on the meta device (model built on meta: pure tracer + meta-kernel overhead) and on
+real CPU tensors (includes the forward pass itself and value-based encoding detection), warm (median
+of 3 after one warm-up trace) and the cold first trace in the process; peak RSS (ru_maxrss) of a fresh
+subprocess that builds a 1.34 B-parameter transformer on meta and traces it. Target (issue 3): each
+trace under 1 s on 2 cores; peak RSS under 1 GB.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BigTransformer(nn.Module):
+    """A GPT-sized stack for the memory benchmark: embedding 32000 x 2048, 24 encoder layers (width 2048,
+    16 heads, FFN 8192), LM head: 1,339,670,528 parameters (5.4 GB as float32)."""
+
+    def __init__(self, vocab: int = 32000, dim: int = 2048, depth: int = 24, heads: int = 16, ffn: int = 8192) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        layer = nn.TransformerEncoderLayer(dim, heads, ffn, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.head = nn.Linear(dim, vocab, bias=False)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(self.embed(tokens)))
+
+
+def measure_big_model_on_meta() -> dict:
+    """Build ``BigTransformer`` on meta, trace 128 tokens; report parameters, MACs, ops and peak RSS."""
+    import resource
+
+    from simulator.trace import trace
+
+    rss_after_import_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with torch.device("meta"):
+        model = BigTransformer().eval()
+    start = time.perf_counter()
+    workload = trace(model, torch.zeros(1, 128, dtype=torch.long), model_name="big_transformer")
+    seconds = time.perf_counter() - start
+    return {
+        "params": sum(p.numel() for p in model.parameters()),
+        "macs": workload.total_macs,
+        "ops": len(workload.ops),
+        "seconds": seconds,
+        "rss_after_import_mb": rss_after_import_kb / 1024,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: KiB
+    }
+
+
+def _time_trace(name: str, on_meta: bool) -> tuple[float, float, int]:
+    from models import model_spec
+    from simulator.trace import trace
+
+    spec = model_spec(name)
+    if on_meta:
+        with torch.device("meta"):
+            model = spec.factory().eval()
+    else:
+        model = spec.factory().eval()
+    x = spec.example_input(1)
+    start = time.perf_counter()
+    workload = trace(model, x, model_name=name)
+    cold = time.perf_counter() - start
+    warm = []
+    for _ in range(3):
+        start = time.perf_counter()
+        trace(model, x, model_name=name)
+        warm.append(time.perf_counter() - start)
+    return statistics.median(warm), cold, len(workload.ops)
+
+
+def run() -> list[dict]:
+    torch.set_num_threads(2)
+    rows = []
+    for name in ("resnet50", "vgg16"):
+        for on_meta in (True, False):
+            warm, cold, n_ops = _time_trace(name, on_meta)
+            where = "meta device" if on_meta else "real CPU tensors"
+            rows.append({"benchmark": f"trace/{name}", "metric": f"trace time, batch 1, {where} (warm median of 3)",
+                         "value": warm, "unit": "s", "target": "< 1 s",
+                         "note": f"{n_ops} costed ops" + ("" if on_meta else "; includes the forward pass and encoding detection")})
+            rows.append({"benchmark": f"trace/{name}", "metric": f"first trace in process, {where}", "value": cold,
+                         "unit": "s", "note": "includes one-time PyTorch warm-up"})
+    code = "import json; from benchmarks.bench_trace import measure_big_model_on_meta as m; print(json.dumps(m()))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    big = json.loads(proc.stdout.strip().splitlines()[-1])
+    note = f"{big['params']:,} parameters, {big['macs']:,} MACs, {big['ops']} ops, traced in {big['seconds']:.2f} s"
+    rows.append({"benchmark": "trace/big_transformer_meta", "metric": "peak RSS of the tracing process", "value": big["peak_rss_mb"],
+                 "unit": "MB", "target": "< 1024 MB", "note": note})
+    rows.append({"benchmark": "trace/big_transformer_meta", "metric": "RSS after importing torch and pjsim",
+                 "value": big["rss_after_import_mb"], "unit": "MB", "note": "the floor the trace adds to"})
+    return rows
