@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -316,7 +316,7 @@ def lottery_ticket(
     test: Data,
     rounds: int,
     config: LotteryConfig = LotteryConfig(),
-    control: bool = True,
+    control: bool | Collection[int] = True,
     rates: Mapping[str, float] | None = None,
     on_round: Callable[[RoundResult], None] | None = None,
     init: bool = True,
@@ -328,7 +328,8 @@ def lottery_ticket(
         train, val, test: ``(inputs, labels)`` tensors; the paper holds 5,000 training images out as ``val``.
         rounds: pruning rounds (paper: up to ~20; 15 rounds leave 3.6% of LeNet-300-100's weights).
         config: the training and pruning knobs.
-        control: also train the random-reinitialisation control at every round >= 1.
+        control: also train the random-reinitialisation control: True = at every round >= 1, or the
+            collection of rounds at which to train it (False = never).
         rates: per-weight pruning rates (default: ``layer_rates`` with the config's hidden/output rates).
         on_round: called with each ``RoundResult`` as soon as it is known (progress, logging).
         init: initialise the model with ``glorot_normal_init`` seeded by ``config.seed``.
@@ -355,7 +356,7 @@ def lottery_ticket(
         if snapshot is not None:
             rewind_state = snapshot
         control_outcome = None
-        if control and k > 0:
+        if k > 0 and (control is True or (not isinstance(control, bool) and k in control)):
             other = copy.deepcopy(model)
             random_reinit(other, masks, seed=config.seed + 1000 + k)
             control_outcome, _ = train_masked(other, masks, train, val, test, config, seed=config.seed + 1)
@@ -379,7 +380,7 @@ class LotteryTicket(Transform):
     KIND = "unstructured"
 
     def __init__(self, train: Data, val: Data, test: Data, rounds: int, config: LotteryConfig = LotteryConfig(),
-                 control: bool = False, init: bool = True, inplace: bool = False) -> None:
+                 control: bool | Collection[int] = False, init: bool = True, inplace: bool = False) -> None:
         self.data = (train, val, test)
         self.rounds, self.config, self.control, self.init, self.inplace = rounds, config, control, init, inplace
         self.results: list[RoundResult] = []
