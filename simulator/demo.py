@@ -19,9 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import PjsimError
-from simulator.report_data import Configuration, StorageStage, build_configuration
+from simulator.report_data import Configuration, build_configuration, storage_from_report
 
-__all__ = ["DEMO_TITLE", "DemoResult", "build_demo", "run_demo"]
+__all__ = ["DEMO_TITLE", "PAPER_RECORD_DIR", "DemoResult", "build_demo", "refresh_paper_record", "run_demo"]
+
+#: Shipped results of ``deep_compression`` with the papers' recipes on the untrained ImageNet models
+#: (the record of encodings and the storage accountant's report; regenerate with
+#: ``python -m simulator.demo --refresh alexnet vgg16``). Running the recipe on 61M / 138M weights
+#: takes minutes, too long for a demo that must finish in about a minute.
+PAPER_RECORD_DIR = Path(__file__).parent / "demo_records"
 
 DEMO_TITLE = "pjsim demo: Deep Compression from LeNet-300-100 to VGG-16, on chip or off"
 
@@ -96,7 +102,7 @@ def _lenet_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
         checkpoint = f"lenet_300_100-{stage}"
         progress(f"LeNet-300-100 {variant}: loading checkpoint")
         try:
-            load_checkpoint = _optional("models", "load_checkpoint")
+            load_checkpoint = _optional("models.pretrained", "load_checkpoint")
             model, record, metadata = load_checkpoint(checkpoint)
         except (_Missing, PjsimError, FileNotFoundError) as exc:
             if stage != "dense":
@@ -109,15 +115,14 @@ def _lenet_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
 
             model, record, metadata, checkpoint = load_model("lenet_300_100"), None, {}, "(none: zoo architecture)"
         progress(f"LeNet-300-100 {variant}: tracing")
-        workload = trace_model(model.eval(), _example_input("lenet_300_100"), record=record)
-        workload = _named(workload, "lenet_300_100")
-        stages = _storage_stages(model, record, metadata)
+        workload = _named(trace_model(model.eval(), _example_input("lenet_300_100"), record=record), "lenet_300_100")
+        storage = _storage(model, record) if record is not None and record.encodings else None
         for profile in profiles:
             progress(f"LeNet-300-100 {variant} on {profile.name}: costing")
             configs.append(
                 build_configuration(
                     _label("LeNet-300-100", variant, profile.name), workload, profile, variant=variant,
-                    storage_stages=stages, metadata=_metadata(metadata, checkpoint),
+                    storage=storage, metadata=_metadata(metadata, checkpoint),
                 )
             )  # fmt: skip
     return configs
@@ -126,32 +131,80 @@ def _lenet_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
 def _paper_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
     configs = []
     for name, display in _PAPER_MODELS:
-        progress(f"{display}: Deep Compression recipe")
+        variant = "Deep Compression (paper recipe)"
+        progress(f"{display}: {variant}")
         try:
             _zoo(name)
-            paper_record = _optional("simulator.compress", "paper_recipe_record")
             profile = _profile("horowitz45")
-            model, record, metadata = paper_record(name)
+            doc = _paper_record(name)
         except (_Missing, PjsimError) as exc:
             notes.append(f"{display} with the Deep Compression paper's recipe: {exc}; configuration omitted.")
             continue
-        from simulator.api import trace_model
-
         progress(f"{display}: tracing")
-        workload = _named(trace_model(model, _example_input(name), record=record), name)
+        workload = _trace_on_meta(name, doc["record"])
         progress(f"{display} on {profile.name}: costing")
-        grid = _big_grid(workload, profile)
+        metadata = {
+            "recipe": str(doc.get("recipe", "")),
+            "compressed_by": str(doc.get("generated_by", "")),
+            "weights": "untrained (seeded zoo initialisation): sizes and energy follow the recipe; accuracy not measured",
+        }
+        paper = _PAPER_ACCURACY.get(name)
+        if paper:
+            metadata.update(accuracy=paper[0], accuracy_source=paper[1])
         configs.append(
             build_configuration(
-                _label(display, "Deep Compression (paper recipe)", profile.name), workload, profile,
-                variant="Deep Compression (paper recipe)", storage_stages=_storage_stages(model, record, metadata),
-                sram_curve=grid, metadata=metadata,
+                _label(display, variant, profile.name), workload, profile, variant=variant,
+                storage=storage_from_report(doc["storage"], source=f"storage accountant, shipped in {doc['path'].name}"),
+                sram_curve=_big_grid(workload, profile), metadata=metadata,
             )
         )  # fmt: skip
     return configs
 
 
+#: The papers' reported accuracy of the compressed models (not measured by pjsim).
+_PAPER_ACCURACY = {
+    "alexnet": ("57.22 % top-1", "reported by Deep Compression (Han et al., ICLR 2016, Table 1: 42.78 % top-1 error); not measured here"),
+    "vgg16": ("68.83 % top-1", "reported by Deep Compression (Han et al., ICLR 2016, Table 1: 31.17 % top-1 error); not measured here"),
+}
+
+
+def _paper_record(name: str) -> dict[str, Any]:
+    """The shipped ``deep_compression`` result for ``name`` (record + storage report), decoded."""
+    import json
+
+    from simulator.jsonio import from_jsonable
+
+    path = PAPER_RECORD_DIR / f"{name}-deep-compression.json"
+    if not path.is_file():
+        raise _Missing(f"no shipped recipe result {path.name} (make it with: python -m simulator.demo --refresh {name})")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {**doc, "record": from_jsonable(doc["record"]), "storage": from_jsonable(doc["storage"]), "path": path}
+
+
+def _trace_on_meta(name: str, record: Any):
+    """Trace zoo model ``name`` on the meta device (no weights allocated) with ``record``'s encodings."""
+    import torch
+
+    from models import model_spec
+    from simulator.trace import trace
+
+    spec = model_spec(name)
+    with torch.device("meta"):
+        model = spec.factory().eval()
+    return trace(model, spec.example_input(1), record=record, model_name=name, device="meta")
+
+
+def _storage(model: Any, record: Any):
+    """The storage accountant's breakdown of a compressed model, when this install has the accountant."""
+    try:
+        storage_report = _optional("simulator.storage", "storage_report")
+    except _Missing:
+        return None
+    return storage_from_report(storage_report(model, record))
+
+
 def _big_grid(workload, profile) -> tuple[int, ...]:
+    """A coarser SRAM grid for the big models (each point is a full simulation)."""
     import numpy as np
 
     from simulator.report_data import sram_capacity_grid
@@ -177,21 +230,12 @@ def _named(workload, name: str):
 
 def _metadata(metadata: Any, checkpoint: str) -> dict[str, str]:
     """Checkpoint metadata as labelled facts; the accuracy is labelled with where it comes from."""
-    meta = {str(k): str(v) for k, v in dict(metadata or {}).items() if not isinstance(v, dict)}
+    meta = {str(k): str(v) for k, v in dict(metadata or {}).items() if not isinstance(v, (dict, list))}
     meta.setdefault("checkpoint", checkpoint)
     if "accuracy" not in meta and "test_error_percent" in meta:
         meta["accuracy"] = f"{100 - float(meta['test_error_percent']):.2f} %"
-        meta.setdefault("accuracy_source", f"recorded in checkpoint '{checkpoint}' (MNIST test set, measured when it was trained)")
+        meta.setdefault("accuracy_source", f"MNIST test set, measured when '{checkpoint}' was made (checkpoint metadata)")
     return meta
-
-
-def _storage_stages(model: Any, record: Any, metadata: Any) -> tuple[StorageStage, ...]:
-    """The storage waterfall from the storage accountant, when this install has one (else empty)."""
-    try:
-        stages_fn = _optional("simulator.storage", "storage_stages")
-    except _Missing:
-        return ()
-    return tuple(StorageStage(name, int(bits)) for name, bits in stages_fn(model, record))
 
 
 def build_demo(progress: Progress | None = None) -> DemoResult:
@@ -213,3 +257,52 @@ def run_demo(out: str | Path = "reports/demo.html", progress: Progress | None = 
         progress("writing the report")
     write_html(result.configurations, out, title=DEMO_TITLE, notes=result.notes)
     return result
+
+
+def refresh_paper_record(name: str, out_dir: Path = PAPER_RECORD_DIR) -> Path:
+    """Run ``deep_compression`` with the paper's recipe on the untrained zoo model ``name`` and ship the result.
+
+    Writes ``<out_dir>/<name>-deep-compression.json``: the ``CompressionRecord`` and the storage
+    accountant's ``StorageReport``, with how they were made. No training: the weights are the zoo
+    model's seeded initialisation, so the densities, bit widths and code lengths follow the recipe
+    while the accuracy is the paper's, not measured.
+    """
+    import json
+    import platform
+    import time
+
+    import torch
+
+    from models import load_model
+    from simulator.compress import deep_compression, get_recipe
+    from simulator.fileio import write_text_atomic
+    from simulator.jsonio import to_jsonable
+    from simulator.storage import storage_report
+
+    torch.manual_seed(0)
+    start = time.perf_counter()
+    model, record = deep_compression(load_model(name).eval(), name, seed=0)
+    storage = storage_report(model, record)
+    doc = {
+        "model": name,
+        "recipe": get_recipe(name).source,
+        "generated_by": f"simulator.demo.refresh_paper_record('{name}'): deep_compression(load_model('{name}'), "
+                        f"'{name}', seed=0) on the untrained, seeded zoo weights (no retraining)",
+        "seconds": round(time.perf_counter() - start, 1),
+        "torch": torch.__version__,
+        "machine": platform.machine(),
+        "record": to_jsonable(record),
+        "storage": to_jsonable(storage),
+    }
+    out = out_dir / f"{name}-deep-compression.json"
+    write_text_atomic(out, json.dumps(doc, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Regenerate the demo's shipped paper-recipe records.")
+    parser.add_argument("--refresh", nargs="+", metavar="MODEL", required=True, help="zoo models, e.g. alexnet vgg16")
+    for model_name in parser.parse_args().refresh:
+        print(refresh_paper_record(model_name))

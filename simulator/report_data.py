@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Any
+
 import numpy as np
 
 from simulator.cost import CostReport
@@ -52,11 +54,12 @@ __all__ = [
     "profile_with_sram_bits",
     "sram_capacity_grid",
     "sram_energy_curve",
+    "storage_from_report",
     "storage_parts_from_workload",
 ]
 
 #: Parts of stored weights, in display order (the waterfall's and per-layer split's vocabulary).
-STORAGE_PARTS = ("values", "indices", "fillers", "codebook", "huffman_tables", "other")
+STORAGE_PARTS = ("values", "indices", "fillers", "codebook", "huffman_tables", "biases", "other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +268,26 @@ def storage_parts_from_workload(workload: Workload) -> tuple[StoragePart, ...]:
                 if bits:
                     totals[(op.module, part)] = totals.get((op.module, part), 0.0) + bits
     return tuple(StoragePart(layer, part, int(math.ceil(bits))) for (layer, part), bits in totals.items())
+
+
+def storage_from_report(report: Any, source: str = "") -> StorageBreakdown:
+    """A ``StorageBreakdown`` from the storage accountant's ``StorageReport`` (``simulator.storage``).
+
+    The waterfall holds the total of every stage the record reaches (dense, pruned, quantized,
+    huffman); the per-layer split is the last stage's, with parameters grouped by their module
+    (``fc1.weight`` and ``fc1.bias`` -> ``fc1``).
+    """
+    stages = tuple(StorageStage(stage, int(report.total_bits(stage))) for stage in report.stages)
+    final = report.stages[-1] if report.stages else None
+    totals: dict[tuple[str, str], int] = {}
+    for (stage, tensor, part), bits in report.bits.items():
+        if stage != final or not bits:
+            continue
+        layer = tensor.rsplit(".", 1)[0] if "." in tensor else tensor
+        totals[(layer, part)] = totals.get((layer, part), 0) + int(bits)
+    parts = tuple(StoragePart(layer, part, bits) for (layer, part), bits in totals.items())
+    conventions = getattr(report, "conventions", "")
+    return StorageBreakdown(stages, parts, source or f"storage accountant (simulator.storage.storage_report); {conventions}")
 
 
 def _storage_from_workload(workload: Workload, stages: Sequence[StorageStage] = ()) -> StorageBreakdown:

@@ -56,6 +56,7 @@ PART_COLORS = {
     "fillers": "#E45756",
     "codebook": "#54A24B",
     "huffman_tables": "#B279A2",
+    "biases": "#72B7B2",
     "other": "#9D9D9D",
 }
 _FALLBACK = ("#EECA3B", "#FF9DA6", "#9D755D", "#BAB0AC", "#79706E", "#D67195", "#A0CBE8", "#FFBE7D")
@@ -97,8 +98,8 @@ def _layout(fig: go.Figure, height: int = 420, **kwargs) -> go.Figure:
         template="plotly_white",
         font=dict(family=_FONT, size=13, color="#1d2733"),
         height=height,
-        margin=dict(l=70, r=20, t=50, b=70),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        margin=dict(l=70, r=20, t=40, b=110),
+        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
         hoverlabel=dict(font=dict(family=_FONT)),
         **kwargs,
     )
@@ -153,8 +154,9 @@ def share_figure(configs: Sequence[Configuration]) -> go.Figure:
             name=text(comp), y=labels, x=values, orientation="h", marker_color=_color(COMPONENT_COLORS, comp, i),
             hovertemplate=f"%{{y}}<br>{text(comp)}: %{{x:.1f}} % of the total<extra></extra>",
         )  # fmt: skip
-    _layout(fig, height=max(220, 70 + 46 * len(configs)), barmode="stack", barnorm="percent", xaxis_title="share of energy per inference (%)")
-    fig.update_layout(margin=dict(l=20, t=50), yaxis=dict(autorange="reversed", automargin=True))
+    _layout(fig, height=max(220, 120 + 40 * len(configs)), barmode="stack", barnorm="percent")
+    fig.update_xaxes(ticksuffix=" %")
+    fig.update_layout(margin=dict(l=20, t=20), yaxis=dict(autorange="reversed", automargin=True), legend=dict(traceorder="normal"))
     return fig
 
 
@@ -165,12 +167,17 @@ def comparison_figure(configs: Sequence[Configuration]) -> go.Figure:
     of the first inference is stacked on top, hatched.
     """
     models = list(dict.fromkeys(c.cost.model_name for c in configs))
-    fig = make_subplots(rows=1, cols=len(models), subplot_titles=[text(m) for m in models], horizontal_spacing=0.08)
+    counts = [sum(c.cost.model_name == m for c in configs) for m in models]
+    widths = [(n + 1) / sum(k + 1 for k in counts) for n in counts]
+    fig = make_subplots(rows=1, cols=len(models), subplot_titles=[text(m) for m in models], horizontal_spacing=0.07,
+                        column_widths=widths)  # fmt: skip
     comps = component_order([k[1] for c in configs for k in c.cost.energy_pj])
     for col, model in enumerate(models, start=1):
         group = [c for c in configs if c.cost.model_name == model]
         scale, unit = energy_scale(max(c.cost.cold_energy_pj for c in group))
-        x = [text(c.variant or c.cost.profile_name) + "<br>" + text(c.cost.profile_name) if c.variant else text(c.cost.profile_name) for c in group]
+        x = [f"{text(c.variant)}<br>{text(c.cost.profile_name)}" if c.variant else text(c.cost.profile_name) for c in group]
+        if len(set(x)) < len(x):  # two configurations would share a bar: fall back to their labels
+            x = [text(c.label) for c in group]
         for i, comp in enumerate(comps):
             fig.add_bar(
                 name=text(comp), x=x, y=[c.cost.energy_by("component").get((comp,), 0.0) / scale for c in group],
@@ -185,7 +192,7 @@ def comparison_figure(configs: Sequence[Configuration]) -> go.Figure:
         )  # fmt: skip
         fig.update_yaxes(title_text=f"energy per inference ({unit})", row=1, col=col)
     _layout(fig, height=440, barmode="stack")
-    fig.update_layout(margin=dict(t=90, b=90), legend=dict(y=1.12))
+    fig.update_layout(margin=dict(t=60, b=150), legend=dict(y=-0.3))
     return fig
 
 
@@ -200,21 +207,20 @@ def storage_figure(config: Configuration) -> go.Figure:
     scale, unit = bits_scale(max_bits)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.4, 0.6], horizontal_spacing=0.12,
                         subplot_titles=("weights, stage by stage", "stored weights by layer and part"))  # fmt: skip
+    if len(stages) == 2 and stages[0][1] == stages[1][1]:
+        stages = [("dense (stored as is)", stages[0][1])]
     values = [b / scale for _, b in stages]
-    measures = ["absolute"] + ["relative"] * (len(stages) - 2) + (["total"] if len(stages) > 1 else [])
-    deltas = [values[0]] + [values[i] - values[i - 1] for i in range(1, len(values) - 1)] + ([values[-1]] if len(values) > 1 else [])
+    names = [text(name) for name, _ in stages]
     labels = [f"{v:.3g} {unit}" + (f"<br>{stages[0][1] / b:.1f}× smaller" if i and b else "") for i, (v, (_, b)) in enumerate(zip(values, stages))]
-    fig.add_trace(
-        go.Waterfall(
-            x=[text(name) for name, _ in stages], y=deltas, measure=measures, text=labels, textposition="outside",
-            connector=dict(line=dict(color="#8895a7", dash="dot")),
-            decreasing=dict(marker=dict(color="#54A24B")), increasing=dict(marker=dict(color="#E45756")),
-            totals=dict(marker=dict(color="#4C78A8")), showlegend=False, cliponaxis=False,
-            hovertemplate="%{x}: %{text}<extra></extra>",
-        ),
-        row=1, col=1,
-    )  # fmt: skip
-    fig.update_yaxes(title_text=f"weights ({unit})", range=[0, max(values) * 1.25], row=1, col=1)
+    colors = ["#9db3cf"] + ["#4C78A8"] * (len(stages) - 1)
+    fig.add_bar(x=names, y=values, text=labels, textposition="outside", cliponaxis=False, marker_color=colors, showlegend=False,
+                hovertemplate="%{x}: %{text}<extra></extra>", row=1, col=1)  # fmt: skip
+    if len(stages) > 1:  # the waterfall's steps: each stage starts where the previous one ended
+        fig.add_scatter(x=names, y=values, mode="lines", line=dict(color="#8895a7", dash="dot", shape="hv"), showlegend=False,
+                        hoverinfo="skip", row=1, col=1)  # fmt: skip
+    low = min(values)
+    fig.update_yaxes(title_text=f"weights ({unit}, log scale)", type="log", row=1, col=1,
+                     range=[np.log10(low) - 0.3, np.log10(max(values)) + 0.45])  # fmt: skip
     parts = storage_part_table([config]) if storage else None
     if parts is not None and not parts.empty:
         layer_order = list(dict.fromkeys(parts["layer"]))
@@ -340,7 +346,7 @@ def timeline_figure(config: Configuration) -> go.Figure:
             xaxis_title=f"time ({time_unit})", title=dict(text=f"stall: {report.stall_cycles:,.0f} cycles ({stall_share:.1f} % of the inference)",
                                                          font=dict(size=13), x=0.01, y=0.98))  # fmt: skip
     fig.update_yaxes(categoryorder="array", categoryarray=[text(r) for r in resources][::-1])
-    fig.update_layout(margin=dict(t=70), legend=dict(y=1.08))
+    fig.update_layout(margin=dict(t=60))
     return fig
 
 

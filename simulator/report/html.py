@@ -113,6 +113,15 @@ def headline_cards(config: Configuration) -> list[Card]:
     return cards
 
 
+def _format_number(value: object) -> str:
+    """Table cells: thousands separators, 4 significant digits below 10,000, "–" when missing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, (int, float)):
+        return f"{value:,.0f}" if abs(value) >= 10_000 or (isinstance(value, int) and not isinstance(value, bool)) else f"{value:,.4g}"
+    return str(value)
+
+
 def _figure_html(fig: go.Figure, div_id: str) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG)
 
@@ -194,7 +203,8 @@ def render_html(
             "the hatched top is the one-time weight load paid by the first inference only.",
             _figure_html(F.comparison_figure(configs), "fig-overview-compare"), wide=True))  # fmt: skip
     summary = summary_table(configs)[list(_SUMMARY_COLUMNS)]
-    summary_html = summary.to_html(index=False, border=0, classes="summary", na_rep="–", float_format=lambda v: f"{v:,.4g}")
+    summary_html = summary.to_html(index=False, border=0, classes="summary", na_rep="–", formatters={
+        col: _format_number for col in summary.columns if col not in ("config", "fits on chip", "accuracy")})
     constants = profile_constants_table(configs)
     profiles = []
     for name, group in constants.groupby("profile", sort=False):

@@ -135,3 +135,20 @@ def test_unreadable_json_names_the_file(tmp_path):
         load_report_json(bad)
     with pytest.raises(ReportError, match="no such file"):
         load_report_json(tmp_path / "missing.json")
+
+
+def test_storage_breakdown_follows_the_accountant():
+    """Waterfall = the accountant's stage totals; the per-layer split sums to its final stage."""
+    from models.pretrained import load_checkpoint
+    from simulator.report_data import storage_from_report
+    from simulator.storage import storage_report
+
+    model, record, _ = load_checkpoint("lenet_300_100-deep-compression")
+    report = storage_report(model, record)
+    breakdown = storage_from_report(report)
+    assert [s.name for s in breakdown.stages] == list(report.stages) == ["dense", "pruned", "quantized", "huffman"]
+    assert [s.bits for s in breakdown.stages] == [report.total_bits(s) for s in report.stages]
+    assert sum(p.bits for p in breakdown.parts) == report.total_bits("huffman")
+    assert {p.layer for p in breakdown.parts} == {"fc1", "fc2", "fc3"}  # fc1.weight + fc1.bias -> fc1
+    bits = [s.bits for s in breakdown.stages]
+    assert bits == sorted(bits, reverse=True)  # every stage shrinks the model
