@@ -4,10 +4,11 @@ The plan is where bad input is caught: every profile axis is tried against the p
 does not exist raises), compression values are checked, the constraints are applied, and a spec
 whose constraints rule out every point raises. Nothing is traced or simulated here.
 
-A point's key is the SHA-256 of its content: the model name, the batch size, the compression
-parameters (which fully determine the analytic ``CompressionRecord``), the resolved profile table
-(``extends`` merged, the point's overrides applied; ``simulator.hardware.loader.profile_digest``), and the code version (the package version and a
-digest of the source files that compute results). Equal keys mean equal results, so the key is
+A point's key is the SHA-256 of its content: the model name (and input shape), the batch size, the
+compression parameters (which fully determine the analytic ``CompressionRecord``), the digest of the
+resolved profile table (``extends`` merged, the point's overrides applied:
+``simulator.hardware.profile_digest``), and the code version (the package version and a digest of
+the source files that compute results). Equal keys mean equal results, so the key is
 what the results database is indexed by and what a re-run uses to skip finished points.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.sampling import sample_points
 from simulator.sweep.spec_types import CompressionParams, SweepSpec
 
-__all__ = ["Plan", "Point", "code_version", "plan_sweep"]
+__all__ = ["CODE_VERSION_ENV", "Plan", "Point", "code_version", "plan_sweep"]
 
 #: Source folders whose code decides a point's numbers (cli/, report/ and the sweep machinery only format).
 _RESULT_SOURCES = ("simulator", "models")
@@ -77,9 +79,22 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-@functools.lru_cache(maxsize=1)
+#: Environment variable that replaces the computed code version (see ``code_version``).
+CODE_VERSION_ENV = "PJSIM_SWEEP_CODE_VERSION"
+
+
 def code_version() -> str:
-    """``"<package version>+<12 hex digits of the result-computing sources>"``."""
+    """``"<package version>+<12 hex digits of the result-computing sources>"``.
+
+    Any edit to the sources that compute results changes it, so results computed by other code are
+    never reused. Setting ``PJSIM_SWEEP_CODE_VERSION`` replaces it (to keep using a database across
+    a change known not to affect results, e.g. a docstring edit).
+    """
+    return os.environ.get(CODE_VERSION_ENV) or _source_version()
+
+
+@functools.lru_cache(maxsize=1)
+def _source_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -140,7 +155,7 @@ def plan_sweep(spec: SweepSpec) -> Plan:
     """
     _check_model(spec)
     _check_profile_axes(spec)
-    from simulator.hardware.loader import profile_digest
+    from simulator.hardware import profile_digest
 
     digests: dict[FrozenMap, str] = {}
     version = code_version()

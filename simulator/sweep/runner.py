@@ -69,13 +69,18 @@ def _load_profiles(spec: SweepSpec, points: list[Point]) -> dict[FrozenMap, Hard
     return profiles
 
 
-def _trace(spec: SweepSpec, points: list[Point]) -> dict[tuple[str, int], Workload]:
-    """One traced workload per distinct (model, batch size) among ``points``."""
+def _trace(
+    spec: SweepSpec, points: list[Point], traced: Mapping[tuple[str, int], Workload] | None
+) -> dict[tuple[str, int], Workload]:
+    """One traced workload per distinct (model, batch size) among ``points`` (reusing ``traced``)."""
     from models.registry import ModelSpec
     from simulator.api import trace_model
 
     workloads = {}
     for model, batch_size in dict.fromkeys(p.trace_key for p in points):
+        if traced is not None and (model, batch_size) in traced:
+            workloads[(model, batch_size)] = traced[(model, batch_size)]
+            continue
         example = None
         if spec.input_shape is not None:
             example = ModelSpec(model, lambda: None, spec.input_shape, "").example_input(batch_size)
@@ -165,6 +170,7 @@ def run(
     db: str | Path | None = None,
     chunk_size: int | None = None,
     progress: ProgressCallback | None = None,
+    workloads: Mapping[tuple[str, int], Workload] | None = None,
 ) -> pd.DataFrame:
     """Run a sweep and return one tidy row per point (inputs, energy breakdown, latency, storage, fit).
 
@@ -175,6 +181,8 @@ def run(
             in memory (nothing survives the call).
         chunk_size: points per task (default: about 8 tasks per worker, at most 64 points).
         progress: called with (points finished, points in the sweep) as chunks finish.
+        workloads: already traced workloads by (model, batch size), used instead of tracing again
+            (e.g. across several sweeps of one model in a notebook).
 
     Returns:
         The table, in sampling order; ``df.attrs`` holds the axes and planning counts.
@@ -198,11 +206,11 @@ def run(
             progress(finished, total)
         if pending:
             profiles = _load_profiles(spec, pending)
-            workloads = _trace(spec, pending)
+            traced = _trace(spec, pending, workloads)
             tasks = make_tasks(pending, profiles, chunk_size or _chunk_size(len(pending), runner.workers))
             inputs = {p.key: p.inputs for p in pending}
             run_id = store.start_run(spec.name, plan.code_version, runner.describe())
-            for results in runner.run(workloads, tasks):
+            for results in runner.run(traced, tasks):
                 store.write(spec.name, run_id, [(k, inputs[k], out, s, w) for k, out, s, w in results])
                 finished += len(results)
                 if progress is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from simulator.sweep import parse_spec, run
+from simulator.sweep.plan import CODE_VERSION_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +66,7 @@ def _count(db: Path) -> int:
         return 0
 
 
-def test_sigkill_mid_sweep_then_resume_computes_each_point_exactly_once(toy_path, tmp_path):
+def test_sigkill_mid_sweep_then_resume_computes_each_point_exactly_once(toy_path, tmp_path, monkeypatch):
     """Kill `pjsim sweep` (process group) after some points; the re-run keeps them and computes only the rest."""
     spec = _spec_dict(toy_path)
     spec_path = tmp_path / "killme.toml"
@@ -74,6 +75,8 @@ def test_sigkill_mid_sweep_then_resume_computes_each_point_exactly_once(toy_path
     args = ["sweep", str(spec_path), "--backend", "processes", "--workers", "2", "--chunk-size", "4",
             "--db", str(db), "--out", str(tmp_path), "--no-report"]
     code = f"import sys; from simulator.cli.main import main; sys.exit(main({args!r}))"
+    # Pin the code version: both runs must key points alike even if a source file changes meanwhile.
+    monkeypatch.setenv(CODE_VERSION_ENV, "resume-test")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -137,3 +137,16 @@ def test_random_and_lhs_sampling_respect_constraints(grid_dict):
     assert len(df) + df.attrs["skipped_by_constraints"] + df.attrs["duplicates"] == 12
     assert df["compression.density"].between(0.1, 1.0).all()
     assert not math.isnan(df["total_energy_pj"].sum())
+
+
+def test_code_version_is_part_of_the_key(grid_dict, monkeypatch):
+    """Results computed by other code are not reused: a different code version gives different keys."""
+    from simulator.sweep import plan_sweep
+    from simulator.sweep.plan import CODE_VERSION_ENV
+
+    spec = parse_spec(grid_dict)
+    monkeypatch.setenv(CODE_VERSION_ENV, "a")
+    keys_a = [p.key for p in plan_sweep(spec).points]
+    assert keys_a == [p.key for p in plan_sweep(spec).points]
+    monkeypatch.setenv(CODE_VERSION_ENV, "b")
+    assert not set(keys_a) & {p.key for p in plan_sweep(spec).points}
