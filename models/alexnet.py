@@ -88,6 +88,8 @@ def alexnet() -> nn.Module:
     return AlexNet()
 
 
-@register_model("alexnet_caffe", (1, 3, 227, 227), "AlexNet, original grouped Caffe variant (60,965,224 parameters, 724.4M MACs)")
+@register_model(
+    "alexnet_caffe", (1, 3, 227, 227), "AlexNet, original grouped Caffe variant (60,965,224 parameters, 724.4M MACs)"
+)
 def alexnet_caffe() -> nn.Module:
     return AlexNetCaffe()

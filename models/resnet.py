@@ -73,7 +73,9 @@ class Bottleneck(nn.Module):
 class ResNet(nn.Module):
     """torchvision's ResNet (same module names: conv1, bn1, layer1..layer4, fc)."""
 
-    def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: tuple[int, int, int, int], num_classes: int = 1000) -> None:
+    def __init__(
+        self, block: type[BasicBlock | Bottleneck], layers: tuple[int, int, int, int], num_classes: int = 1000
+    ) -> None:
         super().__init__()
         self.inplanes = 64
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
@@ -90,10 +92,14 @@ class ResNet(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
-    def _make_layer(self, block: type[BasicBlock] | type[Bottleneck], width: int, blocks: int, stride: int = 1) -> nn.Sequential:
+    def _make_layer(
+        self, block: type[BasicBlock | Bottleneck], width: int, blocks: int, stride: int = 1
+    ) -> nn.Sequential:
         downsample = None
         if stride != 1 or self.inplanes != width * block.expansion:
-            downsample = nn.Sequential(_conv1x1(self.inplanes, width * block.expansion, stride), nn.BatchNorm2d(width * block.expansion))
+            downsample = nn.Sequential(
+                _conv1x1(self.inplanes, width * block.expansion, stride), nn.BatchNorm2d(width * block.expansion)
+            )
         layers = [block(self.inplanes, width, stride, downsample)]
         self.inplanes = width * block.expansion
         layers += [block(self.inplanes, width) for _ in range(1, blocks)]
@@ -111,6 +117,8 @@ def resnet18() -> nn.Module:
     return ResNet(BasicBlock, (2, 2, 2, 2))
 
 
-@register_model("resnet50", (1, 3, 224, 224), "ResNet-50 v1.5, stride in the 3x3 conv (25,557,032 parameters, 4.089 GMACs)")
+@register_model(
+    "resnet50", (1, 3, 224, 224), "ResNet-50 v1.5, stride in the 3x3 conv (25,557,032 parameters, 4.089 GMACs)"
+)
 def resnet50() -> nn.Module:
     return ResNet(Bottleneck, (3, 4, 6, 3))

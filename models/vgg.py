@@ -14,13 +14,34 @@ from models.registry import register_model
 __all__ = ["VGG", "VGG16_CONFIG", "vgg16"]
 
 #: Output channels per conv layer, "M" = 2x2 max pool (configuration D).
-VGG16_CONFIG: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+VGG16_CONFIG: tuple[int | str, ...] = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+)
 
 
 class VGG(nn.Module):
     """torchvision's VGG (same layer names: ``features.<i>``, ``classifier.<i>``)."""
 
-    def __init__(self, config: tuple[int | str, ...] = VGG16_CONFIG, num_classes: int = 1000, dropout: float = 0.5) -> None:
+    def __init__(
+        self, config: tuple[int | str, ...] = VGG16_CONFIG, num_classes: int = 1000, dropout: float = 0.5
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         channels = 3

@@ -19,8 +19,18 @@ __all__ = ["VisionTransformer", "vit_tiny"]
 class VisionTransformer(nn.Module):
     """Patch embedding (a strided conv), class token, learned positions, an encoder stack, a linear head."""
 
-    def __init__(self, image_size: int = 32, patch_size: int = 4, in_channels: int = 3, dim: int = 192, depth: int = 6,
-                 heads: int = 4, mlp_dim: int = 768, num_classes: int = 10, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        image_size: int = 32,
+        patch_size: int = 4,
+        in_channels: int = 3,
+        dim: int = 192,
+        depth: int = 6,
+        heads: int = 4,
+        mlp_dim: int = 768,
+        num_classes: int = 10,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         if image_size % patch_size:
             raise ValueError(f"image_size {image_size} must be a multiple of patch_size {patch_size}")
@@ -28,8 +38,9 @@ class VisionTransformer(nn.Module):
         self.patch_embed = nn.Conv2d(in_channels, dim, kernel_size=patch_size, stride=patch_size)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
-        layer = nn.TransformerEncoderLayer(dim, heads, mlp_dim, dropout=dropout, activation="gelu", batch_first=True,
-                                           norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            dim, heads, mlp_dim, dropout=dropout, activation="gelu", batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)

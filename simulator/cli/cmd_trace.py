@@ -25,10 +25,19 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
 @click.argument("model")
 @click.option("--batch-size", "-b", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--input-shape", help="Input shape for package.module:factory models, e.g. 1,3,224,224 (batch first).")
-@click.option("--device", type=click.Choice(["cpu", "meta"]), default="cpu", show_default=True,
-              help="meta: trace without allocating weights or activations (no value-based encoding detection).")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the op stream to this .csv or .parquet file (Parquet needs pyarrow).")
+@click.option(
+    "--device",
+    type=click.Choice(["cpu", "meta"]),
+    default="cpu",
+    show_default=True,
+    help="meta: trace without allocating weights or activations (no value-based encoding detection).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the op stream to this .csv or .parquet file (Parquet needs pyarrow).",
+)
 def command(model: str, batch_size: int, input_shape: str | None, device: str, out: Path | None) -> None:
     """Trace MODEL (zoo name or package.module:factory) and print MACs, weights and traffic per layer.
 
@@ -69,22 +78,46 @@ def command(model: str, batch_size: int, input_shape: str | None, device: str, o
     workload = trace(net.eval(), example, model_name=model, device=device)
 
     table = Table(title=f"{model}: batch {workload.batch_size}, {len(workload.ops)} ops", title_justify="left")
-    for col, justify in (("layer", "left"), ("ops", "right"), ("MACs", "right"), ("params", "right"),
-                         ("weights KB", "right"), ("stored KB", "right"), ("act. out KB", "right"), ("encoding", "left")):
+    for col, justify in (
+        ("layer", "left"),
+        ("ops", "right"),
+        ("MACs", "right"),
+        ("params", "right"),
+        ("weights KB", "right"),
+        ("stored KB", "right"),
+        ("act. out KB", "right"),
+        ("encoding", "left"),
+    ):
         table.add_column(col, justify=justify)
     rows = layer_summaries(workload)
     for r in rows:
-        table.add_row(r.module or "(top level)", str(r.ops), f"{r.macs:,}", f"{r.weight_elements:,}",
-                      f"{bits_to_kb(r.weight_dense_bits):,.1f}", f"{bits_to_kb(r.weight_stored_bits):,.1f}",
-                      f"{bits_to_kb(r.activation_bits):,.1f}", r.encoding)
+        table.add_row(
+            r.module or "(top level)",
+            str(r.ops),
+            f"{r.macs:,}",
+            f"{r.weight_elements:,}",
+            f"{bits_to_kb(r.weight_dense_bits):,.1f}",
+            f"{bits_to_kb(r.weight_stored_bits):,.1f}",
+            f"{bits_to_kb(r.activation_bits):,.1f}",
+            r.encoding,
+        )
     table.add_section()
-    table.add_row("total", str(len(workload.ops)), f"{workload.total_macs:,}", f"{sum(r.weight_elements for r in rows):,}",
-                  f"{bits_to_kb(workload.weight_dense_bits):,.1f}", f"{bits_to_kb(workload.weight_stored_bits):,.1f}",
-                  f"{bits_to_kb(sum(r.activation_bits for r in rows)):,.1f}", "")
+    table.add_row(
+        "total",
+        str(len(workload.ops)),
+        f"{workload.total_macs:,}",
+        f"{sum(r.weight_elements for r in rows):,}",
+        f"{bits_to_kb(workload.weight_dense_bits):,.1f}",
+        f"{bits_to_kb(workload.weight_stored_bits):,.1f}",
+        f"{bits_to_kb(sum(r.activation_bits for r in rows)):,.1f}",
+        "",
+    )
     console = Console(width=max(Console().width, 120))
     console.print(table)
-    console.print(f"peak live activations: {bits_to_kb(workload.peak_activation_bits):,.1f} KB; "
-                  "KB = 1000 bytes; 1 MAC = 1 mult + 1 add (FLOPs = 2 x MACs)")
+    console.print(
+        f"peak live activations: {bits_to_kb(workload.peak_activation_bits):,.1f} KB; "
+        "KB = 1000 bytes; 1 MAC = 1 mult + 1 add (FLOPs = 2 x MACs)"
+    )
     if workload.unsupported:
         listing = ", ".join(f"{op} x{n}" for op, n in sorted(workload.unsupported.items()))
         console.print(f"[yellow]ops with no cost rule (not costed): {listing}[/yellow]")

@@ -20,8 +20,19 @@ from simulator.workload import Workload
 __all__ = ["OP_COLUMNS", "check_op_stream_path", "op_rows", "write_op_stream"]
 
 OP_COLUMNS = (
-    "index", "module", "kind", "aten", "macs", "mac_dtype", "arith", "weight_read_bits", "input_read_bits",
-    "write_bits", "reads", "writes", "dims",
+    "index",
+    "module",
+    "kind",
+    "aten",
+    "macs",
+    "mac_dtype",
+    "arith",
+    "weight_read_bits",
+    "input_read_bits",
+    "write_bits",
+    "reads",
+    "writes",
+    "dims",
 )
 
 
@@ -31,21 +42,23 @@ def op_rows(workload: Workload) -> list[dict[str, Any]]:
     for op in workload.ops:
         reads = [a for a in op.accesses if a.direction == "read"]
         writes = [a for a in op.accesses if a.direction == "write"]
-        rows.append({
-            "index": op.index,
-            "module": op.module,
-            "kind": op.kind,
-            "aten": op.aten,
-            "macs": op.macs,
-            "mac_dtype": op.mac_dtype.name if op.mac_dtype is not None else "",
-            "arith": ";".join(f"{c.operation}:{c.dtype.name}={c.count}" for c in op.arith),
-            "weight_read_bits": sum(a.bits for a in reads if a.role == "weights"),
-            "input_read_bits": sum(a.bits for a in reads if a.role != "weights"),
-            "write_bits": sum(a.bits for a in writes),
-            "reads": ";".join(f"{a.tensor}={a.bits}" for a in reads),
-            "writes": ";".join(f"{a.tensor}={a.bits}" for a in writes),
-            "dims": ";".join(f"{k}={v}" for k, v in op.dims.items()),
-        })
+        rows.append(
+            {
+                "index": op.index,
+                "module": op.module,
+                "kind": op.kind,
+                "aten": op.aten,
+                "macs": op.macs,
+                "mac_dtype": op.mac_dtype.name if op.mac_dtype is not None else "",
+                "arith": ";".join(f"{c.operation}:{c.dtype.name}={c.count}" for c in op.arith),
+                "weight_read_bits": sum(a.bits for a in reads if a.role == "weights"),
+                "input_read_bits": sum(a.bits for a in reads if a.role != "weights"),
+                "write_bits": sum(a.bits for a in writes),
+                "reads": ";".join(f"{a.tensor}={a.bits}" for a in reads),
+                "writes": ";".join(f"{a.tensor}={a.bits}" for a in writes),
+                "dims": ";".join(f"{k}={v}" for k, v in op.dims.items()),
+            }
+        )
     return rows
 
 
@@ -84,7 +97,7 @@ def check_op_stream_path(path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
-            import pyarrow  # noqa: F401
+            import pyarrow
             import pyarrow.parquet  # noqa: F401
         except ImportError:
             raise ReportError(

@@ -209,8 +209,19 @@ _TORCH_DTYPES: dict[torch.dtype, DataType] = {
     torch.quint4x2: DataType("int", 4),
     torch.quint2x4: DataType("int", 2),
 }
-for _name, _bits in (("uint16", 16), ("uint32", 32), ("uint64", 64), ("float8_e4m3fn", 8), ("float8_e5m2", 8),
-                     ("int4", 4), ("uint4", 4), ("int2", 2), ("uint2", 2), ("int1", 1), ("uint1", 1)):
+for _name, _bits in (
+    ("uint16", 16),
+    ("uint32", 32),
+    ("uint64", 64),
+    ("float8_e4m3fn", 8),
+    ("float8_e5m2", 8),
+    ("int4", 4),
+    ("uint4", 4),
+    ("int2", 2),
+    ("uint2", 2),
+    ("int1", 1),
+    ("uint1", 1),
+):
     _dt = getattr(torch, _name, None)
     if _dt is not None:
         _TORCH_DTYPES[_dt] = DataType("float" if _name.startswith("float") else "int", _bits)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -33,7 +33,16 @@ from simulator.errors import TraceError
 from simulator.frozen import FrozenMap
 from simulator.trace.encoding import detect_encoding
 from simulator.trace.op_rules import IGNORED_OPS, OP_RULES, TensorMeta, data_type_of
-from simulator.workload import CompressionRecord, DataType, Op, TensorAccess, TensorEncoding, TensorInfo, Workload, make_workload
+from simulator.workload import (
+    CompressionRecord,
+    DataType,
+    Op,
+    TensorAccess,
+    TensorEncoding,
+    TensorInfo,
+    Workload,
+    make_workload,
+)
 
 __all__ = ["trace"]
 
@@ -48,7 +57,7 @@ class _ModuleStack:
         self.stack: list[str] = []
         self._handles: list[Any] = []
 
-    def __enter__(self) -> _ModuleStack:
+    def __enter__(self) -> Self:
         hooks = torch.nn.modules.module
         self._handles = [
             hooks.register_module_forward_pre_hook(self._pre),
@@ -56,7 +65,7 @@ class _ModuleStack:
         ]
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         for h in self._handles:
             h.remove()
 
@@ -81,10 +90,17 @@ class _ModuleStack:
 class _Tensor:
     """Mutable bookkeeping for one named tensor while tracing; becomes a ``TensorInfo`` at the end."""
 
-    __slots__ = ("name", "kind", "shape", "dtype", "bits", "encoding", "producer", "last_use")
+    __slots__ = ("bits", "dtype", "encoding", "kind", "last_use", "name", "producer", "shape")
 
-    def __init__(self, name: str, kind: str, shape: tuple[int, ...], dtype: DataType, producer: int | None = None,
-                 encoding: TensorEncoding | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        shape: tuple[int, ...],
+        dtype: DataType,
+        producer: int | None = None,
+        encoding: TensorEncoding | None = None,
+    ) -> None:
         self.name, self.kind, self.shape, self.dtype = name, kind, shape, dtype
         n = 1
         for s in shape:
@@ -161,8 +177,9 @@ class _Recorder(TorchDispatchMode):
 
     def _add_weight(self, name: str, t: torch.Tensor) -> None:
         if name not in self.tensors:
-            self.tensors[name] = _Tensor(name, "weight", tuple(t.shape), data_type_of(t.dtype),
-                                         encoding=self._encoding(name, t))
+            self.tensors[name] = _Tensor(
+                name, "weight", tuple(t.shape), data_type_of(t.dtype), encoding=self._encoding(name, t)
+            )
         self.names[t] = name
 
     def _name_of(self, t: torch.Tensor) -> str:
@@ -196,7 +213,9 @@ class _Recorder(TorchDispatchMode):
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    def __torch_dispatch__(self, func: Any, types: Any, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None):
+    def __torch_dispatch__(
+        self, func: Any, types: Any, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
+    ):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         packet = func.overloadpacket
@@ -204,7 +223,8 @@ class _Recorder(TorchDispatchMode):
 
         if packet is _MUL and len(in_tensors) == 2 and self.pruned:
             derived = self.pruned.get((id(in_tensors[0]), id(in_tensors[1]))) or self.pruned.get(
-                (id(in_tensors[1]), id(in_tensors[0])))
+                (id(in_tensors[1]), id(in_tensors[0]))
+            )
             if derived is not None:  # prune's weight_orig * weight_mask: the effective weight itself
                 self._add_weight(derived, out)
                 return out
@@ -357,8 +377,10 @@ def trace(
                 if id(t) not in by_id:
                     by_id[id(t)] = torch.empty_like(t, device="meta")
                 substitutes[n] = by_id[id(t)]
-            pruned = {(id(substitutes[_name_with_id(params, o)]), id(substitutes[_name_with_id(params, m)])): base
-                      for (o, m), base in pruned.items()}
+            pruned = {
+                (id(substitutes[_name_with_id(params, o)]), id(substitutes[_name_with_id(params, m)])): base
+                for (o, m), base in pruned.items()
+            }
             params = substitutes
         inputs = tuple(t.to("meta") if isinstance(t, torch.Tensor) else t for t in inputs)
     weights = {id(t): n for n, t in params.items()}
@@ -386,7 +408,9 @@ def trace(
 
     if recorder.unsupported:
         listing = ", ".join(f"{op} x{n}" for op, n in sorted(recorder.unsupported.items()))
-        warnings.warn(f"{name}: ops with no cost rule (counted in Workload.unsupported, not costed): {listing}", stacklevel=2)
+        warnings.warn(
+            f"{name}: ops with no cost rule (counted in Workload.unsupported, not costed): {listing}", stacklevel=2
+        )
     n_ops = len(recorder.ops)
     tensors = {n: t.info(n_ops) for n, t in recorder.tensors.items()}
     first = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None

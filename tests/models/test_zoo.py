@@ -31,8 +31,17 @@ def conv_macs(side_out: int, cout: int, cin_per_group: int, k: int) -> int:
 
 
 def test_registry_has_the_zoo():
-    assert {"lenet_300_100", "lenet5", "alexnet", "alexnet_caffe", "vgg16", "resnet18", "resnet50", "mobilenet_v2",
-            "vit_tiny"} <= set(MODELS)
+    assert {
+        "lenet_300_100",
+        "lenet5",
+        "alexnet",
+        "alexnet_caffe",
+        "vgg16",
+        "resnet18",
+        "resnet50",
+        "mobilenet_v2",
+        "vit_tiny",
+    } <= set(MODELS)
 
 
 def test_lenet_300_100():
@@ -54,8 +63,13 @@ def test_lenet5():
 def test_alexnet_torchvision():
     """torchvision AlexNet: 61,100,840 parameters, 714,188,480 MACs (0.714 G) at 224x224."""
     model, w = meta_trace("alexnet")
-    convs = (conv_macs(55, 64, 3, 11) + conv_macs(27, 192, 64, 5) + conv_macs(13, 384, 192, 3)
-             + conv_macs(13, 256, 384, 3) + conv_macs(13, 256, 256, 3))
+    convs = (
+        conv_macs(55, 64, 3, 11)
+        + conv_macs(27, 192, 64, 5)
+        + conv_macs(13, 384, 192, 3)
+        + conv_macs(13, 256, 384, 3)
+        + conv_macs(13, 256, 256, 3)
+    )
     fcs = 9216 * 4096 + 4096 * 4096 + 4096 * 1000
     assert w.total_macs == convs + fcs == 714_188_480
     assert n_params(model) == 61_100_840
@@ -64,12 +78,19 @@ def test_alexnet_torchvision():
 def test_alexnet_caffe_grouped():
     """Caffe AlexNet (groups 2 in conv2/4/5, 227x227): 60,965,224 parameters, 724,406,816 MACs."""
     model, w = meta_trace("alexnet_caffe")
-    convs = (conv_macs(55, 96, 3, 11) + conv_macs(27, 256, 48, 5) + conv_macs(13, 384, 256, 3)
-             + conv_macs(13, 384, 192, 3) + conv_macs(13, 256, 192, 3))
+    convs = (
+        conv_macs(55, 96, 3, 11)
+        + conv_macs(27, 256, 48, 5)
+        + conv_macs(13, 384, 256, 3)
+        + conv_macs(13, 384, 192, 3)
+        + conv_macs(13, 256, 192, 3)
+    )
     assert w.total_macs == convs + 37_748_736 + 16_777_216 + 4_096_000 == 724_406_816
     weights = [34_848, 307_200, 884_736, 663_552, 442_368, 37_748_736, 16_777_216, 4_096_000]
-    assert [m.weight.numel() for m in (model.conv1, model.conv2, model.conv3, model.conv4, model.conv5, model.fc6,
-                                       model.fc7, model.fc8)] == weights
+    assert [
+        m.weight.numel()
+        for m in (model.conv1, model.conv2, model.conv3, model.conv4, model.conv5, model.fc6, model.fc7, model.fc8)
+    ] == weights
     assert n_params(model) == sum(weights) + 96 + 256 + 384 + 384 + 256 + 4096 + 4096 + 1000 == 60_965_224
     assert not w.unsupported  # local response norm decomposes into costed ops
 
@@ -77,8 +98,13 @@ def test_alexnet_caffe_grouped():
 def test_vgg16():
     """VGG-16: 13 3x3 convs + 3 FC = 15,470,264,320 MACs (15.47 G); 138,357,544 parameters."""
     model, w = meta_trace("vgg16")
-    stages = [(224, [(3, 64), (64, 64)]), (112, [(64, 128), (128, 128)]), (56, [(128, 256), (256, 256), (256, 256)]),
-              (28, [(256, 512), (512, 512), (512, 512)]), (14, [(512, 512)] * 3)]
+    stages = [
+        (224, [(3, 64), (64, 64)]),
+        (112, [(64, 128), (128, 128)]),
+        (56, [(128, 256), (256, 256), (256, 256)]),
+        (28, [(256, 512), (512, 512), (512, 512)]),
+        (14, [(512, 512)] * 3),
+    ]
     convs = sum(conv_macs(side, cout, cin, 3) for side, layers in stages for cin, cout in layers)
     fcs = 25088 * 4096 + 4096 * 4096 + 4096 * 1000
     assert convs == 15_346_630_656 and fcs == 123_633_664
@@ -96,7 +122,9 @@ def _resnet_macs(bottleneck: bool, blocks: tuple[int, ...]) -> int:
             stride = 2 if stage > 0 and i == 0 else 1
             out = side // stride
             if bottleneck:
-                total += conv_macs(side, width, cin, 1) + conv_macs(out, width, width, 3) + conv_macs(out, cout, width, 1)
+                total += (
+                    conv_macs(side, width, cin, 1) + conv_macs(out, width, width, 3) + conv_macs(out, cout, width, 1)
+                )
             else:
                 total += conv_macs(out, width, cin, 3) + conv_macs(out, width, width, 3)
             if stride != 1 or cin != cout:
@@ -124,7 +152,15 @@ def test_mobilenet_v2():
     """MobileNetV2 1.0: 300,774,272 MACs (~0.30 G, depthwise convs included); 3,504,872 parameters."""
     model, w = meta_trace("mobilenet_v2")
     total, cin, side = conv_macs(112, 32, 3, 3), 32, 112
-    for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)):
+    for t, c, n, s in (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ):
         for i in range(n):
             hidden, out = cin * t, side // (s if i == 0 else 1)
             if t != 1:

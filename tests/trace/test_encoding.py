@@ -6,10 +6,10 @@ import math
 
 import pytest
 import torch
-import torch.nn.utils.prune as prune
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+from torch.nn.utils import prune
 
 from simulator.frozen import FrozenMap
 from simulator.trace import trace

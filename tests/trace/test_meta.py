@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.utils.prune as prune
 from torch import nn
+from torch.nn.utils import prune
 
 from models import model_spec
 from simulator.trace import trace
@@ -17,7 +17,9 @@ def test_meta_trace_equals_real_trace_and_leaves_model_untouched():
     before = model.conv1.weight.detach().clone()
     real = trace(model, spec.example_input())
     meta = trace(model, spec.example_input(), device="meta")
-    assert [(o.aten, o.module, o.macs, o.accesses) for o in meta.ops] == [(o.aten, o.module, o.macs, o.accesses) for o in real.ops]
+    assert [(o.aten, o.module, o.macs, o.accesses) for o in meta.ops] == [
+        (o.aten, o.module, o.macs, o.accesses) for o in real.ops
+    ]
     assert meta.peak_activation_bits == real.peak_activation_bits
     assert meta.tensors == real.tensors
     assert model.conv1.weight.device.type == "cpu" and torch.equal(model.conv1.weight, before)

@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 from simulator.frozen import FrozenMap
-from simulator.trace.op_rules import RuleResult, TensorMeta, aten, arith, register_op_rule
+from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.trace.rules.elementwise import activation_arith
 from simulator.trace.rules.norm import layer_norm_arith
 from simulator.trace.rules.reduce import softmax_arith
@@ -28,7 +28,9 @@ from simulator.workload import ArithCount, DataType
 __all__ = ["mha_macs", "sdpa_rule"]
 
 
-def _sdpa_parts(q: TensorMeta, k: TensorMeta, v: TensorMeta, masked: bool) -> tuple[int, tuple[ArithCount, ...], dict[str, int]]:
+def _sdpa_parts(
+    q: TensorMeta, k: TensorMeta, v: TensorMeta, masked: bool
+) -> tuple[int, tuple[ArithCount, ...], dict[str, int]]:
     batch = math.prod(q.shape[:-2])
     length, e = q.shape[-2], q.shape[-1]
     s, ev = k.shape[-2], v.shape[-1]
@@ -40,22 +42,29 @@ def _sdpa_parts(q: TensorMeta, k: TensorMeta, v: TensorMeta, masked: bool) -> tu
 
 def _sdpa_result(q: TensorMeta, k: TensorMeta, v: TensorMeta, mask: Any) -> RuleResult:
     macs, counts, dims = _sdpa_parts(q, k, v, isinstance(mask, TensorMeta))
-    return RuleResult("attention", macs=macs, mac_dtype=q.dtype, arith=_merge(counts), write_outputs=(0,),
-                      dims=FrozenMap(dims))
+    return RuleResult(
+        "attention", macs=macs, mac_dtype=q.dtype, arith=_merge(counts), write_outputs=(0,), dims=FrozenMap(dims)
+    )
 
 
 @register_op_rule(aten._scaled_dot_product_flash_attention_for_cpu, aten._scaled_dot_product_flash_attention)
-def sdpa_rule(q: TensorMeta, k: TensorMeta, v: TensorMeta, *args: Any, out: TensorMeta, attn_mask: Any = None,
-              **kwargs: Any) -> RuleResult:
+def sdpa_rule(
+    q: TensorMeta, k: TensorMeta, v: TensorMeta, *args: Any, out: TensorMeta, attn_mask: Any = None, **kwargs: Any
+) -> RuleResult:
     """Fused SDPA (flash kernels): 2 x B*H*L*S*E MACs, a scale and a softmax over the scores."""
     return _sdpa_result(q, k, v, attn_mask)
 
 
-@register_op_rule(aten._scaled_dot_product_attention_math, aten._scaled_dot_product_attention_math_for_mps,
-                  aten._scaled_dot_product_efficient_attention, aten._scaled_dot_product_cudnn_attention,
-                  aten._scaled_dot_product_fused_attention_overrideable)
-def sdpa_with_bias_rule(q: TensorMeta, k: TensorMeta, v: TensorMeta, attn_bias: Any = None, *args: Any,
-                        out: TensorMeta, **kwargs: Any) -> RuleResult:
+@register_op_rule(
+    aten._scaled_dot_product_attention_math,
+    aten._scaled_dot_product_attention_math_for_mps,
+    aten._scaled_dot_product_efficient_attention,
+    aten._scaled_dot_product_cudnn_attention,
+    aten._scaled_dot_product_fused_attention_overrideable,
+)
+def sdpa_with_bias_rule(
+    q: TensorMeta, k: TensorMeta, v: TensorMeta, attn_bias: Any = None, *args: Any, out: TensorMeta, **kwargs: Any
+) -> RuleResult:
     """Fused SDPA kernels whose fourth argument is the mask/bias."""
     return _sdpa_result(q, k, v, attn_bias)
 
@@ -84,9 +93,18 @@ def _merge(counts: tuple[ArithCount, ...]) -> tuple[ArithCount, ...]:
 
 
 @register_op_rule(aten._native_multi_head_attention)
-def native_mha_rule(query: TensorMeta, key: TensorMeta, value: TensorMeta, embed_dim: int, num_head: int, *args: Any,
-                    out: TensorMeta, need_weights: bool = True, average_attn_weights: bool = True,
-                    **kwargs: Any) -> RuleResult:
+def native_mha_rule(
+    query: TensorMeta,
+    key: TensorMeta,
+    value: TensorMeta,
+    embed_dim: int,
+    num_head: int,
+    *args: Any,
+    out: TensorMeta,
+    need_weights: bool = True,
+    average_attn_weights: bool = True,
+    **kwargs: Any,
+) -> RuleResult:
     """The ``nn.MultiheadAttention`` fast path: projections + attention, as ``mha_macs``."""
     positional = [a for a in args if isinstance(a, bool)]
     if positional:  # need_weights passed positionally after the mask
@@ -108,11 +126,26 @@ def native_mha_rule(query: TensorMeta, key: TensorMeta, value: TensorMeta, embed
 
 
 @register_op_rule(aten._transformer_encoder_layer_fwd)
-def transformer_encoder_layer_rule(src: TensorMeta, embed_dim: int, num_heads: int, qkv_weight: TensorMeta,
-                                   qkv_bias: TensorMeta, proj_weight: TensorMeta, proj_bias: TensorMeta,
-                                   use_gelu: bool, norm_first: bool, eps: float, norm_weight_1: TensorMeta,
-                                   norm_bias_1: TensorMeta, norm_weight_2: TensorMeta, norm_bias_2: TensorMeta,
-                                   ffn_weight_1: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+def transformer_encoder_layer_rule(
+    src: TensorMeta,
+    embed_dim: int,
+    num_heads: int,
+    qkv_weight: TensorMeta,
+    qkv_bias: TensorMeta,
+    proj_weight: TensorMeta,
+    proj_bias: TensorMeta,
+    use_gelu: bool,
+    norm_first: bool,
+    eps: float,
+    norm_weight_1: TensorMeta,
+    norm_bias_1: TensorMeta,
+    norm_weight_2: TensorMeta,
+    norm_bias_2: TensorMeta,
+    ffn_weight_1: TensorMeta,
+    *args: Any,
+    out: TensorMeta,
+    **kwargs: Any,
+) -> RuleResult:
     """The ``nn.TransformerEncoderLayer`` fast path: self-attention + 2 layer norms + feed-forward.
 
     MACs = mha_macs(B, L, L, E) + 2 x B*L*E*F for the two feed-forward linears (F = ffn width).

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulator.frozen import FrozenMap
-from simulator.trace.op_rules import RuleResult, TensorMeta, aten, arith, register_op_rule
+from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
 
 __all__ = ["convolution_rule"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, aten, arith, register_op_rule
+from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.workload import ArithCount, DataType
 
 __all__ = ["ACTIVATION_COUNTS", "activation_arith", "elementwise_rule"]
@@ -97,17 +97,40 @@ register_op_rule(aten.lerp, aten.lerp_)(elementwise_rule(add=2, mult=1))
 register_op_rule(aten.square)(elementwise_rule(mult=1))
 # NB: pow with a general exponent is priced as one mult (exact for x**2, an estimate otherwise).
 register_op_rule(aten.pow, aten.pow_)(elementwise_rule(mult=1))
-register_op_rule(aten.exp, aten.exp_, aten.log, aten.log_, aten.log2, aten.log1p, aten.expm1, aten.erf, aten.erf_,
-                 aten.sin, aten.cos)(elementwise_rule(exp=1))
+register_op_rule(
+    aten.exp, aten.exp_, aten.log, aten.log_, aten.log2, aten.log1p, aten.expm1, aten.erf, aten.erf_, aten.sin, aten.cos
+)(elementwise_rule(exp=1))
 register_op_rule(aten.sqrt, aten.sqrt_, aten.rsqrt, aten.rsqrt_)(elementwise_rule(div=1))
 # Sign flips and absolute values flip or clear a sign bit: no arithmetic, but the data moves.
 register_op_rule(aten.neg, aten.neg_, aten.abs, aten.abs_, aten.sign)(elementwise_rule())
 register_op_rule(aten.clamp, aten.clamp_)(elementwise_rule(compare=2))
-register_op_rule(aten.clamp_min, aten.clamp_min_, aten.clamp_max, aten.clamp_max_, aten.maximum, aten.minimum,
-                 aten.fmax, aten.fmin)(elementwise_rule(compare=1))
-register_op_rule(aten.eq, aten.ne, aten.lt, aten.le, aten.gt, aten.ge, aten.isnan, aten.isinf)(elementwise_rule(compare=1))
+register_op_rule(
+    aten.clamp_min, aten.clamp_min_, aten.clamp_max, aten.clamp_max_, aten.maximum, aten.minimum, aten.fmax, aten.fmin
+)(elementwise_rule(compare=1))
+register_op_rule(aten.eq, aten.ne, aten.lt, aten.le, aten.gt, aten.ge, aten.isnan, aten.isinf)(
+    elementwise_rule(compare=1)
+)
 # Selections and logic: a multiplexer per element, no arithmetic.
-register_op_rule(aten.where, aten.masked_fill, aten.masked_fill_, aten.logical_not, aten.logical_and, aten.logical_or,
-                 aten.bitwise_not, aten.bitwise_and, aten.bitwise_or, aten.bitwise_xor)(elementwise_rule())
+register_op_rule(
+    aten.where,
+    aten.masked_fill,
+    aten.masked_fill_,
+    aten.logical_not,
+    aten.logical_and,
+    aten.logical_or,
+    aten.bitwise_not,
+    aten.bitwise_and,
+    aten.bitwise_or,
+    aten.bitwise_xor,
+)(elementwise_rule())
 # Dropout in training mode: one random compare and one scaling mult per element.
 register_op_rule(aten.native_dropout, aten.bernoulli, aten.bernoulli_)(elementwise_rule(compare=1, mult=1))
+# Rounding only; remainders and integer division divide.
+register_op_rule(aten.floor, aten.ceil, aten.round, aten.trunc, aten.frac)(elementwise_rule())
+register_op_rule(aten.remainder, aten.fmod, aten.floor_divide)(elementwise_rule(div=1))
+# Interpolating upsampling: each output is a weighted sum of 2 (linear), 4 (bilinear), 8 (trilinear)
+# or 16 (bicubic) inputs: that many mults and one add fewer.
+register_op_rule(aten.upsample_linear1d)(elementwise_rule(mult=2, add=1))
+register_op_rule(aten.upsample_bilinear2d, aten._upsample_bilinear2d_aa)(elementwise_rule(mult=4, add=3))
+register_op_rule(aten.upsample_trilinear3d)(elementwise_rule(mult=8, add=7))
+register_op_rule(aten.upsample_bicubic2d, aten._upsample_bicubic2d_aa)(elementwise_rule(mult=16, add=15))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.frozen import FrozenMap
-from simulator.trace.op_rules import RuleResult, TensorMeta, aten, arith, register_op_rule
+from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.trace.rules.elementwise import activation_arith
 
 __all__ = ["addmm_rule", "bmm_rule", "dot_rule", "matmul_rule", "mm_rule", "mv_rule"]
@@ -22,7 +22,9 @@ def _gemm(kind: str, a: TensorMeta, k: int, out: TensorMeta, bias_adds: int = 0,
     dims = {"M": m, "K": k, "N": n}
     if batch != 1:
         dims = {"B": batch, **dims}
-    return RuleResult(kind, macs=out.numel * k, mac_dtype=a.dtype, arith=arith(out.dtype, add=bias_adds), dims=FrozenMap(dims))
+    return RuleResult(
+        kind, macs=out.numel * k, mac_dtype=a.dtype, arith=arith(out.dtype, add=bias_adds), dims=FrozenMap(dims)
+    )
 
 
 @register_op_rule(aten.mm)
@@ -32,14 +34,17 @@ def mm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs:
 
 
 @register_op_rule(aten.addmm)
-def addmm_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+def addmm_rule(
+    bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any
+) -> RuleResult:
     """bias + (M x K) @ (K x N): M*K*N MACs plus M*N bias adds (the linear layer)."""
     return _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
 
 
 @register_op_rule(aten._addmm_activation)
-def addmm_activation_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta,
-                          use_gelu: bool = False, **kwargs: Any) -> RuleResult:
+def addmm_activation_rule(
+    bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, use_gelu: bool = False, **kwargs: Any
+) -> RuleResult:
     """addmm followed by a fused ReLU (or GELU): the linear layer plus the activation's arithmetic."""
     base = _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
     extra = activation_arith("gelu" if use_gelu else "relu", out.numel, out.dtype)
@@ -53,18 +58,27 @@ def bmm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs
 
 
 @register_op_rule(aten.baddbmm)
-def baddbmm_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+def baddbmm_rule(
+    bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any
+) -> RuleResult:
     """bias + (B x M x K) @ (B x K x N): B*M*K*N MACs plus B*M*N adds."""
     return _gemm("matmul", a, a.shape[2], out, bias_adds=out.numel, batch=a.shape[0])
 
 
 @register_op_rule(aten.addbmm)
-def addbmm_rule(bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+def addbmm_rule(
+    bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any
+) -> RuleResult:
     """bias + sum_b (M x K) @ (K x N): B*M*K*N MACs (the batch sum accumulates) plus M*N adds."""
     bsz, m, k = a.shape
     n = b.shape[2]
-    return RuleResult("matmul", macs=bsz * m * k * n, mac_dtype=a.dtype, arith=arith(out.dtype, add=out.numel),
-                      dims=FrozenMap({"B": bsz, "M": m, "K": k, "N": n}))
+    return RuleResult(
+        "matmul",
+        macs=bsz * m * k * n,
+        mac_dtype=a.dtype,
+        arith=arith(out.dtype, add=out.numel),
+        dims=FrozenMap({"B": bsz, "M": m, "K": k, "N": n}),
+    )
 
 
 @register_op_rule(aten.mv)
@@ -74,7 +88,9 @@ def mv_rule(a: TensorMeta, x: TensorMeta, *args: Any, out: TensorMeta, **kwargs:
 
 
 @register_op_rule(aten.addmv)
-def addmv_rule(bias: TensorMeta, a: TensorMeta, x: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
+def addmv_rule(
+    bias: TensorMeta, a: TensorMeta, x: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any
+) -> RuleResult:
     """bias + (M x K) @ (K): M*K MACs plus M adds."""
     return _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
 
@@ -92,7 +108,8 @@ def matmul_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwa
 
 
 @register_op_rule(aten.linear)
-def linear_rule(x: TensorMeta, w: TensorMeta, bias: TensorMeta | None = None, *args: Any, out: TensorMeta,
-                **kwargs: Any) -> RuleResult:
+def linear_rule(
+    x: TensorMeta, w: TensorMeta, bias: TensorMeta | None = None, *args: Any, out: TensorMeta, **kwargs: Any
+) -> RuleResult:
     """x @ w.T + bias (normally decomposed to addmm): output elements x in_features MACs."""
     return _gemm("linear", x, w.shape[-1], out, bias_adds=out.numel if bias is not None else 0)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulator.frozen import FrozenMap
-from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, aten, arith, register_op_rule
+from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, arith, aten, register_op_rule
 
 __all__ = ["adaptive_window_elements", "pool_rule"]
 
@@ -35,8 +35,12 @@ def pool_rule(operation: str, spatial: int) -> Rule:
         counts = {operation: (k - 1) * out.numel}
         if operation == "add":
             counts["div"] = out.numel
-        return RuleResult("pool", arith=arith(x.dtype, **counts), write_outputs=(0,),
-                          dims=FrozenMap({"window": k, "outputs": out.numel}))
+        return RuleResult(
+            "pool",
+            arith=arith(x.dtype, **counts),
+            write_outputs=(0,),
+            dims=FrozenMap({"window": k, "outputs": out.numel}),
+        )
 
     rule.__doc__ = f"{spatial}-d pool: (window - 1) {operation} per output."
     return rule
@@ -67,12 +71,18 @@ def _adaptive_rule(operation: str) -> Rule:
         counts = {operation: windows - out.numel}
         if operation == "add":
             counts["div"] = out.numel
-        return RuleResult("pool", arith=arith(x.dtype, **counts), write_outputs=(0,),
-                          dims=FrozenMap({"window": windows // max(out.numel, 1), "outputs": out.numel}))
+        return RuleResult(
+            "pool",
+            arith=arith(x.dtype, **counts),
+            write_outputs=(0,),
+            dims=FrozenMap({"window": windows // max(out.numel, 1), "outputs": out.numel}),
+        )
 
     rule.__doc__ = f"Adaptive pool: (window - 1) {operation} per output, windows as PyTorch computes them."
     return rule
 
 
 register_op_rule(aten._adaptive_avg_pool2d, aten._adaptive_avg_pool3d, aten.adaptive_avg_pool1d)(_adaptive_rule("add"))
-register_op_rule(aten.adaptive_max_pool1d, aten.adaptive_max_pool2d, aten.adaptive_max_pool3d)(_adaptive_rule("compare"))
+register_op_rule(aten.adaptive_max_pool1d, aten.adaptive_max_pool2d, aten.adaptive_max_pool3d)(
+    _adaptive_rule("compare")
+)

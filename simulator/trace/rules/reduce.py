@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, aten, arith, register_op_rule
+from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.workload import ArithCount, DataType
 
 __all__ = ["reduction_rule", "softmax_arith"]
@@ -35,14 +35,17 @@ def reduction_rule(operation: str, per_input: int = 1, per_output: dict[str, int
             counts[op] = counts.get(op, 0) + k * m
         return RuleResult("reduce", arith=arith(x.dtype, **counts), write_outputs=(0,))
 
-    rule.__doc__ = f"Reduction: {per_input} {operation} per combined pair" + (f", plus {extras} per output." if extras else ".")
+    rule.__doc__ = f"Reduction: {per_input} {operation} per combined pair" + (
+        f", plus {extras} per output." if extras else "."
+    )
     return rule
 
 
 register_op_rule(aten.sum, aten.nansum, aten.cumsum)(reduction_rule("add"))
 register_op_rule(aten.mean)(reduction_rule("add", per_output={"div": 1}))
-register_op_rule(aten.amax, aten.amin, aten.max, aten.min, aten.argmax, aten.argmin, aten.any, aten.all,
-                 aten.aminmax)(reduction_rule("compare"))
+register_op_rule(aten.amax, aten.amin, aten.max, aten.min, aten.argmax, aten.argmin, aten.any, aten.all, aten.aminmax)(
+    reduction_rule("compare")
+)
 register_op_rule(aten.prod)(reduction_rule("mult"))
 # var: mean (add), centring (add), square (mult) and accumulate (add): declared as 2 add + 1 mult per
 # combined pair; the two divisions per output (mean, variance); std adds a square root (a div).
