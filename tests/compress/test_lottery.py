@@ -157,9 +157,11 @@ def test_lottery_rounds_end_to_end_on_a_few_hundred_images(mnist_small):
     train, val, test = mnist_small
     cfg = LotteryConfig(iterations=40, batch_size=20, eval_every=20, seed=0)
     seen = []
-    model, record, results = lottery_ticket(Tiny(), train, val, test, rounds=2, config=cfg, on_round=seen.append)
+    model, record, results = lottery_ticket(Tiny(), train, val, test, rounds=2, config=cfg, control={2},
+                                            on_round=seen.append)
     assert [r.round for r in results] == [0, 1, 2] and seen == results
-    assert results[0].control is None and all(r.control is not None for r in results[1:])
+    assert results[0].control is None and results[1].control is None and results[2].control is not None
+    assert results[2].control.density == results[2].ticket.density
     assert results[2].layer_density["fc1.weight"] == pytest.approx(0.64, abs=1e-3)
     assert results[2].layer_density["fc2.weight"] == pytest.approx(0.81, abs=1e-3)
     assert results[2].ticket.test_accuracy > 30  # learnt something in 40 iterations
