@@ -132,6 +132,16 @@ def _check_profile_axes(spec: SweepSpec) -> None:
 
 
 def _check_model(spec: SweepSpec) -> None:
+    if spec.accuracy is not None:
+        from models.pretrained import available_checkpoints
+
+        checkpoint = spec.accuracy.checkpoint or f"{spec.model}-dense"
+        if checkpoint not in available_checkpoints():
+            raise SweepSpecError(
+                spec.source,
+                "accuracy.checkpoint",
+                f"no shipped checkpoint {checkpoint!r} for the accuracy step; shipped: {', '.join(available_checkpoints())}",
+            )
     if ":" in spec.model:
         if spec.input_shape is None:
             raise SweepSpecError(
@@ -195,6 +205,8 @@ def plan_sweep(spec: SweepSpec) -> Plan:
             "profile": digests[overrides],
             "code": version,
         }
+        if spec.accuracy is not None:
+            content["accuracy"] = spec.accuracy.as_dict()
         key = hashlib.sha256(_canonical(content).encode()).hexdigest()
         if key in seen:
             duplicates += 1

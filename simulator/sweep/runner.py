@@ -88,6 +88,17 @@ def _trace(
     return workloads
 
 
+def _accuracy_columns(spec: SweepSpec, points: list[Point]) -> dict[str, dict[str, Any]]:
+    """Point key -> ``accuracy`` and ``accuracy_source`` when the spec has an accuracy step."""
+    if spec.accuracy is None:
+        return {}
+    from simulator.sweep.accuracy import accuracies
+
+    by_params = accuracies(spec.model, (p.compression for p in points), spec.accuracy)
+    source = spec.accuracy.describe(spec.model)
+    return {p.key: {"accuracy": by_params[p.compression], "accuracy_source": source} for p in points}
+
+
 def make_tasks(
     points: list[Point], profiles: Mapping[FrozenMap, HardwareProfile], chunk_size: int
 ) -> list[Task]:
@@ -208,10 +219,13 @@ def run(
             profiles = _load_profiles(spec, pending)
             traced = _trace(spec, pending, workloads)
             tasks = make_tasks(pending, profiles, chunk_size or _chunk_size(len(pending), runner.workers))
+            # Accuracy (optional) depends on the compression only: once per distinct compression.
+            extra = _accuracy_columns(spec, pending)
             inputs = {p.key: p.inputs for p in pending}
             run_id = store.start_run(spec.name, plan.code_version, runner.describe())
             for results in runner.run(traced, tasks):
-                store.write(spec.name, run_id, [(k, inputs[k], out, s, w) for k, out, s, w in results])
+                rows = [(k, inputs[k], {**out, **extra.get(k, {})}, s, w) for k, out, s, w in results]
+                store.write(spec.name, run_id, rows)
                 finished += len(results)
                 if progress is not None:
                     progress(finished, total)

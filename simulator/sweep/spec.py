@@ -19,6 +19,11 @@ Format (every key but ``sweep.model``, ``sweep.profile`` and the axes is optiona
     index_bits = 0                    # relative-index bits per kept weight (>= 1 when density < 1)
     weight_sharing = false
 
+    [accuracy]                        # optional: accuracy of each compression (no retraining)
+    dataset = "mnist"                 # the MNIST test set
+    checkpoint = "lenet_300_100-dense"   # default: "<model>-dense" (models/checkpoints)
+    test_images = 10000               # default: all
+
     [[axis]]
     key = "profile.memory.sram.capacity"   # any numeric/string profile entry; the number replaces
     values = [0.064, 0.256, 1, 4, 16]      # `value` and keeps the entry's unit (MB here)
@@ -51,11 +56,12 @@ from typing import Any
 from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.expr import ConstraintSyntaxError, parse_constraint
 from simulator.sweep.sampling import SAMPLERS
-from simulator.sweep.spec_types import COMPRESSION_KEYS, Axis, CompressionParams, SweepSpec
+from simulator.sweep.spec_types import COMPRESSION_KEYS, DATASETS, AccuracySpec, Axis, CompressionParams, SweepSpec
 
 __all__ = ["input_names", "load_spec", "parse_spec"]
 
-_TOP_KEYS = {"sweep", "compression", "axis"}
+_TOP_KEYS = {"sweep", "compression", "axis", "accuracy"}
+_ACCURACY_KEYS = {"dataset", "checkpoint", "test_images", "data_path"}
 _SWEEP_KEYS = {
     "name", "description", "model", "input_shape", "profile", "batch_size", "sampling", "samples", "seed", "constraints",
 }
@@ -249,6 +255,24 @@ def parse_spec(
     comp_values = {k: _compression_value(k, v, source, f"compression.{k}") for k, v in comp_raw.items()}
     compression = CompressionParams(**comp_values)
 
+    accuracy = None
+    if "accuracy" in raw:
+        acc = raw["accuracy"]
+        _check_keys(acc, _ACCURACY_KEYS, source, "accuracy")
+        dataset = acc.get("dataset", "mnist")
+        if dataset not in DATASETS:
+            raise SweepSpecError(source, "accuracy.dataset", f"expected one of {list(DATASETS)}, found {dataset!r}")
+        for key in ("checkpoint", "data_path"):
+            if key in acc and (not isinstance(acc[key], str) or not acc[key]):
+                raise SweepSpecError(source, f"accuracy.{key}", f"expected a non-empty string, found {acc[key]!r}")
+        n = acc.get("test_images")
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise SweepSpecError(source, "accuracy.test_images", f"expected a whole number >= 1, found {n!r}")
+        data_path = acc.get("data_path")
+        if data_path is not None and base_dir is not None and not Path(data_path).is_absolute():
+            data_path = str((base_dir / data_path).resolve())
+        accuracy = AccuracySpec(dataset=dataset, checkpoint=acc.get("checkpoint"), test_images=n, data_path=data_path)
+
     axes_raw = raw.get("axis")
     if not isinstance(axes_raw, list) or not axes_raw:
         raise SweepSpecError(source, "axis", "expected at least one [[axis]] table")
@@ -293,4 +317,5 @@ def parse_spec(
         constraints=tuple(constraints),
         source=source,
         input_shape=input_shape,
+        accuracy=accuracy,
     )

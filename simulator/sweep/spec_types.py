@@ -13,7 +13,7 @@ import numpy as np
 
 from simulator.sweep.expr import Constraint
 
-__all__ = ["AXIS_KINDS", "COMPRESSION_KEYS", "Axis", "CompressionParams", "SweepSpec"]
+__all__ = ["AXIS_KINDS", "COMPRESSION_KEYS", "DATASETS", "AccuracySpec", "Axis", "CompressionParams", "SweepSpec"]
 
 #: Where an axis's value goes: a profile override, a compression parameter, or the batch size.
 AXIS_KINDS = ("profile", "compression", "batch_size")
@@ -96,6 +96,34 @@ class Axis:
         return tuple(float(v) for v in x)
 
 
+#: Datasets the accuracy step can evaluate on.
+DATASETS = ("mnist",)
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracySpec:
+    """What the accuracy step evaluates.
+
+    Attributes:
+        dataset: the test set (``"mnist"``: its 10,000 test images).
+        checkpoint: the shipped checkpoint to compress (default ``"<model>-dense"``).
+        test_images: evaluate on the first this-many test images (None = all).
+        data_path: directory with the dataset files (None = ``PJSIM_DATA`` or the user cache).
+    """
+
+    dataset: str = "mnist"
+    checkpoint: str | None = None
+    test_images: int | None = None
+    data_path: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "checkpoint": self.checkpoint, "test_images": self.test_images}
+
+    def describe(self, model: str) -> str:
+        n = self.test_images or "all"
+        return f"{self.dataset} test ({n} images), checkpoint {self.checkpoint or model + '-dense'}, no retraining"
+
+
 @dataclass(frozen=True, slots=True)
 class SweepSpec:
     """A whole sweep: the base point, the axes, how points are sampled and which are skipped.
@@ -114,6 +142,7 @@ class SweepSpec:
         source: where the spec came from (file path or ``"<dict>"``), for error messages.
         input_shape: shape of one example input, batch dimension first (needed for a
             ``package.module:factory`` model; zoo models know theirs).
+        accuracy: the accuracy step (None = no accuracy column).
     """
 
     name: str
@@ -128,3 +157,4 @@ class SweepSpec:
     constraints: tuple[Constraint, ...] = ()
     source: str = "<dict>"
     input_shape: tuple[int, ...] | None = None
+    accuracy: AccuracySpec | None = None
