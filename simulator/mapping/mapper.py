@@ -76,6 +76,8 @@ def gemm_view(op: Op, workload: Workload) -> GemmView | None:
     d = dict(op.dims)
     reads = list(dict.fromkeys(a.tensor for a in op.reads))
     infos = {name: workload.tensors[name] for name in reads}
+    # Elements actually read (a slice such as a class token reads part of its tensor).
+    elements = {a.tensor: a.bits // max(workload.tensors[a.tensor].dtype.bits, 1) for a in op.reads}
     if op.kind == "conv":
         if not {"N", "K", "C", "G"} <= d.keys():
             return None
@@ -83,15 +85,15 @@ def gemm_view(op: Op, workload: Workload) -> GemmView | None:
         m = d["N"] * math.prod(v for key, v in d.items() if key.startswith("P"))
         n = d["K"] // g
         k = (d["C"] // g) * math.prod(v for key, v in d.items() if key.startswith("R"))
-        b = _pick(infos, g * n * k, prefer_weight=True)
+        b = _pick(infos, elements, g * n * k, prefer_weight=True)
         rest = {name: i for name, i in infos.items() if name != b}
-        a = max(rest, key=lambda name: (rest[name].kind != "weight", rest[name].numel), default=None)
+        a = max(rest, key=lambda name: (rest[name].kind != "weight", elements[name]), default=None)
     elif {"M", "K", "N"} <= d.keys():
         g = d.get("B", 1) * d.get("G", 1)
         m, k, n = d["M"], d["K"], d["N"]
-        b = _pick(infos, g * k * n, prefer_weight=True)
+        b = _pick(infos, elements, g * k * n, prefer_weight=True)
         rest = {name: i for name, i in infos.items() if name != b}
-        a = _pick(rest, g * m * k, prefer_weight=False)
+        a = _pick(rest, elements, g * m * k, prefer_weight=False)
     else:
         return None
     if a is None or b is None or min(g, m, n, k) <= 0:
@@ -99,8 +101,8 @@ def gemm_view(op: Op, workload: Workload) -> GemmView | None:
     return GemmView(g, m, n, k, a, b, tuple(x for x in reads if x not in (a, b)))
 
 
-def _pick(infos: dict[str, TensorInfo], numel: int, prefer_weight: bool) -> str | None:
-    matches = [name for name, info in infos.items() if info.numel == numel]
+def _pick(infos: dict[str, TensorInfo], elements: dict[str, int], numel: int, prefer_weight: bool) -> str | None:
+    matches = [name for name in infos if elements[name] == numel]
     if not matches:
         return None
     matches.sort(key=lambda name: (infos[name].kind == "weight") != prefer_weight)
@@ -146,9 +148,11 @@ class _Context:
             return self.gb_idx if self.resident else self.dram_idx
         return self.gb_idx if tensor in self.kept else self.dram_idx
 
-    def bits_at(self, tensor: str, level_idx: int) -> int:
+    def bits_at(self, tensor: str, level_idx: int, fraction: float = 1.0) -> float:
+        """Bits of ``tensor`` (or of the ``fraction`` of it an op reads) in the form it has at a level."""
         info = self.workload.tensors[tensor]
-        return offchip_bits(info) if level_idx == self.dram_idx else onchip_bits(info)
+        bits = offchip_bits(info) if level_idx == self.dram_idx else onchip_bits(info)
+        return bits * fraction if fraction < 1.0 else bits
 
     def budget(self, level_idx: int) -> tuple[float, int]:
         """(bits one tile set may use, double-buffering factor) at a level."""
@@ -163,21 +167,29 @@ class _Context:
 class _Traffic:
     """Accumulates the memory-access stream of one op."""
 
-    def __init__(self, ctx: _Context) -> None:
+    def __init__(self, ctx: _Context, op: Op) -> None:
         self.ctx = ctx
         self.bits: dict[tuple[str, str, str], float] = defaultdict(float)
         self.huffman_symbols = 0.0
+        # Share of each tensor the op reads (an embedding reads a few rows, a slice part of its tensor).
+        self.fraction = {
+            a.tensor: min(1.0, a.bits / max(ctx.workload.tensors[a.tensor].dense_bits, 1)) for a in op.reads
+        }
+
+    def bits_at(self, tensor: str, level_idx: int) -> float:
+        return self.ctx.bits_at(tensor, level_idx, self.fraction.get(tensor, 1.0))
 
     def add(self, level_idx: int, operand: str, direction: str, bits: float) -> None:
         if bits:
             self.bits[(self.ctx.levels[level_idx].name, operand, direction)] += float(bits)
 
-    def down(self, tensor: str, operand: str, parent: int, child: int, times: float = 1.0) -> None:
-        """``tensor`` copied ``times`` times from ``parent`` into ``child``."""
-        self.add(parent, operand, "read", times * self.ctx.bits_at(tensor, parent))
-        self.add(child, operand, "write", times * self.ctx.bits_at(tensor, child))
+    def down(self, tensor: str, operand: str, parent: int, child: int, times: float = 1.0, whole: bool = False) -> None:
+        """``tensor`` (the part the op reads, or all of it when ``whole``) copied ``times`` times from ``parent`` into ``child``."""
+        fraction = 1.0 if whole else self.fraction.get(tensor, 1.0)
+        self.add(parent, operand, "read", times * self.ctx.bits_at(tensor, parent, fraction))
+        self.add(child, operand, "write", times * self.ctx.bits_at(tensor, child, fraction))
         if parent == self.ctx.dram_idx:
-            self.huffman_symbols += times * _huffman_symbols(self.ctx.workload.tensors[tensor])
+            self.huffman_symbols += times * _huffman_symbols(self.ctx.workload.tensors[tensor]) * fraction
 
     def up(self, bits: float, child: int, parent: int, times: float = 1.0) -> None:
         """Output bits moved ``times`` times from ``child`` up to ``parent``."""
@@ -188,10 +200,17 @@ class _Traffic:
         """``tensor`` streamed once from its level ``from_idx`` down to the innermost level and read by compute."""
         for parent in range(from_idx, 0, -1):
             self.down(tensor, operand, parent, parent - 1)
-        self.add(0, operand, "read", self.ctx.bits_at(tensor, 0))
+        self.add(0, operand, "read", self.bits_at(tensor, 0))
 
     def frozen(self) -> FrozenMap:
         return FrozenMap({k: v for k, v in self.bits.items() if v})
+
+
+def _codebook_bits(info: TensorInfo, level_idx: int, ctx: _Context) -> float:
+    """Codebook bits of a shared weight on chip (0 off chip, where the encoding is costed whole)."""
+    if info.kind != "weight" or info.encoding is None or level_idx == ctx.dram_idx:
+        return 0.0
+    return float(info.encoding.codebook_bits())
 
 
 def _huffman_symbols(info: TensorInfo) -> float:
@@ -246,7 +265,7 @@ def _edge_traffic(op: Op, ctx: _Context, traffic: _Traffic, reads: list[str]) ->
     for tensor in reads:
         info = ctx.workload.tensors[tensor]
         if info.kind == "input" and ctx.home(tensor) == gb and ctx.first_reader.get(tensor) == op.index:
-            traffic.down(tensor, _role(op, tensor), ctx.dram_idx, gb)
+            traffic.down(tensor, _role(op, tensor), ctx.dram_idx, gb, whole=True)
     for tensor, bits in ctx.writes[op.index]:
         if tensor in ctx.final_outputs and ctx.home(tensor) == gb:
             traffic.up(bits, gb, ctx.dram_idx)
@@ -292,7 +311,7 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
     out_tensors = [t for t, _ in ctx.writes[op.index]]
     g, m, n, k = view.g, view.m, view.n, view.k
     levels = ctx.levels
-    traffic = _Traffic(ctx)
+    traffic = _Traffic(ctx, op)
     tiles: list[Tile] = []
     steps = 1
     inner_passes = 1.0
@@ -307,9 +326,12 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
             else (True, True, bool(out_tensors))
         )
         pc, cc = levels[parent], levels[child]
-        a_p, a_c = ctx.bits_at(view.a, parent), ctx.bits_at(view.a, child)
-        b_p, b_c = ctx.bits_at(view.b, parent), ctx.bits_at(view.b, child)
-        elem = (a_c / (g * m * k), b_c / (g * k * n), out_bits / (g * m * n) if out_bits else 0.0)
+        a_p, a_c = traffic.bits_at(view.a, parent), traffic.bits_at(view.a, child)
+        b_p, b_c = traffic.bits_at(view.b, parent), traffic.bits_at(view.b, child)
+        # NB: a codebook is moved with its weights but held in the decoder's lookup table (EIE keeps its
+        # 16 entries in registers per PE), so it takes no tile space; tiles hold the stored entries.
+        book_a, book_b = _codebook_bits(info_a, child, ctx), _codebook_bits(info_b, child, ctx)
+        elem = ((a_c - book_a) / (g * m * k), (b_c - book_b) / (g * k * n), out_bits / (g * m * n) if out_bits else 0.0)
         cost = (
             a_p * pc.read_energy_per_bit_pj + a_c * cc.write_energy_per_bit_pj,
             b_p * pc.read_energy_per_bit_pj + b_c * cc.write_energy_per_bit_pj,
@@ -383,14 +405,14 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
 @register_op_mapper(*STREAMING_KINDS)
 def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
     """Read every operand once from its home down to the compute array, write every output once up to its home."""
-    traffic = _Traffic(ctx)
+    traffic = _Traffic(ctx, op)
     reads = [t for t in dict.fromkeys(a.tensor for a in op.reads) if t not in ctx.free_reads[op.index]]
     streamed_bits = 0.0
     for tensor in reads:
         home = ctx.home(tensor)
         traffic.through(tensor, _role(op, tensor), home)
         if home == ctx.dram_idx:
-            streamed_bits += ctx.bits_at(tensor, ctx.dram_idx)
+            streamed_bits += traffic.bits_at(tensor, ctx.dram_idx)
             if ctx.workload.tensors[tensor].kind != "input":
                 ctx.spilling.add(op.module)
     for tensor, bits in ctx.writes[op.index]:
@@ -542,9 +564,19 @@ def map_workload(
             result = replace(result, mapping="fused", fused_into=fused[op.index])
         scheduled.append(result)
 
+    # Compulsory: every weight and model input read once (only the part any op reads, for partial reads
+    # such as an embedding lookup), every model output written once.
+    read_share: dict[str, float] = defaultdict(float)
+    for op in workload.ops:
+        for a in op.reads:
+            if a.tensor not in free[op.index]:
+                info = workload.tensors[a.tensor]
+                read_share[a.tensor] = max(read_share[a.tensor], min(1.0, a.bits / max(info.dense_bits, 1)))
     inputs = {t for t in read_by if workload.tensors[t].kind == "input"}
-    compulsory = weight_offchip + sum(workload.tensors[t].dense_bits for t in inputs) + sum(
-        bits for ws in writes.values() for t, bits in ws if t in final_outputs
+    compulsory = (
+        sum(offchip_bits(w) * (1.0 if resident else read_share[w.name]) for w in weight_infos)
+        + sum(workload.tensors[t].dense_bits for t in inputs)
+        + sum(bits for ws in writes.values() for t, bits in ws if t in final_outputs)
     )
     cold_traffic: dict[tuple[str, str, str], float] = defaultdict(float)
     cold_ops: list[OperationCount] = []
