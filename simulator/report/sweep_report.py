@@ -119,11 +119,17 @@ def _front_figure(df: pd.DataFrame, front: _FrontLike, axes: Sequence[str]) -> g
         zcol = front.objectives[2][0]
         z, zlabel = _scaled(df, zcol)
         marker.update(color=z[on][order], colorscale="Viridis", showscale=True, colorbar=dict(title=zlabel))
+    # Two objectives: the front is a staircase, drawn as one. Three: the points are the projection
+    # of a surface, so no line joins them and the colour carries the third objective.
     fig.add_scatter(
-        x=x[on][order], y=y[on][order], mode="lines+markers", name="Pareto front", marker=marker,
+        x=x[on][order], y=y[on][order], mode="lines+markers" if len(front.objectives) == 2 else "markers",
+        name="Pareto front", marker=marker,
         line=dict(color="#d1495b", width=1, shape="hv"), customdata=custom[on][order], hovertemplate=template,
     )
-    fig.update_layout(height=460, margin=dict(l=70, r=20, t=20, b=60), xaxis_title=xlabel, yaxis_title=ylabel)
+    fig.update_layout(
+        height=460, margin=dict(l=70, r=20, t=40, b=60), xaxis_title=xlabel, yaxis_title=ylabel,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    )
     if _wide(x):
         fig.update_xaxes(type="log")
     if _wide(y):
