@@ -150,3 +150,31 @@ def test_code_version_is_part_of_the_key(grid_dict, monkeypatch):
     assert keys_a == [p.key for p in plan_sweep(spec).points]
     monkeypatch.setenv(CODE_VERSION_ENV, "b")
     assert not set(keys_a) & {p.key for p in plan_sweep(spec).points}
+
+
+def test_traces_once_per_model_and_batch_size(grid_dict, monkeypatch):
+    """Batch size x a string profile key x density: one trace per batch size, never one per point."""
+    import simulator.api
+
+    calls = []
+    real = simulator.api.trace_model
+
+    def counting_trace_model(*args, **kwargs):
+        calls.append(kwargs.get("batch_size"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(simulator.api, "trace_model", counting_trace_model)
+    grid_dict["axis"] = [
+        {"key": "batch_size", "values": [1, 2]},
+        {"key": "profile.compute.zero_handling", "values": ["none", "skip"]},
+        {"key": "compression.density", "values": [1.0, 0.25]},
+    ]
+    df = run(parse_spec(grid_dict), backend="inprocess")
+    assert len(df) == 8
+    assert sorted(calls) == [1, 2]
+    # Twice the batch, twice the MACs (2 x 8 x 4 = 64).
+    assert set(df.loc[df["batch_size"] == 2, "total_macs"]) == {64}
+    assert set(df.loc[df["batch_size"] == 1, "total_macs"]) == {32}
+    # Skipping zeros saves compute energy on the sparse points only.
+    sparse = df[df["compression.density"] == 0.25].set_index(["batch_size", "profile.compute.zero_handling"])
+    assert sparse.loc[(1, "skip"), "energy_compute_pj"] < sparse.loc[(1, "none"), "energy_compute_pj"]
