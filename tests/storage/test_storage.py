@@ -1,0 +1,116 @@
+"""The pjsim file: bit-exact round trip, size on disk = accountant, clear errors on bad files."""
+
+from __future__ import annotations
+
+import torch
+import pytest
+from torch import nn
+
+from simulator.compress import HuffmanCoding, MagnitudePrune, WeightSharing, deep_compression
+from simulator.compress.base import CompressError
+from simulator.storage import StorageFormatError, pack, read_record, storage_report, unpack
+from simulator.storage.format import FORMAT_VERSION
+
+
+class Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.fc1 = nn.Linear(64, 200)
+        self.fc2 = nn.Linear(200, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(self.conv(x).flatten(1)[:, :64])))
+
+
+def _compressed(huffman=True):
+    model, rec = MagnitudePrune(keep={"fc1": 0.1, "fc2": 0.3, "conv": 0.7}, index_bits=4).apply(Tiny())
+    model, rec = WeightSharing(bits={"fc1": 4, "fc2": 5, "conv": 8}).apply(model, rec)
+    if huffman:
+        model, rec = HuffmanCoding(block_symbols=256).apply(model, rec)
+    return model, rec
+
+
+@pytest.mark.parametrize("huffman", [True, False])
+def test_round_trip_is_bit_exact_and_size_matches_accountant(tmp_path, huffman):
+    model, rec = _compressed(huffman)
+    result = pack(model, rec, tmp_path / "m.pjc")
+    state = unpack(tmp_path / "m.pjc")
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(state[name].view(torch.int32), tensor.view(torch.int32)), name  # bit for bit
+    report = storage_report(model, rec)
+    final = report.stages[-1]
+    size_bits = 8 * (tmp_path / "m.pjc").stat().st_size
+    # File = accountant's total + header/checksum; sections are byte-aligned (< 8 bits each).
+    assert 0 <= size_bits - report.total_bits(final) <= 8 * result["header_bytes"]
+    assert size_bits - report.total_bits(final) - 8 * result["header_bytes"] == 0
+    # The record read back from the file is the packed one; the simulator's bits match the streams.
+    back = read_record(tmp_path / "m.pjc")
+    for name, enc in back.encodings.items():
+        layer = {p: v for (s, l, p), v in report.bits.items() if s == final and l == name}
+        expected = layer.get("values", 0) + layer.get("indices", 0) + layer.get("fillers", 0) + layer.get("codebook", 0)
+        # Fixed-width streams are byte-padded in the file (< 8 bits each); Huffman means include padding.
+        assert enc.encoded_bits(model.state_dict()[name].numel()) == pytest.approx(expected, abs=16 if not huffman else 1)
+    assert rec.encodings["fc1.weight"].filler_entries == back.encodings["fc1.weight"].filler_entries
+
+
+def test_stages_never_grow_and_pruning_never_increases_storage():
+    model, rec = _compressed()
+    report = storage_report(model, rec)
+    totals = [report.total_bits(s) for s in report.stages]
+    assert report.stages == ("dense", "pruned", "quantized", "huffman")
+    assert totals == sorted(totals, reverse=True)
+    for keep in (0.5, 0.2, 0.05):  # pruning more never costs more
+        m1, r1 = MagnitudePrune(keep=keep, index_bits=4).apply(Tiny())
+        m2, r2 = MagnitudePrune(keep=keep / 2, index_bits=4).apply(Tiny())
+        assert storage_report(m2, r2).total_bits("pruned") <= storage_report(m1, r1).total_bits("pruned")
+
+
+def _corrupt(path, offset, value=None, truncate=None):
+    data = bytearray(path.read_bytes())
+    if truncate is not None:
+        data = data[:truncate]
+    else:
+        data[offset] = value if value is not None else data[offset] ^ 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_bad_files_give_clear_errors(tmp_path):
+    model, rec = _compressed()
+    good = tmp_path / "good.pjc"
+    pack(model, rec, good)
+    size = good.stat().st_size
+    cases = {
+        "truncated": (dict(truncate=size - 10), "truncated"),
+        "tiny": (dict(truncate=10), "truncated"),
+        "payload": (dict(offset=size - 100), "checksum mismatch"),
+        "version": (dict(offset=8, value=FORMAT_VERSION + 1), "version"),
+        "magic": (dict(offset=0, value=ord("X")), "not a pjsim"),
+    }
+    for label, (kwargs, message) in cases.items():
+        bad = tmp_path / f"{label}.pjc"
+        bad.write_bytes(good.read_bytes())
+        _corrupt(bad, kwargs.get("offset"), kwargs.get("value"), kwargs.get("truncate"))
+        with pytest.raises(StorageFormatError, match=message):
+            unpack(bad)
+    with pytest.raises(StorageFormatError, match="cannot read"):
+        unpack(tmp_path / "missing.pjc")
+
+
+def test_too_many_values_for_the_codebook_is_refused(tmp_path):
+    model, rec = MagnitudePrune(keep=0.5, index_bits=4).apply(Tiny())
+    model, rec = WeightSharing(bits=4).apply(model, rec)
+    with torch.no_grad():
+        model.fc1.weight[model.fc1.weight != 0] += torch.rand(int((model.fc1.weight != 0).sum())) * 1e-3
+    with pytest.raises(CompressError, match="fc1.weight.*codebook"):
+        pack(model, rec, tmp_path / "x.pjc")
+
+
+def test_recipe_naming_a_missing_layer_names_it():
+    from simulator.compress import DeepCompressionRecipe
+    from simulator.frozen import FrozenMap
+
+    recipe = DeepCompressionRecipe("tiny", FrozenMap({"fc9": 0.1}), FrozenMap({"fc9": 4}), 4)
+    with pytest.raises(CompressError, match="'fc9'.*fc1, fc2"):
+        deep_compression(Tiny(), recipe)
