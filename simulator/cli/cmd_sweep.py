@@ -49,7 +49,14 @@ def command(
       pjsim sweep my_sweep.toml --dask-local 4
       pjsim sweep my_sweep.toml --scheduler tcp://10.0.0.5:8786
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from simulator.report.sweep_report import write_sweep_html
     from simulator.sweep import load_spec, make_backend, report_inputs, run

@@ -236,7 +236,7 @@ def render_sweep_html(
     return env.from_string(_TEMPLATE).render(
         title=title,
         version=_version(),
-        generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         plotly_js=get_plotlyjs(),
         facts=[(k, _fmt(v)) for k, v in facts],
         figures=figures,

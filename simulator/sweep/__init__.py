@@ -6,7 +6,7 @@ backend (in-process, local processes, or Dask distributed) and returns one row p
 ``simulator.sweep.analysis`` adds Pareto fronts and per-axis sensitivity for the report.
 """
 
-from simulator.sweep.analysis import add_pareto_columns, fronts_for, frontier_table, report_inputs, sensitivity_table
+from simulator.sweep.analysis import add_pareto_columns, frontier_table, fronts_for, report_inputs, sensitivity_table
 from simulator.sweep.backends import BACKENDS, Backend, DaskBackend, InProcessBackend, ProcessBackend, make_backend
 from simulator.sweep.errors import SweepSpecError, SweepStoreError
 from simulator.sweep.pareto import pareto_mask

@@ -20,7 +20,7 @@ from typing import Any
 
 from simulator.sweep.spec_types import AccuracySpec, CompressionParams
 
-__all__ = ["accuracy_of", "accuracies"]
+__all__ = ["accuracies", "accuracy_of"]
 
 def _test_data(spec: AccuracySpec) -> tuple[Any, Any]:
     from models.mnist import load_mnist

@@ -18,7 +18,7 @@ import pandas as pd
 
 from simulator.sweep.pareto import pareto_mask
 
-__all__ = ["Front", "add_pareto_columns", "fronts_for", "frontier_table", "report_inputs", "sensitivity_table"]
+__all__ = ["Front", "add_pareto_columns", "frontier_table", "fronts_for", "report_inputs", "sensitivity_table"]
 
 #: Axes with more distinct values than this are binned into quintiles for the main effect.
 MAX_LEVELS = 12
@@ -119,9 +119,9 @@ def report_inputs(df: pd.DataFrame, axes: Sequence[str] | None = None) -> dict:
     facts = [
         ("sweep", attrs.get("sweep", "")),
         ("points", len(df)),
-        ("sampling", f"{attrs.get('sampling', '')} ({attrs.get('sampled', len(df))} sampled, "
+        ("sampling", (f"{attrs.get('sampling', '')} ({attrs.get('sampled', len(df))} sampled, "
                      f"{attrs.get('skipped_by_constraints', 0)} ruled out by constraints, "
-                     f"{attrs.get('duplicates', 0)} duplicates)"),
+                     f"{attrs.get('duplicates', 0)} duplicates)")),
         ("axes", ", ".join(axes)),
         ("constraints", "; ".join(attrs.get("constraints", [])) or "none"),
         ("model / profile", f"{df['model'].iloc[0]} / {df['profile'].iloc[0]}"),

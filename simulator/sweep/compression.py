@@ -37,7 +37,7 @@ def expected_fillers(numel: int, density: float, index_bits: int) -> int:
         return 0
     q = (1.0 - density) ** (2**index_bits)
     kept = density * numel
-    return int(round(kept * q / (1.0 - q))) if q < 1.0 else 0
+    return round(kept * q / (1.0 - q)) if q < 1.0 else 0
 
 
 def analytic_record(workload: Workload, params: CompressionParams) -> CompressionRecord:
@@ -61,8 +61,8 @@ def analytic_record(workload: Workload, params: CompressionParams) -> Compressio
             codebook_value_bits=CODEBOOK_VALUE_BITS,
             filler_entries=expected_fillers(info.numel, params.density, params.index_bits),
         )
-    steps = (f"analytic(density={params.density}, weight_bits={params.weight_bits}, "
-             f"index_bits={params.index_bits}, weight_sharing={params.weight_sharing})",)
+    steps = ((f"analytic(density={params.density}, weight_bits={params.weight_bits}, "
+             f"index_bits={params.index_bits}, weight_sharing={params.weight_sharing})"),)
     return CompressionRecord(FrozenMap(encodings), steps)
 
 

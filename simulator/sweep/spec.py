@@ -148,13 +148,12 @@ def _parse_axis(raw: Any, i: int, source: str) -> Axis:
     if not isinstance(key, str) or not key:
         raise SweepSpecError(source, f"{where}.key", f"expected a name such as 'profile.memory.sram.capacity', found {key!r}")
     kind, _, target = key.partition(".")
-    if kind == "batch_size" and not target:
-        pass
-    elif kind == "compression" and target in COMPRESSION_KEYS:
-        pass
-    elif kind == "profile" and target:
-        pass
-    else:
+    valid = (
+        (kind == "batch_size" and not target)
+        or (kind == "compression" and target in COMPRESSION_KEYS)
+        or (kind == "profile" and bool(target))
+    )
+    if not valid:
         raise SweepSpecError(
             source,
             f"{where}.key",
@@ -194,7 +193,7 @@ def _parse_axis(raw: Any, i: int, source: str) -> Axis:
     if num is not None and (not isinstance(num, int) or isinstance(num, bool) or num < 1):
         raise SweepSpecError(source, f"{where}.num", f"expected a whole number >= 1, found {num!r}")
     for bound, name in ((low, "min"), (high, "max")):
-        _check_axis_value(key, int(round(bound)) if integer else bound, source, f"{where}.{name}")
+        _check_axis_value(key, round(bound) if integer else bound, source, f"{where}.{name}")
     return Axis(key=key, low=float(low), high=float(high), num=num, scale=scale, integer=integer)
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from tests.conftest import TOY_PROFILE
 
-
 #: The shared toy profile plus an integer add (relative indices cost an index add per stored entry).
 SWEEP_TOY_PROFILE = TOY_PROFILE + """
 [energy.int32]
