@@ -163,8 +163,8 @@ def _paper_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
 
 #: The papers' reported accuracy of the compressed models (not measured by pjsim).
 _PAPER_ACCURACY = {
-    "alexnet": ("57.22 % top-1", "reported by Deep Compression (Han et al., ICLR 2016, Table 1: 42.78 % top-1 error); not measured here"),
-    "vgg16": ("68.83 % top-1", "reported by Deep Compression (Han et al., ICLR 2016, Table 1: 31.17 % top-1 error); not measured here"),
+    "alexnet": ("57.2 % top-1", "paper's figure (Deep Compression Table 1, 42.78 % error), not measured here"),
+    "vgg16": ("68.8 % top-1", "paper's figure (Deep Compression Table 1, 31.17 % error), not measured here"),
 }
 
 

@@ -412,6 +412,12 @@ def _constant_value(profile: HardwareProfile, key: str) -> tuple[float | None, s
             return float(profile.compute.accumulator_bits), "bit"
         if parts[0] == "energy" and len(parts) == 3:
             return float(profile.compute.op_energy_pj[f"{parts[1]}.{parts[2]}"]), "pJ"
+        if parts[0] == "memory" and len(parts) == 3 and parts[2] == "capacity":
+            bits = float(profile.level(parts[1]).capacity_bits)
+            for unit, scale in (("GB", 8e9), ("MB", 8e6), ("KB", 8e3)):
+                if bits >= scale:
+                    return bits / scale, unit
+            return bits / 8, "B"
         if parts[0] == "memory" and len(parts) == 3 and parts[2] in _LEVEL_FIELDS:
             attr, unit, scale = _LEVEL_FIELDS[parts[2]]
             return float(getattr(profile.level(parts[1]), attr)) * scale, unit

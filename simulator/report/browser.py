@@ -117,10 +117,11 @@ def console_errors(driver: Any) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
 
 
-def full_page_screenshot(driver: Any, path: str | Path, width: int = 1400) -> Path:
-    """Resize the window to the page's full height and save a PNG screenshot to ``path``."""
+def full_page_screenshot(driver: Any, path: str | Path, width: int = 1400, max_height: int = 16000) -> Path:
+    """Resize the window to the page's full height (at most ``max_height`` px) and save a PNG to ``path``."""
     height = int(driver.execute_script("return Math.ceil(document.documentElement.scrollHeight)"))
-    driver.set_window_size(width, min(max(height, 600), 16000))
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.set_window_size(width, min(max(height, 600), max_height))
     time.sleep(0.3)
     path = Path(path)
     driver.save_screenshot(str(path))

@@ -98,8 +98,8 @@ def _layout(fig: go.Figure, height: int = 420, **kwargs) -> go.Figure:
         template="plotly_white",
         font=dict(family=_FONT, size=13, color="#1d2733"),
         height=height,
-        margin=dict(l=70, r=20, t=40, b=110),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
+        margin=dict(l=70, r=20, t=80, b=60),
+        legend=dict(orientation="h", yanchor="bottom", y=1.03, xanchor="left", x=0),
         hoverlabel=dict(font=dict(family=_FONT)),
         **kwargs,
     )
@@ -136,7 +136,8 @@ def energy_by_layer_figure(config: Configuration) -> go.Figure:
     ]
     _layout(fig, barmode="stack", yaxis_title=f"energy per inference ({unit})", xaxis_title="layer")
     fig.update_layout(
-        margin=dict(t=80),
+        margin=dict(t=60, r=190),
+        legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01, traceorder="normal"),
         updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, xanchor="left", y=1.22, yanchor="top",
                           bgcolor="#f3f5f8", bordercolor="#d8dee6", font=dict(size=12))],
     )  # fmt: skip
@@ -156,7 +157,8 @@ def share_figure(configs: Sequence[Configuration]) -> go.Figure:
         )  # fmt: skip
     _layout(fig, height=max(220, 120 + 40 * len(configs)), barmode="stack", barnorm="percent")
     fig.update_xaxes(ticksuffix=" %")
-    fig.update_layout(margin=dict(l=20, t=20), yaxis=dict(autorange="reversed", automargin=True), legend=dict(traceorder="normal"))
+    fig.update_layout(margin=dict(l=20, t=20, b=90), yaxis=dict(autorange="reversed", automargin=True),
+                      legend=dict(traceorder="normal", yanchor="top", y=-0.12 * 6 / max(len(configs), 3)))  # fmt: skip
     return fig
 
 
@@ -192,7 +194,7 @@ def comparison_figure(configs: Sequence[Configuration]) -> go.Figure:
         )  # fmt: skip
         fig.update_yaxes(title_text=f"energy per inference ({unit})", row=1, col=col)
     _layout(fig, height=440, barmode="stack")
-    fig.update_layout(margin=dict(t=60, b=150), legend=dict(y=-0.3))
+    fig.update_layout(margin=dict(t=110), legend=dict(y=1.12))
     return fig
 
 
@@ -219,7 +221,7 @@ def storage_figure(config: Configuration) -> go.Figure:
         fig.add_scatter(x=names, y=values, mode="lines", line=dict(color="#8895a7", dash="dot", shape="hv"), showlegend=False,
                         hoverinfo="skip", row=1, col=1)  # fmt: skip
     low = min(values)
-    fig.update_yaxes(title_text=f"weights ({unit}, log scale)", type="log", row=1, col=1,
+    fig.update_yaxes(title_text=f"weights ({unit}, log scale)", type="log", dtick=1, row=1, col=1,
                      range=[np.log10(low) - 0.3, np.log10(max(values)) + 0.45])  # fmt: skip
     parts = storage_part_table([config]) if storage else None
     if parts is not None and not parts.empty:
@@ -238,7 +240,7 @@ def storage_figure(config: Configuration) -> go.Figure:
             )  # fmt: skip
         fig.update_yaxes(title_text=f"stored ({punit})", row=1, col=2)
     _layout(fig, height=430, barmode="stack")
-    fig.update_layout(margin=dict(t=80))
+    fig.update_layout(margin=dict(t=60, r=170), legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02))
     return fig
 
 
@@ -300,7 +302,7 @@ def sram_curve_figure(config: Configuration) -> go.Figure:
             fig.add_scatter(name=name, x=[bits / bscale] * 2, y=[0, top], mode="lines", line=dict(color=color, width=1.5, dash=dash),
                             hovertemplate=f"{name}: %{{x:.4g}} {bunit}<extra></extra>")  # fmt: skip
     _layout(fig, height=420, xaxis_title=f"SRAM capacity ({bunit}, log scale)", yaxis_title=f"energy per inference ({unit})")
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", dtick="D2")
     fig.update_yaxes(rangemode="tozero")
     return fig
 
@@ -317,7 +319,8 @@ def timeline_figure(config: Configuration) -> go.Figure:
     to_us = 1e6 / report.clock_hz if report.clock_hz else 1.0
     time_unit = "µs" if report.clock_hz else "cycles"
     table = _merge_for_display(table)
-    resources = list(dict.fromkeys(table["resource"]))
+    order = {name: i for i, name in enumerate(("dram", "sram", "rf", "register_file", "compute"))}
+    resources = sorted(dict.fromkeys(table["resource"]), key=lambda r: (order.get(r, len(order)), r))
     fig = go.Figure()
     layers = list(dict.fromkeys(table["layer"]))
     colors = {layer: _LAYER_PALETTE[i % len(_LAYER_PALETTE)] for i, layer in enumerate(layers)}
@@ -342,11 +345,12 @@ def timeline_figure(config: Configuration) -> go.Figure:
             hovertemplate=f"stall (%{{customdata}})<br>%{{base:.4g}} → %{{x:.3g}} {time_unit} long<extra></extra>",
         )  # fmt: skip
     stall_share = 100 * report.stall_cycles / report.cycles if report.cycles else 0.0
-    _layout(fig, height=max(260, 120 + 60 * len(resources)), barmode="overlay",
+    _layout(fig, height=max(300, 190 + 55 * len(resources)), barmode="overlay",
             xaxis_title=f"time ({time_unit})", title=dict(text=f"stall: {report.stall_cycles:,.0f} cycles ({stall_share:.1f} % of the inference)",
                                                          font=dict(size=13), x=0.01, y=0.98))  # fmt: skip
     fig.update_yaxes(categoryorder="array", categoryarray=[text(r) for r in resources][::-1])
-    fig.update_layout(margin=dict(t=60))
+    fig.update_xaxes(rangemode="tozero")
+    fig.update_layout(margin=dict(t=60, b=60), legend=dict(yanchor="top", y=-0.35))
     return fig
 
 

@@ -28,7 +28,7 @@ from simulator.report.tables import as_configurations, profile_constants_table, 
 from simulator.report_data import Configuration, accuracy_fact
 from simulator.units import format_bits, format_energy_pj
 
-__all__ = ["format_seconds", "headline_cards", "render_html", "write_html"]
+__all__ = ["format_count", "format_seconds", "headline_cards", "render_html", "write_html"]
 
 #: Columns of the summary table shown in the HTML (the CSV export has them all).
 _SUMMARY_COLUMNS = (
@@ -77,6 +77,16 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def format_count(n: float) -> str:
+    """A large count in short form, e.g. ``'714 M'``; below 100,000 with thousands separators."""
+    for unit, scale in (("G", 1e9), ("M", 1e6)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {unit}"
+    if abs(n) >= 100_000:
+        return f"{n / 1e3:.3g} k"
+    return f"{n:,.0f}"
+
+
 def headline_cards(config: Configuration) -> list[Card]:
     """The headline cards of one configuration, in display order."""
     r = config.cost
@@ -109,7 +119,8 @@ def headline_cards(config: Configuration) -> list[Card]:
     acc = accuracy_fact(r)
     if acc is not None:
         cards.append(Card("accuracy", "accuracy", acc[0], acc[1]))
-    cards.append(Card("macs", "MACs", f"{r.total_macs:,}", f"{2 * r.total_macs:,} FLOPs (Han: 1 MAC = 2 FLOPs)", float(r.total_macs)))
+    cards.append(Card("macs", "MACs", format_count(r.total_macs), f"{r.total_macs:,} MACs = {format_count(2 * r.total_macs)} FLOPs (Han)",
+                      float(r.total_macs)))  # fmt: skip
     return cards
 
 
@@ -253,7 +264,7 @@ def write_html(
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("simulator.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["slug"] = lambda s: re.sub(r"[^a-z0-9]+", "-", str(s).lower()).strip("-")
-    env.filters["num"] = lambda v: "–" if v is None else f"{v:,.4g}"
+    env.filters["num"] = _format_number
     return env
 
 

@@ -22,7 +22,7 @@ from simulator.report.browser import (
     open_report,
     wait_for_figures,
 )
-from simulator.report.html import format_seconds
+from simulator.report.html import format_count, format_seconds
 from simulator.trace import trace
 from simulator.units import format_bits, format_energy_pj
 
@@ -65,7 +65,8 @@ def test_demo_report_draws_in_chromium(demo_report, tmp_path):
             assert value("latency") == format_seconds(r.latency_s)
             assert value("storage") == f"{format_bits(r.weight_dense_bits)} → {format_bits(r.weight_stored_bits)}"
             assert value("fits") == {True: "yes", False: "no", None: "n/a"}[r.fits_on_chip]
-            assert value("macs") == f"{r.total_macs:,}"
+            assert value("macs") == format_count(r.total_macs)
+            assert f"{r.total_macs:,} MACs" in cards["macs"].text
             assert config.label in section.find_element("tag name", "h2").text
         # the energy-by-layer buttons switch to the operand view without errors
         button = driver.find_elements("css selector", "#fig-0-energy .updatemenu-button")[1]
@@ -74,7 +75,7 @@ def test_demo_report_draws_in_chromium(demo_report, tmp_path):
         visible = driver.execute_script("return document.getElementById('fig-0-energy').data.map(t => t.visible)")
         assert visible[0] is False and visible[-1] is True  # components hidden, operands shown
         assert console_errors(driver) == []
-        shot = full_page_screenshot(driver, tmp_path / "demo.png")
+        shot = full_page_screenshot(driver, tmp_path / "demo.png", max_height=4000)
     assert shot.stat().st_size > 50_000
 
 
@@ -99,4 +100,4 @@ def test_hostile_layer_names_are_shown_not_run(tmp_path):
         assert payload in svg_text and img in svg_text
         errors = [e for e in console_errors(driver) if not re.search(r"/x - Failed to load", e)]
         assert errors == []
-        full_page_screenshot(driver, tmp_path / "hostile.png")
+        full_page_screenshot(driver, tmp_path / "hostile.png", max_height=2000)
