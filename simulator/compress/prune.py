@@ -110,7 +110,7 @@ class MagnitudePrune(Transform):
                 p = params[name]
                 mask = magnitude_mask(p, keep=amount if self.keep is not None else None,
                                       quality=amount if self.quality is not None else None)
-                p.mul_(mask)
+                p.copy_(torch.where(mask, p, torch.zeros_like(p)))  # +0.0, never -0.0
                 encodings[name] = sparse_encoding(p, self.index_bits, record.encodings.get(name))
         rule = "keep" if self.keep is not None else "quality"
         step = f"prune({rule}, index {self.index_bits} bit)"
@@ -125,7 +125,7 @@ class _Mask(nn.Module):
         self.register_buffer("mask", mask.to(torch.bool))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.mask
+        return torch.where(self.mask, x, torch.zeros_like(x))
 
 
 def masks_of(model: nn.Module, names: list[str] | None = None) -> dict[str, torch.Tensor]:
