@@ -169,7 +169,9 @@ def plan_sweep(spec: SweepSpec) -> Plan:
 
     digests: dict[FrozenMap, str] = {}
     version = code_version()
-    base_inputs: dict[str, Any] = {"model": spec.model, "profile": spec.profile, "batch_size": spec.batch_size}
+    base_inputs: dict[str, Any] = {
+        "model": spec.model, "profile": spec.profile, "engine": spec.engine, "batch_size": spec.batch_size,
+    }
     base_inputs.update({f"compression.{k}": v for k, v in spec.compression.as_dict().items()})
     axis_keys = [a.key for a in spec.axes]
 
@@ -203,6 +205,7 @@ def plan_sweep(spec: SweepSpec) -> Plan:
             "batch_size": inputs["batch_size"],
             "record": compression.as_dict(),
             "profile": digests[overrides],
+            "engine": spec.engine,
             "code": version,
         }
         if spec.accuracy is not None:

@@ -100,7 +100,7 @@ def _accuracy_columns(spec: SweepSpec, points: list[Point]) -> dict[str, dict[st
 
 
 def make_tasks(
-    points: list[Point], profiles: Mapping[FrozenMap, HardwareProfile], chunk_size: int
+    points: list[Point], profiles: Mapping[FrozenMap, HardwareProfile], chunk_size: int, engine: str = "simpy"
 ) -> list[Task]:
     """Chunks of at most ``chunk_size`` points, each chunk on one workload, with its distinct profiles."""
     by_trace: dict[tuple[str, int], list[Point]] = {}
@@ -118,6 +118,7 @@ def make_tasks(
                     trace_key=trace_key,
                     points=tuple((p.key, p.compression, index[p.overrides]) for p in chunk),
                     profiles=tuple(profiles[o] for o in index),
+                    engine=engine,
                 )
             )
     return tasks
@@ -218,7 +219,8 @@ def run(
         if pending:
             profiles = _load_profiles(spec, pending)
             traced = _trace(spec, pending, workloads)
-            tasks = make_tasks(pending, profiles, chunk_size or _chunk_size(len(pending), runner.workers))
+            size = chunk_size or _chunk_size(len(pending), runner.workers)
+            tasks = make_tasks(pending, profiles, size, spec.engine)
             # Accuracy (optional) depends on the compression only: once per distinct compression.
             extra = _accuracy_columns(spec, pending)
             inputs = {p.key: p.inputs for p in pending}

@@ -8,6 +8,7 @@ Format (every key but ``sweep.model``, ``sweep.profile`` and the axes is optiona
     input_shape = [1, 1, 28, 28]      # only for package.module:factory models (batch first)
     profile = "horowitz45"            # shipped name, or a .toml path relative to this file
     batch_size = 1
+    engine = "simpy"                  # "simpy" | "closed-form" | "baseline" (simulate's engine)
     sampling = "grid"                 # "grid" | "random" | "lhs"
     samples = 200                     # random / lhs: number of draws
     seed = 0
@@ -64,7 +65,10 @@ _TOP_KEYS = {"sweep", "compression", "axis", "accuracy"}
 _ACCURACY_KEYS = {"dataset", "checkpoint", "test_images", "data_path"}
 _SWEEP_KEYS = {
     "name", "description", "model", "input_shape", "profile", "batch_size", "sampling", "samples", "seed", "constraints",
+    "engine",
 }
+#: ``simulator.api.simulate`` engines a sweep may use.
+ENGINES = ("simpy", "closed-form", "baseline")
 _AXIS_KEYS = {"key", "values", "min", "max", "num", "scale", "integer"}
 _SCALES = ("linear", "log")
 
@@ -237,6 +241,9 @@ def parse_spec(
             raise SweepSpecError(source, "sweep.samples", f"{sampling} sampling needs samples = <whole number >= 1>, found {samples!r}")
     elif samples is not None:
         raise SweepSpecError(source, "sweep.samples", "only applies to random and lhs sampling")
+    engine = sweep.get("engine", "simpy")
+    if engine not in ENGINES:
+        raise SweepSpecError(source, "sweep.engine", f"expected one of {list(ENGINES)}, found {engine!r}")
     seed = sweep.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise SweepSpecError(source, "sweep.seed", f"expected a whole number >= 0, found {seed!r}")
@@ -317,4 +324,5 @@ def parse_spec(
         source=source,
         input_shape=input_shape,
         accuracy=accuracy,
+        engine=engine,
     )

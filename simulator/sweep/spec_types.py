@@ -143,6 +143,9 @@ class SweepSpec:
         input_shape: shape of one example input, batch dimension first (needed for a
             ``package.module:factory`` model; zoo models know theirs).
         accuracy: the accuracy step (None = no accuracy column).
+        engine: how each point is timed (``simulator.api.simulate``'s ``engine``): ``"simpy"``
+            (discrete-event, default), ``"closed-form"`` (same phases, timed by formula) or
+            ``"baseline"`` (no reuse).
     """
 
     name: str
@@ -158,3 +161,4 @@ class SweepSpec:
     source: str = "<dict>"
     input_shape: tuple[int, ...] | None = None
     accuracy: AccuracySpec | None = None
+    engine: str = "simpy"

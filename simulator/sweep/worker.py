@@ -36,11 +36,13 @@ class Task:
         trace_key: (model, batch size) of the workload the points run on.
         points: (point key, compression parameters, index into ``profiles``) per point.
         profiles: the distinct hardware profiles the chunk's points use.
+        engine: ``simulate``'s engine (``"simpy"``, ``"closed-form"`` or ``"baseline"``).
     """
 
     trace_key: tuple[str, int]
     points: tuple[tuple[str, CompressionParams, int], ...]
     profiles: tuple[HardwareProfile, ...]
+    engine: str = "simpy"
 
 
 def report_outputs(report: CostReport) -> dict[str, Any]:
@@ -96,7 +98,8 @@ def evaluate_task(workload: Workload, task: Task) -> list[PointResult]:
         if point_workload is None:
             point_workload = apply_record(workload, analytic_record(workload, params))
             compressed[params] = point_workload
-        report = simulate(point_workload, task.profiles[profile_index])
+        # No timeline: a sweep row keeps totals only, and recording it costs about half the time.
+        report = simulate(point_workload, task.profiles[profile_index], engine=task.engine, timeline=False)
         results.append((key, report_outputs(report), time.perf_counter() - start, worker))
     return results
 
