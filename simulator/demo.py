@@ -2,9 +2,9 @@
 
 LeNet-300-100 dense vs Deep-Compressed (the shipped, trained checkpoints) on ``horowitz45`` and on the
 SRAM-limited what-if ``horowitz45-sram512k``; then AlexNet and VGG-16 compressed with the Deep
-Compression papers' per-layer recipes (applied to the untrained architecture: storage, traffic and
-energy depend on densities and bit widths, not on the trained values; accuracy is the paper's, and
-labelled so). Needs no data set and no training.
+Compression papers' per-layer recipes next to their dense selves (the recipe applied to the untrained
+architecture: storage, traffic and energy depend on densities and bit widths, not on the trained
+values; accuracy is the paper's, and labelled so). Needs no data set and no training.
 
 Every piece is looked up, never assumed: a checkpoint, profile, zoo model or recipe this install
 lacks becomes a note in the report saying what is missing, instead of a made-up number.
@@ -140,6 +140,14 @@ def _paper_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
         except (_Missing, PjsimError) as exc:
             notes.append(f"{display} with the Deep Compression paper's recipe: {exc}; configuration omitted.")
             continue
+        progress(f"{display} dense: tracing and costing")
+        dense = _trace_on_meta(name, None)
+        configs.append(
+            build_configuration(
+                _label(display, "dense", profile.name), dense, profile, variant="dense", sram_curve=_big_grid(dense, profile),
+                metadata={"weights": "architecture only (meta device): dense float32 sizes and energy; accuracy not measured"},
+            )
+        )  # fmt: skip
         progress(f"{display}: tracing")
         workload = _trace_on_meta(name, doc["record"])
         progress(f"{display} on {profile.name}: costing")

@@ -177,7 +177,8 @@ def comparison_figure(configs: Sequence[Configuration]) -> go.Figure:
     for col, model in enumerate(models, start=1):
         group = [c for c in configs if c.cost.model_name == model]
         scale, unit = energy_scale(max(c.cost.cold_energy_pj for c in group))
-        x = [f"{text(c.variant)}<br>{text(c.cost.profile_name)}" if c.variant else text(c.cost.profile_name) for c in group]
+        x = [f"{text(c.variant).replace(' (', '<br>(')}<br>{text(c.cost.profile_name)}" if c.variant else text(c.cost.profile_name)
+             for c in group]  # fmt: skip
         if len(set(x)) < len(x):  # two configurations would share a bar: fall back to their labels
             x = [text(c.label) for c in group]
         for i, comp in enumerate(comps):
@@ -194,7 +195,8 @@ def comparison_figure(configs: Sequence[Configuration]) -> go.Figure:
         )  # fmt: skip
         fig.update_yaxes(title_text=f"energy per inference ({unit})", row=1, col=col)
     _layout(fig, height=440, barmode="stack")
-    fig.update_layout(margin=dict(t=110), legend=dict(y=1.12))
+    fig.update_layout(margin=dict(t=120), legend=dict(y=1.14))
+    fig.update_xaxes(tickangle=0)
     return fig
 
 
