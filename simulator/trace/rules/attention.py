@@ -112,6 +112,8 @@ def native_mha_rule(
     batch, length, embed = query.shape if len(query.shape) == 3 else (1, *query.shape)
     source = key.shape[-2]
     counts = _mha_arith(batch, length, source, embed, num_head, query.dtype)
+    if len(args) > 4 and isinstance(args[4], TensorMeta) or isinstance(kwargs.get("mask"), TensorMeta):
+        counts += arith(query.dtype, add=batch * num_head * length * source)  # the additive attention mask
     if need_weights:
         # the returned weights averaged over heads: one add per score and head, one div per average.
         counts += arith(query.dtype, add=batch * num_head * length * source, div=batch * length * source)
