@@ -363,25 +363,8 @@ def trace(
     real_weights: dict[str, Any] = {}
     substitutes: dict[str, torch.Tensor] | None = None
     if on_meta:
-        real = {n: t for n, t in params.items() if not t.is_meta}
-        real_weights.update(real)
-        for (orig_id, mask_id), base in pruned.items():
-            orig = next((t for t in real.values() if id(t) == orig_id), None)
-            mask = next((t for t in real.values() if id(t) == mask_id), None)
-            if orig is not None and mask is not None:
-                real_weights[base] = lambda o=orig, m=mask: o.detach() * m
-        if real:
-            by_id: dict[int, torch.Tensor] = {}
-            substitutes = {}
-            for n, t in params.items():
-                if id(t) not in by_id:
-                    by_id[id(t)] = torch.empty_like(t, device="meta")
-                substitutes[n] = by_id[id(t)]
-            pruned = {
-                (id(substitutes[_name_with_id(params, o)]), id(substitutes[_name_with_id(params, m)])): base
-                for (o, m), base in pruned.items()
-            }
-            params = substitutes
+        substitutes, pruned, real_weights = _meta_substitutes(params, pruned)
+        params = substitutes or params
         inputs = tuple(t.to("meta") if isinstance(t, torch.Tensor) else t for t in inputs)
     weights = {id(t): n for n, t in params.items()}
 
@@ -418,5 +401,28 @@ def trace(
     return make_workload(name, recorder.ops, tensors, FrozenMap(recorder.unsupported), batch_size=int(batch))
 
 
-def _name_with_id(params: Mapping[str, torch.Tensor], tensor_id: int) -> str:
-    return next(n for n, t in params.items() if id(t) == tensor_id)
+def _meta_substitutes(
+    params: Mapping[str, torch.Tensor], pruned: Mapping[tuple[int, int], str]
+) -> tuple[dict[str, torch.Tensor] | None, dict[tuple[int, int], str], dict[str, Any]]:
+    """Meta stand-ins for the real parameters and buffers (None if all are meta already).
+
+    Returns the stand-ins by name (a tied tensor gets one stand-in), the prune pairs re-keyed to
+    the stand-ins, and name -> real tensor (or a thunk computing a pruned weight) from which
+    encodings are still detected.
+    """
+    real = {n: t for n, t in params.items() if not t.is_meta}
+    real_weights: dict[str, Any] = dict(real)
+    by_id = {id(t): t for t in real.values()}
+    for (orig_id, mask_id), base in pruned.items():
+        if orig_id in by_id and mask_id in by_id:
+            real_weights[base] = lambda o=by_id[orig_id], m=by_id[mask_id]: o.detach() * m
+    if not real:
+        return None, dict(pruned), real_weights
+    stand_ins: dict[int, torch.Tensor] = {}
+    substitutes = {}
+    for n, t in params.items():
+        if id(t) not in stand_ins:
+            stand_ins[id(t)] = torch.empty_like(t, device="meta")
+        substitutes[n] = stand_ins[id(t)]
+    repruned = {(id(stand_ins.get(o)), id(stand_ins.get(m))): base for (o, m), base in pruned.items()}
+    return substitutes, repruned, real_weights
