@@ -79,6 +79,8 @@ def gemm_view(op: Op, workload: Workload) -> GemmView | None:
     # Elements actually read (a slice such as a class token reads part of its tensor).
     elements = {a.tensor: a.bits // max(workload.tensors[a.tensor].dtype.bits, 1) for a in op.reads}
     if op.kind == "conv":
+        # NB: the input of a convolution is not an M x K matrix; tiles of A are sized by the input's
+        # real bits per im2col element (input bits / (G M K)), which ignores the halo of small tiles.
         if not {"N", "K", "C", "G"} <= d.keys():
             return None
         g = d["G"]
@@ -339,12 +341,11 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
             out_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
         )
         inner = (out_bits * cc.write_energy_per_bit_pj, out_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
-        if not any(streamed) and child != 0:
+        if not any(streamed):
+            # Everything already lives in the child level (resident): no tile, no traffic at this boundary;
+            # at the innermost level the accumulator then holds a full reduction.
             continue
         budget, factor = ctx.budget(child)
-        if not any(streamed):
-            # Everything already lives in this (innermost) level: the accumulator holds a full reduction.
-            continue
         choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner)
         if choice is None:
             smallest = sum(e for e, s in zip(elem, streamed) if s)
