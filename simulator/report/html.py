@@ -12,6 +12,7 @@ The report formats numbers that records hold; it computes nothing new.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
+from plotly.utils import PlotlyJSONEncoder
 
 from simulator.cost import CostReport
 from simulator.fileio import write_text_atomic
@@ -134,7 +136,19 @@ def _format_number(value: object) -> str:
 
 
 def _figure_html(fig: go.Figure, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG)
+    """A placeholder div plus the figure as inert JSON; the page's renderer draws it after load.
+
+    Drawing after the page has loaded (visible figures first, then the rest one by one) keeps the
+    report quick to open however many figures it holds. ``to_json`` escapes ``<``, so no name can
+    close the script element early; the extra replace keeps that true whatever the encoder does.
+    """
+    spec = json.dumps({"data": json.loads(fig.to_json())["data"], "layout": fig.layout.to_plotly_json(), "config": _PLOTLY_CONFIG},
+                      cls=PlotlyJSONEncoder, separators=(",", ":")).replace("<", "\\u003c")  # fmt: skip
+    height = int(fig.layout.height or 450)
+    return (
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>'
+        f'<script type="application/json" class="pjsim-figure" data-target="{div_id}">{spec}</script>'
+    )
 
 
 def _section(i: int, config: Configuration) -> _Section:
