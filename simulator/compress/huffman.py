@@ -36,6 +36,7 @@ __all__ = [
     "decode",
     "encode",
     "entropy_bits",
+    "symbol_counts",
 ]
 
 MAX_CODE_BITS = 24  # a 32-bit window read at any bit offset holds 24 + 7 bits
@@ -138,6 +139,15 @@ def build_code(counts: np.ndarray, max_bits: int = MAX_CODE_BITS) -> HuffmanCode
     return HuffmanCode.from_lengths(lengths)
 
 
+def symbol_counts(symbols: np.ndarray, alphabet: int, chunk: int = 1 << 22) -> np.ndarray:
+    """Occurrences of each symbol ``0 .. alphabet - 1``; chunked, because ``np.bincount`` widens its input to int64."""
+    symbols = np.asarray(symbols).ravel()
+    counts = np.zeros(alphabet, dtype=np.int64)
+    for s in range(0, symbols.size, chunk):
+        counts += np.bincount(symbols[s:s + chunk], minlength=alphabet)[:alphabet]
+    return counts
+
+
 def entropy_bits(counts: np.ndarray) -> float:
     """Shannon entropy (bits per symbol) of the empirical distribution ``counts``: the lower bound."""
     counts = np.asarray(counts, dtype=np.float64)
@@ -175,40 +185,41 @@ def encode(symbols: np.ndarray, code: HuffmanCode, block_symbols: int = DEFAULT_
     """
     symbols = np.asarray(symbols).ravel()
     n = symbols.size
-    if n and (symbols.min() < 0 or symbols.max() >= code.alphabet or (code.lengths[symbols] == 0).any()):
-        raise CompressError("symbol outside the Huffman code's alphabet (or with no code word)")
+    if n and (symbols.min() < 0 or symbols.max() >= code.alphabet):
+        raise CompressError("symbol outside the Huffman code's alphabet")
     nblocks = math.ceil(n / block_symbols) if n else 0
-    lengths_all = code.lengths.astype(np.int64)
     chunks: list[bytes] = []
     block_bytes = np.zeros(nblocks, dtype=np.int64)
     chunk_syms = block_symbols * _ENCODE_CHUNK_BLOCKS
+    codes_all = code.codes.astype(np.uint64)
     for c0 in range(0, n, chunk_syms):
-        sym = symbols[c0:c0 + chunk_syms].astype(np.int64)
-        lens = lengths_all[sym]
-        codes = code.codes[sym]
-        b0 = c0 // block_symbols
-        starts = np.arange(0, sym.size, block_symbols)
-        bits_per_block = np.add.reduceat(lens, starts)
+        sym = symbols[c0:c0 + chunk_syms]
+        lens = code.lengths[sym]
+        if not lens.all():
+            raise CompressError("symbol without a code word in the Huffman code")
+        m = sym.size
+        csum = np.cumsum(lens, dtype=np.int64)  # inclusive, within the chunk
+        last = np.minimum(np.arange(block_symbols - 1, m + block_symbols - 1, block_symbols), m - 1)
+        bits_per_block = np.diff(csum[last], prepend=0)
         bytes_per_block = (bits_per_block + 7) >> 3
-        block_bytes[b0:b0 + starts.size] = bytes_per_block
-        block_start_bit = 8 * (np.cumsum(bytes_per_block) - bytes_per_block)
-        csum = np.cumsum(lens) - lens  # exclusive, within the chunk
-        block_of = np.arange(sym.size) // block_symbols
-        start_bit = block_start_bit[block_of] + csum - csum[starts][block_of]
+        b0 = c0 // block_symbols
+        block_bytes[b0:b0 + last.size] = bytes_per_block
+        # Each block starts on a byte boundary: shift its codes by the padding accumulated before it.
+        pad = 8 * (np.cumsum(bytes_per_block) - bytes_per_block) - (csum[last] - bits_per_block)
+        start = csum - lens + np.repeat(pad, block_symbols)[:m]
         # Place each code into 32-bit big-endian words. Codes never overlap, so OR-ing the parts that
         # fall into one word equals adding them: a bincount sums them (exactly: sums stay < 2^32).
-        nwords = int(bytes_per_block.sum() + 3) // 4 + 1
-        word = start_bit >> 5
-        end = (start_bit & 31) + lens  # bit just past the code, counted from the word's top bit
-        codes64 = codes.astype(np.int64)
-        high = np.where(end <= 32, codes64 << np.maximum(32 - end, 0), codes64 >> np.maximum(end - 32, 0))
-        words = np.bincount(word, weights=high.astype(np.float64), minlength=nwords)
+        nbytes = int(bytes_per_block.sum())
+        nwords = (nbytes + 3) // 4 + 1
+        word = start >> 5
+        end = ((start & 31) + lens).astype(np.uint64)  # bit just past the code, from the word's top bit
+        placed = codes_all[sym] << (np.uint64(64) - end)  # code aligned in a 64-bit window at the word
+        words = np.bincount(word, weights=(placed >> np.uint64(32)).astype(np.float64), minlength=nwords)
         spill = np.flatnonzero(end > 32)
         if spill.size:
-            low = (codes64[spill] << (64 - end[spill])) & 0xFFFFFFFF
-            words += np.bincount(word[spill] + 1, weights=low.astype(np.float64), minlength=nwords)
-        packed = words.astype(np.uint32).astype(">u4").tobytes()[: int(bytes_per_block.sum())]
-        chunks.append(packed)
+            low = (placed[spill] & np.uint64(0xFFFFFFFF)).astype(np.float64)
+            words += np.bincount(word[spill] + 1, weights=low, minlength=nwords)
+        chunks.append(words.astype(np.uint32).astype(">u4").tobytes()[:nbytes])
     offsets = np.cumsum(block_bytes)[:-1].astype(np.uint32) if nblocks > 1 else np.zeros(0, dtype=np.uint32)
     if nblocks and int(block_bytes.sum()) >= 1 << 32:
         raise CompressError("Huffman stream larger than 4 GiB")
@@ -238,32 +249,37 @@ def decode(stream: HuffmanStream, code: HuffmanCode) -> np.ndarray:
     table_sym = np.repeat(order.astype(dtype), span)
     table_len = np.repeat(code.lengths[order], span)
     size = 1 << max_bits
-    if table_sym.size < size:  # incomplete code (one symbol): windows with no code decode as corrupt
+    complete = table_sym.size == size
+    if not complete:  # incomplete code (one symbol): windows with no code word mark corruption
         table_sym = np.concatenate([table_sym, np.zeros(size - table_sym.size, dtype=dtype)])
         table_len = np.concatenate([table_len, np.zeros(size - table_len.size, dtype=np.uint8)])
-    data = np.frombuffer(stream.data + b"\0\0\0\0", dtype=np.uint8)
-    end_bits = 8 * len(stream.data)
-    starts = np.concatenate(([0], stream.offsets.astype(np.int64)))
-    if starts.size and (np.diff(starts).min(initial=1) < 0 or starts[-1] > len(stream.data)):
-        raise CompressError("Huffman block offsets are not ascending within the stream")
-    pos = starts * 8
     steps = stream.block_symbols
-    out = np.empty((nblocks, steps), dtype=dtype)
+    # Padding lets the last (short) block decode garbage past its end without a bounds check per step.
+    slack = (steps * max_bits) // 8 + 8
+    data = np.frombuffer(stream.data + bytes(slack), dtype=np.uint8)
+    # A big-endian 32-bit window starting at every byte: a strided view, no copy.
+    windows = np.ndarray(shape=(data.size - 3,), dtype=">u4", buffer=data, strides=(1,))
+    starts = np.concatenate(([0], stream.offsets.astype(np.int64)))
+    if np.diff(starts).min(initial=1) < 0 or starts[-1] > len(stream.data):
+        raise CompressError("Huffman block offsets are not ascending within the stream")
+    pos_dtype = np.int32 if 8 * data.size < 1 << 31 else np.int64
+    pos = (starts * 8).astype(pos_dtype)
+    top = pos_dtype(32 - max_bits)
     mask = np.uint32(size - 1)
+    out = np.empty((steps, nblocks), dtype=dtype)  # step-major: each step writes one contiguous row
     for step in range(steps):
-        byte = pos >> 3
-        word = (
-            (data[byte].astype(np.uint32) << 24) | (data[byte + 1].astype(np.uint32) << 16)
-            | (data[byte + 2].astype(np.uint32) << 8) | data[byte + 3].astype(np.uint32)
-        )
-        window = (word >> (32 - max_bits - (pos & 7)).astype(np.uint32)) & mask
-        out[:, step] = table_sym[window]
+        word = windows[pos >> 3]
+        window = (word >> (top - (pos & 7)).astype(np.uint32)) & mask
+        out[step] = table_sym[window]
         advance = table_len[window]
-        if not advance.all():
+        if not complete and not advance.all():
             bad = np.flatnonzero(advance == 0)
-            real = bad * steps + step < n
-            if real.any():
+            if (bad * steps + step < n).any():
                 raise CompressError("Huffman stream holds a bit pattern with no code word (corrupt stream)")
-        pos = np.minimum(pos + advance, end_bits)
-    symbols = out.reshape(-1)[:n]
-    return symbols
+        pos += advance
+    if int(pos[-1]) > 8 * len(stream.data) + (steps - (n - (nblocks - 1) * steps)) * max_bits:
+        raise CompressError("Huffman stream ends before its last symbol (truncated stream)")
+    symbols = np.empty(nblocks * steps, dtype=dtype)
+    symbols.reshape(nblocks, steps)[:] = out.T
+    del out
+    return symbols[:n]

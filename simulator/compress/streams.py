@@ -112,7 +112,7 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
     is_filler = sparse.is_filler if sparse is not None else None
     # Values.
     if symbols is not None and huffman_coded:
-        value_code = huffman.build_code(np.bincount(symbols, minlength=codebook.size))
+        value_code = huffman.build_code(huffman.symbol_counts(symbols, codebook.size))
         value_stream = huffman.encode(symbols, value_code, block_symbols)
         filler_bits = int(value_code.lengths[symbols[is_filler]].sum()) if is_filler is not None else 0
         parts["values"] = value_stream.stored_bits() - filler_bits
@@ -129,7 +129,7 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
     if sparse is not None:
         rel = sparse.rel
         if huffman_coded:
-            index_code = huffman.build_code(np.bincount(rel, minlength=1 << encoding.index_bits))
+            index_code = huffman.build_code(huffman.symbol_counts(rel, 1 << encoding.index_bits))
             index_stream = huffman.encode(rel, index_code, block_symbols)
             filler_bits = int(index_code.lengths[rel[is_filler]].sum())
             parts["indices"] = index_stream.stored_bits() - filler_bits
