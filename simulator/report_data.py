@@ -54,6 +54,7 @@ __all__ = [
     "profile_with_sram_bits",
     "sram_capacity_grid",
     "sram_energy_curve",
+    "stall_intervals",
     "storage_from_report",
     "storage_parts_from_workload",
 ]
@@ -372,6 +373,28 @@ def sram_energy_curve(
     if steady and max(steady) - min(steady) <= 1e-9 * max(abs(max(steady)), 1.0):
         note = f"The '{method}' costing does not depend on SRAM capacity, so the curve is flat."
     return SramCurve(tuple(points), method, note)
+
+
+# ----------------------------------------------------------------------------------------------
+# timeline
+
+
+def stall_intervals(report: CostReport, resource: str = "compute") -> tuple[tuple[float, float], ...]:
+    """The stretches of ``[0, report.cycles]`` where ``resource`` is busy with nothing: its stalls.
+
+    The complement of the resource's busy intervals in the timeline (overlaps merged). For the SimPy
+    hierarchy the compute array's idle time is its wait for memory, so the lengths add up to
+    ``report.stall_cycles``. Empty when the timeline has no ``resource`` events.
+    """
+    events = [(e.start_cycle, e.end_cycle) for e in report.timeline if e.resource == resource]
+    if not events:
+        return ()
+    busy = np.asarray(sorted(events), dtype=float)
+    ends = np.maximum.accumulate(busy[:, 1])
+    gap_starts = np.concatenate([[0.0], ends])
+    gap_ends = np.concatenate([busy[:, 0], [max(float(report.cycles), float(ends[-1]))]])
+    keep = gap_ends > gap_starts
+    return tuple(zip(gap_starts[keep].tolist(), gap_ends[keep].tolist()))
 
 
 # ----------------------------------------------------------------------------------------------

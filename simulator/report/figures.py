@@ -25,7 +25,7 @@ from simulator.report.tables import (
     storage_part_table,
     timeline_table,
 )
-from simulator.report_data import STORAGE_PARTS, Configuration
+from simulator.report_data import STORAGE_PARTS, Configuration, stall_intervals
 
 __all__ = [
     "COMPONENT_COLORS",
@@ -320,6 +320,8 @@ def timeline_figure(config: Configuration) -> go.Figure:
     table = timeline_table([config])
     to_us = 1e6 / report.clock_hz if report.clock_hz else 1.0
     time_unit = "µs" if report.clock_hz else "cycles"
+    if report.clock_hz and report.cycles * to_us >= 10_000:
+        to_us, time_unit = to_us / 1000, "ms"
     table = _merge_for_display(table)
     order = {name: i for i, name in enumerate(("dram", "sram", "rf", "register_file", "compute"))}
     resources = sorted(dict.fromkeys(table["resource"]), key=lambda r: (order.get(r, len(order)), r))
@@ -338,6 +340,10 @@ def timeline_figure(config: Configuration) -> go.Figure:
             hovertemplate=f"{text(layer)} · %{{customdata}}<br>%{{base:.4g}} → %{{x:.3g}} {time_unit} long<extra></extra>",
         )  # fmt: skip
     stalls = table[is_stall]
+    if not len(stalls):  # no explicit stall events: the compute array's idle stretches are its stalls
+        gaps = stall_intervals(report)
+        stalls = pd.DataFrame({"resource": "compute", "start_cycle": [g[0] for g in gaps], "end_cycle": [g[1] for g in gaps],
+                               "layer": "waiting for memory", "what": "stall"})  # fmt: skip
     if len(stalls):
         fig.add_bar(
             name="stall", y=stalls["resource"].map(text).tolist(), base=(stalls["start_cycle"] * to_us).tolist(),
@@ -352,7 +358,7 @@ def timeline_figure(config: Configuration) -> go.Figure:
                                                          font=dict(size=13), x=0.01, y=0.98))  # fmt: skip
     fig.update_yaxes(categoryorder="array", categoryarray=[text(r) for r in resources][::-1])
     fig.update_xaxes(rangemode="tozero")
-    fig.update_layout(margin=dict(t=60, b=60), legend=dict(yanchor="top", y=-0.35))
+    fig.update_layout(margin=dict(t=60, b=60), legend=dict(yanchor="top", y=-0.35), showlegend=len(layers) <= 14)
     return fig
 
 

@@ -194,8 +194,9 @@ def _section(i: int, config: Configuration) -> _Section:
         sec.notes.append("Energy vs SRAM size: not computed for this configuration.")
     if r.timeline:
         add("timeline", "Timeline",
-            f"The simulated inference per resource ({len(r.timeline):,} busy intervals); gaps on the compute row are "
-            "time spent waiting for memory.", F.timeline_figure(config), wide=True)  # fmt: skip
+            f"The simulated inference per resource ({len(r.timeline):,} busy intervals, coloured by layer; hover for "
+            f"details). Red hatching on the compute row: stalls, {r.stall_cycles:,.0f} cycles waiting for memory.",
+            F.timeline_figure(config), wide=True)  # fmt: skip
     else:
         sec.notes.append(f"Timeline: not recorded by the '{r.method}' costing (the SimPy memory simulation records one).")
     return sec

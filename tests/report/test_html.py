@@ -53,6 +53,12 @@ def test_demo_json_rebuilds_the_same_numbers(demo_report):
         assert f"{c.cost.total_macs:,}" in html
     for note in notes:
         assert str(escape(note.split(":")[0])) in html
+    from simulator.report_data import stall_intervals
+
+    for c in configs:  # the Gantt's red stall stretches add up to the simulated stall cycles
+        if c.cost.timeline:
+            drawn = sum(end - start for start, end in stall_intervals(c.cost))
+            assert drawn == pytest.approx(c.cost.stall_cycles, rel=1e-6, abs=1.0), c.label
 
 
 def test_json_round_trip_is_exact(tmp_path):
@@ -152,3 +158,15 @@ def test_storage_breakdown_follows_the_accountant():
     assert {p.layer for p in breakdown.parts} == {"fc1", "fc2", "fc3"}  # fc1.weight + fc1.bias -> fc1
     bits = [s.bits for s in breakdown.stages]
     assert bits == sorted(bits, reverse=True)  # every stage shrinks the model
+
+
+def test_stall_intervals_are_the_compute_gaps():
+    """Compute busy [10, 30] and [50, 60] in a 100-cycle inference: stalls [0,10], [30,50], [60,100] = 70 cycles."""
+    from simulator.cost import TimelineEvent
+    from simulator.report_data import stall_intervals
+
+    timeline = (TimelineEvent("compute", 10, 30, "a", "mac"), TimelineEvent("dram", 0, 50, "a", "load"),
+                TimelineEvent("compute", 50, 60, "b", "mac"), TimelineEvent("compute", 20, 25, "a", "mac"))  # fmt: skip
+    gaps = stall_intervals(_tiny_report(timeline=timeline, stall_cycles=70.0))
+    assert gaps == ((0.0, 10.0), (30.0, 50.0), (60.0, 100.0))
+    assert sum(e - s for s, e in gaps) == 70.0
