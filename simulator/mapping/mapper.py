@@ -50,7 +50,7 @@ __all__ = [
 
 #: Share of the global buffer reserved for activations kept on chip when weights stream.
 ACTIVATION_SHARE = 0.5
-GEMM_KINDS = ("conv", "linear", "matmul", "attention")
+GEMM_KINDS = ("conv", "linear", "matmul", "attention", "transformer_layer")
 #: Kinds without MACs that are mapped as streaming ops on purpose (operands once through the hierarchy).
 STREAMING_KINDS = (
     "elementwise", "activation", "norm", "pool", "softmax", "reduce", "reduction", "embedding", "copy", "concat",
@@ -128,6 +128,14 @@ class _Context:
     first_reader: dict[str, int]
     final_outputs: frozenset[str]
     spilling: set[str] = field(default_factory=set)
+    #: Tensors inside one op that never appear in the workload (a transformer layer's q, k, v, scores),
+    #: with the level they live in.
+    internal: dict[str, tuple[TensorInfo, int]] = field(default_factory=dict)
+
+    def info(self, tensor: str) -> TensorInfo:
+        if tensor in self.internal:
+            return self.internal[tensor][0]
+        return self.workload.tensors[tensor]
 
     @property
     def levels(self) -> tuple[MemoryLevel, ...]:
@@ -143,6 +151,8 @@ class _Context:
 
     def home(self, tensor: str) -> int:
         """Index of the level a tensor lives in between uses."""
+        if tensor in self.internal:
+            return self.internal[tensor][1]
         info = self.workload.tensors[tensor]
         if self.gb_idx is None:
             return self.dram_idx
@@ -152,7 +162,7 @@ class _Context:
 
     def bits_at(self, tensor: str, level_idx: int, fraction: float = 1.0) -> float:
         """Bits of ``tensor`` (or of the ``fraction`` of it an op reads) in the form it has at a level."""
-        info = self.workload.tensors[tensor]
+        info = self.info(tensor)
         bits = offchip_bits(info) if level_idx == self.dram_idx else onchip_bits(info)
         return bits * fraction if fraction < 1.0 else bits
 
@@ -191,7 +201,7 @@ class _Traffic:
         self.add(parent, operand, "read", times * self.ctx.bits_at(tensor, parent, fraction))
         self.add(child, operand, "write", times * self.ctx.bits_at(tensor, child, fraction))
         if parent == self.ctx.dram_idx:
-            self.huffman_symbols += times * _huffman_symbols(self.ctx.workload.tensors[tensor]) * fraction
+            self.huffman_symbols += times * _huffman_symbols(self.ctx.info(tensor)) * fraction
 
     def up(self, bits: float, child: int, parent: int, times: float = 1.0) -> None:
         """Output bits moved ``times`` times from ``child`` up to ``parent``."""
@@ -273,47 +283,56 @@ def _edge_traffic(op: Op, ctx: _Context, traffic: _Traffic, reads: list[str]) ->
             traffic.up(bits, gb, ctx.dram_idx)
 
 
-def _zero_handling(op: Op, ctx: _Context, weight: TensorInfo | None, activation: TensorInfo | None) -> tuple[float, float, float]:
+def _zero_handling(macs: int, ctx: _Context, weight: TensorInfo | None, activation: TensorInfo | None) -> tuple[float, float, float]:
     """(MACs that cost energy, MACs that take cycles, weight density) under the profile's zero handling."""
     dw = weight_density(weight) if weight is not None else 1.0
     da = activation.measured_density if activation is not None and activation.measured_density is not None else 1.0
     mode = ctx.profile.zero_handling
     if mode == "skip":
-        return op.macs * dw * da, op.macs * dw * da, dw
+        return macs * dw * da, macs * dw * da, dw
     if mode == "gate":
-        return op.macs * dw * da, float(op.macs), dw
-    return float(op.macs), float(op.macs), dw
+        return macs * dw * da, float(macs), dw
+    return float(macs), float(macs), dw
 
 
-def _decode_operations(op: Op, weight: TensorInfo | None, dw: float) -> list[OperationCount]:
+def _decode_operations(macs: int, weight: TensorInfo | None, dw: float) -> list[OperationCount]:
     """Codebook lookups per used weight and index adds per used stored entry."""
     if weight is None or weight.encoding is None or weight.kind != "weight":
         return []
     enc = weight.encoding
-    uses_per_element = op.macs / max(weight.numel, 1)
+    uses_per_element = macs / max(weight.numel, 1)
     out = []
     if enc.codebook_entries > 0:
-        out.append(OperationCount("codebook", f"{weight.dtype.kind}{enc.codebook_value_bits}", op.macs * dw, "weights"))
+        out.append(OperationCount("codebook", f"{weight.dtype.kind}{enc.codebook_value_bits}", macs * dw, "weights"))
     if enc.index_bits > 0:
         entries = weight.numel * stored_fraction(weight)
         out.append(OperationCount("index_add", f"int{enc.index_bits}", entries * uses_per_element, "weights"))
     return out
 
 
-@register_op_mapper("conv", "linear", "matmul", "attention")
-def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
-    """Tile a GEMM-shaped op at every on-chip level; the compute array reads A and B once per MAC."""
-    view = gemm_view(op, ctx.workload)
-    if view is None or op.macs <= 0:
-        return None
-    tensors = ctx.workload.tensors
-    info_a, info_b = tensors[view.a], tensors[view.b]
+@dataclass
+class _GemmResult:
+    """What one tiled GEMM added to an op: its tiles, DRAM-boundary steps and operation counts."""
+
+    tiles: list[Tile]
+    steps: int
+    e_macs: float
+    c_macs: float
+    operations: list[OperationCount]
+    weight: TensorInfo | None
+
+
+def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs: list[tuple[str, float]], macs: int) -> _GemmResult:
+    """Tile one GEMM at every on-chip level and add its memory-access stream to ``traffic``.
+
+    ``outputs`` are the tensors the GEMM writes (with bits); ``macs`` its multiply-accumulates.
+    """
+    info_a, info_b = ctx.info(view.a), ctx.info(view.b)
     role_a, role_b = _role(op, view.a), _role(op, view.b)
-    out_bits = float(sum(bits for _, bits in ctx.writes[op.index]))
-    out_tensors = [t for t, _ in ctx.writes[op.index]]
+    out_bits = float(sum(bits for _, bits in outputs))
+    out_tensors = [t for t, _ in outputs]
     g, m, n, k = view.g, view.m, view.n, view.k
     levels = ctx.levels
-    traffic = _Traffic(ctx, op)
     tiles: list[Tile] = []
     steps = 1
     inner_passes = 1.0
@@ -327,6 +346,10 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
             if at_dram
             else (True, True, bool(out_tensors))
         )
+        if not any(streamed):
+            # Everything already lives in the child level (resident): no tile, no traffic at this boundary;
+            # at the innermost level the accumulator then holds a full reduction.
+            continue
         pc, cc = levels[parent], levels[child]
         a_p, a_c = traffic.bits_at(view.a, parent), traffic.bits_at(view.a, child)
         b_p, b_c = traffic.bits_at(view.b, parent), traffic.bits_at(view.b, child)
@@ -341,10 +364,6 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
             out_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
         )
         inner = (out_bits * cc.write_energy_per_bit_pj, out_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
-        if not any(streamed):
-            # Everything already lives in the child level (resident): no tile, no traffic at this boundary;
-            # at the innermost level the accumulator then holds a full reduction.
-            continue
         budget, factor = ctx.budget(child)
         choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner)
         if choice is None:
@@ -376,31 +395,140 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
 
     weight = info_b if info_b.kind == "weight" else (info_a if info_a.kind == "weight" else None)
     activation = info_a if weight is info_b else info_b
-    e_macs, c_macs, dw = _zero_handling(op, ctx, weight, activation)
+    e_macs, c_macs, dw = _zero_handling(macs, ctx, weight, activation)
     # The compute array reads the stored entries of the weight once per use, the other operand once per MAC.
     for info, role in ((info_a, role_a), (info_b, role_b)):
         if info is weight:
-            traffic.add(0, role, "read", op.macs * dw * entry_bits_onchip(info))
+            traffic.add(0, role, "read", macs * dw * entry_bits_onchip(info))
         else:
             traffic.add(0, role, "read", e_macs * info.dtype.bits)
     if out_bits:
         traffic.add(0, "outputs", "write", inner_passes * out_bits)
         traffic.add(0, "outputs", "read", (inner_passes - 1.0) * out_bits)
-    for extra in view.extras:
+    return _GemmResult(tiles, max(1, steps), e_macs, c_macs, _decode_operations(macs, weight, dw), weight)
+
+
+def _gemm_schedule(op: Op, ctx: _Context, traffic: _Traffic, results: list[_GemmResult], extras: list[str], reads: list[str]) -> OpSchedule:
+    """Extras streamed once, compulsory edge traffic, and the op's operation stream, for tiled GEMMs."""
+    for extra in extras:
         if extra not in ctx.free_reads[op.index]:
             traffic.through(extra, _role(op, extra), ctx.home(extra))
-    _edge_traffic(op, ctx, traffic, [view.a, view.b, *view.extras])
-
-    operations = [OperationCount("mac", op.mac_dtype.name if op.mac_dtype else "float32", e_macs)]
-    operations += _arith_operations(op) + _decode_operations(op, weight, dw)
-    if traffic.huffman_symbols and weight is not None:
-        operations.append(OperationCount("huffman_symbol", f"int{weight.encoding.value_bits}", traffic.huffman_symbols, "weights"))
+    _edge_traffic(op, ctx, traffic, reads)
+    dtype = op.mac_dtype.name if op.mac_dtype else "float32"
+    operations = [OperationCount("mac", dtype, sum(r.e_macs for r in results))]
+    operations += _arith_operations(op)
+    for r in results:
+        operations += r.operations
+    weights = [r.weight for r in results if r.weight is not None and r.weight.encoding is not None]
+    if traffic.huffman_symbols and weights:
+        operations.append(OperationCount("huffman_symbol", f"int{weights[0].encoding.value_bits}", traffic.huffman_symbols, "weights"))
     arith = sum(a.count for a in op.arith)
     return OpSchedule(
-        index=op.index, layer=op.module, kind=op.kind, aten=op.aten, mapping="gemm", tiles=tuple(tiles),
-        traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
-        compute_cycles=(c_macs + arith) / ctx.profile.compute.macs_per_cycle, steps=max(1, steps),
+        index=op.index, layer=op.module, kind=op.kind, aten=op.aten, mapping="gemm",
+        tiles=tuple(t for r in results for t in r.tiles), traffic_bits=traffic.frozen(), operations=tuple(operations),
+        macs=op.macs, compute_cycles=(sum(r.c_macs for r in results) + arith) / ctx.profile.compute.macs_per_cycle,
+        steps=sum(r.steps for r in results),
     )
+
+
+@register_op_mapper("conv", "linear", "matmul")
+def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
+    """Tile a GEMM-shaped op at every on-chip level; the compute array reads A and B once per MAC."""
+    view = gemm_view(op, ctx.workload)
+    if view is None or op.macs <= 0:
+        return None
+    traffic = _Traffic(ctx, op)
+    result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs)
+    return _gemm_schedule(op, ctx, traffic, [result], list(view.extras), [view.a, view.b, *view.extras])
+
+
+@register_op_mapper("attention", "transformer_layer")
+def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
+    """Self-attention and transformer encoder layers as their chain of GEMMs.
+
+    dims ``B, L, S, E, H`` (+ ``F`` for a layer): q, k, v projection (B*L x E x 3E), scores per head
+    (B*H groups of L x E/H x S), weighted values (B*H groups of L x S x E/H), output projection
+    (B*L x E x E), and for a layer the feed-forward pair (B*L x E x F, B*L x F x E). The tensors between
+    them (q, k, v, scores, context, hidden) live on chip when they fit the activation share of the
+    global buffer, in DRAM otherwise. Only self-attention (one input, S = L) is decomposed; other
+    attention ops get no mapping here (and are reported).
+    """
+    if op.macs <= 0:
+        return None
+    view = gemm_view(op, ctx.workload)
+    if view is not None:
+        traffic = _Traffic(ctx, op)
+        result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs)
+        return _gemm_schedule(op, ctx, traffic, [result], list(view.extras), [view.a, view.b, *view.extras])
+    d = dict(op.dims)
+    if not {"B", "L", "E", "H"} <= d.keys() or d.get("S", d["L"]) != d["L"]:
+        return None
+    b, length, e, h = d["B"], d["L"], d["E"], d["H"]
+    ffn = d.get("F", 0)
+    reads = list(dict.fromkeys(a.tensor for a in op.reads))
+    inputs = [t for t in reads if ctx.workload.tensors[t].kind != "weight"]
+    weights = [t for t in reads if ctx.workload.tensors[t].kind == "weight"]
+    outputs = ctx.writes[op.index]
+    if len(inputs) != 1 or not outputs or e % h:
+        return None
+    x = inputs[0]
+    dtype = ctx.workload.tensors[x].dtype
+
+    def weight_of(numel: int, taken: set[str]) -> str | None:
+        for w in weights:
+            if w not in taken and ctx.workload.tensors[w].numel == numel:
+                taken.add(w)
+                return w
+        return None
+
+    taken: set[str] = set()
+    w_in, w_out = weight_of(3 * e * e, taken), weight_of(e * e, taken)
+    w_1 = weight_of(ffn * e, taken) if ffn else None
+    w_2 = weight_of(ffn * e, taken) if ffn else None
+    if w_in is None or w_out is None or (ffn and (w_1 is None or w_2 is None)):
+        return None
+    rows, heads = b * length, b * h
+    gemms = [
+        (GemmView(1, rows, 3 * e, e, x, w_in), [("q", rows * e), ("k", rows * e), ("v", rows * e)]),
+        (GemmView(heads, length, length, e // h, "q", "k"), [("scores", heads * length * length)]),
+        (GemmView(heads, length, e // h, length, "scores", "v"), [("context", rows * e)]),
+    ]
+    if ffn:
+        gemms += [
+            (GemmView(1, rows, e, e, "context", w_out), [("attended", rows * e)]),
+            (GemmView(1, rows, ffn, e, "attended", w_1), [("hidden", rows * ffn)]),
+            (GemmView(1, rows, e, ffn, "hidden", w_2), [(t, bits) for t, bits in outputs]),
+        ]
+    else:
+        gemms.append((GemmView(1, rows, e, e, "context", w_out), [(t, bits) for t, bits in outputs]))
+    total = sum(v.g * v.m * v.n * v.k for v, _ in gemms)
+    if abs(total - op.macs) > 0.01 * op.macs:
+        return None
+    prefix = f"{op.index}:"
+    ctx.internal.clear()
+    for v, outs in gemms:
+        for name, numel in outs:
+            if isinstance(numel, int) and name in ("q", "k", "v", "scores", "context", "attended", "hidden"):
+                info = TensorInfo(prefix + name, "activation", (numel,), dtype, producer=op.index, last_use=op.index)
+                home = ctx.gb_idx if ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits) else ctx.dram_idx
+                ctx.internal[prefix + name] = (info, home)
+                if home == ctx.dram_idx:
+                    ctx.spilling.add(op.module)
+
+    def named(t: str) -> str:
+        return prefix + t if prefix + t in ctx.internal else t
+
+    traffic = _Traffic(ctx, op)
+    results = []
+    try:
+        for v, outs in gemms:
+            sub = GemmView(v.g, v.m, v.n, v.k, named(v.a), named(v.b))
+            sub_out = [(named(t), float(ctx.info(named(t)).dense_bits) if named(t) in ctx.internal else bits) for t, bits in outs]
+            results.append(_tile_gemm(op, ctx, traffic, sub, sub_out, sub.g * sub.m * sub.n * sub.k))
+        extras = [w for w in weights if w not in taken]
+        return _gemm_schedule(op, ctx, traffic, results, extras, [x, *weights])
+    finally:
+        ctx.internal.clear()
 
 
 @register_op_mapper(*STREAMING_KINDS)
