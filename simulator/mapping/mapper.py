@@ -17,7 +17,9 @@ Pipeline, one step per line:
 5. streams: the result per op is its memory-access stream (bits per level, operand and direction) and
    its operation stream (MACs after zero handling, other arithmetic, decode work).
 
-Op kinds are mapped through ``OP_MAPPERS`` (a registry keyed by ``Op.kind``); kinds without a rule are
+Op kinds are mapped through ``OP_MAPPERS`` (a registry keyed by ``Op.kind``): ``conv``/``linear``/``matmul``
+as one tiled GEMM, ``attention``/``transformer_layer`` as their chain of GEMMs, the kinds in
+``STREAMING_KINDS`` as streaming ops. Kinds without a rule (or ops whose dims a rule cannot read) are
 costed as streaming ops and listed in ``Schedule.unmapped`` (``strict=True`` raises instead).
 """
 

@@ -73,7 +73,8 @@ class OpSchedule:
         kind: the op family.
         mapping: ``gemm`` (tiled), ``streaming`` (operands once through the hierarchy) or ``fused``
             (an elementwise op folded into its producer: no memory traffic of its own for the fused operand).
-        tiles: tiles from the outermost on-chip level inwards (empty for streaming ops).
+        tiles: tiles from the outermost on-chip level inwards (empty for streaming ops); an op made of
+            several GEMMs (a transformer layer) lists each GEMM's tiles in turn.
         traffic_bits: the memory-access stream of one inference: bits per (level, operand, direction).
         operations: the operation stream.
         macs: dense MACs of the op.
