@@ -26,6 +26,7 @@ from simulator.report.tables import (
     timeline_table,
 )
 from simulator.report_data import STORAGE_PARTS, Configuration, stall_intervals
+from simulator.units import format_bits
 
 __all__ = [
     "COMPONENT_COLORS",
@@ -215,7 +216,7 @@ def storage_figure(config: Configuration) -> go.Figure:
         stages = [("dense (stored as is)", stages[0][1])]
     values = [b / scale for _, b in stages]
     names = [text(name) for name, _ in stages]
-    labels = [f"{v:.3g} {unit}" + (f"<br>{stages[0][1] / b:.1f}× smaller" if i and b else "") for i, (v, (_, b)) in enumerate(zip(values, stages))]
+    labels = [format_bits(b) + (f"<br>{stages[0][1] / b:.1f}× smaller" if i and b else "") for i, (_, b) in enumerate(stages)]
     colors = ["#9db3cf"] + ["#4C78A8"] * (len(stages) - 1)
     fig.add_bar(x=names, y=values, text=labels, textposition="outside", cliponaxis=False, marker_color=colors, showlegend=False,
                 hovertemplate="%{x}: %{text}<extra></extra>", row=1, col=1)  # fmt: skip

@@ -169,7 +169,9 @@ def _section(i: int, config: Configuration) -> _Section:
     else:
         sec.notes.append("Energy by layer: the report holds no energy breakdown.")
     storage_caption = "Weight storage from dense to stored encoding (left) and where the stored bits go, per layer (right)."
-    if config.storage is None or not config.storage.stages:
+    if r.weight_dense_bits and r.weight_dense_bits == r.weight_stored_bits:
+        storage_caption = "The weights are stored dense, as traced (no compression); per layer on the right."
+    elif config.storage is None or not config.storage.stages:
         storage_caption += (" Only the dense and final stored sizes are known for this configuration; the stage-by-stage"
                             " waterfall (pruned, quantized/shared, Huffman) comes from the storage accountant.")  # fmt: skip
     if config.storage is not None:
