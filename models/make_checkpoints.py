@@ -77,8 +77,11 @@ def make_dense(name: str, data_path: str | None, retrain: bool = False) -> Path:
     return out
 
 
-def make_compressed(name: str, data_path: str | None) -> Path:
-    """Deep-compress the dense checkpoint with the paper's recipe; writes ``<name>-deep-compression.pjc`` + ``.json``."""
+def make_compressed(name: str, data_path: str | None, recipe=None, out_dir: Path | None = None) -> Path:
+    """Deep-compress the dense checkpoint with the paper's recipe; writes ``<name>-deep-compression.pjc`` + ``.json``.
+
+    ``recipe`` overrides the built-in ``DeepCompressionRecipe``; ``out_dir`` the output directory.
+    """
     from simulator.compress import deep_compression, get_recipe
     from simulator.storage import pack, storage_report
 
@@ -94,11 +97,11 @@ def make_compressed(name: str, data_path: str | None) -> Path:
         stages[stage] = {"test_errors": ev.errors, "test_error_percent": round(ev.error_percent, 3)}
         print(f"  {name} {stage}: {ev.errors} test errors", flush=True)
 
-    recipe = get_recipe(name)
+    recipe = recipe or get_recipe(name)
     start = time.perf_counter()
     model, record = deep_compression(model, recipe, data=train, on_stage=on_stage)
     seconds = time.perf_counter() - start
-    out = CHECKPOINT_DIR / f"{name}-deep-compression.pjc"
+    out = (out_dir or CHECKPOINT_DIR) / f"{name}-deep-compression.pjc"
     report = storage_report(model, record)
     ev = evaluate(model, test)
     meta = {
