@@ -25,7 +25,8 @@ class LayerSummary:
         weight_dense_bits: those weights at their traced dtype.
         weight_stored_bits: those weights in their encoding.
         activation_bits: bits of the outputs its ops write.
-        encoding: the weights' encodings in words (``"dense"``, ``"density 0.08, 4-bit codebook (16)"``).
+        encoding: the encoding of its largest weight tensor in words (``"dense"``,
+            ``"density 0.08, 4-bit codebook (16)"``); ``"-"`` when it reads no weights.
     """
 
     module: str
@@ -79,7 +80,7 @@ def layer_summaries(workload: Workload) -> list[LayerSummary]:
     out = []
     for module in order:
         weights = [workload.tensors[n] for n in owned[module]]
-        encodings = sorted({describe_encoding(w.encoding, w.dtype.bits) for w in weights if w.numel > 1} or {"dense"})
+        largest = max(weights, key=lambda w: w.numel) if weights else None
         out.append(
             LayerSummary(
                 module=module,
@@ -89,7 +90,7 @@ def layer_summaries(workload: Workload) -> list[LayerSummary]:
                 weight_dense_bits=sum(w.dense_bits for w in weights),
                 weight_stored_bits=sum(w.stored_bits for w in weights),
                 activation_bits=acc[module]["act"],
-                encoding="; ".join(encodings) if weights else "-",
+                encoding=describe_encoding(largest.encoding, largest.dtype.bits) if largest is not None else "-",
             )
         )
     return out

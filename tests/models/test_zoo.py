@@ -195,3 +195,13 @@ def test_load_model_by_import_path_and_errors():
         load_model("no_such_pkg.mod:f")
     with pytest.raises(ModelError, match="has no attribute 'missing'"):
         load_model("models.vgg:missing")
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "vit_tiny", "alexnet_caffe"])
+def test_doubling_the_batch_doubles_macs(name):
+    """A relation, not a constant: batch 2 costs exactly twice the MACs of batch 1."""
+    spec = model_spec(name)
+    with torch.device("meta"):
+        model = spec.factory().eval()
+    one = trace(model, spec.example_input(1)).total_macs
+    assert trace(model, spec.example_input(2)).total_macs == 2 * one
