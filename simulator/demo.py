@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import PjsimError
-from simulator.report_data import Configuration, build_configuration, storage_from_report
+from simulator.report_data import Configuration, build_configuration, checkpoint_facts, storage_from_report
 
 __all__ = ["DEMO_TITLE", "PAPER_RECORD_DIR", "DemoResult", "build_demo", "refresh_paper_record", "run_demo"]
 
@@ -122,7 +122,7 @@ def _lenet_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
             configs.append(
                 build_configuration(
                     _label("LeNet-300-100", variant, profile.name), workload, profile, variant=variant,
-                    storage=storage, metadata=_metadata(metadata, checkpoint),
+                    storage=storage, metadata=checkpoint_facts(metadata, checkpoint),
                 )
             )  # fmt: skip
     return configs
@@ -234,16 +234,6 @@ def _named(workload, name: str):
     import dataclasses
 
     return workload if workload.model_name == name else dataclasses.replace(workload, model_name=name)
-
-
-def _metadata(metadata: Any, checkpoint: str) -> dict[str, str]:
-    """Checkpoint metadata as labelled facts; the accuracy is labelled with where it comes from."""
-    meta = {str(k): str(v) for k, v in dict(metadata or {}).items() if not isinstance(v, (dict, list))}
-    meta.setdefault("checkpoint", checkpoint)
-    if "accuracy" not in meta and "test_error_percent" in meta:
-        meta["accuracy"] = f"{100 - float(meta['test_error_percent']):.2f} %"
-        meta.setdefault("accuracy_source", f"MNIST test set, measured when '{checkpoint}' was made (checkpoint metadata)")
-    return meta
 
 
 def build_demo(progress: Progress | None = None) -> DemoResult:

@@ -47,6 +47,7 @@ __all__ = [
     "STORAGE_PARTS",
     "accuracy_fact",
     "build_configuration",
+    "checkpoint_facts",
     "configuration_for",
     "fit_profile",
     "load_report_json",
@@ -575,6 +576,20 @@ def load_report_json(path: str | Path) -> tuple[str, tuple[str, ...], tuple[Conf
     return title, notes, tuple(configs)
 
 
+def checkpoint_facts(metadata: Mapping[str, Any] | None, checkpoint: str) -> dict[str, str]:
+    """A checkpoint's metadata as labelled facts, with its accuracy labelled by where it comes from.
+
+    Nested entries (training settings, per-stage tables) are left out; a recorded
+    ``test_error_percent`` becomes ``accuracy`` with ``accuracy_source`` naming the checkpoint.
+    """
+    facts = {str(k): str(v) for k, v in dict(metadata or {}).items() if not isinstance(v, (dict, list))}
+    facts.setdefault("checkpoint", checkpoint)
+    if "accuracy" not in facts and "test_error_percent" in facts:
+        facts["accuracy"] = f"{100 - float(facts['test_error_percent']):.2f} %"
+        facts.setdefault("accuracy_source", f"test set, measured when '{checkpoint}' was made (checkpoint metadata)")
+    return facts
+
+
 def configuration_for(
     model: str | None,
     profile: str | Path | HardwareProfile = "horowitz45",
@@ -596,17 +611,19 @@ def configuration_for(
     from simulator.api import resolve_profile, trace_model
 
     hw = resolve_profile(profile)
-    record, metadata, variant = None, {}, "as built"
+    record, metadata, variant, storage = None, {}, "as built", None
     if checkpoint is not None:
         try:
-            import models as _models
-
-            load_checkpoint = _models.load_checkpoint
-        except AttributeError:
-            raise ReportError(f"checkpoint '{checkpoint}': this install has no shipped checkpoints (models.load_checkpoint)") from None
-        net, record, metadata = load_checkpoint(checkpoint)
-        metadata = {str(k): str(v) for k, v in dict(metadata or {}).items() if not isinstance(v, dict)}
+            from models.pretrained import load_checkpoint
+        except ImportError:
+            raise ReportError(f"checkpoint '{checkpoint}': this install has no shipped checkpoints (models.pretrained)") from None
+        net, record, raw_metadata = load_checkpoint(checkpoint)
+        metadata = checkpoint_facts(raw_metadata, checkpoint)
         model_name = metadata.get("model") or checkpoint.split("-")[0]
+        if record.encodings:
+            from simulator.storage import storage_report
+
+            storage = storage_from_report(storage_report(net, record))
         from models import model_spec
 
         workload = trace_model(net.eval(), model_spec(model_name).example_input(batch_size), record=record)
@@ -621,5 +638,5 @@ def configuration_for(
         curve = sram_capacity_grid(hw.on_chip_sram_bits, workload.weight_stored_bits + workload.peak_activation_bits, sram_points)
     return build_configuration(
         f"{workload.model_name} · {variant} · {hw.name}", workload, hw, variant=variant, sram_curve=curve,
-        metadata=metadata, progress=progress,
+        storage=storage, metadata=metadata, progress=progress,
     )

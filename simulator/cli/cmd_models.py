@@ -24,10 +24,12 @@ def list_cmd() -> None:
 
     for name, spec in sorted(models.MODELS.items()):
         click.echo(f"{name:<22} input {'x'.join(map(str, spec.input_shape)):<12} {spec.description}")
-    list_checkpoints = getattr(models, "list_checkpoints", None)
-    if list_checkpoints is not None:
-        names = list(list_checkpoints())
-        if names:
-            click.echo("checkpoints (use as checkpoint:NAME in pjsim report):")
-            for name in names:
-                click.echo(f"  {name}")
+    try:
+        from models.pretrained import available_checkpoints
+    except ImportError:  # an install without shipped checkpoints
+        return
+    names = available_checkpoints()
+    if names:
+        click.echo("checkpoints (use as checkpoint:NAME in pjsim report):")
+        for name in names:
+            click.echo(f"  {name}")
