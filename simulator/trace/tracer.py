@@ -11,6 +11,9 @@ tensor they alias. A ``torch.nn.utils.prune`` reparametrisation (``weight_orig *
 computed in a forward pre-hook) is recognised and its result named as the weight ``<module>.weight``
 itself, so a pruned model has the same weights as its dense original, with the mask's density.
 
+Activations and inputs carry their measured density (fraction of non-zero values, e.g. after a
+ReLU) when traced on real tensors, for hardware that skips or gates zero activations.
+
 Ops without a rule are counted in ``Workload.unsupported`` and warned about once, never dropped;
 ops in ``IGNORED_OPS`` are free on purpose. Tracing can run on the ``meta`` device, where no weight
 or activation memory is allocated (weights keep the encoding detected from their real values when
@@ -90,7 +93,7 @@ class _ModuleStack:
 class _Tensor:
     """Mutable bookkeeping for one named tensor while tracing; becomes a ``TensorInfo`` at the end."""
 
-    __slots__ = ("bits", "dtype", "encoding", "kind", "last_use", "name", "producer", "shape")
+    __slots__ = ("bits", "density", "dtype", "encoding", "kind", "last_use", "name", "producer", "shape")
 
     def __init__(
         self,
@@ -109,12 +112,30 @@ class _Tensor:
         self.encoding = encoding
         self.producer = producer
         self.last_use: int | None = None
+        self.density: float | None = None
 
     def info(self, n_ops: int) -> TensorInfo:
         last = n_ops - 1
         producer = None if self.producer is None else min(self.producer, max(last, 0))
         last_use = None if self.last_use is None else min(self.last_use, max(last, 0))
-        return TensorInfo(self.name, self.kind, self.shape, self.dtype, self.encoding, producer, last_use)
+        return TensorInfo(
+            self.name,
+            self.kind,
+            self.shape,
+            self.dtype,
+            self.encoding,
+            producer,
+            last_use,
+            measured_density=self.density,
+        )
+
+
+def _measured_density(t: torch.Tensor) -> float | None:
+    """Fraction of non-zero values of an activation or input (None on meta, for empty or complex tensors)."""
+    n = t.numel()
+    if n == 0 or t.is_meta or t.is_complex() or t.is_quantized:
+        return None
+    return int(torch.count_nonzero(t)) / n
 
 
 def _tensors_of(args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[torch.Tensor]:
@@ -173,7 +194,8 @@ class _Recorder(TorchDispatchMode):
     def register_input(self, t: torch.Tensor, i: int) -> None:
         name = f"input:{i}"
         self.names[t] = name
-        self.tensors[name] = _Tensor(name, "input", tuple(t.shape), data_type_of(t.dtype))
+        record = self.tensors[name] = _Tensor(name, "input", tuple(t.shape), data_type_of(t.dtype))
+        record.density = _measured_density(t)
 
     def _add_weight(self, name: str, t: torch.Tensor) -> None:
         if name not in self.tensors:
@@ -193,7 +215,8 @@ class _Recorder(TorchDispatchMode):
         # A tensor created outside the trace (a constant captured by the model): treat as an input.
         name = f"const:{len(self.tensors)}"
         self.names[t] = name
-        self.tensors[name] = _Tensor(name, "input", tuple(t.shape), data_type_of(t.dtype))
+        record = self.tensors[name] = _Tensor(name, "input", tuple(t.shape), data_type_of(t.dtype))
+        record.density = _measured_density(t)
         return name
 
     def _encoding(self, name: str, t: torch.Tensor) -> TensorEncoding | None:
@@ -208,6 +231,7 @@ class _Recorder(TorchDispatchMode):
         name = f"act:{producer}:{len(self.tensors)}"
         self.names[t] = name
         record = _Tensor(name, "activation", tuple(t.shape), data_type_of(t.dtype), producer=producer)
+        record.density = _measured_density(t)
         self.tensors[name] = record
         return record
 

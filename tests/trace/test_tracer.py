@@ -146,3 +146,12 @@ def test_batch_size_scales_macs():
     spec = model_spec("lenet5")
     model = spec.factory().eval()
     assert trace(model, spec.example_input(2)).total_macs == 2 * trace(model, spec.example_input(1)).total_macs
+
+
+def test_activation_density_is_measured_on_real_tensors():
+    """After a ReLU the measured density is the fraction of positive inputs; weights carry none."""
+    x = torch.tensor([[-1.0, 2.0, -3.0, 4.0, 0.0, 6.0, -7.0, 8.0]])  # 4 of 8 positive
+    w = trace(nn.ReLU(), x)
+    out = w.ops[0].writes[0].tensor
+    assert w.tensors[out].measured_density == 4 / 8
+    assert w.tensors["input:0"].measured_density == 7 / 8  # one exact zero
