@@ -34,8 +34,6 @@ def command(model: str, recipe: str, data: Path | None, out: Path | None, no_bia
       pjsim compress lenet5 --data ~/mnist --out lenet5.pjc
       pjsim compress alexnet_caffe --layers
     """
-    import torch
-
     from models import load_model
     from models.pretrained import available_checkpoints, load_checkpoint
     from simulator.compress import deep_compression, get_recipe
@@ -50,10 +48,14 @@ def command(model: str, recipe: str, data: Path | None, out: Path | None, no_bia
         click.echo(f"{model}: zoo initial weights (no trained checkpoint shipped)")
     train_data = None
     if data is not None:
+        from models import model_spec
         from models.mnist import load_mnist
 
+        if tuple(model_spec(model).input_shape[1:]) != (1, 28, 28):
+            raise click.BadParameter(f"--data is MNIST; {model} takes inputs of shape {model_spec(model).input_shape}",
+                                     param_hint="--data")
+
         train_data = load_mnist("train", path=data)
-        torch.set_num_threads(max(1, torch.get_num_threads()))
     else:
         click.echo("no --data: one-shot pruning and weight sharing, no retraining")
     net, record = deep_compression(net, chosen, data=train_data)

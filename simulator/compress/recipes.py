@@ -50,8 +50,9 @@ class DeepCompressionRecipe:
         index_bits: relative-index bits of the sparse format.
         layers: paper layer name -> module name in the zoo model (identity where absent).
         source: where the numbers come from.
-        prune_rounds, retrain_epochs, retrain_lr, finetune_epochs, finetune_lr, batch_size: the default
-            training schedule used when ``deep_compression`` gets ``data`` instead of ``train``.
+        prune_rounds, retrain_epochs, retrain_lr, finetune_epochs, finetune_lr, batch_size,
+            retrain_lr_decay (per epoch), weight_decay: the default training schedule used when
+            ``deep_compression`` gets ``data`` instead of ``train``.
     """
 
     name: str
@@ -66,6 +67,8 @@ class DeepCompressionRecipe:
     finetune_epochs: float = 2.0
     finetune_lr: float = 0.001
     batch_size: int = 64
+    retrain_lr_decay: float = 1.0
+    weight_decay: float = 0.0
 
     def module_name(self, layer: str) -> str:
         return self.layers.get(layer, layer)
@@ -136,6 +139,7 @@ def _default_train(recipe: DeepCompressionRecipe, data: Sequence[torch.Tensor], 
             model, data, epochs=recipe.finetune_epochs if finetune else recipe.retrain_epochs,
             lr=recipe.finetune_lr if finetune else recipe.retrain_lr, batch_size=recipe.batch_size,
             optimizer="sgd", momentum=0.9, seed=seed, params=params, description=f"{recipe.name} {stage}",
+            lr_decay=1.0 if finetune else recipe.retrain_lr_decay, weight_decay=0.0 if finetune else recipe.weight_decay,
         )
 
     return train
