@@ -30,7 +30,8 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
     type=click.Choice(["cpu", "meta"]),
     default="cpu",
     show_default=True,
-    help="meta: trace without allocating weights or activations (no value-based encoding detection).",
+    help="meta: run the forward pass on meta tensors (no activation memory, no compute); weight encodings are "
+    "still detected from the real weights.",
 )
 @click.option(
     "--out",
