@@ -74,6 +74,19 @@ def text(value: str) -> str:
     return _html.escape(value or TOP_LEVEL, quote=False)
 
 
+def _wrap(label: str, width: int = 11) -> str:
+    """Break a tick label into lines of about ``width`` characters at spaces and hyphens."""
+    words = label.replace("-", "- ").split(" ")
+    lines, line = [], ""
+    for word in words:
+        if line and len(line) + len(word) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += word if word.endswith("-") else word + " "
+    lines.append(line.rstrip())
+    return "<br>".join(lines)
+
+
 def _color(mapping: dict[str, str], key: str, i: int) -> str:
     return mapping.get(key, _FALLBACK[i % len(_FALLBACK)])
 
@@ -158,7 +171,7 @@ def share_figure(configs: Sequence[Configuration]) -> go.Figure:
         )  # fmt: skip
     _layout(fig, height=max(220, 120 + 40 * len(configs)), barmode="stack", barnorm="percent")
     fig.update_xaxes(ticksuffix=" %")
-    fig.update_layout(margin=dict(l=20, t=20, b=90), yaxis=dict(autorange="reversed", automargin=True),
+    fig.update_layout(margin=dict(l=20, t=40, b=90), yaxis=dict(autorange="reversed", automargin=True),
                       legend=dict(traceorder="normal", yanchor="top", y=-0.12 * 6 / max(len(configs), 3)))  # fmt: skip
     return fig
 
@@ -178,7 +191,7 @@ def comparison_figure(configs: Sequence[Configuration]) -> go.Figure:
     for col, model in enumerate(models, start=1):
         group = [c for c in configs if c.cost.model_name == model]
         scale, unit = energy_scale(max(c.cost.cold_energy_pj for c in group))
-        x = [f"{text(c.variant).replace(' (', '<br>(')}<br>{text(c.cost.profile_name)}" if c.variant else text(c.cost.profile_name)
+        x = [f"{_wrap(text(c.variant))}<br>{_wrap(text(c.cost.profile_name))}" if c.variant else _wrap(text(c.cost.profile_name))
              for c in group]  # fmt: skip
         if len(set(x)) < len(x):  # two configurations would share a bar: fall back to their labels
             x = [text(c.label) for c in group]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
@@ -130,8 +131,12 @@ def _format_number(value: object) -> str:
     """Table cells: thousands separators, 4 significant digits below 10,000, "–" when missing."""
     if value is None or (isinstance(value, float) and value != value):
         return "–"
-    if isinstance(value, (int, float)):
-        return f"{value:,.0f}" if abs(value) >= 10_000 or (isinstance(value, int) and not isinstance(value, bool)) else f"{value:,.4g}"
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:,.4g}"
     return str(value)
 
 
