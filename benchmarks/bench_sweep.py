@@ -88,6 +88,7 @@ def run() -> list[dict]:
     from simulator.sweep import run as run_sweep
 
     cores = os.cpu_count() or 1
+    load_before = os.getloadavg()[0]
     model, profile, workload, trace_s, misses = _pick_model_and_profile()
     spec = _spec(model, profile)
     workloads = {(model, 1): workload}
@@ -112,7 +113,10 @@ def run() -> list[dict]:
                     "value": len(df) / wall,
                     "unit": "points/s",
                     "target": ">= 20 on 2 cores" if label != "inprocess" else "",
-                    "note": f"{wall:.1f} s wall incl. worker start-up; {df['compute_s'].mean() * 1e3:.1f} ms/point in simulate",
+                    "note": (
+                        f"{wall:.1f} s wall incl. worker start-up; {df['compute_s'].mean() * 1e3:.1f} ms/point in "
+                        f"simulate; load average {os.getloadavg()[0]:.1f} (before: {load_before:.1f})"
+                    ),
                 }
             )
         db = Path(tmp) / "processes.sqlite"
