@@ -126,3 +126,19 @@ def test_compression_record_overrides_detection():
     w = trace(model, torch.rand(3, 10), record=record)
     assert w.tensors["0.weight"].encoding is given_enc
     assert w.weight_stored_bits < w.weight_dense_bits
+
+
+def test_detection_agrees_with_a_shipped_deep_compression_record():
+    """The shipped Deep-Compression LeNet-300-100: detected density and index bits equal the record's.
+
+    A codebook centroid that no surviving weight uses is invisible in the values, so the detected
+    codebook may be smaller than the record's, never larger.
+    """
+    pretrained = pytest.importorskip("models.pretrained")
+    model, record, _ = pretrained.load_checkpoint("lenet_300_100-deep-compression")
+    w = trace(model.eval(), torch.rand(1, 1, 28, 28))
+    for name, given_enc in record.encodings.items():
+        detected = w.tensors[name].encoding
+        assert detected.density == pytest.approx(given_enc.density, abs=1e-12), name
+        assert detected.value_bits == given_enc.value_bits, name
+        assert 0 < detected.codebook_entries <= given_enc.codebook_entries, name
