@@ -307,7 +307,9 @@ def _storage_from_workload(workload: Workload, stages: Sequence[StorageStage] = 
 def profile_with_sram_bits(profile: HardwareProfile, sram_bits: int) -> HardwareProfile:
     """``profile`` with its total SRAM set to ``sram_bits`` (several SRAM levels scale in proportion).
 
-    Everything else (energies per access, bandwidths) stays as the profile gives it.
+    A profile loaded from a file is re-loaded with the capacities overridden, so energies its file
+    derives from the capacity (``{ rule = "sqrt_capacity" }``) follow the new size; otherwise (a
+    profile built in code) only the capacities change. Everything else stays as the profile gives it.
 
     Raises:
         ValueError: the profile has no SRAM level.
@@ -315,12 +317,16 @@ def profile_with_sram_bits(profile: HardwareProfile, sram_bits: int) -> Hardware
     total = profile.on_chip_sram_bits
     if total <= 0:
         raise ValueError(f"profile {profile.name!r} has no SRAM level to resize")
-    levels = tuple(
-        dataclasses.replace(lvl, capacity_bits=max(1, int(round(lvl.capacity_bits * sram_bits / total))))
-        if lvl.kind == "sram"
-        else lvl
-        for lvl in profile.levels
-    )
+    sizes = {lvl.name: max(1, int(round(lvl.capacity_bits * sram_bits / total))) for lvl in profile.levels if lvl.kind == "sram"}
+    if profile.path and Path(profile.path).is_file():
+        from simulator.hardware import load_profile
+
+        overrides = {
+            f"memory.{name}.capacity": {"value": bits, "unit": "bit", "source": "pjsim energy-vs-SRAM-size curve"}
+            for name, bits in sizes.items()
+        }
+        return load_profile(profile.path, overrides=overrides)
+    levels = tuple(dataclasses.replace(lvl, capacity_bits=sizes[lvl.name]) if lvl.name in sizes else lvl for lvl in profile.levels)
     return dataclasses.replace(profile, levels=levels)
 
 

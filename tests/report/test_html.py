@@ -170,3 +170,16 @@ def test_stall_intervals_are_the_compute_gaps():
     gaps = stall_intervals(_tiny_report(timeline=timeline, stall_cycles=70.0))
     assert gaps == ((0.0, 10.0), (30.0, 50.0), (60.0, 100.0))
     assert sum(e - s for s, e in gaps) == 70.0
+
+
+def test_sram_resize_follows_the_profile_rules():
+    """Resizing the SRAM of a file profile re-derives rule-based energies (√capacity) and keeps flat ones."""
+    from simulator.hardware import load_profile
+    from simulator.report_data import profile_with_sram_bits
+
+    flat = [profile_with_sram_bits(load_profile("horowitz45"), kb * 8000).level("sram") for kb in (32, 512, 8000)]
+    assert [lvl.capacity_bits for lvl in flat] == [32 * 8000, 512 * 8000, 8000 * 8000]
+    assert {lvl.read_energy_pj for lvl in flat} == {5.0}  # the lecture's flat 5 pJ
+    scaled = [profile_with_sram_bits(load_profile("horowitz45-full"), kb * 8000).levels_of_kind("sram")[0] for kb in (32, 512, 8000)]
+    energies = [lvl.read_energy_pj for lvl in scaled]
+    assert energies == sorted(energies) and energies[0] < energies[-1]  # bigger SRAM, dearer access
