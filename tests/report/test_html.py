@@ -183,3 +183,29 @@ def test_sram_resize_follows_the_profile_rules():
     scaled = [profile_with_sram_bits(load_profile("horowitz45-full"), kb * 8000).levels_of_kind("sram")[0] for kb in (32, 512, 8000)]
     energies = [lvl.read_energy_pj for lvl in scaled]
     assert energies == sorted(energies) and energies[0] < energies[-1]  # bigger SRAM, dearer access
+
+
+def test_json_decoding_builds_only_pjsim_records():
+    """A saved report cannot name an arbitrary class: only dataclasses of pjsim's own packages decode."""
+    from simulator.jsonio import RecordDecodeError, from_jsonable
+
+    for name in ("os:system", "subprocess:Popen", "simulator.fileio:write_text_atomic", "simulator.nope:X"):
+        with pytest.raises(RecordDecodeError):
+            from_jsonable({"__record__": name})
+
+
+def test_dense_timelines_are_merged_not_dropped():
+    """20,000 back-to-back intervals draw as at most MAX_TIMELINE_BARS bars covering the same span."""
+    import pandas as pd
+
+    from simulator.report.figures import MAX_TIMELINE_BARS, _merge_for_display
+
+    n = 20_000
+    table = pd.DataFrame({"config": "c", "resource": ["dram", "compute"] * (n // 2), "start_cycle": [float(i) for i in range(n)],
+                          "end_cycle": [i + 0.9 for i in range(n)], "layer": "l", "what": "w"})  # fmt: skip
+    merged = _merge_for_display(table)
+    assert len(merged) <= MAX_TIMELINE_BARS
+    for resource, group in table.groupby("resource"):
+        shown = merged[merged["resource"] == resource]
+        assert shown["start_cycle"].min() == group["start_cycle"].min()
+        assert shown["end_cycle"].max() == group["end_cycle"].max()
