@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.sweep.expr import ConstraintSyntaxError, parse_constraint
 
@@ -67,3 +69,39 @@ def test_everything_else_is_refused(text):
 def test_huge_exponent_is_refused_at_evaluation():
     with pytest.raises(ValueError, match="exponent"):
         parse_constraint("10 ** 10 ** 10 > 1").holds(VALUES)
+
+
+# Property: on whitelisted syntax the evaluator agrees with Python itself (the test may eval: it
+# builds the strings from a grammar of numbers, two names and safe operators).
+_leaf = st.one_of(st.integers(-5, 5).map(str), st.sampled_from(["a.x", "b"]))
+
+
+def _combine(children):
+    binop = st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})")
+    call = st.tuples(st.sampled_from(["min", "max"]), children, children).map(lambda t: f"{t[0]}({t[1]}, {t[2]})")
+    neg = children.map(lambda c: f"(-{c})")
+    return st.one_of(binop, call, neg)
+
+
+_arith = st.recursive(_leaf, _combine, max_leaves=8)
+_cmp = st.tuples(_arith, st.sampled_from(["<", "<=", "==", "!=", ">", ">="]), _arith).map(lambda t: f"{t[0]} {t[1]} {t[2]}")
+_bool = st.recursive(
+    _cmp,
+    lambda c: st.one_of(
+        st.tuples(c, st.sampled_from(["and", "or"]), c).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        c.map(lambda e: f"(not {e})"),
+    ),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(_bool, st.integers(-3, 3), st.integers(-3, 3))
+def test_agrees_with_python_on_whitelisted_syntax(text, x, b):
+    class _A:
+        pass
+
+    a = _A()
+    a.x = x
+    expected = bool(eval(text, {"__builtins__": {}, "min": min, "max": max}, {"a": a, "b": b}))  # noqa: S307
+    assert parse_constraint(text).holds({"a.x": x, "b": b}) is expected
