@@ -6,6 +6,9 @@ by component / operand, storage waterfall and per-layer split, on-chip fit, ener
 SimPy timeline); the profiles' constants with their sources; the counting conventions. A section
 whose data is absent is left out with a one-line note saying why, never drawn from made-up numbers.
 
+Each figure travels as inert JSON beside an empty div; a small script draws them after the page has
+loaded (those in view first), so the file opens quickly however many figures it holds.
+
 The report formats numbers that records hold; it computes nothing new.
 """
 
