@@ -75,7 +75,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="sub">Main effect: points grouped by the axis's value (quintiles for axes with many values); ratio of the largest to the smallest group-mean energy; Spearman's rho gives the direction.</p>
 {{ sensitivity_html | safe }}
 {% for t in tables %}
-<h2>Frontier: {{ t.title }} ({{ t.count }} points)</h2>
+<h2>Frontier: {{ t.title }} ({{ t.count }} point{{ '' if t.count == 1 else 's' }})</h2>
 {{ t.html | safe }}
 {% endfor %}
 </body>
