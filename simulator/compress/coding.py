@@ -4,8 +4,8 @@ It changes no weight. For every parameter the record marks as compressed (sparse
 builds the layer's streams exactly as the file stores them (``simulator.compress.streams``) and
 Huffman-codes the value-index and relative-index streams; the new record carries each layer's
 encoding *as packed*: exact density and filler count, codebook size, and the mean code lengths
-(including block padding and offsets), so ``TensorEncoding.encoded_bits`` equals the layer's stream
-and codebook bits in the file.
+(including block padding, offsets and the code tables), so ``TensorEncoding.encoded_bits`` equals the
+layer's bits in the file.
 """
 
 from __future__ import annotations

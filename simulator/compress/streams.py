@@ -9,9 +9,10 @@
 * optionally both streams Huffman-coded (``simulator.compress.huffman``).
 
 The returned ``EncodedLayer`` carries the ``TensorEncoding`` *as packed* (exact density, filler count,
-codebook size and mean code lengths, the latter including each stream's byte padding and block
-offsets), and the exact bits of each part, so the simulator's stored bits, the storage accountant
-and the file agree.
+codebook size and mean code lengths; NB: a mean code length is the stream's stored bits, including its
+byte padding, block offsets and its code table, divided by the entries, so that
+``TensorEncoding.encoded_bits`` equals the layer's bits in the file), and the exact bits of each part,
+so the simulator's stored bits, the storage accountant and the file agree.
 """
 
 from __future__ import annotations
@@ -145,10 +146,10 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
         value_bits=encoding.value_bits if symbols is not None else 32,
         index_bits=encoding.index_bits,
         codebook_entries=int(codebook.size) if codebook is not None else 0,
-        mean_code_bits=value_bits_total / entries if value_stream is not None else None,
+        mean_code_bits=(value_bits_total + value_code.table_bits()) / entries if value_stream is not None else None,
         codebook_value_bits=32,
         filler_entries=fillers,
-        mean_index_code_bits=index_bits_total / entries if index_stream is not None else None,
+        mean_index_code_bits=(index_bits_total + index_code.table_bits()) / entries if index_stream is not None else None,
     )
     return EncodedLayer(
         shape=tuple(w.shape), encoding=packed, sparse=sparse, codebook=codebook, symbols=symbols, raw_values=raw,
