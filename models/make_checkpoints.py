@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -24,16 +23,16 @@ from models.mnist import load_mnist
 from models.training import evaluate, train_classifier
 from simulator.fileio import write_bytes_atomic, write_text_atomic
 
-__all__ = ["CHECKPOINT_DIR", "DENSE_RECIPES", "make_dense", "make_compressed", "main"]
+__all__ = ["CHECKPOINT_DIR", "DENSE_RECIPES", "main", "make_compressed", "make_dense"]
 
 CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
 
 #: Dense training settings (SGD with momentum; learning rate decayed per epoch).
 DENSE_RECIPES = {
-    "lenet_300_100": dict(epochs=20, lr=0.05, batch_size=64, optimizer="sgd", momentum=0.9, weight_decay=1e-4,
-                          lr_decay=0.9, seed=0),
-    "lenet5": dict(epochs=12, lr=0.02, batch_size=64, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
-                   lr_decay=0.85, seed=0),
+    "lenet_300_100": {"epochs": 20, "lr": 0.05, "batch_size": 64, "optimizer": "sgd", "momentum": 0.9,
+                      "weight_decay": 1e-4, "lr_decay": 0.9, "seed": 0},
+    "lenet5": {"epochs": 12, "lr": 0.02, "batch_size": 64, "optimizer": "sgd", "momentum": 0.9,
+               "weight_decay": 5e-4, "lr_decay": 0.85, "seed": 0},
 }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["EvalResult", "TrainResult", "TrainStep", "evaluate", "train_classifier", "OPTIMIZERS"]
+__all__ = ["OPTIMIZERS", "EvalResult", "TrainResult", "TrainStep", "evaluate", "train_classifier"]
 
 
 @dataclass(frozen=True, slots=True)

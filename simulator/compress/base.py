@@ -25,8 +25,8 @@ from simulator.errors import PjsimError
 from simulator.workload import CompressionRecord
 
 __all__ = [
-    "TRANSFORM_KINDS",
     "TRANSFORMS",
+    "TRANSFORM_KINDS",
     "CompressError",
     "Transform",
     "prepare_model",
@@ -100,7 +100,7 @@ def resolve_layers(model: nn.Module, names: Iterable[str], what: str = "layer") 
     return out
 
 
-def per_layer(setting: float | int | Mapping[str, float | int], model: nn.Module, what: str) -> dict[str, float | int]:
+def per_layer(setting: float | Mapping[str, float | int], model: nn.Module, what: str) -> dict[str, float | int]:
     """A per-parameter setting from a scalar (every weight) or a ``{layer: value}`` mapping (those layers)."""
     if isinstance(setting, Mapping):
         return {param: setting[name] for name, param in resolve_layers(model, setting, what).items()}

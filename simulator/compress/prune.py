@@ -44,7 +44,7 @@ def magnitude_mask(weight: torch.Tensor, keep: float | None = None, quality: flo
     if keep is not None:
         if not 0.0 < keep <= 1.0:
             raise CompressError(f"keep fraction must be in (0, 1], got {keep}")
-        k = max(1, int(round(keep * mag.numel())))
+        k = max(1, round(keep * mag.numel()))
         order = torch.argsort(mag, descending=True, stable=True)  # ties: earlier positions first
         mask = torch.zeros_like(mag, dtype=torch.bool)
         mask[order[:k]] = True

@@ -27,7 +27,7 @@ from simulator.compress.base import CompressError
 from simulator.compress.sparse import SparseStream, encode_positions
 from simulator.workload import TensorEncoding
 
-__all__ = ["EncodedLayer", "PARTS", "encode_layer"]
+__all__ = ["PARTS", "EncodedLayer", "encode_layer"]
 
 #: The parts a layer's bits are split into (storage accountant columns).
 PARTS = ("values", "indices", "fillers", "codebook", "huffman_tables", "biases")

@@ -37,7 +37,7 @@ def test_pjsim_data_env_is_used(monkeypatch):
 def test_raw_files_load_and_corrupt_file_is_refused(tmp_path):
     for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
         (tmp_path / name).write_bytes(gzip.decompress((MNIST_DIR / f"{name}.gz").read_bytes()))
-    x, y = load_mnist("test", path=tmp_path)
+    x, _y = load_mnist("test", path=tmp_path)
     assert x.shape[0] == 10000
     raw = bytearray((tmp_path / "t10k-labels-idx1-ubyte").read_bytes())
     raw[100] ^= 1  # one flipped label

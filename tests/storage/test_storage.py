@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import torch
 import pytest
+import torch
 from torch import nn
 
 from simulator.compress import HuffmanCoding, MagnitudePrune, WeightSharing, deep_compression
@@ -82,11 +82,11 @@ def test_bad_files_give_clear_errors(tmp_path):
     pack(model, rec, good)
     size = good.stat().st_size
     cases = {
-        "truncated": (dict(truncate=size - 10), "truncated"),
-        "tiny": (dict(truncate=10), "truncated"),
-        "payload": (dict(offset=size - 100), "checksum mismatch"),
-        "version": (dict(offset=8, value=FORMAT_VERSION + 1), "version"),
-        "magic": (dict(offset=0, value=ord("X")), "not a pjsim"),
+        "truncated": ({"truncate": size - 10}, "truncated"),
+        "tiny": ({"truncate": 10}, "truncated"),
+        "payload": ({"offset": size - 100}, "checksum mismatch"),
+        "version": ({"offset": 8, "value": FORMAT_VERSION + 1}, "version"),
+        "magic": ({"offset": 0, "value": ord("X")}, "not a pjsim"),
     }
     for label, (kwargs, message) in cases.items():
         bad = tmp_path / f"{label}.pjc"
