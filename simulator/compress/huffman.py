@@ -3,6 +3,8 @@
 Deep Compression Huffman-codes two streams per layer offline: the weight (codebook) indices and the
 relative sparse indices; both are skewed, and the paper reports 20-30% savings.
 
+Tables: a code is stored as one 5-bit length per alphabet symbol (``table_bytes``).
+
 Code construction: Huffman code lengths from the symbol counts (a heap over the *alphabet*, never
 over the data), limited to ``MAX_CODE_BITS`` by halving the counts until the longest code fits (only
 extreme skews need this; the code then stays a valid, near-optimal prefix code). Codes are canonical
@@ -29,6 +31,7 @@ from simulator.compress.base import CompressError
 
 __all__ = [
     "DEFAULT_BLOCK_SYMBOLS",
+    "LENGTH_BITS",
     "MAX_CODE_BITS",
     "HuffmanCode",
     "HuffmanStream",
@@ -40,6 +43,7 @@ __all__ = [
 ]
 
 MAX_CODE_BITS = 24  # a 32-bit window read at any bit offset holds 24 + 7 bits
+LENGTH_BITS = 5  # bits per stored code length (lengths are 0..24)
 DEFAULT_BLOCK_SYMBOLS = 4096
 _ENCODE_CHUNK_BLOCKS = 256
 OFFSET_BITS = 32  # bits per stored block offset
@@ -88,8 +92,22 @@ class HuffmanCode:
         return int(self.lengths.max()) if self.lengths.size else 0
 
     def table_bits(self) -> int:
-        """Bits to store the code: one uint8 length per alphabet symbol."""
-        return 8 * self.alphabet
+        """Bits to store the code: one ``LENGTH_BITS``-bit length per alphabet symbol, byte-padded."""
+        return 8 * ((LENGTH_BITS * self.alphabet + 7) // 8)
+
+    def table_bytes(self) -> bytes:
+        """The stored table: the code lengths, ``LENGTH_BITS`` bits each, MSB first."""
+        bits = (self.lengths.astype(np.uint8)[:, None] >> np.arange(LENGTH_BITS - 1, -1, -1, dtype=np.uint8)) & 1
+        return np.packbits(bits.ravel()).tobytes()
+
+    @classmethod
+    def from_table(cls, table: bytes, alphabet: int) -> HuffmanCode:
+        """Inverse of ``table_bytes`` for a code over ``alphabet`` symbols (checks size and Kraft)."""
+        if len(table) != (LENGTH_BITS * alphabet + 7) // 8:
+            raise CompressError(f"Huffman table of {len(table)} bytes does not describe {alphabet} symbols")
+        bits = np.unpackbits(np.frombuffer(table, dtype=np.uint8), count=LENGTH_BITS * alphabet)
+        weights = 1 << np.arange(LENGTH_BITS - 1, -1, -1)
+        return cls.from_lengths(bits.reshape(alphabet, LENGTH_BITS) @ weights)
 
     def mean_bits(self, counts: np.ndarray) -> float:
         """Mean code length for symbol ``counts``."""

@@ -97,7 +97,7 @@ RECIPES: dict[str, DeepCompressionRecipe] = {
     ),
     "lenet5": _recipe(
         "lenet5", {"conv1": 0.66, "conv2": 0.12, "ip1": 0.08, "ip2": 0.19}, 8, 5, 5,
-        prune_rounds=3, retrain_epochs=2, retrain_lr=0.005, finetune_epochs=1, finetune_lr=0.001,
+        prune_rounds=3, retrain_epochs=3, retrain_lr=0.01, finetune_epochs=2, finetune_lr=0.002,
     ),
     "alexnet_caffe": _recipe(
         "alexnet_caffe",

@@ -6,7 +6,8 @@
   filler zeros of the relative-index format (``simulator.compress.sparse``), in row-major order;
 * their values: raw float32, or (``codebook_entries > 0``) indices into the layer's codebook, which
   is the sorted set of distinct stored values (0.0 included when fillers or zeros are stored);
-* optionally both streams Huffman-coded (``simulator.compress.huffman``).
+* optionally both streams Huffman-coded (``simulator.compress.huffman``); a stream is coded only when
+  its code plus its table is smaller than fixed width (tiny layers, e.g. LeNet-5's conv1, stay fixed).
 
 The returned ``EncodedLayer`` carries the ``TensorEncoding`` *as packed* (exact density, filler count,
 codebook size and mean code lengths; NB: a mean code length is the stream's stored bits, including its
@@ -111,34 +112,40 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
     else:
         raw = values
     is_filler = sparse.is_filler if sparse is not None else None
-    # Values.
+    # Values: Huffman-coded when asked and when that is smaller than fixed width (tables included).
+    width = encoding.value_bits if symbols is not None else 32
+    value_bits_total = 8 * _fixed_bytes(entries, width)
     if symbols is not None and huffman_coded:
-        value_code = huffman.build_code(huffman.symbol_counts(symbols, codebook.size))
-        value_stream = huffman.encode(symbols, value_code, block_symbols)
+        code = huffman.build_code(huffman.symbol_counts(symbols, codebook.size))
+        coded = huffman.encode(symbols, code, block_symbols)
+        if coded.stored_bits() + code.table_bits() < value_bits_total:
+            value_code, value_stream = code, coded
+    if value_stream is not None:
         filler_bits = int(value_code.lengths[symbols[is_filler]].sum()) if is_filler is not None else 0
         parts["values"] = value_stream.stored_bits() - filler_bits
         parts["fillers"] += filler_bits
         parts["huffman_tables"] += value_code.table_bits()
         value_bits_total = value_stream.stored_bits()
     else:
-        width = encoding.value_bits if symbols is not None else 32
-        value_bits_total = 8 * _fixed_bytes(entries, width)
         parts["fillers"] += fillers * width
         parts["values"] = value_bits_total - fillers * width
-    # Relative indices.
+    # Relative indices, likewise.
     index_bits_total = 0
     if sparse is not None:
         rel = sparse.rel
+        index_bits_total = 8 * _fixed_bytes(entries, encoding.index_bits)
         if huffman_coded:
-            index_code = huffman.build_code(huffman.symbol_counts(rel, 1 << encoding.index_bits))
-            index_stream = huffman.encode(rel, index_code, block_symbols)
+            code = huffman.build_code(huffman.symbol_counts(rel, 1 << encoding.index_bits))
+            coded = huffman.encode(rel, code, block_symbols)
+            if coded.stored_bits() + code.table_bits() < index_bits_total:
+                index_code, index_stream = code, coded
+        if index_stream is not None:
             filler_bits = int(index_code.lengths[rel[is_filler]].sum())
             parts["indices"] = index_stream.stored_bits() - filler_bits
             parts["fillers"] += filler_bits
             parts["huffman_tables"] += index_code.table_bits()
             index_bits_total = index_stream.stored_bits()
         else:
-            index_bits_total = 8 * _fixed_bytes(entries, encoding.index_bits)
             parts["fillers"] += fillers * encoding.index_bits
             parts["indices"] = index_bits_total - fillers * encoding.index_bits
     packed = TensorEncoding(

@@ -13,7 +13,7 @@ Layout (all integers little-endian)::
 
 Per compressed weight (``simulator.compress.streams``): the codebook (float32), the value stream
 (fixed-width codebook indices or raw float32 values, or their Huffman bitstream and block offsets),
-the relative-index stream (fixed-width or Huffman), and the Huffman tables (one uint8 code length per
+the relative-index stream (fixed-width or Huffman), and the Huffman tables (one 5-bit code length per
 symbol). Every other tensor of the state dict (biases, buffers) is stored raw in its dtype.
 
 ``unpack`` refuses a file whose magic, version, lengths or checksum are wrong, and a stream that does
@@ -68,7 +68,7 @@ def _layer_sections(layer: EncodedLayer) -> list[tuple[str, bytes]]:
     if layer.value_stream is not None:
         out.append(("values", layer.value_stream.data))
         out.append(("value_offsets", layer.value_stream.offsets.astype("<u4").tobytes()))
-        out.append(("value_lengths", layer.value_code.lengths.astype(np.uint8).tobytes()))
+        out.append(("value_lengths", layer.value_code.table_bytes()))
     elif layer.symbols is not None:
         out.append(("values", pack_fixed(layer.symbols, enc.value_bits)))
     else:
@@ -77,7 +77,7 @@ def _layer_sections(layer: EncodedLayer) -> list[tuple[str, bytes]]:
         if layer.index_stream is not None:
             out.append(("indices", layer.index_stream.data))
             out.append(("index_offsets", layer.index_stream.offsets.astype("<u4").tobytes()))
-            out.append(("index_lengths", layer.index_code.lengths.astype(np.uint8).tobytes()))
+            out.append(("index_lengths", layer.index_code.table_bytes()))
         else:
             out.append(("indices", pack_fixed(layer.sparse.rel, enc.index_bits)))
     return out
@@ -209,10 +209,7 @@ def _decode_tensor(path: Path, t: dict, payload: memoryview) -> torch.Tensor:
 
     def stream(prefix: str, alphabet: int | None, bits: int) -> np.ndarray:
         if f"{prefix}_lengths" in t["sections"]:
-            lengths = np.frombuffer(section(f"{prefix}_lengths"), dtype=np.uint8)
-            if alphabet is not None and lengths.size != alphabet:
-                raise StorageFormatError(f"{path}: tensor {name!r} {prefix} code has {lengths.size} symbols, expected {alphabet}")
-            code = huffman.HuffmanCode.from_lengths(lengths)
+            code = huffman.HuffmanCode.from_table(section(f"{prefix}_lengths"), alphabet)
             offsets = np.frombuffer(section(f"{prefix}_offsets"), dtype="<u4")
             hs = huffman.HuffmanStream(section("values" if prefix == "value" else "indices"), entries, block, offsets)
             return huffman.decode(hs, code)
