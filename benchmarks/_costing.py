@@ -102,9 +102,9 @@ def publish_table(bench: str, rows: list[dict], reports: list | None = None) -> 
     lines = [
         "# Lecture methods: accuracy, storage and energy per inference",
         "",
-        f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by benchmarks/bench_distillation.py, "
-        "bench_lottery.py and bench_lowrank_binary.py (full MNIST; each model costed with `simulator.api.simulate`, "
-        "batch 1). Storage = weights + biases in their encoding (decimal KB). Energy = one steady-state inference.",
+        (f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by benchmarks/bench_distillation.py, "
+         "bench_lottery.py and bench_lowrank_binary.py (full MNIST; each model costed with `simulator.api.simulate`, "
+         "batch 1). Storage = weights + biases in their encoding (decimal KB). Energy = one steady-state inference."),
         "",
         "| method | profile | test accuracy [%] | storage [KB] | dense [KB] | fits on-chip | energy [uJ] | MACs | costed by | note |",
         "|---|---|---|---|---|---|---|---|---|---|",

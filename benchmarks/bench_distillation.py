@@ -79,7 +79,7 @@ def run() -> list[dict]:
     teacher_cfg = {**TEACHER, "epochs": EPOCHS["teacher"], "seed": 0}
 
     def train_teacher(m):
-        jitter = lambda x, g: random_shift(x, g, TEACHER["jitter_px"])  # noqa: E731
+        jitter = lambda x, g: random_shift(x, g, TEACHER["jitter_px"])
         train_classifier(m, train, epochs=EPOCHS["teacher"], lr=TEACHER["lr"], lr_decay=TEACHER["lr_decay"],
                          batch_size=TEACHER["batch_size"], augment=jitter, seed=0,
                          callback=lambda model, _s: apply_max_norm(model, TEACHER["max_norm"]), progress=False)
@@ -90,7 +90,7 @@ def run() -> list[dict]:
     restart_cfg = {**teacher_cfg, "restart": TEACHER_RESTART}
 
     def restart_teacher(m):
-        jitter = lambda x, g: random_shift(x, g, TEACHER["jitter_px"])  # noqa: E731
+        jitter = lambda x, g: random_shift(x, g, TEACHER["jitter_px"])
         train_classifier(m, train, epochs=TEACHER_RESTART["epochs"], lr=TEACHER_RESTART["lr"],
                          lr_decay=TEACHER_RESTART["lr_decay"], batch_size=TEACHER["batch_size"], augment=jitter, seed=10,
                          callback=lambda model, _s: apply_max_norm(model, TEACHER["max_norm"]), progress=False)
@@ -111,8 +111,8 @@ def run() -> list[dict]:
 
     models = {
         "teacher": (teacher, dense_record(teacher, "dense teacher"), t_s, t_cached,
-                    f"{EPOCHS['teacher']} + {TEACHER_RESTART['epochs']} epochs SGD (warm restart; {stage1_errors} errors after "
-                    f"the first {EPOCHS['teacher']}), dropout 0.2/0.5, max-norm {TEACHER['max_norm']}, +-2 px jitter"),
+                    (f"{EPOCHS['teacher']} + {TEACHER_RESTART['epochs']} epochs SGD (warm restart; {stage1_errors} errors "
+                     f"after the first {EPOCHS['teacher']}), dropout 0.2/0.5, max-norm {TEACHER['max_norm']}, +-2 px jitter")),
         "student": (student, dense_record(student, "dense student"), s_s, s_cached,
                     f"{EPOCHS['student']} epochs SGD, no regularisation"),
         "distilled": (distilled, None, d_s, d_cached,

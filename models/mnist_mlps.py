@@ -16,7 +16,7 @@ from torch import nn
 
 from models.registry import register_model
 
-__all__ = ["MnistMLP", "apply_max_norm", "mlp_1200_1200_dropout", "mlp_800_800", "random_shift"]
+__all__ = ["MnistMLP", "apply_max_norm", "mlp_800_800", "mlp_1200_1200_dropout", "random_shift"]
 
 
 class MnistMLP(nn.Module):

@@ -178,7 +178,7 @@ def prune_by_magnitude(model: nn.Module, masks: Mapping[str, torch.Tensor], rate
     for name, mask in masks.items():
         w = params[name]
         alive = int(mask.sum())
-        k = int(round(rates.get(name, 0.0) * alive))
+        k = round(rates.get(name, 0.0) * alive)
         flat = mask.flatten().clone()
         if k > 0:
             scores = torch.where(flat, w.detach().abs().flatten(), torch.full_like(w.flatten(), math.inf))

@@ -235,8 +235,8 @@ class LowRank(Transform):
     def __init__(self, ranks: Mapping[str, int] | None = None, energy: float | None = None, layers: tuple[str, ...] | None = None,
                  include_conv: bool = False, only_if_smaller: bool = True,
                  fine_tune: Callable[[nn.Module], None] | None = None, inplace: bool = False) -> None:
-        self.kwargs = dict(ranks=ranks, energy=energy, layers=layers, include_conv=include_conv,
-                           only_if_smaller=only_if_smaller, fine_tune=fine_tune)
+        self.kwargs = {"ranks": ranks, "energy": energy, "layers": layers, "include_conv": include_conv,
+                       "only_if_smaller": only_if_smaller, "fine_tune": fine_tune}
         self.inplace = inplace
         self.reports: list[LowRankReport] = []
 

@@ -9,9 +9,8 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch import nn
 
-from models.lenet import LeNet300100, LeNet5
+from models.lenet import LeNet5, LeNet300100
 from simulator.compress.binary import BinaryWeights, binarize_tensor, quantize_weights, ternarize_tensor
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"

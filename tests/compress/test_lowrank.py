@@ -128,7 +128,7 @@ def test_fine_tuning_recovers_after_truncation():
     from models.training import evaluate, train_classifier
 
     x, y = load_mnist("test", path=MNIST_DIR, verify=False)
-    train, held = (x[:600], y[:600]), (x[600:1000], y[600:1000])
+    train = (x[:600], y[:600])
     torch.manual_seed(0)
     model = LeNet300100()
     train_classifier(model, train, epochs=2, lr=0.05, batch_size=32, seed=0, progress=False)
@@ -139,7 +139,7 @@ def test_fine_tuning_recovers_after_truncation():
 
     truncated, _, _ = low_rank(model, ranks={"fc1": 4})
     cut_loss = evaluate(truncated, train).loss
-    tuned, _, reports = low_rank(truncated, ranks={"fc2": 50}, fine_tune=tune)
+    tuned, _, _ = low_rank(truncated, ranks={"fc2": 50}, fine_tune=tune)
     assert cut_loss > dense_loss  # rank 4 hurts
     assert evaluate(tuned, train).loss < cut_loss  # one epoch of fine-tuning recovers part of it
     assert isinstance(tuned.fc1[0], nn.Linear) and tuned.fc2[0].out_features == 50
