@@ -93,7 +93,8 @@ RECIPES: dict[str, DeepCompressionRecipe] = {
     "lenet_300_100": _recipe(
         "lenet_300_100", {"ip1": 0.08, "ip2": 0.09, "ip3": 0.26}, 6, 6, 5,
         layers={"ip1": "fc1", "ip2": "fc2", "ip3": "fc3"},
-        prune_rounds=3, retrain_epochs=4, retrain_lr=0.01, finetune_epochs=2, finetune_lr=0.001,
+        prune_rounds=3, retrain_epochs=8, retrain_lr=0.05, retrain_lr_decay=0.7, weight_decay=1e-4,
+        finetune_epochs=3, finetune_lr=0.005,
     ),
     "lenet5": _recipe(
         "lenet5", {"conv1": 0.66, "conv2": 0.12, "ip1": 0.08, "ip2": 0.19}, 8, 5, 5,
