@@ -12,7 +12,9 @@ forward hooks that fake-quantize the outputs of the chosen module types, with pe
 calibrated on example inputs.
 
 NB: the pjsim file stores a per-tensor quantized layer as a codebook of its (at most 2^n) distinct
-values; per-channel quantized layers are not yet supported by the file format (``pack`` says so).
+values (the record says so: ``codebook_entries = 2^n``). Per-channel quantized layers are recorded with
+``value_bits = n`` for the simulator, but the file format has no per-channel scales yet and stores
+their values as float32 (``pack``'s packed record then says ``value_bits = 32``).
 """
 
 from __future__ import annotations
@@ -79,9 +81,11 @@ class LinearQuantize(Transform):
                 p = params[name]
                 p.copy_(quantize_tensor(p, int(bits), self.symmetric, self.per_channel))
                 prev = record.encodings.get(name, TensorEncoding())
+                # Per tensor: at most 2^bits distinct values, stored as a codebook of them (exact).
+                entries = 0 if self.per_channel else 1 << int(bits)
                 encodings[name] = TensorEncoding(
                     density=prev.density, value_bits=int(bits), index_bits=prev.index_bits,
-                    codebook_entries=0, filler_entries=prev.filler_entries,
+                    codebook_entries=entries, filler_entries=prev.filler_entries,
                 )
         kind = f"{'symmetric' if self.symmetric else 'asymmetric'}, per-{'channel' if self.per_channel else 'tensor'}"
         return model, record.then(CompressionRecord(FrozenMap(encodings), (f"linear quantization ({kind})",)))

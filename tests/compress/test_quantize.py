@@ -35,3 +35,16 @@ def test_transforms_registered_and_compose():
     assert rec2.steps[0].startswith("linear quantization") and "activations" in rec2.steps[1]
     out = amodel[0](torch.randn(100, 10))
     assert len(torch.unique(out)) <= 8
+
+
+def test_per_tensor_quantized_model_packs_bit_exact(tmp_path):
+    from simulator.storage import pack, read_record, unpack
+
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 4))
+    qmodel, rec = LinearQuantize(bits=4, symmetric=False).apply(model)
+    pack(qmodel, rec, tmp_path / "q.pjc")
+    state = unpack(tmp_path / "q.pjc")
+    assert torch.equal(state["0.weight"], qmodel[0].weight.detach())
+    packed = read_record(tmp_path / "q.pjc").encodings["0.weight"]
+    assert packed.value_bits == 4 and packed.codebook_entries <= 16
