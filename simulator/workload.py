@@ -84,6 +84,9 @@ class TensorEncoding:
         filler_entries: filler zero entries inserted where a gap overflowed ``index_bits`` (exact when
             the tensor was packed; 0 when unknown).
         mean_index_code_bits: Huffman mean code length of the relative-index stream, None = not coded.
+        mac_arithmetic: how a MAC with this weight is computed: ``"multiply"`` (multiply + add), or
+            ``"sign"`` for binary/ternary weights in {-a, 0, +a} (XNOR-Net style): each MAC is an add or
+            subtract at the activation's type, and the per-filter scale ``a`` costs one multiply per output.
     """
 
     density: float = 1.0
@@ -94,8 +97,11 @@ class TensorEncoding:
     codebook_value_bits: int = 32
     filler_entries: int = 0
     mean_index_code_bits: float | None = None
+    mac_arithmetic: str = "multiply"
 
     def __post_init__(self) -> None:
+        if self.mac_arithmetic not in ("multiply", "sign"):
+            raise ValueError(f"TensorEncoding.mac_arithmetic must be 'multiply' or 'sign', got {self.mac_arithmetic!r}")
         if not (0.0 < self.density <= 1.0) or not math.isfinite(self.density):
             raise ValueError(f"TensorEncoding.density must be in (0, 1], got {self.density}")
         if self.value_bits <= 0:

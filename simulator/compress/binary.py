@@ -143,12 +143,13 @@ def quantize_weights(
 def _encoding(q: torch.Tensor, mode: str) -> TensorEncoding:
     filters = q.shape[0]
     if mode == "binary":
-        return TensorEncoding(density=1.0, value_bits=1, codebook_entries=filters, codebook_value_bits=32)
+        return TensorEncoding(density=1.0, value_bits=1, codebook_entries=filters, codebook_value_bits=32,
+                              mac_arithmetic="sign")
     nonzero = int((q != 0).sum())
     if nonzero == 0:
         raise ValueError("ternary quantization zeroed a whole tensor; nothing left to encode")
     return TensorEncoding(density=nonzero / q.numel(), value_bits=2, codebook_entries=filters,
-                          codebook_value_bits=32, filler_entries=q.numel() - nonzero)
+                          codebook_value_bits=32, filler_entries=q.numel() - nonzero, mac_arithmetic="sign")
 
 
 @register_transform

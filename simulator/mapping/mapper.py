@@ -37,7 +37,7 @@ from simulator.hardware.profile import HardwareProfile, MemoryLevel
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
 from simulator.mapping.tiling import search_tile
-from simulator.workload import Op, TensorInfo, Workload
+from simulator.workload import DataType, Op, TensorInfo, Workload
 
 __all__ = [
     "ACTIVATION_SHARE",
@@ -304,12 +304,27 @@ def _decode_operations(macs: int, weight: TensorInfo | None, dw: float) -> list[
     enc = weight.encoding
     uses_per_element = macs / max(weight.numel, 1)
     out = []
-    if enc.codebook_entries > 0:
+    # Sign-arithmetic weights keep one scale per filter, applied once per output (see _mac_operations).
+    if enc.codebook_entries > 0 and enc.mac_arithmetic != "sign":
         out.append(OperationCount("codebook", f"{weight.dtype.kind}{enc.codebook_value_bits}", macs * dw, "weights"))
     if enc.index_bits > 0:
         entries = weight.numel * stored_fraction(weight)
         out.append(OperationCount("index_add", f"int{enc.index_bits}", entries * uses_per_element, "weights"))
     return out
+
+
+def _mac_operations(result: _GemmResult, dtype: str, op: Op) -> list[OperationCount]:
+    """The MACs of one GEMM as operations.
+
+    Declared rule: with sign-arithmetic weights (binary/ternary, ``TensorEncoding.mac_arithmetic ==
+    "sign"``) a MAC is an add/subtract at the activation's type, and the per-filter scale costs one
+    multiply per output element (XNOR-Net's binary-weight networks); otherwise a MAC is multiply + add.
+    """
+    enc = result.weight.encoding if result.weight is not None else None
+    if enc is None or enc.mac_arithmetic != "sign":
+        return [OperationCount("mac", dtype, result.e_macs)]
+    outputs = sum(a.bits for a in op.writes) / max(DataType.parse(dtype).bits, 1)
+    return [OperationCount("add", dtype, result.e_macs), OperationCount("mult", dtype, outputs)]
 
 
 @dataclass
@@ -417,7 +432,10 @@ def _gemm_schedule(op: Op, ctx: _Context, traffic: _Traffic, results: list[_Gemm
             traffic.through(extra, _role(op, extra), ctx.home(extra))
     _edge_traffic(op, ctx, traffic, reads)
     dtype = op.mac_dtype.name if op.mac_dtype else "float32"
-    operations = [OperationCount("mac", dtype, sum(r.e_macs for r in results))]
+    merged: dict[tuple[str, str, str], float] = {}
+    for o in (o for r in results for o in _mac_operations(r, dtype, op)):
+        merged[(o.operation, o.dtype, o.operand)] = merged.get((o.operation, o.dtype, o.operand), 0.0) + o.count
+    operations = [OperationCount(kind, dt, count, operand) for (kind, dt, operand), count in merged.items()]
     operations += _arith_operations(op)
     for r in results:
         operations += r.operations
