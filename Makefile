@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench install browser clean
+.PHONY: demo test test-slow bench bench-speed bench-lecture install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ test-slow: $(STAMP)
 
 bench: $(STAMP) browser
 	$(BIN)/python -m benchmarks.run
+
+# Speed and memory benchmarks only (minutes).
+bench-speed: $(STAMP) browser
+	$(BIN)/python -m benchmarks.run baseline trace profiles memsim kmeans report sweep
+
+# The lecture reproductions on full MNIST (tens of minutes on 2 cores; trained weights cached in ~/.cache/pjsim/bench).
+bench-lecture: $(STAMP)
+	$(BIN)/python -m benchmarks.run deep_compression distillation lottery lowrank_binary
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
