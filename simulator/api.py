@@ -22,8 +22,17 @@ def resolve_profile(profile: str | Path | HardwareProfile) -> HardwareProfile:
     return profile if isinstance(profile, HardwareProfile) else load_profile(profile)
 
 
-def trace_model(model: Any, example_inputs: Any = None, record: CompressionRecord | None = None, batch_size: int = 1) -> Workload:
-    """Trace a zoo name (``"lenet_300_100"``), a ``package.module:factory`` path or an ``nn.Module``."""
+def trace_model(
+    model: Any,
+    example_inputs: Any = None,
+    record: CompressionRecord | None = None,
+    batch_size: int = 1,
+    device: str | None = None,
+) -> Workload:
+    """Trace a zoo name (``"lenet_300_100"``), a ``package.module:factory`` path or an ``nn.Module``.
+
+    ``device="meta"`` traces without weight or activation memory (see ``simulator.trace.trace``).
+    """
     from models import load_model, model_spec
     from simulator.trace import trace
 
@@ -36,7 +45,7 @@ def trace_model(model: Any, example_inputs: Any = None, record: CompressionRecor
         model.eval()
     if example_inputs is None:
         raise ValueError("example_inputs are needed to trace a model that is not in the zoo")
-    return trace(model, example_inputs, record=record, model_name=name)
+    return trace(model, example_inputs, record=record, model_name=name, device=device)
 
 
 ENGINES = ("simpy", "closed-form", "baseline")

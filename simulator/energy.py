@@ -128,26 +128,13 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
     )
 
 
-def _int_add_fallback_pj(profile: HardwareProfile, bits: int) -> float:
-    """An integer add at ``bits`` scaled linearly from the nearest listed integer add.
-
-    Declared rule (shared/reference.md section 1): integer add energy is proportional to the width.
-    """
-    table = profile.compute.op_energy_pj
-    widths = sorted(int(k[3:].split(".")[0]) for k in table if k.startswith("int") and k.endswith(".add"))
-    if not widths:
-        raise ProfileError(profile.path or profile.name, f"energy.int{bits}.add", "an integer add energy (any width)", "no entry")
-    width = next((w for w in widths if w >= bits), widths[-1])
-    return table[f"int{width}.add"] * bits / width
-
-
 def operation_energy_pj(count: OperationCount, profile: HardwareProfile) -> float:
     """Energy of one operation of the schedule's operation stream.
 
     ``mac``: multiply + add; ``codebook``: ``decode.codebook`` if the profile lists it, else a read of one
     codebook value (its width in bits) from the innermost level; ``huffman_symbol``:
     ``decode.huffman_symbol``, else a read of one table entry of the value width from the innermost level;
-    ``index_add``: an integer add at the index width (profile value, else scaled from a listed integer add).
+    ``index_add``: an integer add at the index width (listed, or derived by the profile's int-add rule).
 
     Raises:
         ProfileError: the profile has no energy for an arithmetic operation at that data type.
@@ -162,12 +149,7 @@ def operation_energy_pj(count: OperationCount, profile: HardwareProfile) -> floa
     if count.operation == "huffman_symbol":
         return table["decode.huffman_symbol"] if "decode.huffman_symbol" in table else innermost.read_energy_per_bit_pj * dtype.bits
     operation = "add" if count.operation == "index_add" else count.operation
-    try:
-        return profile.op_energy_pj(operation, dtype)
-    except ProfileError:
-        if operation == "add" and dtype.kind == "int":
-            return _int_add_fallback_pj(profile, dtype.bits)
-        raise
+    return profile.op_energy_pj(operation, dtype)  # unlisted int widths come from the profile's declared rules
 
 
 def leakage_energy_pj(profile: HardwareProfile, cycles: float) -> float:
