@@ -21,17 +21,20 @@ from simulator.frozen import FrozenMap
 
 __all__ = [
     "ACCESS_DIRECTIONS",
-    "DATA_KINDS",
-    "OPERAND_ROLES",
-    "TENSOR_KINDS",
     "ArithCount",
+    "CompressionRecord",
+    "DATA_KINDS",
     "DataType",
+    "FLOAT32",
+    "make_workload",
     "Op",
+    "OPERAND_ROLES",
+    "peak_live_bits",
+    "TENSOR_KINDS",
     "TensorAccess",
     "TensorEncoding",
     "TensorInfo",
     "Workload",
-    "peak_live_bits",
 ]
 
 DATA_KINDS = ("int", "float")
@@ -339,10 +342,6 @@ def make_workload(
     )
 
 
-__all__.append("make_workload")
-__all__.append("FLOAT32")
-
-
 @dataclass(frozen=True, slots=True)
 class CompressionRecord:
     """What a chain of compression transforms did: parameter name -> ``TensorEncoding``, plus the steps.
@@ -360,6 +359,3 @@ class CompressionRecord:
         merged = dict(self.encodings)
         merged.update(other.encodings)
         return CompressionRecord(FrozenMap(merged), self.steps + other.steps)
-
-
-__all__.append("CompressionRecord")

@@ -25,13 +25,14 @@ from simulator.errors import PjsimError
 from simulator.workload import CompressionRecord
 
 __all__ = [
-    "TRANSFORMS",
-    "TRANSFORM_KINDS",
     "CompressError",
-    "Transform",
+    "per_layer",
     "prepare_model",
     "register_transform",
     "resolve_layers",
+    "Transform",
+    "TRANSFORM_KINDS",
+    "TRANSFORMS",
     "weight_params",
 ]
 
@@ -105,6 +106,3 @@ def per_layer(setting: float | Mapping[str, float | int], model: nn.Module, what
     if isinstance(setting, Mapping):
         return {param: setting[name] for name, param in resolve_layers(model, setting, what).items()}
     return {param: setting for param in weight_params(model)}
-
-
-__all__.append("per_layer")

@@ -29,7 +29,7 @@ from simulator.compress.kmeans import kmeans_1d
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord, TensorEncoding
 
-__all__ = ["SharedLayer", "WeightSharing", "share_weights", "shared_finetuning"]
+__all__ = ["SharedLayer", "WeightSharing", "finetune_shared", "share_weights", "shared_finetuning"]
 
 
 class SharedLayer(nn.Module):
@@ -161,6 +161,3 @@ def finetune_shared(model: nn.Module, train: Callable[[nn.Module, list[nn.Parame
     with shared_finetuning(model, names) as codebooks:
         train(model, codebooks)
     return model
-
-
-__all__.append("finetune_shared")

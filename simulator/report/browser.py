@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["browser_unavailable_reason", "console_errors", "figure_status", "open_report", "wait_for_figures"]
+__all__ = [
+    "browser_unavailable_reason",
+    "console_errors",
+    "figure_status",
+    "full_page_screenshot",
+    "open_report",
+    "wait_for_figures",
+]
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -126,6 +133,3 @@ def full_page_screenshot(driver: Any, path: str | Path, width: int = 1400, max_h
     path = Path(path)
     driver.save_screenshot(str(path))
     return path
-
-
-__all__.append("full_page_screenshot")
