@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simulator.frozen import FrozenMap
+from simulator.mapping.residency import Footprint
 from simulator.units import cycles_to_s
 
 __all__ = ["COMPONENT_ORDER", "CostReport", "EnergyKey", "TimelineEvent"]
@@ -63,6 +64,7 @@ class CostReport:
         sim_events: SimPy events scheduled to simulate the inference (0 when not simulated).
         compulsory_dram_bits: each weight and model input read once, each model output written once.
         cold_start_dram_bits: DRAM bits of the one-time weight load (resident models).
+        footprint: what must be on chip (``simulator.mapping.residency``); None = not evaluated.
     """
 
     model_name: str
@@ -90,6 +92,7 @@ class CostReport:
     sim_events: int = 0
     compulsory_dram_bits: float | None = None
     cold_start_dram_bits: float = 0.0
+    footprint: Footprint | None = None
 
     @property
     def utilisation(self) -> dict[str, float]:
