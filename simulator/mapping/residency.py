@@ -21,14 +21,18 @@ class Footprint:
         capacity_bits: the global buffer's capacity (0 when the profile has only DRAM).
         weight_onchip_bits: all weights in their on-chip encoding (values + indices + fillers + codebook).
         peak_activation_bits: the largest set of live activations (aliases and unwritten outputs own no memory).
-        layer_need_bits: per layer, the weights it reads plus the activations live while it runs.
+        layer_weight_bits: per layer (execution order), the on-chip bits of the weights it reads.
+        layer_live_activation_bits: per layer, the most activation bits live while any of its ops runs;
+            its maximum is ``peak_activation_bits``, so a fit chart's tallest bar (all weights + live
+            activations) reaches ``needed_bits`` exactly.
         spilling_layers: layers with DRAM traffic beyond the compulsory model input/output.
     """
 
     capacity_bits: int
     weight_onchip_bits: int
     peak_activation_bits: int
-    layer_need_bits: FrozenMap[str, int] = field(default_factory=FrozenMap)
+    layer_weight_bits: FrozenMap[str, int] = field(default_factory=FrozenMap)
+    layer_live_activation_bits: FrozenMap[str, int] = field(default_factory=FrozenMap)
     spilling_layers: tuple[str, ...] = ()
 
     @property
