@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.frozen import FrozenMap
+from simulator.ops import NO_DIMS, OpDims, OpKind, check_dims, op_kind
 
 __all__ = [
     "ACCESS_DIRECTIONS",
@@ -219,24 +220,32 @@ class Op:
     Attributes:
         index: position in the trace (0-based).
         module: fully qualified name of the innermost module running it (``""`` = top level).
-        kind: op family used by the mapper (``"conv"``, ``"linear"``, ``"matmul"``, ``"elementwise"``, ...).
+        kind: op family used by the mapper, from the declared set ``simulator.ops.OpKind`` (a plain
+            string naming a declared kind is converted; any other string is refused).
         aten: the aten overload, e.g. ``"aten.addmm.default"``.
         macs: multiply-accumulates (one MAC = one mult + one add).
         mac_dtype: the data type the MACs run at (None when ``macs == 0``).
         arith: arithmetic other than MACs.
         accesses: operands read and written once, in dense bits.
-        dims: loop bounds the mapper tiles over (e.g. ``N, K, C, P, Q, R, S`` for a conv).
+        dims: the loop bounds the mapper tiles over, as the typed record ``simulator.ops.OP_KIND_DIMS``
+            declares for ``kind`` (``ConvDims`` for a conv, ``GemmDims`` for a linear, ``NoDims`` for
+            streaming kinds).
     """
 
     index: int
     module: str
-    kind: str
+    kind: OpKind
     aten: str
     macs: int
     mac_dtype: DataType | None
     arith: tuple[ArithCount, ...] = ()
     accesses: tuple[TensorAccess, ...] = ()
-    dims: FrozenMap[str, int] = field(default_factory=FrozenMap)
+    dims: OpDims = NO_DIMS
+
+    def __post_init__(self) -> None:
+        where = f"op {self.index} '{self.module}' ({self.aten})"
+        object.__setattr__(self, "kind", op_kind(self.kind, where))
+        check_dims(self.kind, self.dims, where)
 
     @property
     def reads(self) -> tuple[TensorAccess, ...]:

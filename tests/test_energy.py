@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.energy import estimate_no_reuse
-from simulator.frozen import FrozenMap
+from simulator.ops import GemmDims
 from simulator.workload import FLOAT32, Op, TensorAccess, TensorEncoding, TensorInfo, make_workload
 
 
@@ -22,7 +22,7 @@ def _workload(encoding=None):
             TensorAccess("w", "weights", "read", 12 * 32),
             TensorAccess("y", "outputs", "write", 3 * 32),
         ),
-        dims=FrozenMap({"M": 1, "K": 4, "N": 3}),
+        dims=GemmDims(m=1, k=4, n=3),
     )
     return make_workload("toy", [op], tensors)
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from simulator.energy import estimate_energy
 from simulator.frozen import FrozenMap
-from simulator.mapping import MappingError, gemm_view, map_workload, search_tile
+from simulator.mapping import OP_MAPPERS, MappingError, gemm_view, map_workload, search_tile
+from simulator.ops import ConvDims, GatherDims, OpKind
 from simulator.memsim import closed_form_stats, simulate_schedule
 from simulator.workload import FLOAT32, Op, TensorAccess, TensorEncoding, TensorInfo, make_workload
 from tests.memsim.builders import chain_workload, level, make_profile
@@ -55,7 +56,8 @@ def test_conv_as_implicit_gemm():
     op = Op(0, "conv", "conv", "aten.convolution.default", 36 * 8 * 36, FLOAT32,
             accesses=(TensorAccess("x", "inputs", "read", 256 * 32), TensorAccess("w", "weights", "read", 288 * 32),
                       TensorAccess("y", "outputs", "write", 288 * 32)),
-            dims=FrozenMap({"N": 1, "K": 8, "C": 4, "G": 1, "P0": 6, "P1": 6, "R0": 3, "R1": 3}))
+            dims=ConvDims(batch=1, in_channels=4, out_channels=8, groups=1, input_size=(8, 8), output_size=(6, 6),
+                          kernel_size=(3, 3), stride=(1, 1), padding=(0, 0), dilation=(1, 1)))
     view = gemm_view(op, make_workload("c", [op], tensors))
     assert (view.g, view.m, view.n, view.k, view.a, view.b) == (1, 36, 8, 36, "x", "w")
 
@@ -134,21 +136,24 @@ def test_sram_too_small_names_the_op_and_capacity():
         map_workload(chain_workload([(1, 64, 64)]), profile)
 
 
-def test_unknown_kind_is_reported_not_skipped():
+def test_unknown_kind_is_reported_not_skipped(monkeypatch):
+    """A kind without a mapper is costed as streaming, listed in ``Schedule.unmapped``, and refused by strict."""
     workload = chain_workload([(1, 8, 8)])
-    mystery = Op(1, "odd", "mystery", "aten.mystery.default", 0, None,
-                 accesses=(TensorAccess("act:0:0", "inputs", "read", 8 * 32),))
+    lookup = Op(1, "odd", "gather", "aten.index_select.default", 0, None,
+                accesses=(TensorAccess("act:0:0", "inputs", "read", 8 * 32),), dims=GatherDims(rows=8, row_elements=1))
     tensors = dict(workload.tensors)
     from dataclasses import replace
 
     tensors["act:0:0"] = replace(tensors["act:0:0"], last_use=1)
-    workload = make_workload("m", [*workload.ops, mystery], tensors)
+    workload = make_workload("m", [*workload.ops, lookup], tensors)
+    assert dict(map_workload(workload, THREE_LEVEL).unmapped) == {}
+    monkeypatch.delitem(OP_MAPPERS, OpKind.GATHER)
     schedule = map_workload(workload, THREE_LEVEL)
-    assert dict(schedule.unmapped) == {"mystery": 1}
+    assert dict(schedule.unmapped) == {"gather": 1}
     assert schedule.ops[1].bits("rf", "inputs", "read") == 8 * 32  # costed as streaming, not dropped
     report = estimate_energy(workload, schedule, closed_form_stats(schedule, THREE_LEVEL), THREE_LEVEL)
-    assert report.metadata["unmapped op kinds (costed as streaming)"] == "mystery x1"
-    with pytest.raises(MappingError, match="no mapping rule for op kind 'mystery'"):
+    assert report.metadata["unmapped op kinds (costed as streaming)"] == "gather x1"
+    with pytest.raises(MappingError, match="no mapping rule for op kind 'gather'"):
         map_workload(workload, THREE_LEVEL, strict=True)
 
 

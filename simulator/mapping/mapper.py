@@ -17,10 +17,12 @@ Pipeline, one step per line:
 5. streams: the result per op is its memory-access stream (bits per level, operand and direction) and
    its operation stream (MACs after zero handling, other arithmetic, decode work).
 
-Op kinds are mapped through ``OP_MAPPERS`` (a registry keyed by ``Op.kind``): ``conv``/``linear``/``matmul``
-as one tiled GEMM, ``attention``/``transformer_layer`` as their chain of GEMMs, the kinds in
-``STREAMING_KINDS`` as streaming ops. Kinds without a rule (or ops whose dims a rule cannot read) are
-costed as streaming ops and listed in ``Schedule.unmapped`` (``strict=True`` raises instead).
+Op kinds are mapped through ``OP_MAPPERS`` (a registry keyed by ``simulator.ops.OpKind``):
+``conv`` (direct and transposed) / ``linear`` / ``matmul`` as one tiled GEMM, ``attention`` /
+``transformer_layer`` as their chain of GEMMs, the kinds in ``STREAMING_KINDS`` (each with its reason) as
+streaming ops. Mappers read the typed dims record of their kind (``simulator.ops``). A kind without a
+mapper, or an op a mapper cannot map (e.g. cross-attention with projections), is costed as a streaming
+op and listed in ``Schedule.unmapped`` (``strict=True`` raises instead).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from simulator.hardware.profile import HardwareProfile, MemoryLevel
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
 from simulator.mapping.tiling import search_tile
+from simulator.ops import AttentionDims, ConvDims, GemmDims, OpKind, TransformerLayerDims
 from simulator.workload import DataType, Op, TensorInfo, Workload
 
 __all__ = [
@@ -52,12 +55,20 @@ __all__ = [
 
 #: Share of the global buffer reserved for activations kept on chip when weights stream.
 ACTIVATION_SHARE = 0.5
-GEMM_KINDS = ("conv", "linear", "matmul", "attention", "transformer_layer")
-#: Kinds without MACs that are mapped as streaming ops on purpose (operands once through the hierarchy).
-STREAMING_KINDS = (
-    "elementwise", "activation", "norm", "pool", "softmax", "reduce", "reduction", "embedding", "copy", "concat",
-    "pad", "upsample", "gather", "scatter", "index", "cast", "shape",
-)
+#: Kinds tiled as one GEMM or a chain of GEMMs.
+GEMM_KINDS = (OpKind.CONV, OpKind.LINEAR, OpKind.MATMUL, OpKind.ATTENTION, OpKind.TRANSFORMER_LAYER)
+#: Kinds without MACs mapped as streaming ops on purpose (operands once through the hierarchy), with the reason.
+STREAMING_KINDS: FrozenMap[OpKind, str] = FrozenMap({
+    OpKind.ELEMENTWISE: "a fixed count of operations per element and no reuse: each operand crosses the hierarchy "
+    "once (and not at all when fused into its producer)",
+    OpKind.NORM: "per-element scale and shift with per-row statistics; the input is read once, no MACs to tile",
+    OpKind.POOL: "each input feeds at most the few overlapping windows around it, served from the innermost level; "
+    "read once, no MACs to tile",
+    OpKind.REDUCE: "each input element is combined once into its output",
+    OpKind.SOFTMAX: "per-row max, exponentials and sum over a row read once",
+    OpKind.GATHER: "reads only the rows (values) it looks up, once; no arithmetic",
+    OpKind.COPY: "moves data once (copies, concatenation, padding, layout changes, nearest upsampling); no arithmetic",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,27 +85,38 @@ class GemmView:
 
 
 def gemm_view(op: Op, workload: Workload) -> GemmView | None:
-    """The GEMM shape of a conv / linear / matmul op from its dims, or None when the dims do not allow it."""
-    d = dict(op.dims)
+    """The GEMM shape of a conv / linear / matmul op from its typed dims, or None when its operands do not fit it.
+
+    Direct convolution (implicit GEMM): M = N x output pixels, N = K / G channels, K = C / G x kernel.
+    Transposed convolution (the scatter form it is executed as): every input pixel times the weight's
+    (K / G x kernel) slice, M = N x input pixels, N = K / G x kernel, K = C / G; col2im then adds the
+    products into the output. MACs = numel(x) x K / G x kernel, exactly the trace rule's count.
+    NB: where the kernel windows overlap (stride < kernel) the output has fewer elements than the
+    G x M x N products; its tiles are sized by its real bits per product, so the overlap's partial-sum
+    adds are not priced as traffic.
+    """
+    dims = op.dims
     reads = list(dict.fromkeys(a.tensor for a in op.reads))
     infos = {name: workload.tensors[name] for name in reads}
     # Elements actually read (a slice such as a class token reads part of its tensor).
     elements = {a.tensor: a.bits // max(workload.tensors[a.tensor].dtype.bits, 1) for a in op.reads}
-    if op.kind == "conv":
-        # NB: the input of a convolution is not an M x K matrix; tiles of A are sized by the input's
-        # real bits per im2col element (input bits / (G M K)), which ignores the halo of small tiles.
-        if not {"N", "K", "C", "G"} <= d.keys():
-            return None
-        g = d["G"]
-        m = d["N"] * math.prod(v for key, v in d.items() if key.startswith("P"))
-        n = d["K"] // g
-        k = (d["C"] // g) * math.prod(v for key, v in d.items() if key.startswith("R"))
+    if isinstance(dims, ConvDims):
+        g = dims.groups
+        if dims.transposed:
+            m = dims.batch * math.prod(dims.input_size)
+            n = (dims.out_channels // g) * dims.kernel_elements
+            k = dims.in_channels // g
+        else:
+            # NB: the input of a convolution is not an M x K matrix; tiles of A are sized by the input's
+            # real bits per im2col element (input bits / (G M K)), which ignores the halo of small tiles.
+            m = dims.batch * math.prod(dims.output_size)
+            n = dims.out_channels // g
+            k = (dims.in_channels // g) * dims.kernel_elements
         b = _pick(infos, elements, g * n * k, prefer_weight=True)
         rest = {name: i for name, i in infos.items() if name != b}
         a = max(rest, key=lambda name: (rest[name].kind != "weight", elements[name]), default=None)
-    elif {"M", "K", "N"} <= d.keys():
-        g = d.get("B", 1) * d.get("G", 1)
-        m, k, n = d["M"], d["K"], d["N"]
+    elif isinstance(dims, GemmDims):
+        g, m, k, n = dims.batch, dims.m, dims.k, dims.n
         b = _pick(infos, elements, g * k * n, prefer_weight=True)
         rest = {name: i for name, i in infos.items() if name != b}
         a = _pick(rest, elements, g * m * k, prefer_weight=False)
@@ -240,14 +262,16 @@ def _huffman_symbols(info: TensorInfo) -> float:
 
 OpMapper = Callable[[Op, _Context], OpSchedule | None]
 #: Op kind -> mapper. A mapper returns None when it cannot map this particular op (e.g. missing dims).
-OP_MAPPERS: dict[str, OpMapper] = {}
+OP_MAPPERS: dict[OpKind, OpMapper] = {}
 
 
-def register_op_mapper(*kinds: str) -> Callable[[OpMapper], OpMapper]:
-    """Register a mapper for op kinds; refuses duplicates."""
+def register_op_mapper(*kinds: OpKind) -> Callable[[OpMapper], OpMapper]:
+    """Register a mapper for declared op kinds; refuses duplicates and undeclared kinds."""
 
     def decorator(fn: OpMapper) -> OpMapper:
         for kind in kinds:
+            if not isinstance(kind, OpKind):
+                raise TypeError(f"op mappers are keyed by simulator.ops.OpKind, got {kind!r}")
             if kind in OP_MAPPERS:
                 raise RuntimeError(f"duplicate op mapper for kind {kind!r}")
             OP_MAPPERS[kind] = fn
@@ -444,14 +468,14 @@ def _gemm_schedule(op: Op, ctx: _Context, traffic: _Traffic, results: list[_Gemm
         operations.append(OperationCount("huffman_symbol", f"int{weights[0].encoding.value_bits}", traffic.huffman_symbols, "weights"))
     arith = sum(a.count for a in op.arith)
     return OpSchedule(
-        index=op.index, layer=op.module, kind=op.kind, aten=op.aten, mapping="gemm",
+        index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten, mapping="gemm",
         tiles=tuple(t for r in results for t in r.tiles), traffic_bits=traffic.frozen(), operations=tuple(operations),
         macs=op.macs, compute_cycles=(sum(r.c_macs for r in results) + arith) / ctx.profile.compute.macs_per_cycle,
         steps=sum(r.steps for r in results),
     )
 
 
-@register_op_mapper("conv", "linear", "matmul")
+@register_op_mapper(OpKind.CONV, OpKind.LINEAR, OpKind.MATMUL)
 def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
     """Tile a GEMM-shaped op at every on-chip level; the compute array reads A and B once per MAC."""
     view = gemm_view(op, ctx.workload)
@@ -462,37 +486,52 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
     return _gemm_schedule(op, ctx, traffic, [result], list(view.extras), [view.a, view.b, *view.extras])
 
 
-@register_op_mapper("attention", "transformer_layer")
+@register_op_mapper(OpKind.ATTENTION, OpKind.TRANSFORMER_LAYER)
 def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
-    """Self-attention and transformer encoder layers as their chain of GEMMs.
+    """Attention and transformer encoder layers as their chain of GEMMs, from ``AttentionDims``.
 
-    dims ``B, L, S, E, H`` (+ ``F`` for a layer): q, k, v projection (B*L x E x 3E), scores per head
-    (B*H groups of L x E/H x S), weighted values (B*H groups of L x S x E/H), output projection
+    Bare scaled-dot-product attention (no projections; q, k, v are the op's first three inputs):
+    scores per head (B*H groups of L x E x S, k shared by H / Hkv query heads), then the weighted values
+    (B*H groups of L x S x Ev). With projections (``nn.MultiheadAttention`` / ``TransformerEncoderLayer``
+    fast paths; self-attention only, S = L, one input): q, k, v projection (B*L x E x 3E), scores per
+    head (B*H groups of L x E/H x S), weighted values (B*H groups of L x S x E/H), output projection
     (B*L x E x E), and for a layer the feed-forward pair (B*L x E x F, B*L x F x E). The tensors between
     them (q, k, v, scores, context, hidden) live on chip when they fit the activation share of the
-    global buffer, in DRAM otherwise. Only self-attention (one input, S = L) is decomposed; other
-    attention ops get no mapping here (and are reported).
+    global buffer, in DRAM otherwise. Other attention ops get no mapping here (and are reported).
+    NB: grouped-query k/v are tiled as if each query head had its own copy, at their real bits.
     """
     if op.macs <= 0:
         return None
-    view = gemm_view(op, ctx.workload)
-    if view is not None:
-        traffic = _Traffic(ctx, op)
-        result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs)
-        return _gemm_schedule(op, ctx, traffic, [result], list(view.extras), [view.a, view.b, *view.extras])
-    d = dict(op.dims)
-    if not {"B", "L", "E", "H"} <= d.keys() or d.get("S", d["L"]) != d["L"]:
+    dims = op.dims
+    if isinstance(dims, TransformerLayerDims):
+        att, ffn = dims.attention, dims.ffn_width
+    elif isinstance(dims, AttentionDims):
+        att, ffn = dims, 0
+    else:
         return None
-    b, length, e, h = d["B"], d["L"], d["E"], d["H"]
-    ffn = d.get("F", 0)
     reads = list(dict.fromkeys(a.tensor for a in op.reads))
     inputs = [t for t in reads if ctx.workload.tensors[t].kind != "weight"]
     weights = [t for t in reads if ctx.workload.tensors[t].kind == "weight"]
-    outputs = ctx.writes[op.index]
-    if len(inputs) != 1 or not outputs or e % h:
+    outputs = [(t, float(bits)) for t, bits in ctx.writes[op.index]]
+    if not outputs:
+        return None
+    b, length, h = att.batch, att.query_length, att.heads
+    heads = b * h
+    if not att.projections:
+        if len(inputs) < 3:
+            return None
+        q, k, v = inputs[:3]
+        gemms = [
+            (GemmView(heads, length, att.key_length, att.head_dim, q, k), [("scores", heads * length * att.key_length)]),
+            (GemmView(heads, length, att.value_head_dim, att.key_length, "scores", v), outputs),
+        ]
+        dtype = ctx.workload.tensors[q].dtype
+        extras = [t for t in reads if t not in (q, k, v)]
+        return _map_gemm_chain(op, ctx, gemms, dtype, extras, reads)
+    e = att.embed
+    if att.key_length != length or len(inputs) != 1:
         return None
     x = inputs[0]
-    dtype = ctx.workload.tensors[x].dtype
 
     def weight_of(numel: int, taken: set[str]) -> str | None:
         for w in weights:
@@ -507,29 +546,47 @@ def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
     w_2 = weight_of(ffn * e, taken) if ffn else None
     if w_in is None or w_out is None or (ffn and (w_1 is None or w_2 is None)):
         return None
-    rows, heads = b * length, b * h
+    rows = b * length
     gemms = [
         (GemmView(1, rows, 3 * e, e, x, w_in), [("q", rows * e), ("k", rows * e), ("v", rows * e)]),
-        (GemmView(heads, length, length, e // h, "q", "k"), [("scores", heads * length * length)]),
-        (GemmView(heads, length, e // h, length, "scores", "v"), [("context", rows * e)]),
+        (GemmView(heads, length, length, att.head_dim, "q", "k"), [("scores", heads * length * length)]),
+        (GemmView(heads, length, att.head_dim, length, "scores", "v"), [("context", rows * e)]),
     ]
     if ffn:
         gemms += [
             (GemmView(1, rows, e, e, "context", w_out), [("attended", rows * e)]),
             (GemmView(1, rows, ffn, e, "attended", w_1), [("hidden", rows * ffn)]),
-            (GemmView(1, rows, e, ffn, "hidden", w_2), [(t, bits) for t, bits in outputs]),
+            (GemmView(1, rows, e, ffn, "hidden", w_2), outputs),
         ]
     else:
-        gemms.append((GemmView(1, rows, e, e, "context", w_out), [(t, bits) for t, bits in outputs]))
+        gemms.append((GemmView(1, rows, e, e, "context", w_out), outputs))
+    extras = [w for w in weights if w not in taken]
+    return _map_gemm_chain(op, ctx, gemms, ctx.workload.tensors[x].dtype, extras, [x, *weights])
+
+
+#: Names of the tensors a chain of GEMMs keeps inside one op (never in the workload).
+_INTERNAL = ("q", "k", "v", "scores", "context", "attended", "hidden")
+
+
+def _map_gemm_chain(
+    op: Op,
+    ctx: _Context,
+    gemms: list[tuple[GemmView, list[tuple[str, int | float]]]],
+    dtype: DataType,
+    extras: list[str],
+    reads: list[str],
+) -> OpSchedule | None:
+    """Tile a chain of GEMMs inside one op; outputs named in ``_INTERNAL`` (given in elements) are its
+    internal tensors, on chip when they fit the activation budget; the others (in bits) the op's outputs."""
     total = sum(v.g * v.m * v.n * v.k for v, _ in gemms)
     if abs(total - op.macs) > 0.01 * op.macs:
         return None
     prefix = f"{op.index}:"
     ctx.internal.clear()
-    for v, outs in gemms:
+    for _, outs in gemms:
         for name, numel in outs:
-            if isinstance(numel, int) and name in ("q", "k", "v", "scores", "context", "attended", "hidden"):
-                info = TensorInfo(prefix + name, "activation", (numel,), dtype, producer=op.index, last_use=op.index)
+            if name in _INTERNAL:
+                info = TensorInfo(prefix + name, "activation", (int(numel),), dtype, producer=op.index, last_use=op.index)
                 home = ctx.gb_idx if ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits) else ctx.dram_idx
                 ctx.internal[prefix + name] = (info, home)
                 if home == ctx.dram_idx:
@@ -545,8 +602,7 @@ def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
             sub = GemmView(v.g, v.m, v.n, v.k, named(v.a), named(v.b))
             sub_out = [(named(t), float(ctx.info(named(t)).dense_bits) if named(t) in ctx.internal else bits) for t, bits in outs]
             results.append(_tile_gemm(op, ctx, traffic, sub, sub_out, sub.g * sub.m * sub.n * sub.k))
-        extras = [w for w in weights if w not in taken]
-        return _gemm_schedule(op, ctx, traffic, results, extras, [x, *weights])
+        return _gemm_schedule(op, ctx, traffic, results, extras, reads)
     finally:
         ctx.internal.clear()
 
@@ -592,7 +648,7 @@ def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
         operations.insert(0, OperationCount("mac", op.mac_dtype.name if op.mac_dtype else "float32", e_macs))
     work = e_macs + sum(a.count for a in op.arith)
     return OpSchedule(
-        index=op.index, layer=op.module, kind=op.kind, aten=op.aten,
+        index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten,
         mapping="fused" if ctx.free_reads[op.index] else "streaming", tiles=(),
         traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
         compute_cycles=work / ctx.profile.compute.macs_per_cycle, steps=steps,
@@ -609,7 +665,7 @@ def _fuse(workload: Workload, enabled: bool) -> tuple[dict[int, list[tuple[str, 
     fused: dict[int, int] = {}
     writer: dict[str, int] = {}
     for op in workload.ops:
-        if enabled and op.kind == "elementwise" and op.macs == 0:
+        if enabled and op.kind is OpKind.ELEMENTWISE and op.macs == 0:
             for access in op.reads:
                 info = workload.tensors[access.tensor]
                 root = writer.get(access.tensor)
@@ -702,9 +758,9 @@ def map_workload(
         mapper = OP_MAPPERS.get(op.kind)
         result = mapper(op, ctx) if mapper is not None else None
         if result is None:
-            label = op.kind if mapper is None else f"{op.kind} (no usable dims: {dict(op.dims)})"
+            label = op.kind.value if mapper is None else f"{op.kind.value} (its mapper declined these {type(op.dims).__name__})"
             if strict:
-                raise MappingError(f"{_op_name(op)}: no mapping rule for op kind {label!r}; known kinds: {sorted(OP_MAPPERS)}")
+                raise MappingError(f"{_op_name(op)}: no mapping rule for op kind {label!r}; known kinds: {sorted(k.value for k in OP_MAPPERS)}")
             unmapped[label] += 1
             result = map_streaming(op, ctx)
         if op.index in fused:

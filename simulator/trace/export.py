@@ -2,7 +2,8 @@
 
 One row per op: index, module, kind, aten, macs, mac_dtype, the other arithmetic
 (``add:float32=120;exp:float32=10``), bits read (weights / inputs) and written, the accessed tensors
-(``name=bits;...``) and the loop bounds (``M=1;K=784;N=300``). Files are written atomically. Parquet
+(``name=bits;...``) and the typed loop bounds as text (``m=1;k=784;n=300;batch=1``,
+``simulator.ops.format_dims``). Files are written atomically. Parquet
 needs the optional ``pyarrow`` package.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from simulator.errors import ReportError
 from simulator.fileio import write_bytes_atomic, write_text_atomic
+from simulator.ops import format_dims
 from simulator.workload import Workload
 
 __all__ = ["OP_COLUMNS", "check_op_stream_path", "op_rows", "write_op_stream"]
@@ -56,7 +58,7 @@ def op_rows(workload: Workload) -> list[dict[str, Any]]:
                 "write_bits": sum(a.bits for a in writes),
                 "reads": ";".join(f"{a.tensor}={a.bits}" for a in reads),
                 "writes": ";".join(f"{a.tensor}={a.bits}" for a in writes),
-                "dims": ";".join(f"{k}={v}" for k, v in op.dims.items()),
+                "dims": format_dims(op.dims),
             }
         )
     return rows

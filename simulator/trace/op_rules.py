@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from simulator.frozen import FrozenMap
+from simulator.ops import NO_DIMS, OpDims, OpKind, check_dims
 from simulator.workload import ArithCount, DataType
 
 __all__ = [
@@ -67,10 +68,8 @@ class RuleResult:
     """The cost of one aten call, before any mapping.
 
     Attributes:
-        kind: op family for the mapper (``"conv"``, ``"linear"``, ``"matmul"``, ``"attention"``,
-            ``"transformer_layer"``, ``"norm"``, ``"pool"``, ``"reduce"``, ``"softmax"``,
-            ``"elementwise"``, ``"gather"``, ``"copy"``). ``"elementwise"`` ops may be fused into
-            their producer by the mapper.
+        kind: op family for the mapper, from the declared set ``simulator.ops.OpKind``;
+            ``OpKind.ELEMENTWISE`` ops may be fused into their producer by the mapper.
         macs: multiply-accumulates.
         mac_dtype: data type of the MACs (None if no MACs).
         arith: other arithmetic.
@@ -80,17 +79,23 @@ class RuleResult:
             the rows it looks up); such a position must not also be in ``read_args``.
         write_outputs: positions of the output tensors actually written (None = all); auxiliary
             outputs such as max-pool indices or a norm's saved statistics are not inference traffic.
-        dims: loop bounds for the mapper.
+        dims: loop bounds for the mapper: the typed record ``simulator.ops.OP_KIND_DIMS`` declares
+            for ``kind`` (checked here, so a rule returning the wrong record fails at once).
     """
 
-    kind: str
+    kind: OpKind
     macs: int = 0
     mac_dtype: DataType | None = None
     arith: tuple[ArithCount, ...] = ()
     read_args: tuple[int, ...] | None = None
     partial_reads: FrozenMap[int, int] = field(default_factory=FrozenMap)
     write_outputs: tuple[int, ...] | None = None
-    dims: FrozenMap[str, int] = field(default_factory=FrozenMap)
+    dims: OpDims = NO_DIMS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, OpKind):
+            raise TypeError(f"RuleResult.kind must be an OpKind (simulator.ops), got {self.kind!r}")
+        check_dims(self.kind, self.dims, "RuleResult")
 
 
 Rule = Callable[..., RuleResult]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.frozen import FrozenMap
+from simulator.ops import GemmDims
 from simulator.hardware.profile import ComputeUnit, HardwareProfile, MemoryLevel
 from simulator.workload import FLOAT32, ArithCount, Op, TensorAccess, TensorEncoding, TensorInfo, Workload, make_workload
 
@@ -54,7 +55,7 @@ def chain_workload(layers: list[tuple[int, int, int]], encodings: list[TensorEnc
             index=len(ops), module=f"fc{i}", kind="linear", aten="aten.mm.default", macs=m * k * n, mac_dtype=FLOAT32,
             accesses=(TensorAccess(current, "inputs", "read", m * k * 32), TensorAccess(w, "weights", "read", k * n * 32),
                       TensorAccess(out, "outputs", "write", m * n * 32)),
-            dims=FrozenMap({"M": m, "K": k, "N": n}),
+            dims=GemmDims(m=m, k=k, n=n),
         ))
         current = out
         if relu:

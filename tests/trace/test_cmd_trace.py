@@ -16,7 +16,7 @@ def test_trace_prints_table_and_writes_csv(tmp_path, capsys):
     rows = list(csv.DictReader(out.open()))
     assert [r["module"] for r in rows] == ["conv1", "pool1", "conv2", "pool2", "ip1", "", "ip2"]
     assert sum(int(r["macs"]) for r in rows) == 2_293_000
-    assert rows[0]["dims"].startswith("N=1;K=20;C=1")
+    assert rows[0]["dims"].startswith("batch=1;in_channels=1;out_channels=20;groups=1;")
 
 
 def test_trace_meta_batch_size(capsys):

@@ -44,4 +44,4 @@ def test_op_rows_flatten_arith_accesses_and_dims():
     assert row["aten"] == "aten.addmm.default" and row["macs"] == 2 * 4 * 3
     assert row["arith"] == "add:float32=6"  # one bias add per output
     assert row["weight_read_bits"] == (12 + 3) * 32 and row["input_read_bits"] == 8 * 32
-    assert row["write_bits"] == 6 * 32 and row["dims"] == "M=2;K=4;N=3"
+    assert row["write_bits"] == 6 * 32 and row["dims"] == "m=2;k=4;n=3;batch=1"

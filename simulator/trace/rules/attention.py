@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulator.frozen import FrozenMap
+from simulator.ops import AttentionDims, OpKind, TransformerLayerDims
 from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.trace.rules.elementwise import activation_arith
 from simulator.trace.rules.norm import layer_norm_arith
@@ -28,31 +28,37 @@ from simulator.workload import ArithCount, DataType
 __all__ = ["mha_macs", "sdpa_rule"]
 
 
-def _sdpa_parts(
-    q: TensorMeta, k: TensorMeta, v: TensorMeta, masked: bool
-) -> tuple[int, tuple[ArithCount, ...], dict[str, int]]:
-    batch = math.prod(q.shape[:-2])
-    length, e = q.shape[-2], q.shape[-1]
-    s, ev = k.shape[-2], v.shape[-1]
-    scores = batch * length * s
-    macs = scores * e + scores * ev
-    counts = softmax_arith(scores, q.dtype) + arith(q.dtype, mult=scores, add=scores if masked else 0)
-    return macs, counts, {"B": batch, "L": length, "S": s, "E": e, "Ev": ev}
-
-
-def _sdpa_result(q: TensorMeta, k: TensorMeta, v: TensorMeta, mask: Any) -> RuleResult:
-    macs, counts, dims = _sdpa_parts(q, k, v, isinstance(mask, TensorMeta))
-    return RuleResult(
-        "attention", macs=macs, mac_dtype=q.dtype, arith=_merge(counts), write_outputs=(0,), dims=FrozenMap(dims)
+def _sdpa_dims(q: TensorMeta, k: TensorMeta, v: TensorMeta, causal: bool) -> AttentionDims:
+    """q (..., H, L, E), k (..., Hkv, S, E), v (..., Hkv, S, Ev); a 3-d q is (B, L, E) with one head."""
+    heads = q.shape[-3] if len(q.shape) >= 4 else 1
+    kv_heads = k.shape[-3] if len(k.shape) >= 4 else 1
+    return AttentionDims(
+        batch=math.prod(q.shape[:-3]) if len(q.shape) >= 4 else math.prod(q.shape[:-2]),
+        heads=heads,
+        kv_heads=kv_heads,
+        query_length=q.shape[-2],
+        key_length=k.shape[-2],
+        head_dim=q.shape[-1],
+        value_head_dim=v.shape[-1],
+        causal=causal,
     )
+
+
+def _sdpa_result(q: TensorMeta, k: TensorMeta, v: TensorMeta, mask: Any, causal: bool) -> RuleResult:
+    dims = _sdpa_dims(q, k, v, causal)
+    scores = dims.batch * dims.heads * dims.query_length * dims.key_length
+    macs = scores * dims.head_dim + scores * dims.value_head_dim
+    counts = softmax_arith(scores, q.dtype) + arith(q.dtype, mult=scores, add=scores if isinstance(mask, TensorMeta) else 0)
+    return RuleResult(OpKind.ATTENTION, macs=macs, mac_dtype=q.dtype, arith=_merge(counts), write_outputs=(0,), dims=dims)
 
 
 @register_op_rule(aten._scaled_dot_product_flash_attention_for_cpu, aten._scaled_dot_product_flash_attention)
 def sdpa_rule(
     q: TensorMeta, k: TensorMeta, v: TensorMeta, *args: Any, out: TensorMeta, attn_mask: Any = None, **kwargs: Any
 ) -> RuleResult:
-    """Fused SDPA (flash kernels): 2 x B*H*L*S*E MACs, a scale and a softmax over the scores."""
-    return _sdpa_result(q, k, v, attn_mask)
+    """Fused SDPA (flash kernels; ``dropout_p, is_causal`` follow q, k, v): 2 x B*H*L*S*E MACs, a scale and a softmax."""
+    causal = bool(kwargs.get("is_causal", args[1] if len(args) > 1 else False))
+    return _sdpa_result(q, k, v, attn_mask, causal)
 
 
 @register_op_rule(
@@ -65,8 +71,14 @@ def sdpa_rule(
 def sdpa_with_bias_rule(
     q: TensorMeta, k: TensorMeta, v: TensorMeta, attn_bias: Any = None, *args: Any, out: TensorMeta, **kwargs: Any
 ) -> RuleResult:
-    """Fused SDPA kernels whose fourth argument is the mask/bias."""
-    return _sdpa_result(q, k, v, attn_bias)
+    """Fused SDPA kernels whose fourth argument is the mask/bias.
+
+    After it come ``dropout_p, is_causal`` (math, fused) or ``compute_log_sumexp, dropout_p,
+    is_causal`` (efficient, cudnn: the first is a bool).
+    """
+    position = 2 if args and isinstance(args[0], bool) else 1
+    causal = bool(kwargs.get("is_causal", args[position] if len(args) > position else False))
+    return _sdpa_result(q, k, v, attn_bias, causal)
 
 
 def mha_macs(batch: int, length: int, source: int, embed: int) -> int:
@@ -118,12 +130,27 @@ def native_mha_rule(
         # the returned weights averaged over heads: one add per score and head, one div per average.
         counts += arith(query.dtype, add=batch * num_head * length * source, div=batch * length * source)
     return RuleResult(
-        "attention",
+        OpKind.ATTENTION,
         macs=mha_macs(batch, length, source, embed),
         mac_dtype=query.dtype,
         arith=_merge(counts),
         write_outputs=(0, 1) if need_weights else (0,),
-        dims=FrozenMap({"B": batch, "L": length, "S": source, "E": embed, "H": num_head}),
+        dims=_projected_dims(batch, length, source, embed, int(num_head)),
+    )
+
+
+def _projected_dims(batch: int, length: int, source: int, embed: int, heads: int) -> AttentionDims:
+    """Multi-head attention with its projections: ``heads`` heads of ``embed / heads`` (rounded down)."""
+    head_dim = max(embed // heads, 1)
+    return AttentionDims(
+        batch=batch,
+        heads=heads,
+        kv_heads=heads,
+        query_length=length,
+        key_length=source,
+        head_dim=head_dim,
+        value_head_dim=head_dim,
+        projections=True,
     )
 
 
@@ -165,9 +192,9 @@ def transformer_encoder_layer_rule(
     )
     macs = mha_macs(batch, length, length, embed) + 2 * tokens * embed * ffn
     return RuleResult(
-        "transformer_layer",
+        OpKind.TRANSFORMER_LAYER,
         macs=macs,
         mac_dtype=dt,
         arith=_merge(counts),
-        dims=FrozenMap({"B": batch, "L": length, "E": embed, "H": num_heads, "F": ffn}),
+        dims=TransformerLayerDims(_projected_dims(batch, length, length, embed, int(num_heads)), ffn),
     )

@@ -12,13 +12,14 @@ implementation, not a measurement:
 - hardswish(x) = x * relu6(x + 3) / 6: add + 2 compare + 2 mult; hardsigmoid: add + 2 compare + mult.
 - elu: compare + exp + add + mult; softplus: exp + log (an ``exp``) + add; mish = x * tanh(softplus(x)).
 
-Every rule here has kind ``"elementwise"`` so the mapper may fuse it into its producer.
+Every rule here has kind ``OpKind.ELEMENTWISE`` so the mapper may fuse it into its producer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from simulator.ops import OpKind
 from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.workload import ArithCount, DataType
 
@@ -63,7 +64,7 @@ def elementwise_rule(**per_element: int) -> Rule:
     def rule(*args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
         first = _first_tensor(args)
         dtype = first.dtype if first is not None else out.dtype
-        return RuleResult("elementwise", arith=arith(dtype, **{op: n * out.numel for op, n in per_element.items()}))
+        return RuleResult(OpKind.ELEMENTWISE, arith=arith(dtype, **{op: n * out.numel for op, n in per_element.items()}))
 
     listing = ", ".join(f"{n} {op}" for op, n in per_element.items()) or "no arithmetic"
     rule.__doc__ = f"Elementwise: {listing} per output element."

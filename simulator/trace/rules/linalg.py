@@ -9,28 +9,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.frozen import FrozenMap
+from simulator.ops import GemmDims, OpKind
 from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.trace.rules.elementwise import activation_arith
 
 __all__ = ["addmm_rule", "bmm_rule", "dot_rule", "matmul_rule", "mm_rule", "mv_rule"]
 
 
-def _gemm(kind: str, a: TensorMeta, k: int, out: TensorMeta, bias_adds: int = 0, batch: int = 1) -> RuleResult:
-    m = out.shape[-2] if len(out.shape) >= 2 else 1
+def _gemm(kind: OpKind, a: TensorMeta, k: int, out: TensorMeta, bias_adds: int = 0, batch: int = 1) -> RuleResult:
+    """``out.numel x k`` MACs as ``batch`` GEMMs; an output with more leading dims folds them into M.
+
+    ``matmul``/``linear`` arriving undecomposed may broadcast: M = out.numel / (batch x N) covers the
+    leading dimensions, so ``GemmDims.macs`` equals the MACs counted.
+    """
     n = out.shape[-1] if out.shape else 1
-    dims = {"M": m, "K": k, "N": n}
-    if batch != 1:
-        dims = {"B": batch, **dims}
-    return RuleResult(
-        kind, macs=out.numel * k, mac_dtype=a.dtype, arith=arith(out.dtype, add=bias_adds), dims=FrozenMap(dims)
-    )
+    m = out.numel // max(batch * n, 1)
+    dims = GemmDims(m=max(m, 1), k=max(k, 1), n=max(n, 1), batch=batch)
+    return RuleResult(kind, macs=out.numel * k, mac_dtype=a.dtype, arith=arith(out.dtype, add=bias_adds), dims=dims)
 
 
 @register_op_rule(aten.mm)
 def mm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """(M x K) @ (K x N): M*K*N MACs."""
-    return _gemm("matmul", a, a.shape[1], out)
+    return _gemm(OpKind.MATMUL, a, a.shape[1], out)
 
 
 @register_op_rule(aten.addmm)
@@ -38,7 +39,7 @@ def addmm_rule(
     bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any
 ) -> RuleResult:
     """bias + (M x K) @ (K x N): M*K*N MACs plus M*N bias adds (the linear layer)."""
-    return _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
+    return _gemm(OpKind.LINEAR, a, a.shape[1], out, bias_adds=out.numel)
 
 
 @register_op_rule(aten._addmm_activation)
@@ -46,7 +47,7 @@ def addmm_activation_rule(
     bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, use_gelu: bool = False, **kwargs: Any
 ) -> RuleResult:
     """addmm followed by a fused ReLU (or GELU): the linear layer plus the activation's arithmetic."""
-    base = _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
+    base = _gemm(OpKind.LINEAR, a, a.shape[1], out, bias_adds=out.numel)
     extra = activation_arith("gelu" if use_gelu else "relu", out.numel, out.dtype)
     return RuleResult(base.kind, base.macs, base.mac_dtype, base.arith + extra, dims=base.dims)
 
@@ -54,7 +55,7 @@ def addmm_activation_rule(
 @register_op_rule(aten.bmm)
 def bmm_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """(B x M x K) @ (B x K x N): B*M*K*N MACs."""
-    return _gemm("matmul", a, a.shape[2], out, batch=a.shape[0])
+    return _gemm(OpKind.MATMUL, a, a.shape[2], out, batch=a.shape[0])
 
 
 @register_op_rule(aten.baddbmm)
@@ -62,7 +63,7 @@ def baddbmm_rule(
     bias: TensorMeta, a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any
 ) -> RuleResult:
     """bias + (B x M x K) @ (B x K x N): B*M*K*N MACs plus B*M*N adds."""
-    return _gemm("matmul", a, a.shape[2], out, bias_adds=out.numel, batch=a.shape[0])
+    return _gemm(OpKind.MATMUL, a, a.shape[2], out, bias_adds=out.numel, batch=a.shape[0])
 
 
 @register_op_rule(aten.addbmm)
@@ -73,18 +74,18 @@ def addbmm_rule(
     bsz, m, k = a.shape
     n = b.shape[2]
     return RuleResult(
-        "matmul",
+        OpKind.MATMUL,
         macs=bsz * m * k * n,
         mac_dtype=a.dtype,
         arith=arith(out.dtype, add=out.numel),
-        dims=FrozenMap({"B": bsz, "M": m, "K": k, "N": n}),
+        dims=GemmDims(m=m, k=k, n=n, batch=bsz),
     )
 
 
 @register_op_rule(aten.mv)
 def mv_rule(a: TensorMeta, x: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """(M x K) @ (K): M*K MACs."""
-    return _gemm("matmul", a, a.shape[1], out)
+    return _gemm(OpKind.MATMUL, a, a.shape[1], out)
 
 
 @register_op_rule(aten.addmv)
@@ -92,19 +93,19 @@ def addmv_rule(
     bias: TensorMeta, a: TensorMeta, x: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any
 ) -> RuleResult:
     """bias + (M x K) @ (K): M*K MACs plus M adds."""
-    return _gemm("linear", a, a.shape[1], out, bias_adds=out.numel)
+    return _gemm(OpKind.LINEAR, a, a.shape[1], out, bias_adds=out.numel)
 
 
 @register_op_rule(aten.dot, aten.vdot)
 def dot_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """(K) . (K): K MACs."""
-    return RuleResult("matmul", macs=a.numel, mac_dtype=a.dtype, dims=FrozenMap({"M": 1, "K": a.numel, "N": 1}))
+    return RuleResult(OpKind.MATMUL, macs=a.numel, mac_dtype=a.dtype, dims=GemmDims(m=1, k=a.numel, n=1))
 
 
 @register_op_rule(aten.matmul)
 def matmul_rule(a: TensorMeta, b: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """Broadcasting matmul (normally decomposed before dispatch): output elements x K MACs."""
-    return _gemm("matmul", a, a.shape[-1], out)
+    return _gemm(OpKind.MATMUL, a, a.shape[-1], out)
 
 
 @register_op_rule(aten.linear)
@@ -112,4 +113,4 @@ def linear_rule(
     x: TensorMeta, w: TensorMeta, bias: TensorMeta | None = None, *args: Any, out: TensorMeta, **kwargs: Any
 ) -> RuleResult:
     """x @ w.T + bias (normally decomposed to addmm): output elements x in_features MACs."""
-    return _gemm("linear", x, w.shape[-1], out, bias_adds=out.numel if bias is not None else 0)
+    return _gemm(OpKind.LINEAR, x, w.shape[-1], out, bias_adds=out.numel if bias is not None else 0)

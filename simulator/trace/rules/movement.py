@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.frozen import FrozenMap
+from simulator.ops import GatherDims, OpKind
 from simulator.trace.op_rules import RuleResult, TensorMeta, aten, register_op_rule
 
 __all__ = ["copy_rule", "embedding_rule", "gather_rule"]
@@ -35,23 +36,23 @@ __all__ = ["copy_rule", "embedding_rule", "gather_rule"]
 )
 def copy_rule(*args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """A copy: reads its inputs, writes the output, no arithmetic."""
-    return RuleResult("copy")
+    return RuleResult(OpKind.COPY)
 
 
 @register_op_rule(aten.copy_, aten.copy)
 def copy_into_rule(dst: TensorMeta, src: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """dst.copy_(src): reads ``src`` only (position 1); ``dst`` is overwritten."""
-    return RuleResult("copy", read_args=(1,))
+    return RuleResult(OpKind.COPY, read_args=(1,))
 
 
 @register_op_rule(aten.embedding)
 def embedding_rule(table: TensorMeta, indices: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """Looks up ``indices`` rows: reads the indices and numel(out) table values, no arithmetic."""
     return RuleResult(
-        "gather",
+        OpKind.GATHER,
         read_args=(1,),
         partial_reads=FrozenMap({0: out.numel * table.dtype.bits}),
-        dims=FrozenMap({"rows": indices.numel, "width": table.shape[-1]}),
+        dims=GatherDims(rows=max(indices.numel, 1), row_elements=max(table.shape[-1], 1)),
     )
 
 
@@ -61,9 +62,10 @@ def gather_rule(src: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> 
     n_index = sum(1 for a in args if isinstance(a, TensorMeta))
     n_index += sum(1 for a in args if isinstance(a, (list, tuple)) for t in a if isinstance(t, TensorMeta))
     return RuleResult(
-        "gather",
+        OpKind.GATHER,
         read_args=tuple(range(1, 1 + n_index)),
         partial_reads=FrozenMap({0: min(out.numel, src.numel) * src.dtype.bits}),
+        dims=GatherDims(rows=max(min(out.numel, src.numel), 1), row_elements=1),
     )
 
 

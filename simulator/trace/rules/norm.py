@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from simulator.ops import OpKind
 from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.workload import ArithCount, DataType
 
@@ -40,7 +41,7 @@ def _batch_norm(x: TensorMeta, weight: TensorMeta | None, training: bool) -> Rul
         counts = layer_norm_arith(x.numel, channels, weight is not None, x.dtype)
     else:
         counts = batch_norm_arith(x.numel, channels, x.dtype)
-    return RuleResult("norm", arith=counts, write_outputs=(0,))
+    return RuleResult(OpKind.NORM, arith=counts, write_outputs=(0,))
 
 
 @register_op_rule(
@@ -100,7 +101,7 @@ def layer_norm_rule(
     for s in normalized_shape:
         n *= int(s)
     rows = x.numel // max(n, 1)
-    return RuleResult("norm", arith=layer_norm_arith(x.numel, rows, weight is not None, x.dtype), write_outputs=(0,))
+    return RuleResult(OpKind.NORM, arith=layer_norm_arith(x.numel, rows, weight is not None, x.dtype), write_outputs=(0,))
 
 
 @register_op_rule(aten.native_group_norm)
@@ -118,7 +119,7 @@ def group_norm_rule(
 ) -> RuleResult:
     """Group norm: statistics per (sample, group)."""
     return RuleResult(
-        "norm", arith=layer_norm_arith(x.numel, int(n) * int(groups), weight is not None, x.dtype), write_outputs=(0,)
+        OpKind.NORM, arith=layer_norm_arith(x.numel, int(n) * int(groups), weight is not None, x.dtype), write_outputs=(0,)
     )
 
 
@@ -138,5 +139,5 @@ def rms_norm_rule(
     rows = x.numel // max(n, 1)
     w = 1 if weight is not None else 0
     return RuleResult(
-        "norm", arith=arith(x.dtype, add=x.numel, mult=(2 + w) * x.numel, div=2 * rows), write_outputs=(0,)
+        OpKind.NORM, arith=arith(x.dtype, add=x.numel, mult=(2 + w) * x.numel, div=2 * rows), write_outputs=(0,)
     )

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from simulator.frozen import FrozenMap
+from simulator.ops import OpKind, PoolDims
 from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, arith, aten, register_op_rule
 
 __all__ = ["adaptive_window_elements", "pool_rule"]
@@ -36,10 +36,10 @@ def pool_rule(operation: str, spatial: int) -> Rule:
         if operation == "add":
             counts["div"] = out.numel
         return RuleResult(
-            "pool",
+            OpKind.POOL,
             arith=arith(x.dtype, **counts),
             write_outputs=(0,),
-            dims=FrozenMap({"window": k, "outputs": out.numel}),
+            dims=PoolDims(window_elements=max(k, 1), outputs=max(out.numel, 1)),
         )
 
     rule.__doc__ = f"{spatial}-d pool: (window - 1) {operation} per output."
@@ -72,10 +72,10 @@ def _adaptive_rule(operation: str) -> Rule:
         if operation == "add":
             counts["div"] = out.numel
         return RuleResult(
-            "pool",
+            OpKind.POOL,
             arith=arith(x.dtype, **counts),
             write_outputs=(0,),
-            dims=FrozenMap({"window": windows // max(out.numel, 1), "outputs": out.numel}),
+            dims=PoolDims(window_elements=max(windows // max(out.numel, 1), 1), outputs=max(out.numel, 1)),
         )
 
     rule.__doc__ = f"Adaptive pool: (window - 1) {operation} per output, windows as PyTorch computes them."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.ops import OpKind
 from simulator.trace.op_rules import Rule, RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.workload import ArithCount, DataType
 
@@ -33,7 +34,7 @@ def reduction_rule(operation: str, per_input: int = 1, per_output: dict[str, int
         counts = {operation: per_input * max(n - m, 0)}
         for op, k in extras.items():
             counts[op] = counts.get(op, 0) + k * m
-        return RuleResult("reduce", arith=arith(x.dtype, **counts), write_outputs=(0,))
+        return RuleResult(OpKind.REDUCE, arith=arith(x.dtype, **counts), write_outputs=(0,))
 
     rule.__doc__ = f"Reduction: {per_input} {operation} per combined pair" + (
         f", plus {extras} per output." if extras else "."
@@ -59,11 +60,11 @@ register_op_rule(aten.logsumexp)(reduction_rule("add", 3, {"exp": 1}))
 @register_op_rule(aten._softmax, aten.softmax, aten._safe_softmax)
 def softmax_rule(x: TensorMeta, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """Per element: compare + 2 add + exp + div."""
-    return RuleResult("softmax", arith=softmax_arith(x.numel, x.dtype))
+    return RuleResult(OpKind.SOFTMAX, arith=softmax_arith(x.numel, x.dtype))
 
 
 @register_op_rule(aten._log_softmax, aten.log_softmax)
 def log_softmax_rule(x: TensorMeta, dim: int, *args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
     """Per element: compare + 3 add + exp; per row one log (an ``exp``)."""
     rows = x.numel // max(x.shape[dim], 1) if x.shape else 1
-    return RuleResult("softmax", arith=arith(x.dtype, compare=x.numel, add=3 * x.numel, exp=x.numel + rows))
+    return RuleResult(OpKind.SOFTMAX, arith=arith(x.dtype, compare=x.numel, add=3 * x.numel, exp=x.numel + rows))
