@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.energy import estimate_energy
-from simulator.frozen import FrozenMap
 from simulator.mapping import OP_MAPPERS, MappingError, gemm_view, map_workload, search_tile
 from simulator.ops import ConvDims, GatherDims, OpKind
 from simulator.memsim import closed_form_stats, simulate_schedule

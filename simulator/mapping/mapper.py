@@ -120,6 +120,8 @@ def gemm_view(op: Op, workload: Workload) -> GemmView | None:
         b = _pick(infos, elements, g * k * n, prefer_weight=True)
         rest = {name: i for name, i in infos.items() if name != b}
         a = _pick(rest, elements, g * m * k, prefer_weight=False)
+        if a is None and b is not None and elements[b] == g * m * k:
+            a = b  # one tensor read as both operands (x @ x.T): it is fetched once per role
     else:
         return None
     if a is None or b is None or min(g, m, n, k) <= 0:
@@ -518,9 +520,9 @@ def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
     b, length, h = att.batch, att.query_length, att.heads
     heads = b * h
     if not att.projections:
-        if len(inputs) < 3:
+        if not inputs:
             return None
-        q, k, v = inputs[:3]
+        q, k, v = _qkv(op, ctx, inputs, att)
         gemms = [
             (GemmView(heads, length, att.key_length, att.head_dim, q, k), [("scores", heads * length * att.key_length)]),
             (GemmView(heads, length, att.value_head_dim, att.key_length, "scores", v), outputs),
@@ -562,6 +564,18 @@ def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
         gemms.append((GemmView(1, rows, e, e, "context", w_out), outputs))
     extras = [w for w in weights if w not in taken]
     return _map_gemm_chain(op, ctx, gemms, ctx.workload.tensors[x].dtype, extras, [x, *weights])
+
+
+def _qkv(op: Op, ctx: _Context, inputs: list[str], att: AttentionDims) -> tuple[str, str, str]:
+    """q, k, v of a bare attention op among its distinct inputs (in argument order; a repeated tensor,
+    as in ``sdpa(x, kv, kv)``, appears once): q first, k next, v the next input of v's size (else k).
+    NB: ``sdpa(x, x, v)`` is read as q = x, k = v; the products are the same, only tile shapes differ."""
+    q = inputs[0]
+    k = inputs[1] if len(inputs) > 1 else q
+    v_elements = att.batch * att.kv_heads * att.key_length * att.value_head_dim
+    elements = {a.tensor: a.bits // max(ctx.workload.tensors[a.tensor].dtype.bits, 1) for a in op.reads}
+    v = inputs[2] if len(inputs) > 2 and elements[inputs[2]] == v_elements else k
+    return q, k, v
 
 
 #: Names of the tensors a chain of GEMMs keeps inside one op (never in the workload).

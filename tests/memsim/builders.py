@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from simulator.frozen import FrozenMap
-from simulator.ops import GemmDims
 from simulator.hardware.profile import ComputeUnit, HardwareProfile, MemoryLevel
+from simulator.ops import GemmDims
 from simulator.workload import FLOAT32, ArithCount, Op, TensorAccess, TensorEncoding, TensorInfo, Workload, make_workload
 
 __all__ = ["chain_workload", "make_profile", "level"]
