@@ -3,6 +3,9 @@ ops it brings into the mapper (transposed convolutions, bare scaled-dot-product 
 
 from __future__ import annotations
 
+import json
+import pickle
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -10,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from simulator.jsonio import from_jsonable, to_jsonable
 from simulator.mapping import GEMM_KINDS, OP_MAPPERS, STREAMING_KINDS, MappingError, gemm_view, map_workload
 from simulator.mapping.mapper import map_streaming
 from simulator.ops import (
@@ -135,6 +139,14 @@ def test_dims_as_text():
     assert format_dims(GemmDims(m=2, k=4, n=3)) == "m=2;k=4;n=3;batch=1"
     att = AttentionDims(1, 2, 2, 4, 4, 4, 4, projections=True)
     assert format_dims(TransformerLayerDims(att, 16)).endswith("attention.projections=true;ffn_width=16")
+
+
+def test_ops_with_typed_dims_survive_json_and_pickle(every_kind):
+    """Saved results and sweep workers carry ops: the kind comes back as an OpKind, the dims as their record."""
+    for op in every_kind.ops:
+        back = from_jsonable(json.loads(json.dumps(to_jsonable(op))))
+        assert back == op and back.kind is op.kind and type(back.dims) is type(op.dims)
+        assert pickle.loads(pickle.dumps(op)) == op
 
 
 # --- transposed convolution ------------------------------------------------------------------------
