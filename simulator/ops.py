@@ -68,7 +68,9 @@ def op_kind(value: OpKind | str, where: str = "op") -> OpKind:
         return OpKind(value)
     except ValueError:
         known = ", ".join(k.value for k in OpKind)
-        raise ValueError(f"{where}: op kind {value!r} is not declared in simulator.ops.OpKind (known: {known})") from None
+        raise ValueError(
+            f"{where}: op kind {value!r} is not declared in simulator.ops.OpKind (known: {known})"
+        ) from None
 
 
 def _positive(record: Any, *names: str) -> None:
@@ -141,7 +143,8 @@ class ConvDims:
         for name in ("input_size", "output_size", "stride", "padding", "dilation"):
             if len(getattr(self, name)) != spatial:
                 raise ValueError(
-                    f"ConvDims.{name} must have {spatial} entries (one per kernel dimension), got {getattr(self, name)!r}"
+                    f"ConvDims.{name} must have {spatial} entries (one per kernel dimension), "
+                    f"got {getattr(self, name)!r}"
                 )
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(
@@ -156,9 +159,10 @@ class ConvDims:
     @property
     def macs(self) -> int:
         """Direct: outputs x (C/G) x kernel; transposed: inputs x (K/G) x kernel (the scatter)."""
+        per_tap = self.kernel_elements * self.batch
         if self.transposed:
-            return self.batch * self.in_channels * math.prod(self.input_size) * (self.out_channels // self.groups) * self.kernel_elements
-        return self.batch * self.out_channels * math.prod(self.output_size) * (self.in_channels // self.groups) * self.kernel_elements
+            return per_tap * self.in_channels * math.prod(self.input_size) * (self.out_channels // self.groups)
+        return per_tap * self.out_channels * math.prod(self.output_size) * (self.in_channels // self.groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +214,7 @@ class TransformerLayerDims:
 
 @dataclass(frozen=True, slots=True)
 class PoolDims:
-    """A pool: ``outputs`` output elements, each reducing a window of ``window_elements`` inputs (mean for adaptive pools)."""
+    """A pool: ``outputs`` output elements, each reducing ``window_elements`` inputs (the mean for adaptive pools)."""
 
     window_elements: int
     outputs: int
@@ -221,7 +225,7 @@ class PoolDims:
 
 @dataclass(frozen=True, slots=True)
 class GatherDims:
-    """A lookup: ``rows`` rows of ``row_elements`` values each (an embedding reads whole rows, ``gather`` single values)."""
+    """A lookup of ``rows`` rows of ``row_elements`` values (an embedding reads whole rows, ``gather`` single values)."""
 
     rows: int
     row_elements: int
@@ -256,7 +260,8 @@ def check_dims(kind: OpKind, dims: Any, where: str = "op") -> None:
     expected = OP_KIND_DIMS[kind]
     if type(dims) is not expected:
         raise TypeError(
-            f"{where}: op kind {kind.value!r} carries {expected.__name__} dims, got {type(dims).__name__} ({dims!r:.120})"
+            f"{where}: op kind {kind.value!r} carries {expected.__name__} dims, "
+            f"got {type(dims).__name__} ({dims!r:.120})"
         )
 
 

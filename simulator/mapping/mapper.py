@@ -524,7 +524,8 @@ def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
             return None
         q, k, v = _qkv(op, ctx, inputs, att)
         gemms = [
-            (GemmView(heads, length, att.key_length, att.head_dim, q, k), [("scores", heads * length * att.key_length)]),
+            (GemmView(heads, length, att.key_length, att.head_dim, q, k),
+             [("scores", heads * length * att.key_length)]),
             (GemmView(heads, length, att.value_head_dim, att.key_length, "scores", v), outputs),
         ]
         dtype = ctx.workload.tensors[q].dtype
@@ -600,8 +601,10 @@ def _map_gemm_chain(
     for _, outs in gemms:
         for name, numel in outs:
             if name in _INTERNAL:
-                info = TensorInfo(prefix + name, "activation", (int(numel),), dtype, producer=op.index, last_use=op.index)
-                home = ctx.gb_idx if ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits) else ctx.dram_idx
+                info = TensorInfo(prefix + name, "activation", (int(numel),), dtype, producer=op.index,
+                                  last_use=op.index)
+                on_chip = ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits)
+                home = ctx.gb_idx if on_chip else ctx.dram_idx
                 ctx.internal[prefix + name] = (info, home)
                 if home == ctx.dram_idx:
                     ctx.spilling.add(op.module)
@@ -772,9 +775,12 @@ def map_workload(
         mapper = OP_MAPPERS.get(op.kind)
         result = mapper(op, ctx) if mapper is not None else None
         if result is None:
-            label = op.kind.value if mapper is None else f"{op.kind.value} (its mapper declined these {type(op.dims).__name__})"
+            label = op.kind.value
+            if mapper is not None:
+                label += f" (its mapper declined these {type(op.dims).__name__})"
             if strict:
-                raise MappingError(f"{_op_name(op)}: no mapping rule for op kind {label!r}; known kinds: {sorted(k.value for k in OP_MAPPERS)}")
+                known = sorted(k.value for k in OP_MAPPERS)
+                raise MappingError(f"{_op_name(op)}: no mapping rule for op kind {label!r}; known kinds: {known}")
             unmapped[label] += 1
             result = map_streaming(op, ctx)
         if op.index in fused:

@@ -183,7 +183,8 @@ def test_conv_transpose_is_mapped_as_a_gemm_with_hand_computed_traffic():
         ("sram", "outputs", "write"): 2304.0, ("sram", "outputs", "read"): 2304.0,
         ("dram", "inputs", "read"): 1152.0, ("dram", "outputs", "write"): 2304.0,
     }
-    assert dict(schedule.cold_start_traffic_bits) == {("dram", "weights", "read"): 1024.0, ("sram", "weights", "write"): 1024.0}
+    cold = {("dram", "weights", "read"): 1024.0, ("sram", "weights", "write"): 1024.0}
+    assert dict(schedule.cold_start_traffic_bits) == cold
 
 
 def test_overlapping_grouped_conv_transpose_is_mapped():
@@ -247,7 +248,7 @@ def test_bare_attention_is_mapped_as_two_batched_gemms():
     schedule = map_workload(w, PROFILE, strict=True)
     (s,) = schedule.ops
     assert s.mapping == "gemm" and s.macs == 3_360 and len(s.tiles) == 2
-    # each MAC reads one word of each operand at the register file: q, k in the first product, scores and v in the second
+    # each MAC reads one word of each operand at the register file (q, k; then scores, v)
     assert s.bits("rf", "inputs", "read") == pytest.approx(2 * 3_360 * 32)
 
 

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from simulator.ops import OpKind
 from simulator.trace import IGNORED_OPS, OP_RULES, register_op_rule, trace
 from simulator.workload import Workload
 
@@ -81,7 +82,8 @@ def test_convolution_macs(conv, shape, expected):
     w = run(conv, torch.rand(shape))
     (op,) = w.ops
     assert op.macs == expected
-    assert op.kind in ("conv", "conv_transpose")
+    assert op.kind is OpKind.CONV and op.dims.transposed == isinstance(conv, nn.ConvTranspose2d)
+    assert op.dims.macs == expected
     # the bias costs one add per output element
     assert arith_totals(w)["add"] == w.tensors[op.writes[0].tensor].numel
 

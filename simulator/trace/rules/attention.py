@@ -48,15 +48,18 @@ def _sdpa_result(q: TensorMeta, k: TensorMeta, v: TensorMeta, mask: Any, causal:
     dims = _sdpa_dims(q, k, v, causal)
     scores = dims.batch * dims.heads * dims.query_length * dims.key_length
     macs = scores * dims.head_dim + scores * dims.value_head_dim
-    counts = softmax_arith(scores, q.dtype) + arith(q.dtype, mult=scores, add=scores if isinstance(mask, TensorMeta) else 0)
-    return RuleResult(OpKind.ATTENTION, macs=macs, mac_dtype=q.dtype, arith=_merge(counts), write_outputs=(0,), dims=dims)
+    masked = isinstance(mask, TensorMeta)
+    counts = softmax_arith(scores, q.dtype) + arith(q.dtype, mult=scores, add=scores if masked else 0)
+    return RuleResult(
+        OpKind.ATTENTION, macs=macs, mac_dtype=q.dtype, arith=_merge(counts), write_outputs=(0,), dims=dims
+    )
 
 
 @register_op_rule(aten._scaled_dot_product_flash_attention_for_cpu, aten._scaled_dot_product_flash_attention)
 def sdpa_rule(
     q: TensorMeta, k: TensorMeta, v: TensorMeta, *args: Any, out: TensorMeta, attn_mask: Any = None, **kwargs: Any
 ) -> RuleResult:
-    """Fused SDPA (flash kernels; ``dropout_p, is_causal`` follow q, k, v): 2 x B*H*L*S*E MACs, a scale and a softmax."""
+    """Fused SDPA (flash kernels; ``dropout_p, is_causal`` follow q, k, v): 2 x B*H*L*S*E MACs, scale, softmax."""
     causal = bool(kwargs.get("is_causal", args[1] if len(args) > 1 else False))
     return _sdpa_result(q, k, v, attn_mask, causal)
 

@@ -64,7 +64,8 @@ def elementwise_rule(**per_element: int) -> Rule:
     def rule(*args: Any, out: TensorMeta, **kwargs: Any) -> RuleResult:
         first = _first_tensor(args)
         dtype = first.dtype if first is not None else out.dtype
-        return RuleResult(OpKind.ELEMENTWISE, arith=arith(dtype, **{op: n * out.numel for op, n in per_element.items()}))
+        counts = {op: n * out.numel for op, n in per_element.items()}
+        return RuleResult(OpKind.ELEMENTWISE, arith=arith(dtype, **counts))
 
     listing = ", ".join(f"{n} {op}" for op, n in per_element.items()) or "no arithmetic"
     rule.__doc__ = f"Elementwise: {listing} per output element."

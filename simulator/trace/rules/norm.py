@@ -101,7 +101,8 @@ def layer_norm_rule(
     for s in normalized_shape:
         n *= int(s)
     rows = x.numel // max(n, 1)
-    return RuleResult(OpKind.NORM, arith=layer_norm_arith(x.numel, rows, weight is not None, x.dtype), write_outputs=(0,))
+    counts = layer_norm_arith(x.numel, rows, weight is not None, x.dtype)
+    return RuleResult(OpKind.NORM, arith=counts, write_outputs=(0,))
 
 
 @register_op_rule(aten.native_group_norm)
@@ -118,9 +119,8 @@ def group_norm_rule(
     **kwargs: Any,
 ) -> RuleResult:
     """Group norm: statistics per (sample, group)."""
-    return RuleResult(
-        OpKind.NORM, arith=layer_norm_arith(x.numel, int(n) * int(groups), weight is not None, x.dtype), write_outputs=(0,)
-    )
+    counts = layer_norm_arith(x.numel, int(n) * int(groups), weight is not None, x.dtype)
+    return RuleResult(OpKind.NORM, arith=counts, write_outputs=(0,))
 
 
 @register_op_rule(aten._fused_rms_norm, aten.rms_norm)
