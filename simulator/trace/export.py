@@ -48,7 +48,7 @@ def op_rows(workload: Workload) -> list[dict[str, Any]]:
             {
                 "index": op.index,
                 "module": op.module,
-                "kind": op.kind,
+                "kind": op.kind.value,
                 "aten": op.aten,
                 "macs": op.macs,
                 "mac_dtype": op.mac_dtype.name if op.mac_dtype is not None else "",
