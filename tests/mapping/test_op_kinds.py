@@ -115,6 +115,8 @@ def test_every_declared_kind_is_emitted_by_a_rule_and_mapped(every_kind):
 def test_dims_match_their_kind_in_every_traced_op(every_kind):
     for op in every_kind.ops:
         assert type(op.dims) is OP_KIND_DIMS[op.kind], op
+        if isinstance(op.dims, (GemmDims, ConvDims)):
+            assert op.dims.macs == op.macs, op  # the dims describe exactly the products the rule counted
 
 
 def test_undeclared_kinds_and_wrong_dims_are_refused():
@@ -270,3 +272,15 @@ def test_an_op_its_mapper_declines_is_reported_and_refused_by_strict():
     assert schedule.ops[0].mapping == "streaming" and schedule.ops[0].bits("rf", "inputs", "read") == 24 * 32
     with pytest.raises(MappingError, match=r"op 0 'cross'.*no mapping rule for op kind 'attention \(its mapper"):
         map_workload(workload, PROFILE, strict=True)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "mobilenet_v2"])
+def test_zoo_models_map_completely_under_strict(name):
+    """Every op of a zoo model (depthwise and pointwise convs included) has a mapper that accepts it."""
+    from simulator import load_profile
+    from simulator.api import trace_model
+
+    workload = trace_model(name, device="meta")
+    schedule = map_workload(workload, load_profile("horowitz45-sram512k"), strict=True)
+    assert dict(schedule.unmapped) == {}
+    assert sum(op.macs for op in schedule.ops if op.mapping == "gemm") == workload.total_macs
