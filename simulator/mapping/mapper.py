@@ -263,7 +263,7 @@ def _huffman_symbols(info: TensorInfo) -> float:
 # --- op mappers ---------------------------------------------------------------------------------
 
 OpMapper = Callable[[Op, _Context], OpSchedule | None]
-#: Op kind -> mapper. A mapper returns None when it cannot map this particular op (e.g. missing dims).
+#: Op kind -> mapper. A mapper returns None when it cannot map this particular op (its operands do not fit its dims).
 OP_MAPPERS: dict[OpKind, OpMapper] = {}
 
 
