@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simulator.frozen import FrozenMap
+import numpy as np
 
-__all__ = ["Footprint"]
+from simulator.frozen import FrozenMap
+from simulator.hardware.profile import HardwareProfile
+from simulator.mapping.operands import onchip_bits
+from simulator.workload import Workload
+
+__all__ = ["Footprint", "footprint", "global_buffer_bits", "kept_activations", "used_weights"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +54,79 @@ class Footprint:
     def margin_bits(self) -> int:
         """Capacity left over (negative: missing) when the whole model is held on chip."""
         return self.capacity_bits - self.needed_bits
+
+
+def global_buffer_bits(profile: HardwareProfile) -> int:
+    """Capacity of the global buffer: the outermost on-chip level (0 when the profile has only DRAM)."""
+    levels = profile.levels
+    return levels[-2].capacity_bits if len(levels) > 1 else 0
+
+
+def used_weights(workload: Workload) -> dict[str, str]:
+    """Weights some op reads -> the layer (module) that reads each first, in execution order."""
+    first: dict[str, str] = {}
+    for op in workload.ops:
+        for access in op.reads:
+            if access.tensor not in first and workload.tensors[access.tensor].kind == "weight":
+                first[access.tensor] = op.module
+    return first
+
+
+def footprint(workload: Workload, capacity_bits: int, spilling_layers: tuple[str, ...] = ()) -> Footprint:
+    """The model's ``Footprint`` against a global buffer of ``capacity_bits``.
+
+    Weights count in their on-chip encoding (``operands.onchip_bits``: fixed-width entries, indices,
+    fillers and codebook; Huffman codes are decoded on load), each once, charged to the first layer
+    that reads it; weights no op reads (unused buffers) need no place. Activations count by
+    ``Workload.live_bits_per_op`` (aliases and never-materialised outputs own no memory).
+
+    Args:
+        workload: the traced model.
+        capacity_bits: the global buffer's capacity (``global_buffer_bits(profile)``).
+        spilling_layers: layers whose data spills to DRAM, as found by the engine that mapped the model
+            (the mapper's traffic, or the no-reuse baseline's).
+    """
+    layer_weights: dict[str, int] = {}
+    for name, layer in used_weights(workload).items():
+        layer_weights[layer] = layer_weights.get(layer, 0) + onchip_bits(workload.tensors[name])
+    live = workload.live_bits_per_op()
+    order = {m: i for i, m in enumerate(dict.fromkeys(op.module for op in workload.ops))}
+    codes = np.fromiter((order[op.module] for op in workload.ops), dtype=np.int64, count=len(workload.ops))
+    per_layer = np.zeros(len(order), dtype=np.int64)
+    np.maximum.at(per_layer, codes, live)
+    layer_live = dict(zip(order, per_layer.tolist()))
+    ordered = {m: layer_weights.get(m, 0) for m in dict.fromkeys([*layer_live, *layer_weights])}
+    return Footprint(
+        capacity_bits=int(capacity_bits),
+        weight_onchip_bits=int(sum(layer_weights.values())),
+        peak_activation_bits=workload.peak_activation_bits,
+        layer_weight_bits=FrozenMap(ordered),
+        layer_live_activation_bits=FrozenMap({m: layer_live.get(m, 0) for m in ordered}),
+        spilling_layers=tuple(spilling_layers),
+    )
+
+
+def kept_activations(workload: Workload, budget_bits: float) -> frozenset[str]:
+    """Activation buffers whose lifetime never sees more live activation bits than ``budget_bits``.
+
+    Monotone by construction: a larger budget keeps a superset, and the kept buffers live at any op
+    never exceed the budget (they are a subset of all live buffers there). Returns owners only; an
+    alias lives wherever its owner lives (``Workload.owner_of``). The range maxima are a sparse table
+    (log2(ops) levels of numpy maxima), not a loop over tensors.
+    """
+    spans = workload.lifetimes()
+    live = workload.live_bits_per_op()
+    if not spans.names or not live.size:
+        return frozenset()
+    table = [live]
+    while 2 ** len(table) <= live.size:
+        prev, half = table[-1], 2 ** (len(table) - 1)
+        table.append(np.maximum(prev[:-half], prev[half:]))
+    length = spans.end - spans.start + 1
+    level = np.floor(np.log2(length)).astype(np.int64)
+    peak = np.empty(len(spans.names), dtype=np.int64)
+    for k in np.unique(level):  # one vectorised query per table level (at most log2(ops) of them)
+        sel = level == k
+        row = table[k]
+        peak[sel] = np.maximum(row[spans.start[sel]], row[spans.end[sel] - 2**k + 1])
+    return frozenset(np.asarray(spans.names, dtype=object)[peak <= budget_bits].tolist())
