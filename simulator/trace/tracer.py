@@ -340,7 +340,9 @@ class _Recorder(TorchDispatchMode):
         index = len(self.ops)
         metas = {id(t): TensorMeta(tuple(t.shape), data_type_of(t.dtype)) for t in in_tensors}
         meta_args = [_meta_of(a, metas) for a in args]
-        meta_kwargs = {k: _meta_of(v, metas) for k, v in kwargs.items()}
+        # An ``out=`` tensor is the op's output (its alias is recorded below), not an argument a rule reads.
+        meta_kwargs = {k: _meta_of(v, metas) for k, v in kwargs.items() if k != "out"}
+        out_args = {id(t) for t in _outputs_of(kwargs.get("out"))}
         out_meta = TensorMeta(tuple(out_tensors[0].shape), data_type_of(out_tensors[0].dtype)) if out_tensors else None
         try:
             result = rule(*meta_args, **meta_kwargs, out=out_meta)
@@ -350,7 +352,9 @@ class _Recorder(TorchDispatchMode):
         accesses: list[TensorAccess] = []
         seen: set[str] = set()
         partial = result.partial_reads
-        positions = range(len(in_tensors)) if result.read_args is None else result.read_args
+        positions = (
+            [i for i, t in enumerate(in_tensors) if id(t) not in out_args] if result.read_args is None else result.read_args
+        )
         for pos in (*positions, *partial):
             name = in_names[pos]
             if name in seen:

@@ -1,0 +1,93 @@
+"""The one liveness (``Workload.live_bits_per_op``) and the keep rule built on it, against brute force.
+
+Random op sequences (hypothesis): tensors with random producers, last uses, aliases and written flags.
+The brute force walks every op and every tensor, applying the rule in words: a buffer owns memory
+when it is a model input or when it or one of its aliases is written or read; it is live from its
+producer (op 0 for inputs) through the last read of it or any alias; aliases add nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.mapping.residency import kept_activations
+from simulator.workload import FLOAT32, DataType, Op, TensorAccess, TensorInfo, Workload, make_workload
+
+INT8 = DataType("int", 8)
+
+
+@st.composite
+def workloads(draw) -> tuple[Workload, set[str]]:
+    n_ops = draw(st.integers(1, 10))
+    tensors: dict[str, TensorInfo] = {}
+    written: set[str] = set()
+    for j in range(draw(st.integers(1, 14))):
+        kind = draw(st.sampled_from(["input", "activation", "activation", "weight"]))
+        name = f"t{j}"
+        dtype = draw(st.sampled_from([FLOAT32, INT8]))
+        shape = (draw(st.integers(1, 50)),)
+        if kind == "weight":
+            tensors[name] = TensorInfo(name, kind, shape, dtype)
+            continue
+        producer = 0 if kind == "input" else draw(st.integers(0, n_ops - 1))
+        owners = [t for t in tensors.values() if t.kind == "activation" and t.alias_of is None and (t.producer or 0) <= producer]
+        alias_of = None
+        if kind == "activation" and owners and draw(st.booleans()):
+            alias_of = draw(st.sampled_from(owners)).name
+        last_use = draw(st.one_of(st.none(), st.integers(producer, n_ops - 1)))
+        tensors[name] = TensorInfo(name, kind, shape, dtype, producer=None if kind == "input" else producer,
+                                   last_use=last_use, alias_of=alias_of)
+        if kind == "activation" and draw(st.booleans()):
+            written.add(name)
+    ops = []
+    for i in range(n_ops):
+        accesses = [TensorAccess(t.name, "outputs", "write", t.dense_bits) for t in tensors.values()
+                    if t.name in written and t.producer == i]
+        accesses += [TensorAccess(t.name, "inputs", "read", t.dense_bits) for t in tensors.values() if t.last_use == i]
+        ops.append(Op(i, f"layer{i % 3}", "elementwise", "aten.x", 0, None, accesses=tuple(accesses)))
+    return make_workload("random", ops, tensors), written
+
+
+def _brute_force_live(w: Workload, written: set[str]) -> list[int]:
+    live = []
+    for i in range(len(w.ops)):
+        total = 0
+        for owner in w.tensors.values():
+            if owner.kind == "weight" or owner.alias_of is not None:
+                continue
+            group = [t for t in w.tensors.values() if t.name == owner.name or t.alias_of == owner.name]
+            used = owner.kind == "input" or any(t.name in written or t.last_use is not None for t in group)
+            start = owner.producer if owner.producer is not None else 0
+            end = max([start] + [t.last_use for t in group if t.last_use is not None])
+            if used and start <= i <= end:
+                total += owner.dense_bits
+        live.append(total)
+    return live
+
+
+@settings(max_examples=200, deadline=None)
+@given(workloads())
+def test_live_bits_equal_a_brute_force_per_op_sum(case):
+    w, written = case
+    expected = _brute_force_live(w, written)
+    assert w.live_bits_per_op().tolist() == expected
+    assert w.peak_activation_bits == max(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(workloads(), st.integers(0, 4000))
+def test_kept_activations_equal_the_brute_force_rule_and_grow_with_the_budget(case, budget):
+    w, _ = case
+    live = w.live_bits_per_op()
+    spans = w.lifetimes()
+    expected = {n for n, s, e in zip(spans.names, spans.start, spans.end) if live[s : e + 1].max() <= budget}
+    kept = kept_activations(w, budget)
+    assert kept == expected
+    assert kept <= kept_activations(w, budget + 500)
+    on_chip = np.zeros(len(w.ops), dtype=np.int64)
+    for n, s, e, b in zip(spans.names, spans.start, spans.end, spans.bits):
+        if n in kept:
+            on_chip[s : e + 1] += b
+    assert (on_chip <= budget).all()
