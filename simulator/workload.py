@@ -274,7 +274,8 @@ def _lifetimes(ops: tuple[Op, ...], tensors: Mapping[str, TensorInfo]) -> Lifeti
     """Lifetimes of the buffers that own memory (see ``Lifetimes``).
 
     A buffer is live from the op that produces it (op 0 for model inputs) through the last op that
-    reads it or any of its aliases; a buffer nobody reads stays live only at its producer.
+    reads it or any of its aliases, or writes one of its aliases; a buffer nobody reads stays live
+    only at its producer.
     """
     n_ops = len(ops)
     touched = {a.tensor for op in ops for a in op.accesses}
@@ -293,6 +294,8 @@ def _lifetimes(ops: tuple[Op, ...], tensors: Mapping[str, TensorInfo]) -> Lifeti
             used.add(owner)
         if t.last_use is not None:
             end_of[owner] = max(end_of.get(owner, -1), t.last_use)
+        if t.alias_of is not None and t.producer is not None:  # the buffer is written (again) there
+            end_of[owner] = max(end_of.get(owner, -1), t.producer)
     owners = [t for t in tensors.values() if t.kind != "weight" and t.alias_of is None and t.name in used]
     last = max(n_ops - 1, 0)
     start = np.fromiter((min(t.producer or 0, last) for t in owners), dtype=np.int64, count=len(owners))

@@ -8,10 +8,10 @@ Pipeline, one step per line:
 2. residency (``residency.py``, the one home of "what must be on chip"): if the model's ``Footprint``
    fits the global buffer (the outermost on-chip level), weights stay resident: the first inference
    loads them from DRAM once (cold start), every later one does not (steady state).
-3. activations: otherwise half of the global buffer is reserved for activations; an activation buffer
-   stays on chip from its producer to its last consumer when the live activations over its whole
-   lifetime fit that half (``residency.kept_activations``; so more SRAM can only keep more activations
-   on chip), and spills to DRAM otherwise. An alias (in-place or view output) lives with its owner.
+3. activations: otherwise half of the global buffer is reserved for activations; an activation (each
+   in-place rewrite of a buffer decided apart) stays on chip from its producer to its last consumer
+   when the live activations over that span fit that half (``residency.kept_activations``; so more
+   SRAM can only keep more activations on chip), and spills to DRAM otherwise.
 4. tiling: each op with MACs is tiled at every on-chip level by a vectorised search (``tiling.py``)
    minimising the energy of the traffic across the boundary above that level; SRAM tiles are double
    buffered (half the capacity), register-file tiles are not.
@@ -153,15 +153,14 @@ class _Context:
         return self.dram_idx - 1 if self.dram_idx > 0 else None
 
     def home(self, tensor: str) -> int:
-        """Index of the level a tensor lives in between uses (an alias lives with its owner)."""
+        """Index of the level a tensor lives in between uses (``residency.kept_activations`` decides)."""
         if tensor in self.internal:
             return self.internal[tensor][1]
-        owner = self.workload.owner_of(tensor)
         if self.gb_idx is None:
             return self.dram_idx
-        if self.workload.tensors[owner].kind == "weight":
+        if self.workload.tensors[self.workload.owner_of(tensor)].kind == "weight":
             return self.gb_idx if self.resident else self.dram_idx
-        return self.gb_idx if owner in self.kept else self.dram_idx
+        return self.gb_idx if tensor in self.kept else self.dram_idx
 
     def bits_at(self, tensor: str, level_idx: int, fraction: float = 1.0) -> float:
         """Bits of ``tensor`` (or of the ``fraction`` of it an op reads) in the form it has at a level."""

@@ -106,27 +106,56 @@ def footprint(workload: Workload, capacity_bits: int, spilling_layers: tuple[str
     )
 
 
-def kept_activations(workload: Workload, budget_bits: float) -> frozenset[str]:
-    """Activation buffers whose lifetime never sees more live activation bits than ``budget_bits``.
-
-    Monotone by construction: a larger budget keeps a superset, and the kept buffers live at any op
-    never exceed the budget (they are a subset of all live buffers there). Returns owners only; an
-    alias lives wherever its owner lives (``Workload.owner_of``). The range maxima are a sparse table
-    (log2(ops) levels of numpy maxima), not a loop over tensors.
-    """
-    spans = workload.lifetimes()
-    live = workload.live_bits_per_op()
-    if not spans.names or not live.size:
-        return frozenset()
-    table = [live]
-    while 2 ** len(table) <= live.size:
+def _range_max(values: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``max(values[start[i] : end[i] + 1])`` for every i: a sparse table (log2(n) levels of numpy maxima)."""
+    table = [values]
+    while 2 ** len(table) <= values.size:
         prev, half = table[-1], 2 ** (len(table) - 1)
         table.append(np.maximum(prev[:-half], prev[half:]))
-    length = spans.end - spans.start + 1
-    level = np.floor(np.log2(length)).astype(np.int64)
-    peak = np.empty(len(spans.names), dtype=np.int64)
-    for k in np.unique(level):  # one vectorised query per table level (at most log2(ops) of them)
+    level = np.floor(np.log2(end - start + 1)).astype(np.int64)
+    out = np.empty(start.size, dtype=values.dtype)
+    for k in np.unique(level):  # one vectorised query per table level
         sel = level == k
-        row = table[k]
-        peak[sel] = np.maximum(row[spans.start[sel]], row[spans.end[sel] - 2**k + 1])
-    return frozenset(np.asarray(spans.names, dtype=object)[peak <= budget_bits].tolist())
+        out[sel] = np.maximum(table[k][start[sel]], table[k][end[sel] - 2**k + 1])
+    return out
+
+
+def kept_activations(workload: Workload, budget_bits: float) -> frozenset[str]:
+    """Model inputs and activations that stay on chip from their producer to their last reader.
+
+    The unit decided is a tensor as some op writes it: a buffer's first value and each in-place
+    rewrite of it (the ``relu_``/``add_`` outputs, aliases an op writes) are decided apart, each over
+    its own span from producer to last reader; a tensor is kept when the live activation bits
+    (``Workload.live_bits_per_op``, where a buffer counts once however often it is rewritten) never
+    exceed ``budget_bits`` over its span. An in-place op whose input is kept and whose output is not
+    spills the buffer there (or, the other way round, fills it). Aliases no op writes (views) live
+    with their owner and extend its span.
+
+    Monotone by construction: a larger budget keeps a superset. Safe: at every op the kept buffers are
+    a subset of the live ones, so they never exceed the budget.
+    """
+    live = workload.live_bits_per_op()
+    owners = set(workload.lifetimes().names)
+    if not owners or not live.size:
+        return frozenset()
+    written = {a.tensor for op in workload.ops for a in op.writes}
+    last = live.size - 1
+    span: dict[str, list[int]] = {}
+    views: list[tuple[str, str]] = []
+    for t in workload.tensors.values():
+        if t.kind == "weight" or (t.alias_of or t.name) not in owners:
+            continue
+        start = min(t.producer or 0, last)
+        end = min(max(t.last_use if t.last_use is not None else start, start), last)
+        if t.alias_of is None or t.name in written:
+            span[t.name] = [start, max(span.get(t.name, [0, end])[1], end)]
+        else:
+            views.append((t.name, t.alias_of))
+            span.setdefault(t.alias_of, [min(workload.tensors[t.alias_of].producer or 0, last), end])
+            span[t.alias_of][1] = max(span[t.alias_of][1], end)
+    names = list(span)
+    bounds = np.asarray([span[n] for n in names], dtype=np.int64)
+    peak = _range_max(live, bounds[:, 0], bounds[:, 1])
+    kept = {n for n, p in zip(names, peak.tolist()) if p <= budget_bits}
+    kept.update(view for view, owner in views if owner in kept)
+    return frozenset(kept)
