@@ -10,8 +10,10 @@ model inputs as ``input:<i>``, everything else as ``act:<op>:<i>``; the output o
 inherits the name of the tensor it aliases. The output of an op with a rule that aliases an input
 (in-place ``relu_``/``add_``, ``out=`` variants, views with a rule), read from the aten schema's
 alias annotations, gets a name of its own with ``TensorInfo.alias_of`` set to the owning tensor: it
-occupies no memory and keeps its owner alive (``Workload.lifetimes``). A ``torch.nn.utils.prune`` reparametrisation (``weight_orig * weight_mask``,
-computed in a forward pre-hook) is recognised and its result named as the weight ``<module>.weight``
+occupies no memory and keeps its owner alive (``Workload.lifetimes``).
+
+A ``torch.nn.utils.prune`` reparametrisation (``weight_orig * weight_mask``, computed in a forward
+pre-hook) is recognised and its result named as the weight ``<module>.weight``
 itself, so a pruned model has the same weights as its dense original, with the mask's density.
 
 Activations and inputs carry their measured density (fraction of non-zero values, e.g. after a
@@ -352,9 +354,9 @@ class _Recorder(TorchDispatchMode):
         accesses: list[TensorAccess] = []
         seen: set[str] = set()
         partial = result.partial_reads
-        positions = (
-            [i for i, t in enumerate(in_tensors) if id(t) not in out_args] if result.read_args is None else result.read_args
-        )
+        positions = result.read_args
+        if positions is None:
+            positions = [i for i, t in enumerate(in_tensors) if id(t) not in out_args]
         for pos in (*positions, *partial):
             name = in_names[pos]
             if name in seen:

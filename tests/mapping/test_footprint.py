@@ -24,7 +24,8 @@ def compressed_lenet():
     model, record, _ = load_checkpoint("lenet_300_100-deep-compression")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return trace(model.eval(), model_spec("lenet_300_100").example_input(1), record=record, model_name="lenet_300_100")
+        example = model_spec("lenet_300_100").example_input(1)
+        return trace(model.eval(), example, record=record, model_name="lenet_300_100")
 
 
 def test_all_engines_report_the_same_footprint_for_the_compressed_lenet(compressed_lenet):
