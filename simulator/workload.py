@@ -253,7 +253,7 @@ class Op:
         return tuple(a for a in self.accesses if a.direction == "write")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Lifetimes:
     """The activation buffers of a workload and the ops they are live over (inclusive), as numpy arrays.
 

@@ -9,6 +9,7 @@ one of its aliases; aliases add nothing.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,15 @@ def test_kept_activations_equal_the_brute_force_rule_and_grow_with_the_budget(ca
                 per_op_owners[i].add(t.alias_of or t.name)
     for i, names in enumerate(per_op_owners):
         assert sum(w.tensors[n].dense_bits for n in names) <= budget
+
+
+def test_bad_aliases_are_named():
+    a = TensorInfo("a", "activation", (4,), FLOAT32, producer=0)
+    with pytest.raises(ValueError, match="tensor b: alias_of names 'missing'"):
+        make_workload("bad", [], {"a": a, "b": TensorInfo("b", "activation", (4,), FLOAT32, alias_of="missing")})
+    chained = {"a": a, "b": TensorInfo("b", "activation", (4,), FLOAT32, alias_of="a"),
+               "c": TensorInfo("c", "activation", (4,), FLOAT32, alias_of="b")}
+    with pytest.raises(ValueError, match="tensor c: alias_of must name the owning tensor, 'b' is itself an alias"):
+        make_workload("bad", [], chained)
+    with pytest.raises(ValueError, match="names the tensor itself"):
+        TensorInfo("a", "activation", (4,), FLOAT32, alias_of="a")
