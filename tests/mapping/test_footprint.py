@@ -125,3 +125,21 @@ def test_footprint_record_is_frozen():
     assert not Footprint(0, 0, 0).fits  # no on-chip level: nothing is resident
     with pytest.raises(AttributeError):
         fp.capacity_bits = 1  # type: ignore[misc]
+
+
+def test_bn_folded_int8_resnet18_needs_its_weights_plus_the_hand_peak():
+    """ResNet-18 has 11,689,512 parameters; folding its 20 BatchNorms (4,800 channels: 64 + 4x64 +
+    (4x128 + 128) + (4x256 + 256) + (4x512 + 512)) removes 2 x 4,800 scale/shift parameters and adds
+    4,800 conv biases: 11,684,712 int8 weights. Peak live activations 1,003,520 B (tests/trace/test_aliasing.py).
+    Needed: (11,684,712 + 1,003,520) x 8 = 101,505,856 bits; before aliases owned no memory the
+    verdict said 114,350,912 bits, so a 13.5 MB (108,000,000-bit) buffer was wrongly called too small.
+    """
+    from tests.trace.folded_resnet import folded_int8_resnet18
+
+    model, x = folded_int8_resnet18()
+    w = trace(model, x)
+    assert w.parameter_count == 11_684_712
+    needed = (11_684_712 + 1_003_520) * 8
+    assert footprint(w, 108_000_000).needed_bits == needed == 101_505_856
+    schedule = map_workload(w, _sram(108_000_000))
+    assert schedule.resident and schedule.footprint.margin_bits == 108_000_000 - needed

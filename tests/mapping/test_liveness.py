@@ -34,7 +34,8 @@ def workloads(draw) -> tuple[Workload, set[str]]:
             continue
         producer = 0 if kind == "input" else draw(st.integers(0, n_ops - 1))
         owners = [
-            t for t in tensors.values() if t.kind == "activation" and t.alias_of is None and (t.producer or 0) <= producer
+            t for t in tensors.values()
+            if t.kind == "activation" and t.alias_of is None and (t.producer or 0) <= producer
         ]
         alias_of = None
         if kind == "activation" and owners and draw(st.booleans()):
