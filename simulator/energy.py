@@ -19,6 +19,7 @@ from simulator.cost import CostReport
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
+from simulator.mapping.residency import footprint, global_buffer_bits
 from simulator.mapping.schedule import OperationCount, Schedule
 from simulator.memsim.stats import MemoryStats
 from simulator.workload import DataType, Op, Workload
@@ -71,6 +72,8 @@ NO_REUSE_CONVENTIONS = (
     "and every output word is written to DRAM once.",
     "Memory energy is charged per bit at the level's access width (read_energy / word_bits).",
     "Weights move in their stored encoding (values + indices + codebook) when compressed.",
+    "Fit: the same footprint as the mapped engines (weights in their on-chip encoding + peak live "
+    "activations against the outermost on-chip level); every layer that moves an activation through DRAM spills.",
     "KB = 1000 bytes, MB = 10^6 bytes.",
     "Cycles: per op, max(MACs / MACs-per-cycle, DRAM bits / DRAM bandwidth) (no overlap between ops).",
 )
@@ -96,20 +99,22 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
     def add(key: tuple[str, str, str], pj: float) -> None:
         energy[key] = energy.get(key, 0.0) + pj
 
+    spilling: dict[str, None] = {}
     for op in workload.ops:
         add((op.module, "compute", "none"), compute_energy_pj(op, profile))
         dram_bits = 0
         for access in op.accesses:
             info = workload.tensors[access.tensor]
             bits = info.stored_bits if info.kind == "weight" else access.bits
+            if info.kind == "activation" and not (access.direction == "write" and info.last_use is None):
+                spilling[op.module] = None  # an intermediate through DRAM (not a model output's store)
             dram_bits += bits
             per_bit = dram.read_energy_per_bit_pj if access.direction == "read" else dram.write_energy_per_bit_pj
             add((op.module, dram.name, access.role), bits * per_bit)
         compute_cycles = math.ceil(op.macs / profile.compute.macs_per_cycle)
         total_cycles += max(compute_cycles, dram_bits / dram.bandwidth_bits_per_cycle)
 
-    sram_bits = profile.on_chip_sram_bits
-    needed_bits = workload.weight_stored_bits + workload.peak_activation_bits
+    fit = footprint(workload, global_buffer_bits(profile), tuple(spilling))
     return CostReport(
         model_name=workload.model_name,
         profile_name=profile.name,
@@ -120,11 +125,13 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
         macs_by_layer=FrozenMap(workload.macs_by_module()),
         weight_dense_bits=workload.weight_dense_bits,
         weight_stored_bits=workload.weight_stored_bits,
-        peak_activation_bits=workload.peak_activation_bits,
-        fits_on_chip=needed_bits <= sram_bits,
-        sram_capacity_bits=sram_bits,
-        min_sram_bits=needed_bits,
+        peak_activation_bits=fit.peak_activation_bits,
+        fits_on_chip=fit.fits,
+        sram_capacity_bits=fit.capacity_bits,
+        min_sram_bits=fit.needed_bits,
+        spilling_layers=fit.spilling_layers,
         conventions=NO_REUSE_CONVENTIONS,
+        footprint=fit,
     )
 
 
@@ -236,11 +243,11 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         macs_by_layer=FrozenMap(workload.macs_by_module()),
         weight_dense_bits=workload.weight_dense_bits,
         weight_stored_bits=workload.weight_stored_bits,
-        peak_activation_bits=workload.peak_activation_bits,
-        fits_on_chip=schedule.fits_on_chip,
-        sram_capacity_bits=schedule.global_buffer_bits,
-        min_sram_bits=schedule.min_sram_bits,
-        spilling_layers=schedule.spilling_layers,
+        peak_activation_bits=schedule.footprint.peak_activation_bits,
+        fits_on_chip=schedule.footprint.fits,
+        sram_capacity_bits=schedule.footprint.capacity_bits,
+        min_sram_bits=schedule.footprint.needed_bits,
+        spilling_layers=schedule.footprint.spilling_layers,
         conventions=CONVENTIONS,
         metadata=FrozenMap(metadata),
         timeline=stats.timeline,
@@ -250,4 +257,5 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         sim_events=stats.events,
         compulsory_dram_bits=schedule.compulsory_dram_bits,
         cold_start_dram_bits=float(cold_dram_bits),
+        footprint=schedule.footprint,
     )

@@ -188,12 +188,11 @@ class Configuration:
 def fit_profile(workload: Workload, sram_capacity_bits: int | None) -> FitProfile:
     """Per-layer weight bits (stored encoding), their running sum and live activation bits.
 
-    Live activations per op use the same liveness rule as ``simulator.workload.peak_live_bits``
-    (a tensor is live from its producer through its last use), so the maximum over all layers
-    equals ``workload.peak_activation_bits``.
+    Live activations per op are ``Workload.live_bits_per_op`` (the one liveness), so the maximum over
+    all layers equals ``workload.peak_activation_bits``.
     """
     n_ops = len(workload.ops)
-    live = _live_bits_per_op(workload, n_ops)
+    live = workload.live_bits_per_op()
     weight_bits: dict[str, int] = {}
     live_bits: dict[str, int] = {}
     seen: set[str] = set()
@@ -212,25 +211,6 @@ def fit_profile(workload: Workload, sram_capacity_bits: int | None) -> FitProfil
         running += bits
         layers.append(FitLayer(layer, bits, running, live_bits.get(layer, 0)))
     return FitProfile(tuple(layers), sram_capacity_bits)
-
-
-def _live_bits_per_op(workload: Workload, n_ops: int) -> np.ndarray:
-    if n_ops == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts, ends, sizes = [], [], []
-    for t in workload.tensors.values():
-        if t.kind == "weight":
-            continue
-        start = t.producer if t.producer is not None else 0
-        end = t.last_use if t.last_use is not None else start
-        starts.append(start)
-        ends.append(max(end, start))
-        sizes.append(t.dense_bits)
-    delta = np.zeros(n_ops + 1, dtype=np.int64)
-    if sizes:
-        np.add.at(delta, np.asarray(starts), np.asarray(sizes, dtype=np.int64))
-        np.add.at(delta, np.asarray(ends) + 1, -np.asarray(sizes, dtype=np.int64))
-    return np.cumsum(delta)[:n_ops]
 
 
 # ----------------------------------------------------------------------------------------------

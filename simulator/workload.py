@@ -28,9 +28,9 @@ __all__ = [
     "DataType",
     "FLOAT32",
     "make_workload",
+    "Lifetimes",
     "Op",
     "OPERAND_ROLES",
-    "peak_live_bits",
     "TENSOR_KINDS",
     "TensorAccess",
     "TensorEncoding",
@@ -156,6 +156,9 @@ class TensorInfo:
         last_use: index of the last op that reads it, None if never read.
         measured_density: fraction of non-zero values measured on real inputs (activations), None =
             not measured (treated as dense); profiles that skip or gate zero activations use it.
+        alias_of: name of the tensor whose memory this one shares (the output of an in-place op such as
+            ``relu_``/``add_``, or of a view with a cost rule), always the owner itself, never another
+            alias; None = a tensor of its own. An alias occupies no memory and keeps its owner alive.
     """
 
     name: str
@@ -166,8 +169,11 @@ class TensorInfo:
     producer: int | None = None
     last_use: int | None = None
     measured_density: float | None = None
+    alias_of: str | None = None
 
     def __post_init__(self) -> None:
+        if self.alias_of == self.name:
+            raise ValueError(f"TensorInfo {self.name}: alias_of names the tensor itself")
         if self.kind not in TENSOR_KINDS:
             raise ValueError(f"TensorInfo.kind must be one of {TENSOR_KINDS}, got {self.kind!r} for {self.name}")
 
@@ -256,29 +262,55 @@ class Op:
         return tuple(a for a in self.accesses if a.direction == "write")
 
 
-def peak_live_bits(tensors: Iterable[TensorInfo], n_ops: int) -> int:
-    """Peak bits of activations (and model inputs) live at once over the op sequence.
+@dataclass(frozen=True, slots=True, eq=False)
+class Lifetimes:
+    """The activation buffers of a workload and the ops they are live over (inclusive), as numpy arrays.
 
-    A tensor is live from the op that produces it (op 0 for model inputs) through its last use;
-    a tensor never read stays live only at its producer. Vectorised with a difference array.
+    One entry per tensor that owns memory: model inputs and activations that are not aliases and that
+    some op writes or reads (directly or through one of their aliases). Weights are not here (their
+    residency is decided apart); neither are aliases (in-place and view outputs share their owner's
+    buffer) nor outputs no op writes or reads (the int64 indices of ``max_pool2d_with_indices`` in
+    inference), which are never materialised.
     """
-    if n_ops <= 0:
-        return 0
-    starts, ends, sizes = [], [], []
-    for t in tensors:
+
+    names: tuple[str, ...]
+    start: np.ndarray
+    end: np.ndarray
+    bits: np.ndarray
+
+
+def _lifetimes(ops: tuple[Op, ...], tensors: Mapping[str, TensorInfo]) -> Lifetimes:
+    """Lifetimes of the buffers that own memory (see ``Lifetimes``).
+
+    A buffer is live from the op that produces it (op 0 for model inputs) through the last op that
+    reads it or any of its aliases, or writes one of its aliases; a buffer nobody reads stays live
+    only at its producer.
+    """
+    n_ops = len(ops)
+    touched = {a.tensor for op in ops for a in op.accesses}
+    touched.update(name for name, t in tensors.items() if t.last_use is not None)
+    end_of: dict[str, int] = {}
+    used: set[str] = set()
+    for t in tensors.values():
         if t.kind == "weight":
             continue
-        start = t.producer if t.producer is not None else 0
-        end = t.last_use if t.last_use is not None else start
-        starts.append(start)
-        ends.append(max(end, start))
-        sizes.append(t.dense_bits)
-    if not sizes:
-        return 0
-    delta = np.zeros(n_ops + 1, dtype=np.int64)
-    np.add.at(delta, np.asarray(starts), np.asarray(sizes, dtype=np.int64))
-    np.add.at(delta, np.asarray(ends) + 1, -np.asarray(sizes, dtype=np.int64))
-    return int(np.cumsum(delta)[:n_ops].max())
+        owner = t.alias_of or t.name
+        if owner not in tensors:
+            raise ValueError(f"tensor {t.name}: alias_of names {owner!r}, which is not a tensor of the workload")
+        if tensors[owner].alias_of is not None:
+            raise ValueError(f"tensor {t.name}: alias_of must name the owning tensor, {owner!r} is itself an alias")
+        if t.name in touched or t.kind == "input":
+            used.add(owner)
+        if t.last_use is not None:
+            end_of[owner] = max(end_of.get(owner, -1), t.last_use)
+        if t.alias_of is not None and t.producer is not None:  # the buffer is written (again) there
+            end_of[owner] = max(end_of.get(owner, -1), t.producer)
+    owners = [t for t in tensors.values() if t.kind != "weight" and t.alias_of is None and t.name in used]
+    last = max(n_ops - 1, 0)
+    start = np.fromiter((min(t.producer or 0, last) for t in owners), dtype=np.int64, count=len(owners))
+    end = np.fromiter((min(end_of.get(t.name, -1), last) for t in owners), dtype=np.int64, count=len(owners))
+    bits = np.fromiter((t.dense_bits for t in owners), dtype=np.int64, count=len(owners))
+    return Lifetimes(tuple(t.name for t in owners), start, np.maximum(end, start), bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,16 +322,51 @@ class Workload:
         ops: the operations in execution order.
         tensors: every tensor by name.
         unsupported: aten ops that had no rule (name -> count); never dropped silently.
-        peak_activation_bits: peak live activation bits (the working set an on-chip buffer must hold).
         batch_size: leading dimension of the example input.
+
+    Liveness has its one home here: ``lifetimes()``, ``live_bits_per_op()`` and
+    ``peak_activation_bits`` are computed once, when the workload is built.
     """
 
     model_name: str
     ops: tuple[Op, ...]
     tensors: FrozenMap[str, TensorInfo]
     unsupported: FrozenMap[str, int] = field(default_factory=FrozenMap)
-    peak_activation_bits: int = 0
     batch_size: int = 1
+    _lifetimes: Lifetimes = field(init=False, repr=False, compare=False)
+    _live_bits: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        spans = _lifetimes(self.ops, self.tensors)
+        delta = np.zeros(len(self.ops) + 1, dtype=np.int64)
+        np.add.at(delta, spans.start, spans.bits)
+        np.add.at(delta, spans.end + 1, -spans.bits)
+        live = np.cumsum(delta)[: len(self.ops)]
+        for array in (spans.start, spans.end, spans.bits, live):
+            array.setflags(write=False)
+        object.__setattr__(self, "_lifetimes", spans)
+        object.__setattr__(self, "_live_bits", live)
+
+    def lifetimes(self) -> Lifetimes:
+        """The buffers that own memory and the ops each is live over (read-only arrays)."""
+        return self._lifetimes
+
+    def live_bits_per_op(self) -> np.ndarray:
+        """Bits of model inputs and activations live while each op runs (int64, one per op, read-only).
+
+        Aliases (in-place and view outputs) add nothing but keep their owner live; outputs no op writes
+        or reads add nothing.
+        """
+        return self._live_bits
+
+    @property
+    def peak_activation_bits(self) -> int:
+        """Peak live activation bits: the working set an on-chip buffer must hold (0 without ops)."""
+        return int(self._live_bits.max()) if self._live_bits.size else 0
+
+    def owner_of(self, tensor: str) -> str:
+        """The tensor whose buffer ``tensor`` occupies: itself, or the tensor it aliases."""
+        return self.tensors[tensor].alias_of or tensor
 
     @property
     def total_macs(self) -> int:
@@ -339,14 +406,12 @@ def make_workload(
     unsupported: Mapping[str, int] | None = None,
     batch_size: int = 1,
 ) -> Workload:
-    """Build a ``Workload``, computing liveness-based peak activation bits from the tensors."""
-    ops = tuple(ops)
+    """Build a ``Workload`` (its liveness is computed on construction)."""
     return Workload(
         model_name=model_name,
-        ops=ops,
+        ops=tuple(ops),
         tensors=FrozenMap(tensors),
         unsupported=FrozenMap(unsupported or {}),
-        peak_activation_bits=peak_live_bits(tensors.values(), len(ops)),
         batch_size=batch_size,
     )
 

@@ -5,12 +5,13 @@ Pipeline, one step per line:
 1. fuse: an elementwise op whose input was produced by the op just before it (and read by nobody else)
    is folded into that producer: the producer writes the elementwise op's output directly, the
    intermediate never reaches memory.
-2. residency: if all weights in their on-chip encoding plus the peak live activations fit the global
-   buffer (the outermost on-chip level), weights stay resident: the first inference loads them from
-   DRAM once (cold start), every later one does not (steady state).
-3. activations: otherwise half of the global buffer is reserved for activations; an activation stays on
-   chip from its producer to its last consumer when the live activations over its whole lifetime fit
-   that half (so more SRAM can only keep more activations on chip), and spills to DRAM otherwise.
+2. residency (``residency.py``, the one home of "what must be on chip"): if the model's ``Footprint``
+   fits the global buffer (the outermost on-chip level), weights stay resident: the first inference
+   loads them from DRAM once (cold start), every later one does not (steady state).
+3. activations: otherwise half of the global buffer is reserved for activations; an activation (each
+   in-place rewrite of a buffer decided apart) stays on chip from its producer to its last consumer
+   when the live activations over that span fit that half (``residency.kept_activations``; so more
+   SRAM can only keep more activations on chip), and spills to DRAM otherwise.
 4. tiling: each op with MACs is tiled at every on-chip level by a vectorised search (``tiling.py``)
    minimising the energy of the traffic across the boundary above that level; SRAM tiles are double
    buffered (half the capacity), register-file tiles are not.
@@ -30,13 +31,13 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-import numpy as np
 
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
+from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
 from simulator.mapping.tiling import search_tile
 from simulator.ops import AttentionDims, ConvDims, GemmDims, OpKind, TransformerLayerDims
@@ -176,13 +177,12 @@ class _Context:
         return self.dram_idx - 1 if self.dram_idx > 0 else None
 
     def home(self, tensor: str) -> int:
-        """Index of the level a tensor lives in between uses."""
+        """Index of the level a tensor lives in between uses (``residency.kept_activations`` decides)."""
         if tensor in self.internal:
             return self.internal[tensor][1]
-        info = self.workload.tensors[tensor]
         if self.gb_idx is None:
             return self.dram_idx
-        if info.kind == "weight":
+        if self.workload.tensors[self.workload.owner_of(tensor)].kind == "weight":
             return self.gb_idx if self.resident else self.dram_idx
         return self.gb_idx if tensor in self.kept else self.dram_idx
 
@@ -703,30 +703,6 @@ def _fuse(workload: Workload, enabled: bool) -> tuple[dict[int, list[tuple[str, 
     return writes, free, fused
 
 
-def _kept_activations(workload: Workload, budget_bits: float) -> frozenset[str]:
-    """Activations whose lifetime never sees more live activation bits than ``budget_bits``.
-
-    Monotone by construction: a larger budget keeps a superset, and the kept tensors live at any op
-    never exceed the budget (they are a subset of all live tensors there).
-    """
-    n_ops = len(workload.ops)
-    if n_ops == 0:
-        return frozenset()
-    spans = []
-    for t in workload.tensors.values():
-        if t.kind == "weight":
-            continue
-        start = t.producer if t.producer is not None else 0
-        end = max(t.last_use if t.last_use is not None else start, start)
-        spans.append((t.name, min(start, n_ops - 1), min(end, n_ops - 1), t.dense_bits))
-    delta = np.zeros(n_ops + 1, dtype=np.float64)
-    for _, s, e, bits in spans:
-        delta[s] += bits
-        delta[e + 1] -= bits
-    live = np.cumsum(delta)[:n_ops]
-    return frozenset(name for name, s, e, _ in spans if live[s : e + 1].max() <= budget_bits)
-
-
 def map_workload(
     workload: Workload,
     profile: HardwareProfile,
@@ -749,15 +725,12 @@ def map_workload(
     """
     levels = profile.levels
     gb_idx = len(levels) - 2 if len(levels) > 1 else None
-    gb_bits = levels[gb_idx].capacity_bits if gb_idx is not None else 0
-    used_weights = {a.tensor for op in workload.ops for a in op.reads if workload.tensors[a.tensor].kind == "weight"}
-    weight_infos = [workload.tensors[name] for name in sorted(used_weights)]
-    weight_onchip = sum(onchip_bits(w) for w in weight_infos)
+    fit = footprint(workload, global_buffer_bits(profile))
+    weight_infos = [workload.tensors[name] for name in sorted(used_weights(workload))]
     weight_offchip = sum(offchip_bits(w) for w in weight_infos)
-    peak = workload.peak_activation_bits
-    resident = gb_idx is not None and weight_onchip + peak <= gb_bits
-    act_budget = float("inf") if resident else gb_bits * ACTIVATION_SHARE
-    kept = _kept_activations(workload, act_budget) if gb_idx is not None else frozenset()
+    resident = fit.fits  # capacity 0 (no on-chip level) never fits
+    act_budget = float("inf") if resident else fit.capacity_bits * ACTIVATION_SHARE
+    kept = kept_activations(workload, act_budget) if gb_idx is not None else frozenset()
 
     writes, free, fused = _fuse(workload, fuse_elementwise)
     read_by: dict[str, int] = {}
@@ -784,8 +757,6 @@ def map_workload(
             unmapped[label] += 1
             result = map_streaming(op, ctx)
         if op.index in fused:
-            from dataclasses import replace
-
             result = replace(result, mapping="fused", fused_into=fused[op.index])
         scheduled.append(result)
 
@@ -817,12 +788,11 @@ def map_workload(
         model_name=workload.model_name,
         profile_name=profile.name,
         ops=tuple(scheduled),
-        resident=resident,
+        footprint=replace(
+            fit, spilling_layers=tuple(dict.fromkeys(op.module for op in workload.ops if op.module in ctx.spilling))
+        ),
         global_buffer=levels[gb_idx].name if gb_idx is not None else None,
-        global_buffer_bits=gb_bits,
-        weight_onchip_bits=weight_onchip,
         weight_offchip_bits=weight_offchip,
-        peak_activation_bits=peak,
         activation_budget_bits=act_budget,
         dram=levels[-1].name,
         kept_activations=kept,
@@ -830,5 +800,4 @@ def map_workload(
         cold_start_operations=tuple(cold_ops),
         compulsory_dram_bits=float(compulsory),
         unmapped=FrozenMap(unmapped),
-        spilling_layers=tuple(dict.fromkeys(op.module for op in workload.ops if op.module in ctx.spilling)),
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from simulator.errors import PjsimError
 from simulator.frozen import FrozenMap
+from simulator.mapping.residency import Footprint
 
 __all__ = ["MappingError", "OpSchedule", "OperationCount", "Schedule", "Tile", "TrafficKey"]
 
@@ -114,32 +115,26 @@ class Schedule:
     Attributes:
         model_name / profile_name: what was mapped onto what.
         ops: per-op schedules in execution order (fused ops included, with their own operations).
-        resident: whether all weights (on-chip encoding) plus peak live activations fit the global buffer,
-            so weights stay on chip between inferences.
+        footprint: what must be on chip (``residency.footprint``) with the layers this mapping spills;
+            ``resident``, ``global_buffer_bits``, ``weight_onchip_bits``, ``peak_activation_bits``,
+            ``min_sram_bits``, ``fit_margin_bits`` and ``spilling_layers`` read it.
         global_buffer: name of the outermost on-chip level (None when the profile has only DRAM).
-        global_buffer_bits: its capacity.
-        weight_onchip_bits: weights in their on-chip form (values + indices + fillers + codebook).
         weight_offchip_bits: weights as stored in DRAM (Huffman-coded where coded).
-        peak_activation_bits: the largest set of activations live at once.
         activation_budget_bits: global-buffer bits reserved for activations kept on chip (streaming mode).
         kept_activations: activations that stay on chip between producer and consumers.
         cold_start_traffic_bits: the one-time weight load of a resident model.
         cold_start_operations: decode work of that load (Huffman symbols).
         compulsory_dram_bits: each weight and model input read once, each model output written once.
         unmapped: op kinds with no mapping rule (kind -> count); costed as streaming and reported.
-        spilling_layers: layers with DRAM traffic beyond the compulsory model input/output.
         dram: name of the DRAM level.
     """
 
     model_name: str
     profile_name: str
     ops: tuple[OpSchedule, ...]
-    resident: bool
+    footprint: Footprint
     global_buffer: str | None
-    global_buffer_bits: int
-    weight_onchip_bits: int
     weight_offchip_bits: int
-    peak_activation_bits: int
     activation_budget_bits: float
     dram: str
     kept_activations: frozenset[str] = frozenset()
@@ -147,11 +142,27 @@ class Schedule:
     cold_start_operations: tuple[OperationCount, ...] = ()
     compulsory_dram_bits: float = 0.0
     unmapped: FrozenMap[str, int] = field(default_factory=FrozenMap)
-    spilling_layers: tuple[str, ...] = ()
+
+    @property
+    def resident(self) -> bool:
+        """Whether the footprint fits the global buffer, so weights stay on chip between inferences."""
+        return self.footprint.fits
 
     @property
     def fits_on_chip(self) -> bool:
-        return self.resident
+        return self.footprint.fits
+
+    @property
+    def global_buffer_bits(self) -> int:
+        return self.footprint.capacity_bits
+
+    @property
+    def weight_onchip_bits(self) -> int:
+        return self.footprint.weight_onchip_bits
+
+    @property
+    def peak_activation_bits(self) -> int:
+        return self.footprint.peak_activation_bits
 
     @property
     def min_sram_bits(self) -> int:
@@ -159,12 +170,17 @@ class Schedule:
 
         No extra staging buffers are needed then: the model input and outputs are live activations.
         """
-        return self.weight_onchip_bits + self.peak_activation_bits
+        return self.footprint.needed_bits
 
     @property
     def fit_margin_bits(self) -> int:
         """Capacity left over (negative: missing) when the whole model is held on chip."""
-        return self.global_buffer_bits - self.min_sram_bits
+        return self.footprint.margin_bits
+
+    @property
+    def spilling_layers(self) -> tuple[str, ...]:
+        """Layers with DRAM traffic beyond the compulsory model input/output."""
+        return self.footprint.spilling_layers
 
     def total_bits(self, level: str, direction: str | None = None) -> float:
         """Steady-state bits moved at ``level`` over all ops."""

@@ -6,9 +6,14 @@ global forward hooks on *every* module of the model (not only leaves) names the 
 module by its fully qualified name.
 
 Tensors are named by identity: parameters and buffers by their state-dict name (``kind="weight"``),
-model inputs as ``input:<i>``, everything else as ``act:<op>:<i>``; views inherit the name of the
-tensor they alias. A ``torch.nn.utils.prune`` reparametrisation (``weight_orig * weight_mask``,
-computed in a forward pre-hook) is recognised and its result named as the weight ``<module>.weight``
+model inputs as ``input:<i>``, everything else as ``act:<op>:<i>``; the output of a free view
+inherits the name of the tensor it aliases. The output of an op with a rule that aliases an input
+(in-place ``relu_``/``add_``, ``out=`` variants, views with a rule), read from the aten schema's
+alias annotations, gets a name of its own with ``TensorInfo.alias_of`` set to the owning tensor: it
+occupies no memory and keeps its owner alive (``Workload.lifetimes``).
+
+A ``torch.nn.utils.prune`` reparametrisation (``weight_orig * weight_mask``, computed in a forward
+pre-hook) is recognised and its result named as the weight ``<module>.weight``
 itself, so a pruned model has the same weights as its dense original, with the mask's density.
 
 Activations and inputs carry their measured density (fraction of non-zero values, e.g. after a
@@ -93,7 +98,7 @@ class _ModuleStack:
 class _Tensor:
     """Mutable bookkeeping for one named tensor while tracing; becomes a ``TensorInfo`` at the end."""
 
-    __slots__ = ("bits", "density", "dtype", "encoding", "kind", "last_use", "name", "producer", "shape")
+    __slots__ = ("alias_of", "bits", "density", "dtype", "encoding", "kind", "last_use", "name", "producer", "shape")
 
     def __init__(
         self,
@@ -113,6 +118,7 @@ class _Tensor:
         self.producer = producer
         self.last_use: int | None = None
         self.density: float | None = None
+        self.alias_of: str | None = None
 
     def info(self, n_ops: int) -> TensorInfo:
         last = n_ops - 1
@@ -127,6 +133,7 @@ class _Tensor:
             producer,
             last_use,
             measured_density=self.density,
+            alias_of=self.alias_of,
         )
 
 
@@ -156,6 +163,33 @@ def _meta_of(x: Any, metas: dict[int, TensorMeta]) -> Any:
     if isinstance(x, (list, tuple)) and any(isinstance(b, torch.Tensor) for b in x):
         return type(x)(_meta_of(b, metas) for b in x)
     return x
+
+
+def _aliased_arguments(func: Any) -> tuple[int | None, ...]:
+    """Per return of ``func``, the position of the schema argument it aliases (None = fresh memory).
+
+    Read from the schema's alias annotations: ``relu_(Tensor(a!) self) -> Tensor(a!)`` returns its
+    argument 0; ``add.out(..., Tensor(a!) out) -> Tensor(a!)`` its ``out`` argument.
+    """
+    schema = func._schema
+    found: list[int | None] = []
+    for ret in schema.returns:
+        source = None
+        if ret.alias_info is not None:
+            sets = set(ret.alias_info.before_set)
+            for pos, arg in enumerate(schema.arguments):
+                if arg.alias_info is not None and sets & set(arg.alias_info.before_set):
+                    source = pos
+                    break
+        found.append(source)
+    return tuple(found)
+
+
+def _argument(func: Any, pos: int, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    """The value passed for the schema argument at ``pos`` (positional or keyword)."""
+    if pos < len(args):
+        return args[pos]
+    return kwargs.get(func._schema.arguments[pos].name)
 
 
 def _outputs_of(out: Any) -> list[torch.Tensor]:
@@ -188,6 +222,7 @@ class _Recorder(TorchDispatchMode):
         self.ops: list[Op] = []
         self.unsupported: Counter[str] = Counter()
         self._aliases: dict[Any, bool] = {}
+        self._alias_args: dict[Any, tuple[int | None, ...]] = {}
 
     # -- tensor naming --------------------------------------------------------------------------
 
@@ -227,13 +262,36 @@ class _Recorder(TorchDispatchMode):
             source = source()
         return detect_encoding(source)
 
-    def _new_activation(self, t: torch.Tensor, producer: int) -> _Tensor:
+    def _new_activation(self, t: torch.Tensor, producer: int, alias_of: str | None = None) -> _Tensor:
+        """Name an op's output; ``alias_of`` = the tensor whose memory it shares (its owner is recorded)."""
+        if alias_of is not None:
+            alias_of = self.tensors[alias_of].alias_of or alias_of
         name = f"act:{producer}:{len(self.tensors)}"
         self.names[t] = name
         record = _Tensor(name, "activation", tuple(t.shape), data_type_of(t.dtype), producer=producer)
         record.density = _measured_density(t)
+        record.alias_of = alias_of
         self.tensors[name] = record
         return record
+
+    def _alias_names(
+        self, func: Any, args: Sequence[Any], kwargs: Mapping[str, Any], in_names: Sequence[str],
+        in_tensors: Sequence[torch.Tensor], outputs: Sequence[torch.Tensor],
+    ) -> list[str | None]:
+        """Per output, the name of the input tensor it aliases (schema alias annotations, then identity)."""
+        positions = self._alias_args.get(func)
+        if positions is None:
+            positions = self._alias_args[func] = _aliased_arguments(func)
+        by_id = {id(t): n for t, n in zip(in_tensors, in_names)}
+        found: list[str | None] = []
+        for i, o in enumerate(outputs):
+            name = by_id.get(id(o))  # an in-place op returns its argument itself
+            if name is None and len(outputs) == len(positions) and positions[i] is not None:
+                source = _argument(func, positions[i], args, kwargs)
+                if isinstance(source, torch.Tensor):
+                    name = by_id.get(id(source))
+            found.append(name)
+        return found
 
     # -- dispatch -------------------------------------------------------------------------------
 
@@ -276,14 +334,17 @@ class _Recorder(TorchDispatchMode):
                 record = self.tensors[name]
                 if record.kind != "weight":
                     record.last_use = index
-            for o in out_tensors:
-                self._new_activation(o, producer=index)
+            aliases = self._alias_names(func, args, kwargs, in_names, in_tensors, out_tensors)
+            for o, alias in zip(out_tensors, aliases):
+                self._new_activation(o, producer=index, alias_of=alias)
             return out
 
         index = len(self.ops)
         metas = {id(t): TensorMeta(tuple(t.shape), data_type_of(t.dtype)) for t in in_tensors}
         meta_args = [_meta_of(a, metas) for a in args]
-        meta_kwargs = {k: _meta_of(v, metas) for k, v in kwargs.items()}
+        # An ``out=`` tensor is the op's output (its alias is recorded below), not an argument a rule reads.
+        meta_kwargs = {k: _meta_of(v, metas) for k, v in kwargs.items() if k != "out"}
+        out_args = {id(t) for t in _outputs_of(kwargs.get("out"))}
         out_meta = TensorMeta(tuple(out_tensors[0].shape), data_type_of(out_tensors[0].dtype)) if out_tensors else None
         try:
             result = rule(*meta_args, **meta_kwargs, out=out_meta)
@@ -293,7 +354,9 @@ class _Recorder(TorchDispatchMode):
         accesses: list[TensorAccess] = []
         seen: set[str] = set()
         partial = result.partial_reads
-        positions = range(len(in_tensors)) if result.read_args is None else result.read_args
+        positions = result.read_args
+        if positions is None:
+            positions = [i for i, t in enumerate(in_tensors) if id(t) not in out_args]
         for pos in (*positions, *partial):
             name = in_names[pos]
             if name in seen:
@@ -311,8 +374,9 @@ class _Recorder(TorchDispatchMode):
                 accesses.append(TensorAccess(name, "inputs", "read", bits))
                 record.last_use = index
         written = range(len(out_tensors)) if result.write_outputs is None else result.write_outputs
+        aliases = self._alias_names(func, args, kwargs, in_names, in_tensors, out_tensors)
         for pos, o in enumerate(out_tensors):
-            record = self._new_activation(o, producer=index)
+            record = self._new_activation(o, producer=index, alias_of=aliases[pos])
             if pos in written:
                 accesses.append(TensorAccess(record.name, "outputs", "write", record.bits))
         self.ops.append(

@@ -7,6 +7,7 @@ import pytest
 from simulator.cost import TimelineEvent
 from simulator.frozen import FrozenMap
 from simulator.mapping import OpSchedule, Schedule, map_workload
+from simulator.mapping.residency import Footprint
 from simulator.memsim import closed_form_stats, simulate_schedule
 from tests.memsim.builders import chain_workload, level, make_profile
 
@@ -18,7 +19,7 @@ PROFILE = make_profile([
 
 
 def _schedule(op: OpSchedule) -> Schedule:
-    return Schedule("hand", "test", (op,), False, "sram", 8000, 0, 0, 0, 4000.0, "dram")
+    return Schedule("hand", "test", (op,), Footprint(8000, 10**6, 0), "sram", 0, 4000.0, "dram")
 
 
 def test_two_step_op_by_hand():
