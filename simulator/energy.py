@@ -15,10 +15,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from simulator.cost import CostReport
+from simulator.cost import CostReport, Coverage
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
+from simulator.mapping.operands import onchip_bits
+from simulator.mapping.residency import Footprint
 from simulator.mapping.schedule import OperationCount, Schedule
 from simulator.memsim.stats import MemoryStats
 from simulator.workload import DataType, Op, Workload
@@ -57,7 +59,7 @@ CONVENTIONS = (
     "still a cycle; none = dense. Weight zeros from the encoding, activation zeros where measured.",
     "Elementwise ops directly after their producer are fused into it (no memory round trip).",
     "Arithmetic other than MACs that the profile cannot price (e.g. a float divide) is counted and listed in "
-    "the metadata as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
+    "the report's coverage as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
     "Leakage = each level's leakage power x simulated time of the layer.",
     "Timing: per op, a double-buffered pipeline (first load, then loads overlapping compute, last step, "
     "last store); each memory level has one port serving transfers first come first served at its "
@@ -91,6 +93,7 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
     """Cost ``workload`` on ``profile`` with every operand moved from DRAM once per op."""
     dram = profile.dram
     energy: dict[tuple[str, str, str], float] = {}
+    traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     total_cycles = 0.0
 
     def add(key: tuple[str, str, str], pj: float) -> None:
@@ -103,13 +106,13 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
             info = workload.tensors[access.tensor]
             bits = info.stored_bits if info.kind == "weight" else access.bits
             dram_bits += bits
+            traffic[(op.module, dram.name, access.role, access.direction)] += bits
             per_bit = dram.read_energy_per_bit_pj if access.direction == "read" else dram.write_energy_per_bit_pj
             add((op.module, dram.name, access.role), bits * per_bit)
         compute_cycles = math.ceil(op.macs / profile.compute.macs_per_cycle)
         total_cycles += max(compute_cycles, dram_bits / dram.bandwidth_bits_per_cycle)
 
-    sram_bits = profile.on_chip_sram_bits
-    needed_bits = workload.weight_stored_bits + workload.peak_activation_bits
+    global_buffer_bits = profile.levels[-2].capacity_bits if len(profile.levels) > 1 else 0  # the mapper's choice
     return CostReport(
         model_name=workload.model_name,
         profile_name=profile.name,
@@ -120,11 +123,55 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
         macs_by_layer=FrozenMap(workload.macs_by_module()),
         weight_dense_bits=workload.weight_dense_bits,
         weight_stored_bits=workload.weight_stored_bits,
-        peak_activation_bits=workload.peak_activation_bits,
-        fits_on_chip=needed_bits <= sram_bits,
-        sram_capacity_bits=sram_bits,
-        min_sram_bits=needed_bits,
+        footprint=_footprint(workload, global_buffer_bits, ()),
+        coverage=Coverage.of(unsupported_ops=workload.unsupported),
         conventions=NO_REUSE_CONVENTIONS,
+        layer_traffic_bits=FrozenMap(traffic),
+        level_word_bits=FrozenMap({dram.name: dram.word_bits}),
+    )
+
+
+def _footprint(workload: Workload, capacity_bits: int, spilling_layers: tuple[str, ...]) -> Footprint:
+    """The model's ``Footprint`` on a global buffer of ``capacity_bits`` (weights at their on-chip size).
+
+    NB(h-report): a bridge until the mapper stores the footprint on the ``Schedule`` (mapping/residency);
+    it uses the mapper's own on-chip weight size and the workload's liveness rule, so its ``needed_bits``
+    equals ``Schedule.min_sram_bits`` and the baseline and mapped engines agree.
+    """
+    import numpy as np
+
+    n_ops = len(workload.ops)
+    layer_weights: dict[str, int] = {}
+    layer_live: dict[str, int] = {}
+    live = np.zeros(n_ops, dtype=np.int64)
+    starts, ends, sizes = [], [], []
+    for t in workload.tensors.values():
+        if t.kind != "weight":
+            start = t.producer if t.producer is not None else 0
+            starts.append(start)
+            ends.append(max(t.last_use if t.last_use is not None else start, start))
+            sizes.append(t.dense_bits)
+    if n_ops and sizes:
+        delta = np.zeros(n_ops + 1, dtype=np.int64)
+        np.add.at(delta, np.asarray(starts), np.asarray(sizes, dtype=np.int64))
+        np.add.at(delta, np.asarray(ends) + 1, -np.asarray(sizes, dtype=np.int64))
+        live = np.cumsum(delta)[:n_ops]
+    seen: set[str] = set()
+    for op in workload.ops:
+        layer_weights.setdefault(op.module, 0)
+        layer_live[op.module] = max(layer_live.get(op.module, 0), int(live[op.index]) if op.index < n_ops else 0)
+        for access in op.accesses:
+            info = workload.tensors.get(access.tensor)
+            if info is not None and info.kind == "weight" and info.name not in seen:
+                seen.add(info.name)
+                layer_weights[op.module] += onchip_bits(info)
+    return Footprint(
+        capacity_bits=int(capacity_bits),
+        weight_onchip_bits=sum(layer_weights.values()),
+        peak_activation_bits=workload.peak_activation_bits,
+        layer_weight_bits=FrozenMap(layer_weights),
+        layer_live_activation_bits=FrozenMap(layer_live),
+        spilling_layers=tuple(spilling_layers),
     )
 
 
@@ -174,12 +221,10 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     """
     levels = {lv.name: lv for lv in profile.levels}
     energy: dict[tuple[str, str, str], float] = defaultdict(float)
-    traffic: dict[tuple[str, str, str], float] = defaultdict(float)
     for (layer, level, operand, direction), bits in stats.traffic_bits.items():
         lv = levels[level]
         per_bit = lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj
         energy[(layer, level, operand)] += bits * per_bit
-        traffic[(level, operand, direction)] += bits
     unpriced: dict[str, float] = defaultdict(float)
     for op in schedule.ops:
         for count in op.operations:
@@ -190,7 +235,7 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
                 if count.operation == "mac":
                     raise
                 # NB: an operation the profile cannot price (e.g. float32.div in horowitz45) is counted
-                # and reported in the metadata, priced at zero; MACs must always be priced.
+                # and reported in the coverage, priced at zero; MACs must always be priced.
                 unpriced[f"{count.dtype}.{count.operation}"] += count.count
                 continue
             energy[(op.layer, component, count.operand)] += count.count * per_op
@@ -206,9 +251,6 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     cold += sum(c.count * operation_energy_pj(c, profile) for c in schedule.cold_start_operations)
     cold_dram_bits = sum(v for (lv, _, _), v in schedule.cold_start_traffic_bits.items() if lv == schedule.dram)
 
-    accesses: dict[str, float] = defaultdict(float)
-    for (level, _, _), bits in traffic.items():
-        accesses[level] += bits / levels[level].word_bits
     metadata = {
         "engine": stats.method,
         "residency": ("weights resident in " if schedule.resident else "weights stream from ")
@@ -216,14 +258,6 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         "activations kept on chip": f"{len(schedule.kept_activations)}",
         "fused ops": str(sum(op.mapping == "fused" for op in schedule.ops)),
     }
-    if schedule.unmapped:
-        metadata["unmapped op kinds (costed as streaming)"] = ", ".join(f"{k} x{v}" for k, v in sorted(schedule.unmapped.items()))
-    if unpriced:
-        metadata["unpriced operations (no energy in the profile; counted, priced at 0)"] = ", ".join(
-            f"{k} x{v:,.0f}" for k, v in sorted(unpriced.items())
-        )
-    if workload.unsupported:
-        metadata["unsupported aten ops (not costed)"] = ", ".join(f"{k} x{v}" for k, v in sorted(workload.unsupported.items()))
     return CostReport(
         model_name=workload.model_name,
         profile_name=profile.name,
@@ -236,16 +270,13 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         macs_by_layer=FrozenMap(workload.macs_by_module()),
         weight_dense_bits=workload.weight_dense_bits,
         weight_stored_bits=workload.weight_stored_bits,
-        peak_activation_bits=workload.peak_activation_bits,
-        fits_on_chip=schedule.fits_on_chip,
-        sram_capacity_bits=schedule.global_buffer_bits,
-        min_sram_bits=schedule.min_sram_bits,
-        spilling_layers=schedule.spilling_layers,
+        footprint=_footprint(workload, schedule.global_buffer_bits, schedule.spilling_layers),
+        coverage=Coverage.of(workload.unsupported, schedule.unmapped, unpriced),
         conventions=CONVENTIONS,
         metadata=FrozenMap(metadata),
         timeline=stats.timeline,
-        traffic_bits=FrozenMap(traffic),
-        accesses_by_level=FrozenMap(accesses),
+        layer_traffic_bits=FrozenMap(stats.traffic_bits),
+        level_word_bits=FrozenMap({lv.name: lv.word_bits for lv in profile.levels}),
         busy_cycles=stats.busy_cycles,
         sim_events=stats.events,
         compulsory_dram_bits=schedule.compulsory_dram_bits,

@@ -16,7 +16,7 @@ from typing import Any
 from simulator.fileio import write_text_atomic
 from simulator.jsonio import to_jsonable
 from simulator.report.tables import EXPORT_TABLES
-from simulator.report_data import Configuration
+from simulator.report.records import Configuration
 
 __all__ = ["REPORT_FORMAT", "export_tables", "report_document"]
 
