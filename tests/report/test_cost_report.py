@@ -191,3 +191,16 @@ def test_sum_of_reports_is_the_sum_of_their_parts(energy, cold_a, cold_b):
     assert total.total_energy_pj == pytest.approx(a.total_energy_pj + b.total_energy_pj, rel=1e-12, abs=1e-6)
     assert total.cold_energy_pj == pytest.approx(a.cold_energy_pj + b.cold_energy_pj, rel=1e-12, abs=1e-6)
     assert total.to_frame()["energy_pj"].sum() == pytest.approx(total.total_energy_pj, rel=1e-12, abs=1e-6)
+
+
+def test_a_full_report_survives_json():
+    """Footprint, coverage, accuracy and per-layer traffic round-trip exactly through the saved-report encoding."""
+    from simulator.jsonio import from_jsonable, to_jsonable
+
+    r = _report(
+        footprint=_footprint(layer_weight_bits=FrozenMap({"fc": 3000}), layer_live_activation_bits=FrozenMap({"fc": 1000})),
+        coverage=Coverage.of({"aten.x": 2}, {"mystery": 1}, {"float32.div": 10.0}),
+        accuracy=Accuracy(0.5, "a coin"),
+        cold_start_energy_pj=3.0,
+    )
+    assert from_jsonable(to_jsonable(r)) == r
