@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+import numpy as np
+
 from simulator.cost import CostReport, Coverage
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
@@ -138,8 +140,6 @@ def _footprint(workload: Workload, capacity_bits: int, spilling_layers: tuple[st
     it uses the mapper's own on-chip weight size and the workload's liveness rule, so its ``needed_bits``
     equals ``Schedule.min_sram_bits`` and the baseline and mapped engines agree.
     """
-    import numpy as np
-
     n_ops = len(workload.ops)
     layer_weights: dict[str, int] = {}
     layer_live: dict[str, int] = {}
