@@ -21,7 +21,7 @@ from simulator.report.records import Configuration
 __all__ = ["REPORT_FORMAT", "export_tables", "report_document"]
 
 #: Identifies a pjsim report JSON document (and its version).
-REPORT_FORMAT = "pjsim-report/1"
+REPORT_FORMAT = "pjsim-report/2"  # 2: typed CostReport (footprint, coverage, accuracy, per-layer traffic); 1 still loads
 
 
 def report_document(configs: Sequence[Configuration], title: str = "", notes: Sequence[str] = ()) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Saved reports: read a report's JSON export back into ``Configuration`` records.
 
 Documents written by earlier versions still load: ``upgrade_saved`` rewrites their records into the
-current ones before decoding. Format ``pjsim-report/1`` as written before the typed ``CostReport``
-(fit facts as copied fields, coverage and accuracy as metadata strings, traffic per level only, the
-records in ``simulator.report_data``) becomes: a ``Footprint`` built from the copied fit fields and the
+current ones (``pjsim-report/2``) before decoding. Format ``pjsim-report/1``, written before the typed
+``CostReport`` (fit facts as copied fields, coverage and accuracy as metadata strings, traffic per level
+only, the records in ``simulator.report_data``) becomes: a ``Footprint`` built from the copied fit fields and the
 saved per-layer fit chart, a typed ``Coverage`` and ``Accuracy``, traffic under the layer
 ``LEGACY_LAYER``, and level word widths from the saved access counts.
 """

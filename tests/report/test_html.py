@@ -37,7 +37,7 @@ def test_demo_report_is_self_contained(demo_report):
     for table in EXPORT_TABLES:
         assert (demo_report.parent / f"demo.{table}.csv").is_file(), table
     doc = json.loads((demo_report.parent / "demo.json").read_text())
-    assert doc["format"] == "pjsim-report/1" and set(doc["tables"]) == set(EXPORT_TABLES)
+    assert doc["format"] == "pjsim-report/2" and set(doc["tables"]) == set(EXPORT_TABLES)
 
 
 def test_demo_json_rebuilds_the_same_numbers(demo_report):
