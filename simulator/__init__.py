@@ -6,7 +6,8 @@ has its function here::
     from simulator import simulate, load_profile, write_html
     from simulator.trace import trace        # trace(model, example_inputs, record=None) -> Workload
     report = simulate("lenet_300_100", "horowitz45")       # pjsim simulate
-    write_html(report, "reports/lenet.html")               # pjsim report
+    report.headline(), report.to_frame()                   # summary view; tidy pandas table (the data API)
+    write_html(configuration_for("lenet_300_100"), "reports/lenet.html")   # pjsim report (simulator.studies)
     run_demo("reports/demo.html")                          # pjsim demo
     deep_compression(model, recipe, ...)                   # pjsim compress
     run_sweep("examples/sweeps/lenet_sram_density.toml")   # pjsim sweep
@@ -42,7 +43,7 @@ _LAZY = {
     "simulate": "simulator.api",
     "trace_model": "simulator.api",
     "write_html": "simulator.report",
-    "configuration_for": "simulator.report",
+    "configuration_for": "simulator.studies",
     "load_report_json": "simulator.report",
     "run_demo": "simulator.demo",
     "deep_compression": "simulator.compress",

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.cost import Accuracy, CostReport
 from simulator.errors import PjsimError
-from simulator.report_data import Configuration, build_configuration, checkpoint_facts, storage_from_report
+from simulator.report.records import Configuration
+from simulator.studies import build_configuration, checkpoint_facts, sram_capacity_grid, storage_from_report
 
 __all__ = ["DEMO_TITLE", "PAPER_RECORD_DIR", "DemoResult", "build_demo", "refresh_paper_record", "run_demo"]
 
@@ -117,18 +119,21 @@ def _lenet_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
         progress(f"LeNet-300-100 {variant}: tracing")
         workload = _named(trace_model(model.eval(), _example_input("lenet_300_100"), record=record), "lenet_300_100")
         storage = _storage(model, record) if record is not None and record.encodings else None
+        facts, accuracy = checkpoint_facts(metadata, checkpoint)
         for profile in profiles:
             progress(f"LeNet-300-100 {variant} on {profile.name}: costing")
             configs.append(
                 build_configuration(
                     _label("LeNet-300-100", variant, profile.name), workload, profile, variant=variant,
-                    storage=storage, metadata=checkpoint_facts(metadata, checkpoint),
+                    storage=storage, metadata=facts, accuracy=accuracy,
                 )
             )  # fmt: skip
     return configs
 
 
 def _paper_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
+    from simulator.api import simulate
+
     configs = []
     for name, display in _PAPER_MODELS:
         variant = "Deep Compression (paper recipe)"
@@ -142,28 +147,27 @@ def _paper_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
             continue
         progress(f"{display} dense: tracing and costing")
         dense = _trace_on_meta(name, None)
+        dense_cost = simulate(dense, profile)
         configs.append(
             build_configuration(
-                _label(display, "dense", profile.name), dense, profile, variant="dense", sram_curve=_big_grid(dense, profile),
+                _label(display, "dense", profile.name), dense, profile, cost=dense_cost, variant="dense", sram_curve=_big_grid(dense_cost),
                 metadata={"weights": "architecture only (meta device): dense float32 sizes and energy; accuracy not measured"},
             )
         )  # fmt: skip
         progress(f"{display}: tracing")
         workload = _trace_on_meta(name, doc["record"])
         progress(f"{display} on {profile.name}: costing")
+        cost = simulate(workload, profile)
         metadata = {
             "recipe": str(doc.get("recipe", "")),
             "compressed_by": str(doc.get("generated_by", "")),
             "weights": "untrained (seeded zoo initialisation): sizes and energy follow the recipe; accuracy not measured",
         }
-        paper = _PAPER_ACCURACY.get(name)
-        if paper:
-            metadata.update(accuracy=paper[0], accuracy_source=paper[1])
         configs.append(
             build_configuration(
-                _label(display, variant, profile.name), workload, profile, variant=variant,
+                _label(display, variant, profile.name), workload, profile, cost=cost, variant=variant,
                 storage=storage_from_report(doc["storage"], source=f"storage accountant, shipped in {doc['path'].name}"),
-                sram_curve=_big_grid(workload, profile), metadata=metadata,
+                sram_curve=_big_grid(cost), metadata=metadata, accuracy=_PAPER_ACCURACY.get(name),
             )
         )  # fmt: skip
     return configs
@@ -171,8 +175,8 @@ def _paper_configs(progress: Progress, notes: list[str]) -> list[Configuration]:
 
 #: The papers' reported accuracy of the compressed models (not measured by pjsim).
 _PAPER_ACCURACY = {
-    "alexnet": ("57.2 % top-1", "paper's figure (Deep Compression Table 1, 42.78 % error), not measured here"),
-    "vgg16": ("68.8 % top-1", "paper's figure (Deep Compression Table 1, 31.17 % error), not measured here"),
+    "alexnet": Accuracy(1 - 0.4278, "paper's figure (Deep Compression Table 1, 42.78 % error), not measured here"),
+    "vgg16": Accuracy(1 - 0.3117, "paper's figure (Deep Compression Table 1, 31.17 % error), not measured here"),
 }
 
 
@@ -211,17 +215,17 @@ def _storage(model: Any, record: Any):
     return storage_from_report(storage_report(model, record))
 
 
-def _big_grid(workload, profile) -> tuple[int, ...]:
-    """A coarser SRAM grid for the big models (each point is a full simulation)."""
+def _big_grid(cost: CostReport) -> tuple[int, ...]:
+    """A coarser SRAM grid for the big models (each point is a full simulation); holds the fit point."""
     import numpy as np
 
-    from simulator.report_data import sram_capacity_grid
-
-    needed = workload.weight_stored_bits + workload.peak_activation_bits
-    full = sram_capacity_grid(profile.on_chip_sram_bits, needed, points=_BIG_MODEL_SRAM_POINTS)
+    needed = cost.min_sram_bits
+    full = sram_capacity_grid(cost.sram_capacity_bits or 0, needed, points=_BIG_MODEL_SRAM_POINTS)
     keep = set(np.asarray(full)[np.linspace(0, len(full) - 1, _BIG_MODEL_SRAM_POINTS).round().astype(int)].tolist())
-    keep.update({profile.on_chip_sram_bits, needed, max(1, int(needed * 0.98))})
-    return tuple(sorted(keep))
+    keep.add(cost.sram_capacity_bits or 0)
+    if needed:
+        keep.update({needed, max(1, int(needed * 0.98))})
+    return tuple(sorted(b for b in keep if b > 0))
 
 
 def _example_input(name: str):

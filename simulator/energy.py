@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from simulator.cost import CostReport
+
+from simulator.cost import CostReport, Coverage
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
@@ -58,7 +59,7 @@ CONVENTIONS = (
     "still a cycle; none = dense. Weight zeros from the encoding, activation zeros where measured.",
     "Elementwise ops directly after their producer are fused into it (no memory round trip).",
     "Arithmetic other than MACs that the profile cannot price (e.g. a float divide) is counted and listed in "
-    "the metadata as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
+    "the report's coverage as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
     "Leakage = each level's leakage power x simulated time of the layer.",
     "Timing: per op, a double-buffered pipeline (first load, then loads overlapping compute, last step, "
     "last store); each memory level has one port serving transfers first come first served at its "
@@ -94,6 +95,7 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
     """Cost ``workload`` on ``profile`` with every operand moved from DRAM once per op."""
     dram = profile.dram
     energy: dict[tuple[str, str, str], float] = {}
+    traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     total_cycles = 0.0
 
     def add(key: tuple[str, str, str], pj: float) -> None:
@@ -109,6 +111,7 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
             if info.kind == "activation" and not (access.direction == "write" and info.last_use is None):
                 spilling[op.module] = None  # an intermediate through DRAM (not a model output's store)
             dram_bits += bits
+            traffic[(op.module, dram.name, access.role, access.direction)] += bits
             per_bit = dram.read_energy_per_bit_pj if access.direction == "read" else dram.write_energy_per_bit_pj
             add((op.module, dram.name, access.role), bits * per_bit)
         compute_cycles = math.ceil(op.macs / profile.compute.macs_per_cycle)
@@ -125,13 +128,11 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
         macs_by_layer=FrozenMap(workload.macs_by_module()),
         weight_dense_bits=workload.weight_dense_bits,
         weight_stored_bits=workload.weight_stored_bits,
-        peak_activation_bits=fit.peak_activation_bits,
-        fits_on_chip=fit.fits,
-        sram_capacity_bits=fit.capacity_bits,
-        min_sram_bits=fit.needed_bits,
-        spilling_layers=fit.spilling_layers,
-        conventions=NO_REUSE_CONVENTIONS,
         footprint=fit,
+        coverage=Coverage.of(unsupported_ops=workload.unsupported),
+        conventions=NO_REUSE_CONVENTIONS,
+        layer_traffic_bits=FrozenMap(traffic),
+        level_word_bits=FrozenMap({dram.name: dram.word_bits}),
     )
 
 
@@ -181,12 +182,10 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     """
     levels = {lv.name: lv for lv in profile.levels}
     energy: dict[tuple[str, str, str], float] = defaultdict(float)
-    traffic: dict[tuple[str, str, str], float] = defaultdict(float)
     for (layer, level, operand, direction), bits in stats.traffic_bits.items():
         lv = levels[level]
         per_bit = lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj
         energy[(layer, level, operand)] += bits * per_bit
-        traffic[(level, operand, direction)] += bits
     unpriced: dict[str, float] = defaultdict(float)
     for op in schedule.ops:
         for count in op.operations:
@@ -197,7 +196,7 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
                 if count.operation == "mac":
                     raise
                 # NB: an operation the profile cannot price (e.g. float32.div in horowitz45) is counted
-                # and reported in the metadata, priced at zero; MACs must always be priced.
+                # and reported in the coverage, priced at zero; MACs must always be priced.
                 unpriced[f"{count.dtype}.{count.operation}"] += count.count
                 continue
             energy[(op.layer, component, count.operand)] += count.count * per_op
@@ -213,9 +212,6 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     cold += sum(c.count * operation_energy_pj(c, profile) for c in schedule.cold_start_operations)
     cold_dram_bits = sum(v for (lv, _, _), v in schedule.cold_start_traffic_bits.items() if lv == schedule.dram)
 
-    accesses: dict[str, float] = defaultdict(float)
-    for (level, _, _), bits in traffic.items():
-        accesses[level] += bits / levels[level].word_bits
     metadata = {
         "engine": stats.method,
         "residency": ("weights resident in " if schedule.resident else "weights stream from ")
@@ -223,14 +219,6 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         "activations kept on chip": f"{len(schedule.kept_activations)}",
         "fused ops": str(sum(op.mapping == "fused" for op in schedule.ops)),
     }
-    if schedule.unmapped:
-        metadata["unmapped op kinds (costed as streaming)"] = ", ".join(f"{k} x{v}" for k, v in sorted(schedule.unmapped.items()))
-    if unpriced:
-        metadata["unpriced operations (no energy in the profile; counted, priced at 0)"] = ", ".join(
-            f"{k} x{v:,.0f}" for k, v in sorted(unpriced.items())
-        )
-    if workload.unsupported:
-        metadata["unsupported aten ops (not costed)"] = ", ".join(f"{k} x{v}" for k, v in sorted(workload.unsupported.items()))
     return CostReport(
         model_name=workload.model_name,
         profile_name=profile.name,
@@ -243,16 +231,13 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         macs_by_layer=FrozenMap(workload.macs_by_module()),
         weight_dense_bits=workload.weight_dense_bits,
         weight_stored_bits=workload.weight_stored_bits,
-        peak_activation_bits=schedule.footprint.peak_activation_bits,
-        fits_on_chip=schedule.footprint.fits,
-        sram_capacity_bits=schedule.footprint.capacity_bits,
-        min_sram_bits=schedule.footprint.needed_bits,
-        spilling_layers=schedule.footprint.spilling_layers,
+        footprint=schedule.footprint,
+        coverage=Coverage.of(workload.unsupported, schedule.unmapped, unpriced),
         conventions=CONVENTIONS,
         metadata=FrozenMap(metadata),
         timeline=stats.timeline,
-        traffic_bits=FrozenMap(traffic),
-        accesses_by_level=FrozenMap(accesses),
+        layer_traffic_bits=FrozenMap(stats.traffic_bits),
+        level_word_bits=FrozenMap({lv.name: lv.word_bits for lv in profile.levels}),
         busy_cycles=stats.busy_cycles,
         sim_events=stats.events,
         compulsory_dram_bits=schedule.compulsory_dram_bits,

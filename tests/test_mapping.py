@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.cost import OpCount
 from simulator.energy import estimate_energy
 from simulator.mapping import OP_MAPPERS, MappingError, gemm_view, map_workload, search_tile
 from simulator.ops import ConvDims, GatherDims, OpKind
@@ -151,7 +152,7 @@ def test_unknown_kind_is_reported_not_skipped(monkeypatch):
     assert dict(schedule.unmapped) == {"gather": 1}
     assert schedule.ops[1].bits("rf", "inputs", "read") == 8 * 32  # costed as streaming, not dropped
     report = estimate_energy(workload, schedule, closed_form_stats(schedule, THREE_LEVEL), THREE_LEVEL)
-    assert report.metadata["unmapped op kinds (costed as streaming)"] == "gather x1"
+    assert report.coverage.unmapped_kinds == (OpCount("gather", 1),)
     with pytest.raises(MappingError, match="no mapping rule for op kind 'gather'"):
         map_workload(workload, THREE_LEVEL, strict=True)
 

@@ -24,14 +24,13 @@ def command(out: Path) -> None:
     """
     from simulator.cli.progress import progress_steps
     from simulator.demo import run_demo
-    from simulator.units import format_energy_pj
 
     with progress_steps("demo") as step:
         result = run_demo(out, progress=step)
     for c in result.configurations:
-        click.echo(f"{c.label}: {format_energy_pj(c.cost.total_energy_pj)} per inference "
-                   f"(first: {format_energy_pj(c.cost.cold_energy_pj)}), fits on chip: "
-                   f"{ {True: 'yes', False: 'no', None: 'n/a'}[c.cost.fits_on_chip] }")  # fmt: skip
+        head = c.cost.headline()
+        click.echo(f"{c.label}: {head.row('energy').text} per inference (first: {head.row('cold_energy').text}), "
+                   f"fits on chip: {head.row('fits').text}")  # fmt: skip
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"report written to {out.resolve()}")

@@ -49,8 +49,8 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
       pjsim report --from reports/demo.json --out reports/demo-again.html
     """
     from simulator.cli.progress import progress_steps
-    from simulator.report import write_html
-    from simulator.report_data import configuration_for, load_report_json
+    from simulator.report import load_report_json, write_html
+    from simulator.studies import configuration_for
 
     if not specs and not from_json:
         raise click.UsageError("give at least one SPEC or --from FILE.json")
@@ -69,5 +69,6 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
                                              batch_size=batch_size, progress=lambda: step(f"{model or checkpoint} on {prof}")))  # fmt: skip
     write_html(configs, out, title=title, notes=notes, export=not no_export)
     for c in configs:
-        click.echo(f"{c.label}: {c.cost.total_energy_pj * 1e-6:.4g} uJ per inference ({c.cost.method})")
+        head = c.cost.headline()
+        click.echo(f"{c.label}: {head.row('energy').text} per inference ({head.method})")
     click.echo(f"report written to {out.resolve()}")

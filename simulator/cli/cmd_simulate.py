@@ -1,13 +1,11 @@
 """``pjsim simulate MODEL --profile P``: map, simulate and price one inference; rich tables in the terminal.
 
-``--json PATH`` writes the whole breakdown (energy by layer x component x operand, traffic per level,
-busy cycles, fit verdict); ``--csv PATH`` writes the energy breakdown as tidy rows.
+``--json PATH`` writes the headline numbers, the footprint and the tidy rows of ``CostReport.to_frame()``
+(energy, bits and accesses by layer x component x operand); ``--csv PATH`` writes those rows.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -24,78 +22,52 @@ __all__ = ["command", "report_payload"]
 
 
 def report_payload(report: CostReport) -> dict:
-    """A JSON-ready dict of everything ``pjsim simulate`` shows."""
+    """A JSON-ready dict of everything ``pjsim simulate`` shows: the headline numbers, then the tidy rows.
+
+    ``energy_pj`` holds ``CostReport.to_frame()`` as records (layer, component, operand, energy_pj,
+    bits, accesses), the same rows as ``--csv``.
+    """
+    from simulator.jsonio import to_jsonable
+
+    frame = report.to_frame()
     return {
         "model": report.model_name,
         "profile": report.profile_name,
-        "method": report.method,
-        "total_energy_pj": report.total_energy_pj,
-        "cold_start_energy_pj": report.cold_start_energy_pj,
-        "cycles": report.cycles,
-        "stall_cycles": report.stall_cycles,
-        "latency_s": report.latency_s,
-        "energy_delay_product_pj_s": report.energy_delay_product_pj_s,
-        "fits_on_chip": report.fits_on_chip,
-        "sram_capacity_bits": report.sram_capacity_bits,
-        "min_sram_bits": report.min_sram_bits,
-        "spilling_layers": list(report.spilling_layers),
+        **report.headline().numbers(),
+        "footprint": to_jsonable(report.footprint),
+        "coverage": {label: text for label, text in report.coverage.lines()},
+        "accuracy": None if report.accuracy is None else {"fraction": report.accuracy.fraction, "source": report.accuracy.source},
         "compulsory_dram_bits": report.compulsory_dram_bits,
         "cold_start_dram_bits": report.cold_start_dram_bits,
         "sim_events": report.sim_events,
         "busy_cycles": dict(report.busy_cycles),
-        "accesses_by_level": dict(report.accesses_by_level),
-        "traffic_bits": [
-            {"level": lv, "operand": o, "direction": d, "bits": b} for (lv, o, d), b in report.traffic_bits.items()
-        ],
-        "energy_pj": [
-            {"layer": k[0], "component": k[1], "operand": k[2], "energy_pj": v} for k, v in report.energy_pj.items()
-        ],
+        "energy_pj": frame.drop(columns=["model", "profile", "method"]).to_dict(orient="records"),
         "metadata": dict(report.metadata),
         "conventions": list(report.conventions),
     }
 
 
 def _csv_text(report: CostReport) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["model", "profile", "layer", "component", "operand", "energy_pj"])
-    for (layer, comp, operand), pj in report.energy_pj.items():
-        writer.writerow([report.model_name, report.profile_name, layer, comp, operand, repr(pj)])
-    return buf.getvalue()
+    return report.to_frame().to_csv(index=False)
 
 
 def _print_tables(report: CostReport, console: Console, layers: bool) -> None:
     total = report.total_energy_pj or 1.0
-    head = Table(title=f"{report.model_name} on {report.profile_name} ({report.method})", show_header=False)
-    head.add_column("quantity")
-    head.add_column("value", justify="right")
-    fit = {True: "yes", False: "no", None: "n/a"}[report.fits_on_chip]
-    rows = [
-        ("energy / inference (steady state)", format_energy_pj(report.total_energy_pj)),
-        ("first inference (cold, incl. weight load)", format_energy_pj(report.cold_energy_pj)),
-        ("latency", f"{report.latency_s * 1e6:.4g} us ({report.cycles:,.0f} cycles, {report.stall_cycles:,.0f} stalled)"),
-        ("energy-delay product", f"{report.energy_delay_product_pj_s * 1e-12:.4g} J*s"),
-        ("MACs", f"{report.total_macs:,}"),
-        ("weights dense -> stored", f"{format_bits(report.weight_dense_bits)} -> {format_bits(report.weight_stored_bits)}"),
-        ("peak live activations", format_bits(report.peak_activation_bits)),
-        ("fits on chip", fit),
-    ]
-    if report.min_sram_bits is not None and report.sram_capacity_bits is not None:
-        margin = report.sram_capacity_bits - report.min_sram_bits
-        rows += [
-            ("on-chip buffer / needed", f"{format_bits(report.sram_capacity_bits)} / {format_bits(report.min_sram_bits)}"),
-            ("margin", ("+" if margin >= 0 else "-") + format_bits(abs(margin))),
-        ]
-    if report.spilling_layers:
-        rows.append(("spilling layers", ", ".join(x or "<top>" for x in report.spilling_layers)))
+    head = report.headline()
+    table = Table(title=head.title, show_header=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_column("detail")
+    for row in head.rows:
+        table.add_row(row.label, row.text, row.detail)
     if report.compulsory_dram_bits is not None:
-        rows.append(("DRAM traffic steady / compulsory", f"{format_bits(report.level_bits(_dram_name(report)))} / {format_bits(report.compulsory_dram_bits)}"))
+        table.add_row("DRAM traffic steady / compulsory",
+                      f"{format_bits(report.level_bits(_dram_name(report)))} / {format_bits(report.compulsory_dram_bits)}", "")  # fmt: skip
     if report.sim_events:
-        rows.append(("SimPy events", f"{report.sim_events:,}"))
-    rows += [(k, v) for k, v in report.metadata.items()]
-    for k, v in rows:
-        head.add_row(k, str(v))
-    console.print(head)
+        table.add_row("SimPy events", f"{report.sim_events:,}", "")
+    for k, v in report.metadata.items():
+        table.add_row(k, str(v), "")
+    console.print(table)
 
     comp = Table(title="energy by component x operand")
     operands = sorted({k[2] for k in report.energy_pj})
@@ -114,8 +86,9 @@ def _print_tables(report: CostReport, console: Console, layers: bool) -> None:
         res = Table(title="resources")
         for col in ("resource", "accesses", "busy cycles", "utilisation"):
             res.add_column(col, justify="right" if col != "resource" else "left")
+        accesses = report.accesses_by_level
         for name, busy in report.busy_cycles.items():
-            acc = report.accesses_by_level.get(name)
+            acc = accesses.get(name)
             res.add_row(name, f"{acc:,.0f}" if acc is not None else "", f"{busy:,.0f}", f"{report.utilisation[name]:.1%}")
         console.print(res)
 

@@ -1,5 +1,5 @@
 """Hardware profiles: records (``profile``), declared derivation rules (``rules``) and the TOML loader
-with schema checks, ``extends`` and sweep overrides (``loader``)."""
+with schema checks, ``extends`` and sweep overrides (``loader``), what-if edits (``whatif``)."""
 
 from simulator.hardware.loader import (
     SWEEP_OVERRIDE_SOURCE,
@@ -11,6 +11,7 @@ from simulator.hardware.loader import (
 )
 from simulator.hardware.profile import LEVEL_KINDS, ZERO_HANDLING, ComputeUnit, HardwareProfile, MemoryLevel
 from simulator.hardware.rules import EnergyValue
+from simulator.hardware.whatif import global_buffer_name, with_sram_bits
 
 __all__ = [
     "LEVEL_KINDS",
@@ -18,6 +19,7 @@ __all__ = [
     "ZERO_HANDLING",
     "ComputeUnit",
     "EnergyValue",
+    "global_buffer_name",
     "HardwareProfile",
     "MemoryLevel",
     "list_profiles",
@@ -25,4 +27,5 @@ __all__ = [
     "profile_digest",
     "profile_path",
     "resolve_profile_table",
+    "with_sram_bits",
 ]

@@ -16,12 +16,12 @@ from typing import Any
 from simulator.fileio import write_text_atomic
 from simulator.jsonio import to_jsonable
 from simulator.report.tables import EXPORT_TABLES
-from simulator.report_data import Configuration
+from simulator.report.records import Configuration
 
 __all__ = ["REPORT_FORMAT", "export_tables", "report_document"]
 
 #: Identifies a pjsim report JSON document (and its version).
-REPORT_FORMAT = "pjsim-report/1"
+REPORT_FORMAT = "pjsim-report/2"  # 2: typed CostReport (footprint, coverage, accuracy, per-layer traffic); 1 still loads
 
 
 def report_document(configs: Sequence[Configuration], title: str = "", notes: Sequence[str] = ()) -> dict[str, Any]:

@@ -22,10 +22,11 @@ from simulator.report.tables import (
     fit_table,
     layer_energy_table,
     sram_curve_table,
+    stall_intervals,
     storage_part_table,
     timeline_table,
 )
-from simulator.report_data import STORAGE_PARTS, Configuration, stall_intervals
+from simulator.report.records import STORAGE_PARTS, Configuration
 from simulator.units import format_bits
 
 __all__ = [
@@ -242,8 +243,8 @@ def storage_figure(config: Configuration) -> go.Figure:
     parts = storage_part_table([config]) if storage else None
     if parts is not None and not parts.empty:
         layer_order = list(dict.fromkeys(parts["layer"]))
-        if config.fit is not None:
-            fit_order = [lay.layer or TOP_LEVEL for lay in config.fit.layers]
+        if config.cost.footprint is not None:
+            fit_order = [lay or TOP_LEVEL for lay in config.cost.footprint.layer_weight_bits]
             layer_order = [lay for lay in fit_order if lay in set(layer_order)] + [lay for lay in layer_order if lay not in fit_order]
         pscale, punit = bits_scale(float(parts.groupby("layer")["bits"].sum().max()))
         wide = parts.pivot_table(index="layer", columns="part", values="bits", aggfunc="sum", fill_value=0).reindex(layer_order)
@@ -260,42 +261,60 @@ def storage_figure(config: Configuration) -> go.Figure:
     return fig
 
 
+#: The fit chart keeps the SRAM capacity in view only up to this multiple of what the model needs;
+#: beyond it the axis zooms to the need and the capacity is written on the chart instead.
+FIT_ZOOM_RATIO = 3.0
+
+
 def fit_figure(config: Configuration) -> go.Figure:
-    """Cumulative stored weights + live activations per layer against the SRAM capacity line."""
-    report = config.cost
+    """What must be on chip per layer (the report's ``Footprint``): all weights + that layer's live activations.
+
+    Each bar stacks every weight (resident, in its on-chip encoding) and the activations live while the
+    layer runs, so the tallest bar reaches the dotted "needed" line (the footprint's ``needed_bits``).
+    The SRAM capacity is drawn in red when it is within ``FIT_ZOOM_RATIO`` x the need; a much larger
+    SRAM (a 40 KB model on an 8 MB chip) is named on the chart with the axis zoomed to the need.
+    """
+    fp = config.cost.footprint
     table = fit_table([config])
-    capacity = config.fit.sram_capacity_bits if config.fit else report.sram_capacity_bits
-    peak = float((table["cumulative_weight_bits"] + table["live_activation_bits"]).max()) if len(table) else 0.0
-    candidates = [peak, float(capacity or 0), float(report.min_sram_bits or 0)]
-    scale, unit = bits_scale(max(candidates))
+    capacity = fp.capacity_bits if fp else 0
+    needed = fp.needed_bits if fp else 0
+    tallest = float(table["needed_bits"].max()) if len(table) else 0.0
+    capacity_in_view = bool(capacity) and capacity <= FIT_ZOOM_RATIO * max(needed, 1)
+    top_bits = max(tallest, needed, capacity if capacity_in_view else 0) * 1.15 or 1.0
+    scale, unit = bits_scale(top_bits)
     x = [text(layer) for layer in table["layer"]]
     fig = go.Figure()
-    fig.add_bar(name="weights so far (stored)", x=x, y=(table["cumulative_weight_bits"] / scale).tolist(), marker_color="#4C78A8",
-                customdata=(table["weight_bits"] / scale).tolist(),
-                hovertemplate=f"%{{x}}<br>weights up to here: %{{y:.4g}} {unit}<br>this layer: %{{customdata:.4g}} {unit}<extra></extra>")  # fmt: skip
+    fig.add_bar(name="all weights (resident, on-chip encoding)", x=x, y=(table["all_weight_bits"] / scale).tolist(),
+                marker_color="#4C78A8", customdata=(table["weight_bits"] / scale).tolist(),
+                hovertemplate=f"%{{x}}<br>all weights: %{{y:.4g}} {unit}<br>this layer's: %{{customdata:.4g}} {unit}<extra></extra>")  # fmt: skip
     fig.add_bar(name="activations live in this layer", x=x, y=(table["live_activation_bits"] / scale).tolist(), marker_color="#F58518",
                 hovertemplate=f"%{{x}}<br>live activations: %{{y:.4g}} {unit}<extra></extra>")  # fmt: skip
     spills = table[table["spills"]]
     if len(spills):
-        tops = (spills["cumulative_weight_bits"] + spills["live_activation_bits"]) / scale
-        fig.add_scatter(name="spills to DRAM", x=[text(lay) for lay in spills["layer"]], y=(tops * 1.04).tolist(), mode="markers",
-                        marker=dict(symbol="x", size=12, color="#d62728", line=dict(width=2)),
+        fig.add_scatter(name="spills to DRAM", x=[text(lay) for lay in spills["layer"]], y=(spills["needed_bits"] / scale * 1.04).tolist(),
+                        mode="markers", marker=dict(symbol="x", size=12, color="#d62728", line=dict(width=2)),
                         hovertemplate="%{x}: spills to DRAM<extra></extra>")  # fmt: skip
-    if capacity:
-        fig.add_hline(y=capacity / scale, line=dict(color="#d62728", width=2), annotation_text=f"SRAM {capacity / scale:.3g} {unit}",
-                      annotation_position="top left", annotation_font_color="#d62728")  # fmt: skip
-    if report.min_sram_bits:
-        fig.add_hline(y=report.min_sram_bits / scale, line=dict(color="#5b6673", width=1.5, dash="dot"),
-                      annotation_text=f"needed: {report.min_sram_bits / scale:.3g} {unit}", annotation_position="top right",
+    if needed:
+        fig.add_hline(y=needed / scale, line=dict(color="#5b6673", width=1.5, dash="dot"),
+                      annotation_text=f"needed: {format_bits(needed)}", annotation_position="top right",
                       annotation_font_color="#5b6673")  # fmt: skip
-    top = max(candidates) / scale * 1.15 if max(candidates) else 1
+    if capacity_in_view:
+        fig.add_hline(y=capacity / scale, line=dict(color="#d62728", width=2), annotation_text=f"SRAM {format_bits(capacity)}",
+                      annotation_position="top left", annotation_font_color="#d62728")  # fmt: skip
+    elif capacity:
+        fig.add_annotation(text=f"SRAM {format_bits(capacity)}: off scale, {capacity / max(needed, 1):,.0f}× what the model needs",
+                           xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom", showarrow=False,
+                           font=dict(color="#d62728"))  # fmt: skip
     _layout(fig, height=420, barmode="stack", yaxis_title=f"on-chip bits needed ({unit})", xaxis_title="layer (execution order)")
-    fig.update_yaxes(range=[0, top])
+    fig.update_yaxes(range=[0, top_bits / scale])
     return fig
 
 
 def sram_curve_figure(config: Configuration) -> go.Figure:
-    """Energy per inference (steady and cold) against SRAM capacity, log-scaled capacity axis."""
+    """Energy per inference (steady and cold) against SRAM capacity, log-scaled capacity axis.
+
+    The "fits from here" marker stands at the footprint's ``needed_bits``, a point of the curve's grid.
+    """
     report = config.cost
     table = sram_curve_table([config])
     scale, unit = energy_scale(float(table["cold_energy_pj"].max()))
@@ -310,9 +329,10 @@ def sram_curve_figure(config: Configuration) -> go.Figure:
                     line=dict(color="#E45756", width=2, dash="dash", shape="hv"), customdata=fits,
                     hovertemplate=f"SRAM %{{x:.4g}} {bunit}<br>cold: %{{y:.4g}} {unit}<br>%{{customdata}}<extra></extra>")  # fmt: skip
     top = float(table["cold_energy_pj"].max()) / scale * 1.1 or 1.0
+    fp = report.footprint
     for bits, name, color, dash in (
-        (report.sram_capacity_bits, "this profile's SRAM", "#1d2733", "dash"),
-        (report.min_sram_bits, "fits from here (weights + peak activations)", "#54A24B", "dot"),
+        (fp.capacity_bits if fp else None, "this profile's SRAM", "#1d2733", "dash"),
+        (fp.needed_bits if fp else None, "fits from here (weights + peak activations)", "#54A24B", "dot"),
     ):
         if bits:
             fig.add_scatter(name=name, x=[bits / bscale] * 2, y=[0, top], mode="lines", line=dict(color=color, width=1.5, dash=dash),

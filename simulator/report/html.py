@@ -27,12 +27,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
-from simulator.cost import CostReport
+from simulator.cost import CostReport, HeadlineRow, format_count, format_seconds
 from simulator.fileio import write_text_atomic
 from simulator.report import figures as F
+from simulator.report.records import Configuration
 from simulator.report.tables import as_configurations, profile_constants_table, summary_table
-from simulator.report_data import Configuration, accuracy_fact
-from simulator.units import format_bits, format_energy_pj
 
 __all__ = ["format_count", "format_seconds", "headline_cards", "render_html", "write_html"]
 
@@ -42,18 +41,6 @@ _SUMMARY_COLUMNS = (
     "weights stored (KB)", "compression ratio", "min SRAM (KB)", "fits on chip", "accuracy",
 )  # fmt: skip
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
-
-
-@dataclass(frozen=True)
-class Card:
-    """One headline number: ``value`` as displayed, ``raw`` the number behind it (for tests and tooltips)."""
-
-    key: str
-    label: str
-    value: str
-    sub: str = ""
-    raw: float | None = None
-    tone: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,65 +56,15 @@ class _Figure:
 class _Section:
     anchor: str
     config: Configuration
-    cards: list[Card]
+    cards: list[HeadlineRow]
     figures: list[_Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
 
 
-def format_seconds(seconds: float) -> str:
-    """Human-readable duration, e.g. ``'41.6 µs'``."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(seconds) >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
-def format_count(n: float) -> str:
-    """A large count in short form, e.g. ``'714 M'``; below 100,000 with thousands separators."""
-    for unit, scale in (("G", 1e9), ("M", 1e6)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {unit}"
-    if abs(n) >= 100_000:
-        return f"{n / 1e3:.3g} k"
-    return f"{n:,.0f}"
-
-
-def headline_cards(config: Configuration) -> list[Card]:
-    """The headline cards of one configuration, in display order."""
-    r = config.cost
-    cards = [
-        Card("energy", "energy / inference", format_energy_pj(r.total_energy_pj), "steady state", r.total_energy_pj),
-        Card("cold_energy", "first inference", format_energy_pj(r.cold_energy_pj),
-             f"cold: + {format_energy_pj(r.cold_start_energy_pj)} to load resident weights" if r.cold_start_energy_pj
-             else "cold = steady (no weights kept resident)", r.cold_energy_pj),  # fmt: skip
-        Card("latency", "latency", format_seconds(r.latency_s), f"{r.cycles:,.0f} cycles · {r.stall_cycles:,.0f} stalled", r.latency_s),
-    ]
-    ratio = r.compression_ratio
-    storage_sub = f"{ratio:.1f}× smaller" if r.weight_stored_bits and ratio > 1.0001 else "not compressed"
-    cards.append(
-        Card("storage", "weights dense → stored", f"{format_bits(r.weight_dense_bits)} → {format_bits(r.weight_stored_bits)}",
-             storage_sub, float(r.weight_stored_bits), "good" if ratio > 1.0001 else "")  # fmt: skip
-    )
-    if r.fits_on_chip is None:
-        cards.append(Card("fits", "fits on chip", "n/a", "fit not evaluated by this costing"))
-    else:
-        margin = r.sram_margin_bits
-        sub = []
-        if margin is not None:
-            sub.append(f"{format_bits(abs(margin))} {'to spare' if margin >= 0 else 'short'}")
-        if r.min_sram_bits is not None:
-            sub.append(f"needs {format_bits(r.min_sram_bits)}")
-        if r.sram_capacity_bits is not None:
-            sub.append(f"of {format_bits(r.sram_capacity_bits)} SRAM")
-        cards.append(Card("fits", "fits on chip", "yes" if r.fits_on_chip else "no", " · ".join(sub),
-                          float(r.fits_on_chip), "good" if r.fits_on_chip else "bad"))  # fmt: skip
-    acc = accuracy_fact(r)
-    if acc is not None:
-        cards.append(Card("accuracy", "accuracy", acc[0], acc[1]))
-    cards.append(Card("macs", "MACs", format_count(r.total_macs), f"{r.total_macs:,} MACs = {format_count(2 * r.total_macs)} FLOPs (Han)",
-                      float(r.total_macs)))  # fmt: skip
-    return cards
+def headline_cards(config: Configuration) -> list[HeadlineRow]:
+    """The headline cards of one configuration, in display order: ``CostReport.headline().rows``."""
+    return list(config.cost.headline().rows)
 
 
 def _format_number(value: object) -> str:
@@ -164,7 +101,8 @@ def _section(i: int, config: Configuration) -> _Section:
     sec = _Section(anchor=f"config-{i}", config=config, cards=headline_cards(config))
     sec.notes.extend(config.notes)
     sec.facts = [(k, str(v)) for k, v in r.metadata.items()]
-    if accuracy_fact(r) is None:
+    sec.notes.extend(f"Not costed: {label}: {text}." for label, text in r.coverage.lines())
+    if r.accuracy is None:
         sec.notes.append("Accuracy: not known for this configuration (no measurement or checkpoint metadata).")
 
     def add(key: str, title: str, caption: str, fig: go.Figure, wide: bool = False) -> None:
@@ -188,12 +126,13 @@ def _section(i: int, config: Configuration) -> _Section:
         add("storage", "Storage", storage_caption, F.storage_figure(config), wide=True)
     else:
         sec.notes.append("Storage: the report holds no weight sizes.")
-    if config.fit is not None and config.fit.layers:
+    if r.footprint is not None and (r.footprint.layer_weight_bits or r.footprint.layer_live_activation_bits):
         add("fit", "On-chip fit",
-            "Stored weights accumulated layer by layer plus the activations live in each layer, against the SRAM "
-            "capacity (red) and the total the model needs on chip (dotted).", F.fit_figure(config))  # fmt: skip
+            "Per layer, every weight (resident, in its on-chip encoding) plus the activations live while it runs, "
+            "against the total the model needs on chip (dotted) and the SRAM capacity (red, or named when far off "
+            "scale).", F.fit_figure(config))  # fmt: skip
     else:
-        sec.notes.append("On-chip fit per layer: needs the traced workload, which this configuration does not carry.")
+        sec.notes.append("On-chip fit per layer: the costing recorded no per-layer footprint for this configuration.")
     if config.sram_curve is not None and config.sram_curve.points:
         caption = (f"Energy per inference as the SRAM grows, everything else as in the profile "
                    f"({len(config.sram_curve.points)} precomputed points, costed by '{config.sram_curve.method}').")  # fmt: skip

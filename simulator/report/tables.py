@@ -11,8 +11,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+import numpy as np
+
 from simulator.cost import COMPONENT_ORDER, CostReport
-from simulator.report_data import STORAGE_PARTS, Configuration, accuracy_fact
+from simulator.report.records import STORAGE_PARTS, Configuration
 from simulator.units import bits_to_kb
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "layer_energy_table",
     "profile_constants_table",
     "sram_curve_table",
+    "stall_intervals",
     "storage_part_table",
     "storage_stage_table",
     "summary_table",
@@ -54,19 +57,20 @@ def component_order(components: Sequence[str]) -> list[str]:
     return sorted(set(components), key=lambda c: (COMPONENT_ORDER.index(c) if c in COMPONENT_ORDER else len(COMPONENT_ORDER), c))
 
 
+_ENERGY_COLUMNS = ["layer", "component", "operand", "energy_pj", "bits", "accesses"]
+
+
 def energy_table(report: CostReport) -> pd.DataFrame:
-    """Tidy table: one row per (layer, component, operand) with ``energy_pj``."""
-    rows = [
-        {"layer": layer or TOP_LEVEL, "component": comp, "operand": operand, "energy_pj": pj}
-        for (layer, comp, operand), pj in report.energy_pj.items()
-    ]
-    return pd.DataFrame(rows, columns=["layer", "component", "operand", "energy_pj"])
+    """``CostReport.to_frame()`` with the top level named: one row per (layer, component, operand)."""
+    frame = report.to_frame()[_ENERGY_COLUMNS]
+    frame["layer"] = frame["layer"].replace("", TOP_LEVEL)
+    return frame
 
 
 def energy_tables(configs: Sequence[Configuration]) -> pd.DataFrame:
     """``energy_table`` of every configuration, stacked, with a ``config`` column."""
     frames = [energy_table(c.cost).assign(config=c.label) for c in configs]
-    return _concat(frames, ["config", "layer", "component", "operand", "energy_pj"])
+    return _concat(frames, ["config", *_ENERGY_COLUMNS])
 
 
 def layer_energy_table(report: CostReport, by: str = "component") -> pd.DataFrame:
@@ -87,32 +91,32 @@ def layer_energy_table(report: CostReport, by: str = "component") -> pd.DataFram
 
 
 def summary_table(items: Sequence[CostReport | Configuration]) -> pd.DataFrame:
-    """One row per configuration with the headline numbers, in display units."""
+    """One row per configuration with the headline numbers (``CostReport.headline()``), in display units."""
     rows = []
     for c in as_configurations(list(items)):
-        r = c.cost
-        acc = accuracy_fact(r)
+        h = c.cost.headline()
         rows.append(
             {
                 "config": c.label,
-                "model": r.model_name,
-                "profile": r.profile_name,
+                "model": c.cost.model_name,
+                "profile": c.cost.profile_name,
                 "variant": c.variant,
-                "method": r.method,
-                "MACs": r.total_macs,
-                "energy / inference (uJ)": r.total_energy_pj * 1e-6,
-                "cold first inference (uJ)": r.cold_energy_pj * 1e-6,
-                "latency (ms)": r.latency_s * 1e3,
-                "stall (cycles)": r.stall_cycles,
-                "weights dense (KB)": bits_to_kb(r.weight_dense_bits),
-                "weights stored (KB)": bits_to_kb(r.weight_stored_bits),
-                "compression ratio": r.compression_ratio,
-                "peak activations (KB)": bits_to_kb(r.peak_activation_bits),
-                "SRAM (KB)": bits_to_kb(r.sram_capacity_bits) if r.sram_capacity_bits is not None else None,
-                "min SRAM (KB)": bits_to_kb(r.min_sram_bits) if r.min_sram_bits is not None else None,
-                "fits on chip": {True: "yes", False: "no", None: "n/a"}[r.fits_on_chip],
-                "accuracy": acc[0] if acc else "",
-                "accuracy source": acc[1] if acc else "",
+                "method": h.method,
+                "MACs": h.total_macs,
+                "energy / inference (uJ)": h.total_energy_pj * 1e-6,
+                "cold first inference (uJ)": h.cold_energy_pj * 1e-6,
+                "latency (ms)": h.latency_s * 1e3,
+                "stall (cycles)": h.stall_cycles,
+                "weights dense (KB)": bits_to_kb(h.weight_dense_bits),
+                "weights stored (KB)": bits_to_kb(h.weight_stored_bits),
+                "compression ratio": h.compression_ratio,
+                "peak activations (KB)": None if h.peak_activation_bits is None else bits_to_kb(h.peak_activation_bits),
+                "SRAM (KB)": None if h.sram_capacity_bits is None else bits_to_kb(h.sram_capacity_bits),
+                "min SRAM (KB)": None if h.needed_bits is None else bits_to_kb(h.needed_bits),
+                "fits on chip": {True: "yes", False: "no", None: "n/a"}[h.fits_on_chip],
+                "accuracy": h.accuracy.text if h.accuracy else "",
+                "accuracy source": h.accuracy.source if h.accuracy else "",
+                "not costed": "; ".join(f"{label}: {text}" for label, text in h.coverage.lines()),
             }
         )
     return pd.DataFrame(rows)
@@ -143,28 +147,35 @@ def storage_part_table(configs: Sequence[Configuration]) -> pd.DataFrame:
 
 
 def fit_table(configs: Sequence[Configuration]) -> pd.DataFrame:
-    """On-chip fit per layer: weights, cumulative weights, live activations, SRAM capacity, spilling flag."""
+    """On-chip fit per layer, from each report's ``Footprint``.
+
+    Columns: ``config, layer, weight_bits`` (this layer's weights on chip), ``all_weight_bits`` (every
+    weight, resident), ``live_activation_bits``, ``needed_bits`` (all weights + this layer's live
+    activations; its maximum is the footprint's ``needed_bits``), ``capacity_bits``, ``spills``.
+    """
     rows = []
     for c in configs:
-        if c.fit is None:
+        fp = c.cost.footprint
+        if fp is None:
             continue
-        spilling = set(c.cost.spilling_layers)
-        for layer in c.fit.layers:
+        spilling = set(fp.spilling_layers)
+        layers = list(dict.fromkeys([*fp.layer_weight_bits, *fp.layer_live_activation_bits]))
+        for layer in layers:
+            live = fp.layer_live_activation_bits.get(layer, 0)
             rows.append(
                 {
                     "config": c.label,
-                    "layer": layer.layer or TOP_LEVEL,
-                    "weight_bits": layer.weight_bits,
-                    "cumulative_weight_bits": layer.cumulative_weight_bits,
-                    "live_activation_bits": layer.live_activation_bits,
-                    "sram_capacity_bits": c.fit.sram_capacity_bits,
-                    "spills": layer.layer in spilling,
+                    "layer": layer or TOP_LEVEL,
+                    "weight_bits": fp.layer_weight_bits.get(layer, 0),
+                    "all_weight_bits": fp.weight_onchip_bits,
+                    "live_activation_bits": live,
+                    "needed_bits": fp.weight_onchip_bits + live,
+                    "capacity_bits": fp.capacity_bits,
+                    "spills": layer in spilling,
                 }
             )
-    return pd.DataFrame(
-        rows,
-        columns=["config", "layer", "weight_bits", "cumulative_weight_bits", "live_activation_bits", "sram_capacity_bits", "spills"],
-    )
+    return pd.DataFrame(rows, columns=["config", "layer", "weight_bits", "all_weight_bits", "live_activation_bits", "needed_bits",
+                                       "capacity_bits", "spills"])  # fmt: skip
 
 
 def sram_curve_table(configs: Sequence[Configuration]) -> pd.DataFrame:
@@ -200,6 +211,24 @@ def timeline_table(configs: Sequence[Configuration]) -> pd.DataFrame:
         for e in c.cost.timeline
     ]
     return pd.DataFrame(rows, columns=["config", "resource", "start_cycle", "end_cycle", "layer", "what"])
+
+
+def stall_intervals(report: CostReport, resource: str = "compute") -> tuple[tuple[float, float], ...]:
+    """The stretches of ``[0, report.cycles]`` where ``resource`` is busy with nothing: its stalls.
+
+    The complement of the resource's busy intervals in the timeline (overlaps merged). For the SimPy
+    hierarchy the compute array's idle time is its wait for memory, so the lengths add up to
+    ``report.stall_cycles``. Empty when the timeline has no ``resource`` events.
+    """
+    events = [(e.start_cycle, e.end_cycle) for e in report.timeline if e.resource == resource]
+    if not events:
+        return ()
+    busy = np.asarray(sorted(events), dtype=float)
+    ends = np.maximum.accumulate(busy[:, 1])
+    gap_starts = np.concatenate([[0.0], ends])
+    gap_ends = np.concatenate([busy[:, 0], [max(float(report.cycles), float(ends[-1]))]])
+    keep = gap_ends > gap_starts
+    return tuple(zip(gap_starts[keep].tolist(), gap_ends[keep].tolist()))
 
 
 def profile_constants_table(configs: Sequence[Configuration]) -> pd.DataFrame:

@@ -46,38 +46,19 @@ class Task:
 
 
 def report_outputs(report: CostReport) -> dict[str, Any]:
-    """The output columns of one point, read from its ``CostReport``.
+    """The output columns of one point: the report's ``headline().numbers()`` plus its energy breakdown.
 
     Energy is in pJ per inference (steady state), broken down by component (``energy_<component>_pj``)
-    and by operand (``energy_<operand>_operand_pj``); ``accuracy`` is present only when the report's
-    metadata carries one.
+    and by operand (``energy_<operand>_operand_pj``); ``accuracy`` (a fraction) is present only when the
+    report carries one.
     """
-    out: dict[str, Any] = {
-        "total_energy_pj": report.total_energy_pj,
-        "cold_energy_pj": report.cold_energy_pj,
-    }
+    out: dict[str, Any] = {}
     for (component,), pj in report.energy_by("component").items():
         out[f"energy_{component}_pj"] = pj
     for (operand,), pj in report.energy_by("operand").items():
         if operand != "none":
             out[f"energy_{operand}_operand_pj"] = pj
-    out.update(
-        cycles=float(report.cycles),
-        stall_cycles=float(report.stall_cycles),
-        latency_s=report.latency_s,
-        energy_delay_product_pj_s=report.energy_delay_product_pj_s,
-        total_macs=report.total_macs,
-        weight_dense_bits=report.weight_dense_bits,
-        weight_stored_bits=report.weight_stored_bits,
-        compression_ratio=report.compression_ratio,
-        peak_activation_bits=report.peak_activation_bits,
-        fits_on_chip=report.fits_on_chip,
-        sram_capacity_bits=report.sram_capacity_bits,
-        min_sram_bits=report.min_sram_bits,
-        method=report.method,
-    )
-    if "accuracy" in report.metadata:
-        out["accuracy"] = float(report.metadata["accuracy"])
+    out.update(report.headline().numbers())
     return out
 
 

@@ -12,11 +12,11 @@ from markupsafe import escape
 from torch import nn
 
 from simulator.api import resolve_profile, simulate
-from simulator.cost import CostReport
+from simulator.cost import Accuracy, CostReport
 from simulator.frozen import FrozenMap
 from simulator.report import load_report_json, render_html, write_html
-from simulator.report.tables import EXPORT_TABLES
-from simulator.report_data import build_configuration, fit_profile, storage_parts_from_workload
+from simulator.report.tables import EXPORT_TABLES, fit_table, stall_intervals
+from simulator.studies import build_configuration, storage_parts_from_workload
 from simulator.trace import trace
 
 
@@ -37,7 +37,7 @@ def test_demo_report_is_self_contained(demo_report):
     for table in EXPORT_TABLES:
         assert (demo_report.parent / f"demo.{table}.csv").is_file(), table
     doc = json.loads((demo_report.parent / "demo.json").read_text())
-    assert doc["format"] == "pjsim-report/1" and set(doc["tables"]) == set(EXPORT_TABLES)
+    assert doc["format"] == "pjsim-report/2" and set(doc["tables"]) == set(EXPORT_TABLES)
 
 
 def test_demo_json_rebuilds_the_same_numbers(demo_report):
@@ -53,8 +53,6 @@ def test_demo_json_rebuilds_the_same_numbers(demo_report):
         assert f"{c.cost.total_macs:,}" in html
     for note in notes:
         assert str(escape(note.split(":")[0])) in html
-    from simulator.report_data import stall_intervals
-
     for c in configs:  # the Gantt's red stall stretches add up to the simulated stall cycles
         if c.cost.timeline:
             drawn = sum(end - start for start, end in stall_intervals(c.cost))
@@ -66,7 +64,7 @@ def test_json_round_trip_is_exact(tmp_path):
     model = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
     workload = trace(model, torch.zeros(1, 8), model_name="mlp")
     config = build_configuration("mlp", workload, resolve_profile("horowitz45"), sram_curve=(8_000, 80_000),
-                                 metadata={"accuracy": "97 %", "accuracy_source": "test"})  # fmt: skip
+                                 metadata={"checkpoint": "none"}, accuracy=Accuracy(0.97, "test"))  # fmt: skip
     write_html(config, tmp_path / "r.html")
     _, _, (back,) = load_report_json(tmp_path / "r.json")
     assert back == config
@@ -80,15 +78,17 @@ def load_report_json_nan(tmp_path):
     return back.cost.compression_ratio
 
 
-def test_fit_profile_matches_the_workload():
-    """The per-layer fit profile's last cumulative weight equals the stored weights; its peak live equals the peak."""
+def test_footprint_per_layer_matches_the_workload():
+    """The footprint's per-layer weights sum to all weights on chip; its largest live set is the peak; the fit
+    table's tallest bar (all weights + live activations) is exactly the footprint's needed bits."""
     model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 10)).eval()
     workload = trace(model, torch.zeros(1, 784), model_name="mlp")
-    fit = fit_profile(workload, 8 * 1000 * 1000)
-    assert fit.layers[-1].cumulative_weight_bits == workload.weight_stored_bits
-    # (784*300 + 300 + 300*10 + 10) float32 parameters = 238,510 x 32 bits
-    assert workload.weight_stored_bits == 238_510 * 32
-    assert max(lay.live_activation_bits for lay in fit.layers) == workload.peak_activation_bits
+    config = build_configuration("mlp", workload, resolve_profile("horowitz45"), sram_curve=False)
+    fp = config.cost.footprint
+    # (784*300 + 300 + 300*10 + 10) float32 parameters = 238,510 x 32 bits, dense: on chip = stored
+    assert workload.weight_stored_bits == 238_510 * 32 == fp.weight_onchip_bits == sum(fp.layer_weight_bits.values())
+    assert max(fp.layer_live_activation_bits.values()) == fp.peak_activation_bits == workload.peak_activation_bits
+    assert fit_table([config])["needed_bits"].max() == fp.needed_bits
     parts = storage_parts_from_workload(workload)
     assert {p.part for p in parts} == {"values"}
     assert sum(p.bits for p in parts) == workload.weight_stored_bits
@@ -100,7 +100,7 @@ def test_absent_sections_are_noted_not_drawn():
     assert 'id="fig-0-energy"' in html and 'id="fig-0-storage"' in html and 'id="fig-overview-share"' in html
     for missing in ("fig-0-fit", "fig-0-sram", "fig-0-timeline", "fig-overview-compare"):
         assert missing not in html
-    assert "On-chip fit per layer: needs the traced workload" in html
+    assert "On-chip fit per layer: the costing recorded no per-layer footprint" in html
     assert "Energy vs SRAM size: not computed" in html
     assert "Timeline: not recorded by the &#39;hand&#39; costing" in html
     assert "Accuracy: not known" in html
@@ -108,9 +108,9 @@ def test_absent_sections_are_noted_not_drawn():
 
 
 def test_accuracy_card_says_where_it_comes_from():
-    html = render_html(_tiny_report(metadata=FrozenMap({"accuracy": "98.4 %", "accuracy_source": "checkpoint metadata"})))
+    html = render_html(_tiny_report(accuracy=Accuracy(0.984, "checkpoint metadata")))
     card = re.search(r'data-card="accuracy".*?</div>\s*</div>', html, re.S)
-    assert card and "98.4 %" in card.group(0) and "checkpoint metadata" in card.group(0)
+    assert card and "98.40 %" in card.group(0) and "checkpoint metadata" in card.group(0)
 
 
 def test_layer_names_are_escaped(tmp_path):
@@ -146,7 +146,7 @@ def test_unreadable_json_names_the_file(tmp_path):
 def test_storage_breakdown_follows_the_accountant():
     """Waterfall = the accountant's stage totals; the per-layer split sums to its final stage."""
     from models.pretrained import load_checkpoint
-    from simulator.report_data import storage_from_report
+    from simulator.studies import storage_from_report
     from simulator.storage import storage_report
 
     model, record, _ = load_checkpoint("lenet_300_100-deep-compression")
@@ -163,26 +163,12 @@ def test_storage_breakdown_follows_the_accountant():
 def test_stall_intervals_are_the_compute_gaps():
     """Compute busy [10, 30] and [50, 60] in a 100-cycle inference: stalls [0,10], [30,50], [60,100] = 70 cycles."""
     from simulator.cost import TimelineEvent
-    from simulator.report_data import stall_intervals
 
     timeline = (TimelineEvent("compute", 10, 30, "a", "mac"), TimelineEvent("dram", 0, 50, "a", "load"),
                 TimelineEvent("compute", 50, 60, "b", "mac"), TimelineEvent("compute", 20, 25, "a", "mac"))  # fmt: skip
     gaps = stall_intervals(_tiny_report(timeline=timeline, stall_cycles=70.0))
     assert gaps == ((0.0, 10.0), (30.0, 50.0), (60.0, 100.0))
     assert sum(e - s for s, e in gaps) == 70.0
-
-
-def test_sram_resize_follows_the_profile_rules():
-    """Resizing the SRAM of a file profile re-derives rule-based energies (√capacity) and keeps flat ones."""
-    from simulator.hardware import load_profile
-    from simulator.report_data import profile_with_sram_bits
-
-    flat = [profile_with_sram_bits(load_profile("horowitz45"), kb * 8000).level("sram") for kb in (32, 512, 8000)]
-    assert [lvl.capacity_bits for lvl in flat] == [32 * 8000, 512 * 8000, 8000 * 8000]
-    assert {lvl.read_energy_pj for lvl in flat} == {5.0}  # the lecture's flat 5 pJ
-    scaled = [profile_with_sram_bits(load_profile("horowitz45-full"), kb * 8000).levels_of_kind("sram")[0] for kb in (32, 512, 8000)]
-    energies = [lvl.read_energy_pj for lvl in scaled]
-    assert energies == sorted(energies) and energies[0] < energies[-1]  # bigger SRAM, dearer access
 
 
 def test_json_decoding_builds_only_pjsim_records():
