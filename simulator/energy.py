@@ -242,5 +242,4 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         sim_events=stats.events,
         compulsory_dram_bits=schedule.compulsory_dram_bits,
         cold_start_dram_bits=float(cold_dram_bits),
-        footprint=schedule.footprint,
     )
