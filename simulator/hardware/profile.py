@@ -116,6 +116,12 @@ class HardwareProfile:
         return self.levels[-1]
 
     @property
+    def global_buffer(self) -> MemoryLevel | None:
+        """The outermost on-chip level, just inside DRAM: the one whose capacity decides whether a model
+        fits (mapping/residency) and that what-if edits resize; None when the profile has only DRAM."""
+        return self.levels[-2] if len(self.levels) > 1 else None
+
+    @property
     def on_chip_sram_bits(self) -> int:
         """Total SRAM capacity (all SRAM levels)."""
         return sum(lvl.capacity_bits for lvl in self.levels_of_kind("sram"))

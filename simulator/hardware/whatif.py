@@ -23,7 +23,8 @@ def global_buffer_name(profile: HardwareProfile) -> str | None:
 
     The same choice as the mapper's residency decision: the level just inside DRAM.
     """
-    return profile.levels[-2].name if len(profile.levels) > 1 else None
+    buffer = profile.global_buffer
+    return buffer.name if buffer is not None else None
 
 
 def with_sram_bits(profile: HardwareProfile, sram_bits: int, level: str | None = None) -> HardwareProfile:

@@ -58,8 +58,8 @@ class Footprint:
 
 def global_buffer_bits(profile: HardwareProfile) -> int:
     """Capacity of the global buffer: the outermost on-chip level (0 when the profile has only DRAM)."""
-    levels = profile.levels
-    return levels[-2].capacity_bits if len(levels) > 1 else 0
+    buffer = profile.global_buffer
+    return buffer.capacity_bits if buffer is not None else 0
 
 
 def used_weights(workload: Workload) -> dict[str, str]:
