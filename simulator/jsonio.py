@@ -17,7 +17,10 @@ from typing import Any
 from simulator.errors import PjsimError
 from simulator.frozen import FrozenMap
 
-__all__ = ["RecordDecodeError", "from_jsonable", "to_jsonable"]
+__all__ = ["MAX_REPORT_JSON_BYTES", "RecordDecodeError", "from_jsonable", "to_jsonable"]
+
+#: Largest saved-report JSON read back (a report of dozens of configurations is a few MB).
+MAX_REPORT_JSON_BYTES = 256 << 20
 
 _ALLOWED_PACKAGES = ("simulator.", "models.")
 _FLOAT_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}

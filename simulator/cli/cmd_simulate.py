@@ -17,7 +17,8 @@ from rich.table import Table
 
 from simulator.api import ENGINES, simulate
 from simulator.cost import CostReport
-from simulator.fileio import write_text_atomic
+from simulator.cli.outputs import check_outputs, mkdir_option
+from simulator.fileio import csv_safe_cell, write_text_atomic
 from simulator.units import format_bits, format_energy_pj
 
 __all__ = ["command", "report_payload"]
@@ -60,7 +61,8 @@ def _csv_text(report: CostReport) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["model", "profile", "layer", "component", "operand", "energy_pj"])
     for (layer, comp, operand), pj in report.energy_pj.items():
-        writer.writerow([report.model_name, report.profile_name, layer, comp, operand, repr(pj)])
+        cells = [report.model_name, report.profile_name, layer, comp, operand]
+        writer.writerow([*map(csv_safe_cell, cells), repr(pj)])
     return buf.getvalue()
 
 
@@ -144,8 +146,9 @@ def _dram_name(report: CostReport) -> str:
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
+@mkdir_option
 def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: bool, strict: bool, layers: bool,
-            json_out: Path | None, csv_out: Path | None) -> None:
+            json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL (zoo name or package.module:factory) on a profile.
 
     \b
@@ -154,13 +157,14 @@ def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: boo
       pjsim simulate lenet5 --profile horowitz45 --engine closed-form --csv lenet5.csv
       pjsim simulate mypkg.nets:build --profile my_chip.toml --json out.json
     """
+    check_outputs({"--json": json_out, "--csv": csv_out}, mkdir=mkdir)
     report = simulate(model, profile, batch_size=batch_size, engine=engine, fuse_elementwise=not no_fuse,
                       strict=strict, timeline=False)
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps(report_payload(report), indent=2))
+        write_text_atomic(json_out, json.dumps(report_payload(report), indent=2), make_parents=mkdir)
         click.echo(f"breakdown written to {json_out}")
     if csv_out is not None:
-        write_text_atomic(csv_out, _csv_text(report))
+        write_text_atomic(csv_out, _csv_text(report), make_parents=mkdir)
         click.echo(f"energy breakdown written to {csv_out}")
