@@ -8,7 +8,8 @@ import click
 
 from simulator.cli.outputs import check_outputs, mkdir_option
 from simulator.fileio import csv_safe_frame, write_files_atomic
-from simulator.sweep.plan import MAX_PLAN_POINTS
+from simulator.sweep.plan import MAX_PLAN_POINTS, check_plan_size
+from simulator.sweep.store import check_not_in_use
 
 _DEFAULT_OUT = Path("reports")
 
@@ -79,6 +80,8 @@ def command(
     make_parents = mkdir or out == _DEFAULT_OUT
     outputs = {"--db": db_path, "--out (table)": csv_out} | ({} if no_report else {"--out (report)": html_out})
     check_outputs(outputs, mkdir=make_parents)
+    check_plan_size(sweep_spec, max_points)  # a 10^10-point grid is refused here, before planning
+    check_not_in_use(db_path)  # a second sweep on one database is refused before any work
     runner = make_backend(backend, workers=workers, scheduler=scheduler, dask_local=dask_local)
     click.echo(f"sweep '{sweep_spec.name}': {sweep_spec.model} on {sweep_spec.profile}, backend {runner.describe()}, db {db_path}")
     columns = (

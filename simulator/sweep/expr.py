@@ -130,7 +130,29 @@ def parse_constraint(text: str) -> Constraint:
         raise ConstraintSyntaxError("the expression is nested too deeply") from None
     names: set[str] = set()
     _check(tree.body, names)
+    _check_constant_parts(tree.body, text.strip())
     return Constraint(text.strip(), frozenset(names), tree)
+
+
+def _check_constant_parts(root: ast.AST, text: str) -> None:
+    """Evaluate, under the budget, every largest part of the tree that reads no input name.
+
+    A bomb written with literals only (``'x' * 2**34``, ``(2**64)**64**...``) is refused when the
+    spec is read, before any planning. Other errors of constant parts (``1/0``) are left to the
+    point evaluation, where a lazy branch may never run them.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not any(isinstance(n, (ast.Name, ast.Attribute)) for n in ast.walk(node)):
+            try:
+                _eval(node, {})
+            except _OverBudget as exc:
+                raise ConstraintSyntaxError(f"exceeds the evaluation budget: {exc}") from None
+            except (ArithmeticError, TypeError, ValueError, KeyError):
+                pass
+            continue
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _check(node: ast.AST, names: set[str]) -> None:

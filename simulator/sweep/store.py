@@ -46,7 +46,7 @@ from typing import Any, Self
 
 from simulator.sweep.errors import SweepStoreError
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "CorruptedRowWarning", "ResultStore", "StoredResult"]
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "CorruptedRowWarning", "ResultStore", "StoredResult", "check_not_in_use"]
 
 #: SQLite header field ``application_id``: ASCII "pjsw".
 APPLICATION_ID = 0x706A7377
@@ -282,8 +282,29 @@ def _lock(path: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise SweepStoreError(
-            f"{path}: another pjsim sweep is writing this results database right now; a second writer is refused "
-            "(it would compute every point twice). Wait for it to finish, or pass another --db path."
-        ) from None
+        raise _in_use(path) from None
     return fd
+
+
+def check_not_in_use(path: str | Path) -> None:
+    """Raise ``SweepStoreError`` now if another sweep holds ``path`` (a preflight check; takes no lock, creates nothing)."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # absent (or unreadable: ResultStore reports that with its own message)
+    try:
+        if not os.path.isfile(path):
+            return
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_use(path) from None
+    finally:
+        os.close(fd)
+
+
+def _in_use(path: Path) -> SweepStoreError:
+    return SweepStoreError(
+        f"{path}: another pjsim sweep is writing this results database right now; a second writer is refused "
+        "(it would compute every point twice). Wait for it to finish, or pass another --db path."
+    )
