@@ -29,6 +29,7 @@ import json
 import os
 import secrets
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -243,7 +244,8 @@ def write_files_atomic(files: Mapping[str | Path, bytes], *, make_parents: bool 
 
     Raises:
         OutputFileError: a target is not a regular file or its folder cannot be written (nothing changed).
-        OSError: writing failed for another reason (nothing changed).
+            Any other ``OSError`` while writing (disk full, a folder that refuses files) becomes an
+            ``OutputFileError`` naming the file, after the rollback.
     """
     paths = [Path(p) for p in files]
     targets = [check_output_path(p, "output", make_parents=make_parents) for p in paths]
@@ -252,10 +254,13 @@ def write_files_atomic(files: Mapping[str | Path, bytes], *, make_parents: bool 
             target.parent.mkdir(parents=True, exist_ok=True)
     temps: list[str] = []
     backups: list[tuple[Path, str | None]] = []  # (target, hard link to its old content or None if new)
+    current = ""
     try:
-        for target, data in zip(targets, files.values()):
+        for path, target, data in zip(paths, targets, files.values()):
+            current = str(path) if target == path else f"{path} (-> {target})"
             temps.append(_write_temp(target, data))
-        for target, tmp in zip(targets, temps):
+        for path, target, tmp in zip(paths, targets, temps):
+            current = str(path) if target == path else f"{path} (-> {target})"
             backup = None
             if target.exists():
                 backup = str(target.parent / f".{target.name}.{secrets.token_hex(8)}.old")
@@ -273,6 +278,10 @@ def write_files_atomic(files: Mapping[str | Path, bytes], *, make_parents: bool 
                 pass
         for tmp in temps:
             Path(tmp).unlink(missing_ok=True)
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and not isinstance(exc, OutputFileError):
+            others = " (no file of the set was changed)" if len(paths) > 1 else ""
+            raise OutputFileError(f"{current}: cannot write it ({exc.strerror or exc}){others}") from None
         raise
     for _, backup in backups:
         if backup is not None:

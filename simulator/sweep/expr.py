@@ -144,6 +144,8 @@ def _check_constant_parts(root: ast.AST, text: str) -> None:
     stack = [root]
     while stack:
         node = stack.pop()
+        if not isinstance(node, ast.expr):
+            continue  # operators, contexts: evaluated with their expression
         if not any(isinstance(n, (ast.Name, ast.Attribute)) for n in ast.walk(node)):
             try:
                 _eval(node, {})
