@@ -272,6 +272,7 @@ def write_files_atomic(files: Mapping[str | Path, bytes], *, make_parents: bool 
             try:
                 if backup is not None:
                     os.replace(backup, target)
+                    Path(backup).unlink(missing_ok=True)  # rename is a no-op when both are links to one file
                 else:
                     target.unlink(missing_ok=True)
             except OSError:
