@@ -324,7 +324,7 @@ def csv_safe_frame(frame: Any) -> Any:
     """A copy of the pandas ``frame`` with ``csv_safe_cell`` applied to every text cell and column name."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(csv_safe_cell)
+        if out[column].dtype.kind not in "biufcmM":  # text, object, category: anything that may hold a string
+            out[column] = out[column].astype(object).map(csv_safe_cell)
     out.columns = [csv_safe_cell(c) for c in out.columns]
     return out
