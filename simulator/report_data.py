@@ -559,7 +559,10 @@ def load_report_json(path: str | Path) -> tuple[str, tuple[str, ...], tuple[Conf
         raise ReportError(str(exc)) from None
     title, notes = "", ()
     if isinstance(data, dict) and "configurations" in data:
-        title, notes, data = str(data.get("title", "")), tuple(map(str, data.get("notes", ()))), data["configurations"]
+        raw_notes = data.get("notes", [])
+        if not isinstance(raw_notes, list):
+            raise ReportError(f"{path}: 'notes' must be a list of strings, found {type(raw_notes).__name__}")
+        title, notes, data = str(data.get("title", "")), tuple(map(str, raw_notes)), data["configurations"]
     items = data if isinstance(data, list) else [data]
     try:
         decoded = [from_jsonable(item, f"{path}[{i}]") for i, item in enumerate(items)]
