@@ -205,7 +205,7 @@ def _parse_axis(raw: Any, i: int, source: str) -> Axis:
     if low > high:
         raise SweepSpecError(source, where, f"the range is empty: min {low} > max {high}")
     scale = raw.get("scale", "linear")
-    if scale not in _SCALES:
+    if not isinstance(scale, str) or scale not in _SCALES:
         raise SweepSpecError(source, f"{where}.scale", f"expected one of {list(_SCALES)}, found {scale!r}")
     if scale == "log" and low <= 0:
         raise SweepSpecError(source, f"{where}.min", f"a log axis needs min > 0, found {low}")
@@ -262,7 +262,7 @@ def parse_spec(
         raise SweepSpecError(source, "sweep.name", f"expected a file-name-safe string, found {name!r}")
     batch_size = _check_axis_value("batch_size", sweep.get("batch_size", 1), source, "sweep.batch_size")
     sampling = sweep.get("sampling", "grid")
-    if sampling not in SAMPLERS:
+    if not isinstance(sampling, str) or sampling not in SAMPLERS:
         raise SweepSpecError(source, "sweep.sampling", f"expected one of {sorted(SAMPLERS)}, found {sampling!r}")
     samples = sweep.get("samples")
     if sampling != "grid":
@@ -271,7 +271,7 @@ def parse_spec(
     elif samples is not None:
         raise SweepSpecError(source, "sweep.samples", "only applies to random and lhs sampling")
     engine = sweep.get("engine", "simpy")
-    if engine not in ENGINES:
+    if not isinstance(engine, str) or engine not in ENGINES:
         raise SweepSpecError(source, "sweep.engine", f"expected one of {list(ENGINES)}, found {engine!r}")
     seed = sweep.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -295,7 +295,7 @@ def parse_spec(
         acc = raw["accuracy"]
         _check_keys(acc, _ACCURACY_KEYS, source, "accuracy")
         dataset = acc.get("dataset", "mnist")
-        if dataset not in DATASETS:
+        if not isinstance(dataset, str) or dataset not in DATASETS:
             raise SweepSpecError(source, "accuracy.dataset", f"expected one of {list(DATASETS)}, found {dataset!r}")
         for key in ("checkpoint", "data_path"):
             if key in acc and (not isinstance(acc[key], str) or not acc[key]):
