@@ -18,7 +18,7 @@ from rich.table import Table
 from simulator.api import ENGINES, simulate
 from simulator.cost import CostReport
 from simulator.cli.outputs import check_outputs, mkdir_option
-from simulator.fileio import csv_safe_cell, write_text_atomic
+from simulator.fileio import csv_safe_cell, write_files_atomic
 from simulator.units import format_bits, format_energy_pj
 
 __all__ = ["command", "report_payload"]
@@ -162,9 +162,13 @@ def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: boo
                       strict=strict, timeline=False)
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
+    files = {}  # both outputs or neither
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps(report_payload(report), indent=2), make_parents=mkdir)
+        files[json_out] = json.dumps(report_payload(report), indent=2).encode("utf-8")
+    if csv_out is not None:
+        files[csv_out] = _csv_text(report).encode("utf-8")
+    write_files_atomic(files, make_parents=mkdir)
+    if json_out is not None:
         click.echo(f"breakdown written to {json_out}")
     if csv_out is not None:
-        write_text_atomic(csv_out, _csv_text(report), make_parents=mkdir)
         click.echo(f"energy breakdown written to {csv_out}")
