@@ -137,7 +137,7 @@ def test_formula_cells_are_neutralised(cell):
     assert csv_safe_cell(cell) == "'" + cell
 
 
-@settings(max_examples=200, deadline=200)
+@settings(max_examples=200, deadline=1000)
 @given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False)))
 def test_csv_cells_never_start_a_formula(value):
     """Property: text never starts with a formula character after neutralising; numbers and safe text are unchanged."""
