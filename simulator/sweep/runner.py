@@ -227,7 +227,8 @@ def run(
     runner = make_backend(backend) if isinstance(backend, str) else backend
     with ResultStore(db) as store:
         done, damaged = store.usable_keys()
-        if damaged & {p.key for p in plan.points}:
+        damaged &= {p.key for p in plan.points}
+        if damaged:
             warnings.warn(
                 f"{db}: {len(damaged)} damaged result row(s) (unreadable outputs) will be recomputed: "
                 + ", ".join(sorted(k[:12] for k in damaged)[:5]),
