@@ -17,7 +17,10 @@ from typing import Any
 from simulator.errors import PjsimError
 from simulator.frozen import FrozenMap
 
-__all__ = ["RecordDecodeError", "from_jsonable", "to_jsonable"]
+__all__ = ["MAX_REPORT_JSON_BYTES", "RecordDecodeError", "from_jsonable", "to_jsonable"]
+
+#: Largest saved-report JSON read back (a report of dozens of configurations is a few MB).
+MAX_REPORT_JSON_BYTES = 256 << 20
 
 _ALLOWED_PACKAGES = ("simulator.", "models.")
 _FLOAT_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -80,19 +83,36 @@ def from_jsonable(data: Any, where: str = "$") -> Any:
             kwargs[key] = from_jsonable(value, f"{where}.{key}")
         try:
             return cls(**kwargs)
-        except (TypeError, ValueError) as exc:
-            raise RecordDecodeError(f"{where}: cannot build {data['__record__']}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a record's own checks may raise anything on hostile values
+            raise RecordDecodeError(f"{where}: cannot build {data['__record__']}: {type(exc).__name__}: {exc}") from None
     if "__float__" in data:
-        if data["__float__"] not in _FLOAT_NAMES:
-            raise RecordDecodeError(f"{where}: '__float__' must be one of {sorted(_FLOAT_NAMES)}, found {data['__float__']!r}")
+        if not isinstance(data["__float__"], str) or data["__float__"] not in _FLOAT_NAMES:
+            raise RecordDecodeError(f"{where}: '__float__' must be one of {sorted(_FLOAT_NAMES)}, found {data['__float__']!r:.80}")
         return _FLOAT_NAMES[data["__float__"]]
     if "__map__" in data:
-        return FrozenMap({_hashable(from_jsonable(k, where)): from_jsonable(v, where) for k, v in data["__map__"]})
+        return FrozenMap(_pairs(data["__map__"], f"{where}.__map__"))
     if "__dict__" in data:
-        return {_hashable(from_jsonable(k, where)): from_jsonable(v, where) for k, v in data["__dict__"]}
+        return _pairs(data["__dict__"], f"{where}.__dict__")
     if "__tuple__" in data:
+        if not isinstance(data["__tuple__"], list):
+            raise RecordDecodeError(f"{where}: '__tuple__' must hold a list, found {type(data['__tuple__']).__name__}")
         return tuple(from_jsonable(v, f"{where}[{i}]") for i, v in enumerate(data["__tuple__"]))
     return {k: from_jsonable(v, f"{where}.{k}") for k, v in data.items()}
+
+
+def _pairs(items: Any, where: str) -> dict[Any, Any]:
+    """A ``[[key, value], ...]`` list decoded into a dict (keys made hashable); anything else is named."""
+    if not isinstance(items, list) or not all(isinstance(p, list) and len(p) == 2 for p in items):
+        raise RecordDecodeError(f"{where}: expected a list of [key, value] pairs, found {items!r:.80}")
+    out = {}
+    for i, (k, v) in enumerate(items):
+        key = _hashable(from_jsonable(k, f"{where}[{i}][0]"))
+        try:
+            hash(key)
+        except TypeError:
+            raise RecordDecodeError(f"{where}[{i}][0]: a key must be a number, string or list, found {key!r:.80}") from None
+        out[key] = from_jsonable(v, f"{where}[{i}][1]")
+    return out
 
 
 def _hashable(value: Any) -> Any:
@@ -109,8 +129,8 @@ def _record_class(name: Any, where: str) -> type:
         obj: Any = importlib.import_module(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        raise RecordDecodeError(f"{where}: unknown record type {name!r}") from None
+    except (ImportError, AttributeError, ValueError):
+        raise RecordDecodeError(f"{where}: unknown record type {name!r:.120}") from None
     if not (isinstance(obj, type) and dataclasses.is_dataclass(obj)):
         raise RecordDecodeError(f"{where}: {name!r} is not a record type")
     return obj

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from simulator.cli.outputs import check_outputs, mkdir_option
+
 __all__ = ["command"]
 
 RECIPE_CHOICES = ("deep-compression",)
@@ -21,7 +23,8 @@ RECIPE_CHOICES = ("deep-compression",)
               help="Compressed file to write [default: reports/MODEL-deep-compression.pjc].")
 @click.option("--no-biases", is_flag=True, help="Leave biases out of the storage totals (they stay in the file).")
 @click.option("--layers", is_flag=True, help="Also print the per-layer breakdown of the final stage.")
-def command(model: str, recipe: str, data: Path | None, out: Path | None, no_biases: bool, layers: bool) -> None:
+@mkdir_option
+def command(model: str, recipe: str, data: Path | None, out: Path | None, no_biases: bool, layers: bool, mkdir: bool) -> None:
     """Compress MODEL (zoo name) and write it in the pjsim file format.
 
     Starts from the shipped trained checkpoint when there is one (lenet_300_100, lenet5), else from
@@ -39,6 +42,7 @@ def command(model: str, recipe: str, data: Path | None, out: Path | None, no_bia
     from simulator.compress import deep_compression, get_recipe
     from simulator.storage import pack, storage_report
 
+    check_outputs({"--out": out or Path("reports") / f"{model}-deep-compression.pjc"}, mkdir=mkdir or out is None)
     chosen = get_recipe(model)
     if f"{model}-dense" in available_checkpoints():
         net, _, meta = load_checkpoint(f"{model}-dense")

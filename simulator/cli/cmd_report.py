@@ -6,7 +6,11 @@ from pathlib import Path
 
 import click
 
+from simulator.cli.outputs import check_outputs, mkdir_option
+
 __all__ = ["command", "parse_spec"]
+
+_DEFAULT_OUT = Path("reports/report.html")
 
 
 def parse_spec(spec: str, default_profile: str) -> tuple[str | None, str | None, str]:
@@ -28,15 +32,16 @@ def parse_spec(spec: str, default_profile: str) -> tuple[str | None, str | None,
 @click.option("--from", "from_json", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A report's .json export (or saved configurations) to include; repeatable.")
 @click.option("--profile", "-p", default="horowitz45", show_default=True, help="Profile for SPECs without @PROFILE.")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("reports/report.html"),
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=_DEFAULT_OUT,
               show_default=True, help="The HTML file; tables go beside it as <stem>.json and <stem>.<table>.csv.")
 @click.option("--title", default="pjsim energy report", show_default=True)
 @click.option("--sram-points", type=click.IntRange(min=0), default=13, show_default=True,
               help="Points of the energy-vs-SRAM-size curve per configuration (0 = no curve).")
 @click.option("--batch-size", "-b", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--no-export", is_flag=True, help="Write only the HTML (no CSV/JSON tables).")
+@mkdir_option
 def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, out: Path, title: str,
-            sram_points: int, batch_size: int, no_export: bool) -> None:  # fmt: skip
+            sram_points: int, batch_size: int, no_export: bool, mkdir: bool) -> None:  # fmt: skip
     """Build one report comparing configurations side by side.
 
     A SPEC is MODEL[@PROFILE] (zoo name or package.module:factory) or checkpoint:NAME[@PROFILE]
@@ -55,6 +60,11 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
     if not specs and not from_json:
         raise click.UsageError("give at least one SPEC or --from FILE.json")
     parsed = [parse_spec(s, profile) for s in specs]
+    from simulator.report.export import export_paths
+
+    default_out = out == _DEFAULT_OUT
+    outputs = {"--out": out} | ({} if no_export else {f"--out ({p.name})": p for p in export_paths(out)})
+    check_outputs(outputs, mkdir=mkdir, defaults=dict.fromkeys(outputs, default_out))
     configs, notes = [], []
     for path in from_json:
         saved_title, saved_notes, saved = load_report_json(path)
@@ -67,7 +77,7 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
         for model, checkpoint, prof in parsed:
             configs.append(configuration_for(model, prof, checkpoint=checkpoint, sram_points=sram_points,
                                              batch_size=batch_size, progress=lambda: step(f"{model or checkpoint} on {prof}")))  # fmt: skip
-    write_html(configs, out, title=title, notes=notes, export=not no_export)
+    write_html(configs, out, title=title, notes=notes, export=not no_export, make_parents=mkdir or default_out)
     for c in configs:
         head = c.cost.headline()
         click.echo(f"{c.label}: {head.row('energy').text} per inference ({head.method})")

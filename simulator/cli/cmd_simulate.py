@@ -15,7 +15,8 @@ from rich.table import Table
 
 from simulator.api import ENGINES, simulate
 from simulator.cost import CostReport
-from simulator.fileio import write_text_atomic
+from simulator.cli.outputs import check_outputs, mkdir_option
+from simulator.fileio import csv_safe_frame, write_files_atomic
 from simulator.units import format_bits, format_energy_pj
 
 __all__ = ["command", "report_payload"]
@@ -48,7 +49,7 @@ def report_payload(report: CostReport) -> dict:
 
 
 def _csv_text(report: CostReport) -> str:
-    return report.to_frame().to_csv(index=False)
+    return csv_safe_frame(report.to_frame()).to_csv(index=False)
 
 
 def _print_tables(report: CostReport, console: Console, layers: bool) -> None:
@@ -117,8 +118,9 @@ def _dram_name(report: CostReport) -> str:
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
+@mkdir_option
 def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: bool, strict: bool, layers: bool,
-            json_out: Path | None, csv_out: Path | None) -> None:
+            json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL (zoo name or package.module:factory) on a profile.
 
     \b
@@ -127,13 +129,18 @@ def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: boo
       pjsim simulate lenet5 --profile horowitz45 --engine closed-form --csv lenet5.csv
       pjsim simulate mypkg.nets:build --profile my_chip.toml --json out.json
     """
+    check_outputs({"--json": json_out, "--csv": csv_out}, mkdir=mkdir)
     report = simulate(model, profile, batch_size=batch_size, engine=engine, fuse_elementwise=not no_fuse,
                       strict=strict, timeline=False)
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
+    files = {}  # both outputs or neither
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps(report_payload(report), indent=2))
+        files[json_out] = json.dumps(report_payload(report), indent=2).encode("utf-8")
+    if csv_out is not None:
+        files[csv_out] = _csv_text(report).encode("utf-8")
+    write_files_atomic(files, make_parents=mkdir)
+    if json_out is not None:
         click.echo(f"breakdown written to {json_out}")
     if csv_out is not None:
-        write_text_atomic(csv_out, _csv_text(report))
         click.echo(f"energy breakdown written to {csv_out}")

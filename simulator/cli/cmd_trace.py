@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from simulator.cli.outputs import check_outputs, mkdir_option
+
 __all__ = ["command"]
 
 
@@ -39,7 +41,8 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the op stream to this .csv or .parquet file (Parquet needs pyarrow).",
 )
-def command(model: str, batch_size: int, input_shape: str | None, device: str, out: Path | None) -> None:
+@mkdir_option
+def command(model: str, batch_size: int, input_shape: str | None, device: str, out: Path | None, mkdir: bool) -> None:
     """Trace MODEL (zoo name or package.module:factory) and print MACs, weights and traffic per layer.
 
     \b
@@ -65,6 +68,7 @@ def command(model: str, batch_size: int, input_shape: str | None, device: str, o
     shape = _parse_shape(input_shape)
     if out is not None:
         check_op_stream_path(out)
+    check_outputs({"--out": out}, mkdir=mkdir)
     if ":" in model:
         if shape is None:
             raise click.UsageError(f"model '{model}' is not in the zoo: give its input shape with --input-shape")
@@ -123,5 +127,5 @@ def command(model: str, batch_size: int, input_shape: str | None, device: str, o
         listing = ", ".join(f"{op} x{n}" for op, n in sorted(workload.unsupported.items()))
         console.print(f"[yellow]ops with no cost rule (not costed): {listing}[/yellow]")
     if out is not None:
-        write_op_stream(workload, out)
+        write_op_stream(workload, out)  # folder checked above (created only with --mkdir)
         click.echo(f"op stream written to {out}")

@@ -85,6 +85,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import ProfileError
+from simulator.fileio import MAX_NESTING_DEPTH, InputFileError, check_nesting, read_bounded_text
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import LEVEL_KINDS, ZERO_HANDLING, ComputeUnit, HardwareProfile, MemoryLevel
 from simulator.hardware.rules import (
@@ -97,6 +98,7 @@ from simulator.units import CAPACITY_UNITS_BITS, ENERGY_UNITS_PJ, FREQUENCY_UNIT
 from simulator.workload import DataType
 
 __all__ = [
+    "MAX_PROFILE_BYTES",
     "SWEEP_OVERRIDE_SOURCE",
     "list_profiles",
     "load_profile",
@@ -107,6 +109,8 @@ __all__ = [
 
 #: The source an overridden entry gets.
 SWEEP_OVERRIDE_SOURCE = "sweep override"
+#: Largest profile file read (shipped profiles are a few KB); larger files are refused unread.
+MAX_PROFILE_BYTES = 1 << 20
 
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
@@ -117,6 +121,8 @@ _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
 _ENERGY_RULES = {"sqrt_capacity", "mac_multiple"}
 _BIT_UNITS = {"bit": 1}
+#: Widest access word or accumulator accepted, in bits.
+MAX_WIDTH_BITS = 1 << 16
 _QUANTITY_KEYS = frozenset({"value", "unit", "source"})
 _UNITLESS_KEYS = frozenset({"value", "source"})
 
@@ -235,16 +241,27 @@ def _resolved(path: Path) -> tuple[tuple[tuple[str, int], ...], dict[str, Any]]:
 
 
 def _read_toml(path: Path, files: list[tuple[str, int]]) -> dict[str, Any]:
+    """Parse one profile file: a regular file under ``MAX_PROFILE_BYTES``, UTF-8, nested at most ``MAX_NESTING_DEPTH``."""
     try:
-        with path.open("rb") as fh:
-            mtime = os.fstat(fh.fileno()).st_mtime_ns
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ProfileError(str(path), "(file)", "an existing, readable TOML file", "no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(str(path), "(file)", "valid TOML", str(exc)) from None
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        mtime = 0
+    try:
+        text = read_bounded_text(path, MAX_PROFILE_BYTES, "hardware profile")
+        data = check_nesting(_parse_toml(text, path), path, "hardware profile")
+    except InputFileError as exc:
+        raise ProfileError(str(path), "(file)", exc.expected, exc.found) from None
     files.append((os.path.abspath(path), mtime))
     return data
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(str(path), "(file)", "valid TOML", str(exc)) from None
+    except RecursionError:
+        raise ProfileError(str(path), "(file)", f"TOML nested at most {MAX_NESTING_DEPTH} deep", "deeper nesting") from None
 
 
 def _read_resolved(path: Path, chain: tuple[str, ...], files: list[tuple[str, int]]) -> dict[str, Any]:
@@ -262,7 +279,12 @@ def _read_resolved(path: Path, chain: tuple[str, ...], files: list[tuple[str, in
     if not isinstance(parent, str) or not parent:
         raise ProfileError(str(path), "profile.extends", "a profile name or path (string)", parent)
     parent_path = profile_path(parent, relative_to=path.parent)
-    base = _read_resolved(parent_path, (*chain, key), files)
+    try:
+        base = _read_resolved(parent_path, (*chain, key), files)
+    except ProfileError as exc:
+        if exc.path != str(parent_path) or exc.key != "(file)":
+            raise
+        raise ProfileError(str(path), "profile.extends", f"a readable profile ({exc.expected})", f"{parent_path}: {exc.found}") from None
     merged = _merge(base, raw)
     merged["profile"].pop("extends", None)
     return merged
@@ -387,7 +409,7 @@ class _Reader:
                 raise ProfileError(self.path, f"{keypath}.unit", f"one of {sorted(units)}", unit)
             scale = units[unit]
         self.sources[keypath] = source.strip()
-        return value * scale
+        return _check_converted(self.path, keypath, value, scale, units)
 
     def string(self, table: Mapping[str, Any], key: str, where: str, choices: tuple[str, ...] | None = None) -> str:
         value = _require(table, key, self.path, where)
@@ -448,6 +470,8 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             )
         )
     _check_order(levels, path)
+    for level in levels:
+        _check_level_widths(level, path)
 
     return HardwareProfile(
         name=name,
@@ -474,12 +498,7 @@ def _read_energy_table(r: _Reader, energy_raw: Any) -> dict[str, float]:
         if group == "decode":
             _check_keys(ops, set(DECODE_OPERATIONS), r.path, where)
         else:
-            try:
-                DataType.parse(group)
-            except ValueError:
-                raise ProfileError(
-                    r.path, where, "a data type name such as int8, int32, float16 or 'decode'", group
-                ) from None
+            _check_data_type_name(r.path, where, group)
             _check_keys(ops, set(ENERGY_OPERATIONS), r.path, where)
         for op in ops:
             op_energy[f"{group}.{op}"] = r.quantity(ops, op, where, ENERGY_UNITS_PJ)
@@ -583,3 +602,53 @@ def _check_order(levels: list[MemoryLevel], path: str) -> None:
         raise ProfileError(path, "memory", "the outermost level to be of kind 'dram'", levels[-1].kind)
     if sum(lvl.kind == "dram" for lvl in levels) != 1:
         raise ProfileError(path, "memory", "exactly one level of kind 'dram'", [lvl.kind for lvl in levels])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Meaning checks: values that parse but make no physical sense (kept apart from the schema reading above)
+
+#: Plausibility ceilings per unit table, in base units (generous: they catch typos and hostile files, not designs).
+_PLAUSIBLE_MAX: tuple[tuple[Mapping[str, float], float, str], ...] = (
+    (ENERGY_UNITS_PJ, 1e12, "1e12 pJ (1 J) per event"),
+    (FREQUENCY_UNITS_HZ, 1e13, "1e13 Hz (10 THz)"),
+    (CAPACITY_UNITS_BITS, float(1 << 80), "2**80 bits"),
+    (POWER_UNITS_MW, 1e9, "1e9 mW (1 MW)"),
+    (_BIT_UNITS, float(MAX_WIDTH_BITS), f"{MAX_WIDTH_BITS} bits"),
+)
+#: Widths a data type of each kind may have (``[energy.<kind><bits>]``).
+DATA_TYPE_BITS = {"int": range(1, 65), "float": (4, 8, 16, 32, 64)}
+
+
+def _check_converted(path: str, keypath: str, value: float, scale: float, units: Mapping[str, float] | None) -> float:
+    """``value * scale`` (the quantity in base units), refused when the conversion overflows or is implausible."""
+    converted = value * scale
+    if not math.isfinite(converted):
+        raise ProfileError(path, f"{keypath}.value", "a value that stays finite after unit conversion", f"{value!r} -> {converted}")
+    limit = next(((m, label) for table, m, label in _PLAUSIBLE_MAX if units is table), None)
+    if limit is not None and converted > limit[0]:
+        raise ProfileError(path, f"{keypath}.value", f"at most {limit[1]}", f"{value!r} ({converted:.6g} in base units)")
+    if units is None and converted > 1e15:
+        raise ProfileError(path, f"{keypath}.value", "at most 1e15", value)
+    return converted
+
+
+def _check_data_type_name(path: str, where: str, group: str) -> None:
+    """``group`` must name a data type pjsim prices: int1..int64 or float4/8/16/32/64."""
+    expected = "a data type name int1..int64, float4, float8, float16, float32, float64, or 'decode'"
+    try:
+        dtype = DataType.parse(group)
+    except ValueError:
+        raise ProfileError(path, where, expected, group) from None
+    if dtype.bits not in DATA_TYPE_BITS[dtype.kind]:
+        raise ProfileError(path, where, expected, f"{group} ({dtype.bits}-bit {dtype.kind})")
+
+
+def _check_level_widths(level: MemoryLevel, path: str) -> None:
+    """A level's access word cannot be wider than the level itself (its energy per bit would vanish)."""
+    if level.word_bits > level.capacity_bits:
+        raise ProfileError(
+            path,
+            f"memory.{level.name}.word",
+            f"a word no wider than the level's capacity ({level.capacity_bits} bits)",
+            f"{level.word_bits} bits",
+        )

@@ -28,7 +28,7 @@ from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from simulator.cost import CostReport, HeadlineRow, format_count, format_seconds
-from simulator.fileio import write_text_atomic
+from simulator.fileio import write_files_atomic
 from simulator.report import figures as F
 from simulator.report.records import Configuration
 from simulator.report.tables import as_configurations, profile_constants_table, summary_table
@@ -209,19 +209,24 @@ def write_html(
     title: str = "pjsim energy report",
     notes: Sequence[str] = (),
     export: bool = True,
+    make_parents: bool = True,
 ) -> Path:
     """Write the report to ``path`` atomically, plus its tables as CSV/JSON beside it; return the HTML path.
+
+    The HTML and its exports are one all-or-nothing set (``simulator.fileio.write_files_atomic``): if
+    any file cannot be written, none of them changes.
 
     With ``export`` the files ``<stem>.json`` (every table and the configurations themselves, which
     ``pjsim report --from`` reads back) and ``<stem>.<table>.csv`` are written next to the HTML.
     """
-    from simulator.report.export import export_tables
+    from simulator.report.export import export_files
 
     configs = as_configurations(items)
     path = Path(path)
-    write_text_atomic(path, render_html(configs, title=title, notes=notes))
+    files = {path: render_html(configs, title=title, notes=notes)}
     if export:
-        export_tables(configs, path, title=title, notes=notes)
+        files.update(export_files(configs, path, title=title, notes=notes))
+    write_files_atomic({p: text.encode("utf-8") for p, text in files.items()}, make_parents=make_parents)
     return path
 
 

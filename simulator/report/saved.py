@@ -10,7 +10,6 @@ saved per-layer fit chart, a typed ``Coverage`` and ``Accuracy``, traffic under 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -141,20 +140,20 @@ def load_report_json(path: str | Path) -> tuple[str, tuple[str, ...], tuple[Conf
         ReportError: the file is missing, unreadable, not JSON, or holds no pjsim configurations
             (the message names the file and what was expected).
     """
-    from simulator.jsonio import RecordDecodeError, from_jsonable
+    from simulator.fileio import InputFileError, load_json_bounded
+    from simulator.jsonio import MAX_REPORT_JSON_BYTES, RecordDecodeError, from_jsonable
 
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path}: no such file (expected a pjsim report .json)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{path}: cannot read it ({exc.__class__.__name__}: {exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}: not valid JSON ({exc})") from None
+        data = load_json_bounded(path, MAX_REPORT_JSON_BYTES, "pjsim report .json")
+    except InputFileError as exc:
+        raise ReportError(str(exc)) from None
     title, notes = "", ()
     if isinstance(data, dict) and "configurations" in data:
-        title, notes, data = str(data.get("title", "")), tuple(map(str, data.get("notes", ()))), data["configurations"]
+        raw_notes = data.get("notes", [])
+        if not isinstance(raw_notes, list):
+            raise ReportError(f"{path}: 'notes' must be a list of strings, found {type(raw_notes).__name__}")
+        title, notes, data = str(data.get("title", "")), tuple(map(str, raw_notes)), data["configurations"]
     items = upgrade_saved(data if isinstance(data, list) else [data])
     try:
         decoded = [from_jsonable(item, f"{path}[{i}]") for i, item in enumerate(items)]

@@ -19,7 +19,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Constraint", "ConstraintSyntaxError", "parse_constraint"]
+__all__ = [
+    "MAX_CONSTRAINT_CHARS",
+    "MAX_EXPONENT",
+    "MAX_INT_BITS",
+    "MAX_SEQUENCE_LEN",
+    "Constraint",
+    "ConstraintBudgetError",
+    "ConstraintSyntaxError",
+    "parse_constraint",
+]
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -51,6 +60,16 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 #: Largest exponent ``**`` accepts (keeps ``10 ** 10 ** 10`` from hanging the planner).
 MAX_EXPONENT = 64
+#: Largest integer (in bits) any step of a constraint may produce; checked *before* the step runs.
+MAX_INT_BITS = 4096
+#: Longest string or tuple any step of a constraint may produce (concatenation); repetition is refused.
+MAX_SEQUENCE_LEN = 10_000
+#: Longest constraint text accepted (bounds the syntax tree, so the number of evaluation steps).
+MAX_CONSTRAINT_CHARS = 2_000
+
+
+class ConstraintBudgetError(ValueError):
+    """Evaluating a constraint would exceed its budget (integer size, exponent, sequence length); names the constraint."""
 
 
 class ConstraintSyntaxError(ValueError):
@@ -70,8 +89,15 @@ class Constraint:
 
         Raises:
             KeyError: a name the constraint reads is missing from ``values``.
+        ConstraintBudgetError: a step would build an integer wider than ``MAX_INT_BITS``, use an
+            exponent above ``MAX_EXPONENT``, repeat or %-format a string/tuple, or build a sequence
+            longer than ``MAX_SEQUENCE_LEN`` (checked before the step runs).
+        ArithmeticError, TypeError, ValueError: the expression fails on these values.
         """
-        return bool(_eval(self.tree.body, values))
+        try:
+            return bool(_eval(self.tree.body, values))
+        except _OverBudget as exc:
+            raise ConstraintBudgetError(f"constraint {self.text!r} exceeds its evaluation budget: {exc}") from None
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -94,13 +120,41 @@ def parse_constraint(text: str) -> Constraint:
     """
     if not isinstance(text, str) or not text.strip():
         raise ConstraintSyntaxError("a constraint must be a non-empty string")
+    if len(text) > MAX_CONSTRAINT_CHARS:
+        raise ConstraintSyntaxError(f"a constraint may be at most {MAX_CONSTRAINT_CHARS} characters, found {len(text)}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ConstraintSyntaxError(f"not a valid expression ({exc.msg})") from None
+    except (RecursionError, MemoryError):
+        raise ConstraintSyntaxError("the expression is nested too deeply") from None
     names: set[str] = set()
     _check(tree.body, names)
+    _check_constant_parts(tree.body, text.strip())
     return Constraint(text.strip(), frozenset(names), tree)
+
+
+def _check_constant_parts(root: ast.AST, text: str) -> None:
+    """Evaluate, under the budget, every largest part of the tree that reads no input name.
+
+    A bomb written with literals only (``'x' * 2**34``, ``(2**64)**64**...``) is refused when the
+    spec is read, before any planning. Other errors of constant parts (``1/0``) are left to the
+    point evaluation, where a lazy branch may never run them.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, ast.expr):
+            continue  # operators, contexts: evaluated with their expression
+        if not any(isinstance(n, (ast.Name, ast.Attribute)) for n in ast.walk(node)):
+            try:
+                _eval(node, {})
+            except _OverBudget as exc:
+                raise ConstraintSyntaxError(f"exceeds the evaluation budget: {exc}") from None
+            except (ArithmeticError, TypeError, ValueError, KeyError):
+                pass
+            continue
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _check(node: ast.AST, names: set[str]) -> None:
@@ -162,8 +216,7 @@ def _eval(node: ast.AST, values: Mapping[str, Any]) -> Any:
         return tuple(_eval(e, values) for e in node.elts)
     if isinstance(node, ast.BinOp):
         left, right = _eval(node.left, values), _eval(node.right, values)
-        if isinstance(node.op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
-            raise ValueError(f"exponent {right} exceeds {MAX_EXPONENT}")
+        _check_cost(node.op, left, right)
         return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand, values))
@@ -184,3 +237,37 @@ def _eval(node: ast.AST, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Call):
         return _FUNCTIONS[node.func.id](*(_eval(a, values) for a in node.args))  # type: ignore[attr-defined]
     raise AssertionError(f"unchecked node {type(node).__name__}")  # _check refuses everything else
+
+
+class _OverBudget(Exception):
+    """A step would exceed the budget (turned into ``ConstraintBudgetError`` naming the constraint)."""
+
+
+def _int_bits(value: Any) -> int:
+    """Bits of an integer operand (bools and floats count as small: float arithmetic cannot grow memory)."""
+    return abs(value).bit_length() if isinstance(value, int) else 64
+
+
+def _check_cost(op: ast.operator, left: Any, right: Any) -> None:
+    """Refuse a binary step whose result would be too large, from the operands' sizes alone (before computing it)."""
+    sequences = (str, tuple, bytes)
+    if isinstance(op, ast.Mult) and (isinstance(left, sequences) or isinstance(right, sequences)):
+        raise _OverBudget("repeating a string or tuple with * is not allowed")
+    if isinstance(op, ast.Mod) and isinstance(left, sequences):
+        raise _OverBudget("%-formatting is not allowed")
+    if isinstance(op, ast.Add) and isinstance(left, sequences) and isinstance(right, sequences):
+        if len(left) + len(right) > MAX_SEQUENCE_LEN:
+            raise _OverBudget(f"a string/tuple longer than {MAX_SEQUENCE_LEN} items")
+        return
+    if isinstance(op, ast.Pow):
+        if isinstance(right, (int, float)) and not math.isnan(right) and abs(right) > MAX_EXPONENT:
+            raise _OverBudget(f"exponent {right!r:.40} exceeds {MAX_EXPONENT}")
+        if isinstance(left, int) and isinstance(right, int) and right > 0:
+            bits = _int_bits(left) * right
+            if bits > MAX_INT_BITS:
+                raise _OverBudget(f"the power would have about {bits} bits (limit {MAX_INT_BITS})")
+        return
+    if isinstance(left, int) and isinstance(right, int):
+        bits = {ast.Mult: _int_bits(left) + _int_bits(right)}.get(type(op), max(_int_bits(left), _int_bits(right)) + 1)
+        if bits > MAX_INT_BITS:
+            raise _OverBudget(f"an integer of about {bits} bits (limit {MAX_INT_BITS})")

@@ -28,7 +28,11 @@ from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.sampling import sample_points
 from simulator.sweep.spec_types import CompressionParams, SweepSpec
 
-__all__ = ["CODE_VERSION_ENV", "Plan", "Point", "code_version", "plan_sweep"]
+__all__ = ["CODE_VERSION_ENV", "MAX_PLAN_POINTS", "Plan", "Point", "check_plan_size", "code_version", "plan_sweep"]
+
+#: Most points a sweep may sample (grid size, or ``samples``) unless the caller raises it
+#: (``pjsim sweep --max-points``): a 10^10-point grid is refused before anything is allocated.
+MAX_PLAN_POINTS = 100_000
 
 #: Source folders whose code decides a point's numbers (cli/, report/ and the sweep machinery only format).
 _RESULT_SOURCES = ("simulator", "models")
@@ -156,13 +160,49 @@ def _check_model(spec: SweepSpec) -> None:
         raise SweepSpecError(spec.source, "sweep.model", str(exc)) from None
 
 
-def plan_sweep(spec: SweepSpec) -> Plan:
-    """The points of ``spec``, in sampling order, with keys; raises on bad input before any work.
+def check_plan_size(spec: SweepSpec, max_points: int = MAX_PLAN_POINTS) -> int:
+    """The number of points ``spec`` samples (before constraints), refused above ``max_points``.
+
+    Computed from the axis sizes alone (exact integers), so nothing is allocated for a huge plan.
 
     Raises:
-        SweepSpecError: unknown model, an axis naming a profile key that does not exist, a value a
-            point cannot take, or constraints that rule out every point.
+        SweepSpecError: naming the axis sizes (or ``samples``) and the limit.
     """
+    if spec.sampling == "grid":
+        sizes = [len(a.values) if a.values is not None else int(a.num or 1) for a in spec.axes]
+        total = 1
+        for size in sizes:
+            total *= size
+        if total > max_points:
+            detail = " x ".join(f"{a.key} ({n})" for a, n in zip(spec.axes, sizes))
+            raise SweepSpecError(
+                spec.source, "axis",
+                f"the grid has {total:,} points ({detail}), more than the limit of {max_points:,}; "
+                "use fewer values, random/lhs sampling, or raise the limit (pjsim sweep --max-points N)",
+            )
+        return total
+    samples = int(spec.samples or 0)
+    if samples > max_points:
+        raise SweepSpecError(
+            spec.source, "sweep.samples",
+            f"{samples:,} samples is more than the limit of {max_points:,} (raise it with pjsim sweep --max-points N)",
+        )
+    return samples
+
+
+def plan_sweep(spec: SweepSpec, *, max_points: int = MAX_PLAN_POINTS) -> Plan:
+    """The points of ``spec``, in sampling order, with keys; raises on bad input before any work.
+
+    Args:
+        spec: the checked specification.
+        max_points: most points the plan may sample (``check_plan_size``), checked first.
+
+    Raises:
+        SweepSpecError: too many points, unknown model, an axis
+            naming a profile key that does not exist, a value a point cannot take, a constraint
+            over its evaluation budget, or constraints that rule out every point.
+    """
+    check_plan_size(spec, max_points)
     _check_model(spec)
     _check_profile_axes(spec)
     from simulator.hardware import profile_digest
@@ -182,12 +222,9 @@ def plan_sweep(spec: SweepSpec) -> Plan:
     for values in sampled:
         inputs = dict(base_inputs)
         inputs.update(zip(axis_keys, values))
-        try:
-            if not all(c.holds(inputs) for c in spec.constraints):
-                skipped += 1
-                continue
-        except (ArithmeticError, TypeError, ValueError) as exc:
-            raise SweepSpecError(spec.source, "sweep.constraints", f"cannot be evaluated at {inputs}: {exc}") from None
+        if not _constraints_hold(spec, inputs):
+            skipped += 1
+            continue
         compression = CompressionParams(**{k: inputs[f"compression.{k}"] for k in spec.compression.as_dict()})
         if compression.density < 1.0 and compression.index_bits <= 0:
             raise SweepSpecError(
@@ -233,4 +270,19 @@ def plan_sweep(spec: SweepSpec) -> Plan:
             + "; ".join(c.text for c in spec.constraints),
         )
     return Plan(spec, tuple(points), len(sampled), skipped, duplicates, version)
+
+
+
+def _constraints_hold(spec: SweepSpec, inputs: dict[str, Any]) -> bool:
+    """Whether every constraint holds at ``inputs``; a failing or over-budget one is named in the error."""
+    for i, constraint in enumerate(spec.constraints):
+        try:
+            if not constraint.holds(inputs):
+                return False
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            point = {k: v for k, v in inputs.items() if k in constraint.names}
+            raise SweepSpecError(
+                spec.source, f"sweep.constraints[{i}]", f"{constraint.text!r} cannot be evaluated at {point}: {exc}"
+            ) from None
+    return True
 

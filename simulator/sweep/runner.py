@@ -17,6 +17,7 @@ A sweep that is killed loses at most the chunks in flight; running it again comp
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,10 @@ from simulator.frozen import FrozenMap
 from simulator.hardware import HardwareProfile
 from simulator.sweep.backends import Backend, make_backend
 from simulator.sweep.errors import SweepSpecError
-from simulator.sweep.plan import Plan, Point, plan_sweep
+from simulator.sweep.plan import MAX_PLAN_POINTS, Plan, Point, plan_sweep
 from simulator.sweep.spec import load_spec
 from simulator.sweep.spec_types import SweepSpec
-from simulator.sweep.store import ResultStore
+from simulator.sweep.store import CorruptedRowWarning, ResultStore
 from simulator.sweep.worker import Task
 from simulator.workload import Workload
 
@@ -139,8 +140,14 @@ def _table(plan: Plan, store: ResultStore) -> pd.DataFrame:
     stored = store.fetch(p.key for p in plan.points)
     rows = []
     for p in plan.points:
-        result = stored[p.key]
-        row: dict[str, Any] = {"point_index": p.index, **p.inputs, **result.outputs}
+        row: dict[str, Any] = {"point_index": p.index, **p.inputs}
+        result = stored.get(p.key)  # absent only if its row was damaged after being recomputed (fetch warned)
+        if result is None:
+            row.update(dict.fromkeys(("total_energy_pj", "cold_energy_pj"), math.nan), point_key=p.key)
+            row.update(dict.fromkeys(BOOKKEEPING_COLUMNS[1:]))
+            rows.append(row)
+            continue
+        row.update(result.outputs)
         row.update(
             point_key=p.key,
             run_id=result.run_id,
@@ -183,6 +190,8 @@ def run(
     chunk_size: int | None = None,
     progress: ProgressCallback | None = None,
     workloads: Mapping[tuple[str, int], Workload] | None = None,
+    max_points: int = MAX_PLAN_POINTS,
+    allow_import: bool = False,
 ) -> pd.DataFrame:
     """Run a sweep and return one tidy row per point (inputs, energy breakdown, latency, storage, fit).
 
@@ -195,22 +204,37 @@ def run(
         progress: called with (points finished, points in the sweep) as chunks finish.
         workloads: already traced workloads by (model, batch size), used instead of tracing again
             (e.g. across several sweeps of one model in a notebook).
+        max_points: most points the plan may sample (``simulator.sweep.plan.MAX_PLAN_POINTS``).
+        allow_import: when ``spec`` is a file path, whether its model may be a
+            ``package.module:factory`` import path (see ``load_spec``).
 
     Returns:
         The table, in sampling order; ``df.attrs`` holds the axes and planning counts.
 
     Raises:
         SweepSpecError: bad input, before any point is computed.
-        SweepStoreError: ``db`` is not a pjsim results database (it is left untouched).
+        SweepStoreError: ``db`` is not a pjsim results database (it is left untouched), or another
+            sweep is writing it.
+
+    Warns:
+        CorruptedRowWarning: damaged result rows found in ``db``; those points are recomputed.
     """
     if not isinstance(spec, SweepSpec):
-        spec = load_spec(spec)
+        spec = load_spec(spec, allow_import=allow_import)
     if chunk_size is not None and chunk_size < 1:
         raise SweepSpecError(spec.source, "chunk_size", f"expected a whole number >= 1, found {chunk_size}")
-    plan = plan_sweep(spec)
+    plan = plan_sweep(spec, max_points=max_points)
     runner = make_backend(backend) if isinstance(backend, str) else backend
     with ResultStore(db) as store:
-        done = store.done_keys()
+        done, damaged = store.usable_keys()
+        damaged &= {p.key for p in plan.points}
+        if damaged:
+            warnings.warn(
+                f"{db}: {len(damaged)} damaged result row(s) (unreadable outputs) will be recomputed: "
+                + ", ".join(sorted(k[:12] for k in damaged)[:5]),
+                CorruptedRowWarning,
+                stacklevel=2,
+            )
         pending = [p for p in plan.points if p.key not in done]
         total = len(plan.points)
         finished = total - len(pending)

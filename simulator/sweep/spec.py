@@ -4,7 +4,7 @@ Format (every key but ``sweep.model``, ``sweep.profile`` and the axes is optiona
 
     [sweep]
     name = "lenet-sram-density"       # default: the file's stem
-    model = "lenet_300_100"           # zoo name or package.module:factory
+    model = "lenet_300_100"           # zoo name; package.module:factory only with --allow-import
     input_shape = [1, 1, 28, 28]      # only for package.module:factory models (batch first)
     profile = "horowitz45"            # shipped name, or a .toml path relative to this file
     batch_size = 1
@@ -54,12 +54,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from simulator.fileio import MAX_NESTING_DEPTH, InputFileError, check_nesting, read_bounded_text
 from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.expr import ConstraintSyntaxError, parse_constraint
 from simulator.sweep.sampling import SAMPLERS
 from simulator.sweep.spec_types import COMPRESSION_KEYS, DATASETS, AccuracySpec, Axis, CompressionParams, SweepSpec
 
-__all__ = ["input_names", "load_spec", "parse_spec"]
+__all__ = ["MAX_SPEC_BYTES", "import_refusal", "input_names", "load_spec", "parse_spec"]
+
+#: Largest sweep specification file read (a spec is a few KB; long value lists stay far below this).
+MAX_SPEC_BYTES = 1 << 20
 
 _TOP_KEYS = {"sweep", "compression", "axis", "accuracy"}
 _ACCURACY_KEYS = {"dataset", "checkpoint", "test_images", "data_path"}
@@ -73,21 +77,36 @@ _AXIS_KEYS = {"key", "values", "min", "max", "num", "scale", "integer"}
 _SCALES = ("linear", "log")
 
 
-def load_spec(path: str | Path) -> SweepSpec:
+def load_spec(path: str | Path, *, allow_import: bool = False) -> SweepSpec:
     """Read and check the sweep specification in the TOML file ``path``.
+
+    The file must be a regular file of at most ``MAX_SPEC_BYTES``, UTF-8, nested at most
+    ``MAX_NESTING_DEPTH`` deep. A sweep file is data: its model must be a zoo name unless
+    ``allow_import`` (``pjsim sweep --allow-import``) permits a ``package.module:factory`` import path.
 
     Raises:
         SweepSpecError: naming the file, the key and what was expected.
     """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SweepSpecError(str(path), "(file)", "no such file") from None
+        text = read_bounded_text(path, MAX_SPEC_BYTES, "sweep specification")
+        raw = check_nesting(tomllib.loads(text), path, "sweep specification")
+    except InputFileError as exc:
+        raise SweepSpecError(str(path), "(file)", f"expected {exc.expected}, found {exc.found}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SweepSpecError(str(path), "(file)", f"not valid TOML ({exc})") from None
-    return parse_spec(raw, source=str(path), base_dir=path.parent, default_name=path.stem)
+    except RecursionError:
+        raise SweepSpecError(str(path), "(file)", f"TOML nested more than {MAX_NESTING_DEPTH} deep") from None
+    return parse_spec(raw, source=str(path), base_dir=path.parent, default_name=path.stem, allow_import=allow_import)
+
+
+def import_refusal(model: str) -> str:
+    """Why a sweep file's import-path model is refused without ``--allow-import``."""
+    return (
+        f"'{model}' is an import path: the sweep would import that module and call its factory, i.e. run its "
+        "code; a sweep file names zoo models unless you trust it and pass --allow-import (pjsim sweep) "
+        "or allow_import=True (load_spec / run)"
+    )
 
 
 def _is_number(v: Any) -> bool:
@@ -186,7 +205,7 @@ def _parse_axis(raw: Any, i: int, source: str) -> Axis:
     if low > high:
         raise SweepSpecError(source, where, f"the range is empty: min {low} > max {high}")
     scale = raw.get("scale", "linear")
-    if scale not in _SCALES:
+    if not isinstance(scale, str) or scale not in _SCALES:
         raise SweepSpecError(source, f"{where}.scale", f"expected one of {list(_SCALES)}, found {scale!r}")
     if scale == "log" and low <= 0:
         raise SweepSpecError(source, f"{where}.min", f"a log axis needs min > 0, found {low}")
@@ -207,7 +226,12 @@ def input_names(axes: tuple[Axis, ...]) -> set[str]:
 
 
 def parse_spec(
-    raw: Mapping[str, Any], source: str = "<dict>", base_dir: Path | None = None, default_name: str = "sweep"
+    raw: Mapping[str, Any],
+    source: str = "<dict>",
+    base_dir: Path | None = None,
+    default_name: str = "sweep",
+    *,
+    allow_import: bool = True,
 ) -> SweepSpec:
     """Check the table ``raw`` (the TOML's content) and build a ``SweepSpec``.
 
@@ -216,6 +240,9 @@ def parse_spec(
         source: name used in error messages (the file path).
         base_dir: directory that relative profile paths are resolved against.
         default_name: the sweep's name when ``sweep.name`` is absent.
+        allow_import: whether ``sweep.model`` may be a ``package.module:factory`` import path (which
+            imports that module and calls the factory). True for a dict built by Python code (the
+            caller already runs code); ``load_spec`` passes False for files unless told otherwise.
 
     Raises:
         SweepSpecError: naming the source, the key and what was expected.
@@ -228,12 +255,14 @@ def parse_spec(
     for key in ("model", "profile"):
         if not isinstance(sweep.get(key), str) or not sweep.get(key):
             raise SweepSpecError(source, f"sweep.{key}", f"expected a non-empty string, found {sweep.get(key)!r}")
+    if ":" in sweep["model"] and not allow_import:
+        raise SweepSpecError(source, "sweep.model", import_refusal(sweep["model"]))
     name = sweep.get("name", default_name)
     if not isinstance(name, str) or not name or any(c in name for c in "/\\\0"):
         raise SweepSpecError(source, "sweep.name", f"expected a file-name-safe string, found {name!r}")
     batch_size = _check_axis_value("batch_size", sweep.get("batch_size", 1), source, "sweep.batch_size")
     sampling = sweep.get("sampling", "grid")
-    if sampling not in SAMPLERS:
+    if not isinstance(sampling, str) or sampling not in SAMPLERS:
         raise SweepSpecError(source, "sweep.sampling", f"expected one of {sorted(SAMPLERS)}, found {sampling!r}")
     samples = sweep.get("samples")
     if sampling != "grid":
@@ -242,7 +271,7 @@ def parse_spec(
     elif samples is not None:
         raise SweepSpecError(source, "sweep.samples", "only applies to random and lhs sampling")
     engine = sweep.get("engine", "simpy")
-    if engine not in ENGINES:
+    if not isinstance(engine, str) or engine not in ENGINES:
         raise SweepSpecError(source, "sweep.engine", f"expected one of {list(ENGINES)}, found {engine!r}")
     seed = sweep.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -266,7 +295,7 @@ def parse_spec(
         acc = raw["accuracy"]
         _check_keys(acc, _ACCURACY_KEYS, source, "accuracy")
         dataset = acc.get("dataset", "mnist")
-        if dataset not in DATASETS:
+        if not isinstance(dataset, str) or dataset not in DATASETS:
             raise SweepSpecError(source, "accuracy.dataset", f"expected one of {list(DATASETS)}, found {dataset!r}")
         for key in ("checkpoint", "data_path"):
             if key in acc and (not isinstance(acc[key], str) or not acc[key]):

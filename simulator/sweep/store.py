@@ -17,13 +17,28 @@ Schema (version 1)::
             run_id INTEGER, computed_at REAL, compute_s REAL, worker TEXT, writes INTEGER)
 
 ``writes`` counts how many times a point's row was written: 1 unless a point was recomputed.
+
+One writer per database (refused, not coordinated): a ``ResultStore`` on a file holds an exclusive
+``flock`` on it while open, so a second sweep on the same database fails at once with
+``SweepStoreError`` instead of computing every point a second time. The lock goes away with the
+process (a SIGKILLed sweep does not leave a stale lock behind).
+
+Damaged rows: a row whose ``outputs`` is not UTF-8 JSON of an object (with a numeric
+``total_energy_pj`` where it has one) is not counted as done (``usable_keys``): the sweep warns
+(``CorruptedRowWarning``, naming the point keys) and recomputes it, overwriting the row. Rows are
+read as bytes and decoded here, so a damaged cell never surfaces as a bare ``OperationalError``, and
+``fetch`` skips (with a warning) a row that is still unreadable, so the export always completes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import math
+import os
 import sqlite3
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +46,7 @@ from typing import Any, Self
 
 from simulator.sweep.errors import SweepStoreError
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "ResultStore", "StoredResult"]
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "CorruptedRowWarning", "ResultStore", "StoredResult", "check_not_in_use"]
 
 #: SQLite header field ``application_id``: ASCII "pjsw".
 APPLICATION_ID = 0x706A7377
@@ -48,6 +63,26 @@ CREATE TABLE results (point_key TEXT PRIMARY KEY, sweep TEXT NOT NULL, inputs TE
                       run_id INTEGER NOT NULL, computed_at REAL NOT NULL, compute_s REAL NOT NULL,
                       worker TEXT NOT NULL, writes INTEGER NOT NULL DEFAULT 1);
 """
+
+
+class CorruptedRowWarning(UserWarning):
+    """Result rows of the database were unreadable; they are recomputed (or left out of the table)."""
+
+
+def _decode_outputs(blob: bytes | None) -> dict[str, Any] | None:
+    """A row's ``outputs`` cell (read as bytes) as a dict, or None when it is damaged."""
+    if blob is None:
+        return None
+    try:
+        outputs = json.loads(bytes(blob).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(outputs, dict):
+        return None
+    total = outputs.get("total_energy_pj", 0.0)
+    if isinstance(total, bool) or not isinstance(total, (int, float)) or math.isnan(total):
+        return None
+    return outputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +140,14 @@ class ResultStore:
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
+        self._lock_fd: int | None = None
         if self.path is not None and self.path.exists() and self.path.stat().st_size > 0:
             _check_existing(self.path)
-            fresh = False
-        else:
-            fresh = True
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path is not None:
+            self._lock_fd = _lock(self.path)
+        fresh = self.path is None or self.path.stat().st_size == 0
         target = ":memory:" if self.path is None else str(self.path)
         try:
             self._con = sqlite3.connect(target, isolation_level=None, timeout=30.0)
@@ -124,10 +160,17 @@ class ResultStore:
                     self._con.execute(statement)
                 self._con.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
+            self._unlock()
             raise SweepStoreError(f"{self.path or ':memory:'}: cannot open the results database ({exc})") from None
 
     def close(self) -> None:
         self._con.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
 
     def __enter__(self) -> Self:
         return self
@@ -144,8 +187,20 @@ class ResultStore:
         return int(cur.lastrowid)
 
     def done_keys(self) -> set[str]:
-        """Keys of every point already in the database."""
-        return {r[0] for r in self._con.execute("SELECT point_key FROM results")}
+        """Keys of every point already in the database (damaged rows included; see ``usable_keys``)."""
+        return {r[0] for r in self._con.execute("SELECT CAST(point_key AS TEXT) FROM results")}
+
+    def usable_keys(self) -> tuple[set[str], set[str]]:
+        """``(usable, damaged)``: keys whose stored outputs read back as a result, and keys whose rows do not."""
+        usable, damaged = set(), set()
+        for key, blob in self._rows():
+            (usable if _decode_outputs(blob) is not None else damaged).add(key)
+        return usable, damaged
+
+    def _rows(self) -> list[tuple[str, bytes | None]]:
+        """``(point_key, outputs as bytes)`` of every row; a damaged key cell is decoded with replacement."""
+        cursor = self._con.execute("SELECT CAST(point_key AS BLOB), CAST(outputs AS BLOB) FROM results")
+        return [(bytes(k or b"").decode("utf-8", "replace"), v) for k, v in cursor]
 
     def write(
         self,
@@ -183,13 +238,73 @@ class ResultStore:
         """The stored results for ``keys`` (keys not in the database are absent from the result)."""
         wanted = set(keys)
         out: dict[str, StoredResult] = {}
+        damaged = []
         cursor = self._con.execute(
-            "SELECT point_key, outputs, run_id, computed_at, compute_s, worker, writes FROM results"
+            "SELECT CAST(point_key AS BLOB), CAST(outputs AS BLOB), run_id, computed_at, compute_s, "
+            "CAST(worker AS BLOB), writes FROM results"
         )
-        for key, outputs, run_id, computed_at, compute_s, worker, writes in cursor:
-            if key in wanted:
-                out[key] = StoredResult(key, json.loads(outputs), run_id, computed_at, compute_s, worker, writes)
+        for key, blob, run_id, computed_at, compute_s, worker, writes in cursor:
+            key = bytes(key or b"").decode("utf-8", "replace")
+            if key not in wanted:
+                continue
+            outputs = _decode_outputs(blob)
+            try:
+                record = StoredResult(
+                    key, outputs or {}, int(run_id), float(computed_at), float(compute_s),
+                    bytes(worker or b"").decode("utf-8", "replace"), int(writes),
+                )
+            except (TypeError, ValueError):
+                outputs = None
+            if outputs is None:
+                damaged.append(key)
+                continue
+            out[key] = record
+        if damaged:
+            warnings.warn(
+                f"{self.path}: {len(damaged)} damaged result row(s) left out: {', '.join(k[:12] for k in damaged[:5])}",
+                CorruptedRowWarning,
+                stacklevel=2,
+            )
         return out
 
     def count(self) -> int:
         return int(self._con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+
+def _lock(path: Path) -> int:
+    """An exclusive, non-blocking ``flock`` on ``path`` (created empty if missing); the open descriptor holding it.
+
+    Raises:
+        SweepStoreError: another process (another sweep) holds the database.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _in_use(path) from None
+    return fd
+
+
+def check_not_in_use(path: str | Path) -> None:
+    """Raise ``SweepStoreError`` now if another sweep holds ``path`` (a preflight check; takes no lock, creates nothing)."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # absent (or unreadable: ResultStore reports that with its own message)
+    try:
+        if not os.path.isfile(path):
+            return
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_use(path) from None
+    finally:
+        os.close(fd)
+
+
+def _in_use(path: Path) -> SweepStoreError:
+    return SweepStoreError(
+        f"{path}: another pjsim sweep is writing this results database right now; a second writer is refused "
+        "(it would compute every point twice). Wait for it to finish, or pass another --db path."
+    )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import ReportError
-from simulator.fileio import write_bytes_atomic, write_text_atomic
+from simulator.fileio import csv_safe_cell, write_bytes_atomic, write_text_atomic
 from simulator.ops import format_dims
 from simulator.workload import Workload
 
@@ -77,7 +77,7 @@ def write_op_stream(workload: Workload, path: str | Path) -> Path:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=OP_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_safe_cell(v) for k, v in row.items()} for row in rows)  # OWASP CSV injection
         return write_text_atomic(path, buf.getvalue())
     import pyarrow as pa
     import pyarrow.parquet as pq

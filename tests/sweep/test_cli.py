@@ -22,7 +22,7 @@ def test_sweep_writes_table_database_and_report(grid_dict, tmp_path, capsys):
     grid_dict["sweep"]["constraints"] = ["not (compression.density == 0.5 and profile.memory.sram.capacity == 1)"]
     spec = _spec_file(grid_dict, tmp_path)
     out = tmp_path / "out"
-    assert main(["sweep", str(spec), "--backend", "inprocess", "--out", str(out)]) == 0
+    assert main(["sweep", str(spec), "--backend", "inprocess", "--allow-import", "--mkdir", "--out", str(out)]) == 0
     table = pd.read_csv(out / "grid.csv")
     assert len(table) == 5  # 2 x 3 grid minus the point the constraint skips
     assert (out / "grid.sqlite").exists()
@@ -35,7 +35,7 @@ def test_sweep_writes_table_database_and_report(grid_dict, tmp_path, capsys):
     assert "<script src=" not in html  # self-contained: plotly.js inlined, nothing fetched
 
     capsys.readouterr()
-    assert main(["sweep", str(spec), "--backend", "inprocess", "--out", str(out), "--no-report"]) == 0
+    assert main(["sweep", str(spec), "--backend", "inprocess", "--allow-import", "--mkdir", "--out", str(out), "--no-report"]) == 0
     assert "5 points" in capsys.readouterr().out
 
 
@@ -43,7 +43,7 @@ def test_bad_spec_exits_1_with_one_line_and_starts_nothing(grid_dict, tmp_path, 
     grid_dict["axis"][0]["key"] = "profile.memory.sram.size"
     spec = _spec_file(grid_dict, tmp_path)
     out = tmp_path / "out"
-    assert main(["sweep", str(spec), "--backend", "inprocess", "--out", str(out)]) == 1
+    assert main(["sweep", str(spec), "--backend", "inprocess", "--allow-import", "--mkdir", "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("pjsim: error:") and "profile.memory.sram.size" in err and "\n" not in err
     assert not out.exists()

@@ -73,7 +73,7 @@ def test_sigkill_mid_sweep_then_resume_computes_each_point_exactly_once(toy_path
     spec_path.write_text(_toml(spec))
     db = tmp_path / "killme.sqlite"
     args = ["sweep", str(spec_path), "--backend", "processes", "--workers", "2", "--chunk-size", "4",
-            "--db", str(db), "--out", str(tmp_path), "--no-report"]
+            "--db", str(db), "--out", str(tmp_path), "--no-report", "--allow-import"]
     code = f"import sys; from simulator.cli.main import main; sys.exit(main({args!r}))"
     # Pin the code version: both runs must key points alike even if a source file changes meanwhile.
     monkeypatch.setenv(CODE_VERSION_ENV, "resume-test")
