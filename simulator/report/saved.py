@@ -18,7 +18,11 @@ from simulator.cost import CostReport
 from simulator.errors import ReportError
 from simulator.report.records import Configuration
 
-__all__ = ["LEGACY_LAYER", "load_report_json", "parse_accuracy", "upgrade_saved"]
+#: Nesting a report JSON may have: real reports are about 10 deep; the bound keeps the recursive upgrade and
+#: decode far from Python's recursion limit whatever the caller's stack depth.
+MAX_REPORT_JSON_DEPTH = 32
+
+__all__ = ["LEGACY_LAYER", "MAX_REPORT_JSON_DEPTH", "load_report_json", "parse_accuracy", "upgrade_saved"]
 
 #: The layer name given to traffic saved without a per-layer split (reports written before it existed).
 LEGACY_LAYER = "(all layers)"
@@ -145,7 +149,7 @@ def load_report_json(path: str | Path) -> tuple[str, tuple[str, ...], tuple[Conf
 
     path = Path(path)
     try:
-        data = load_json_bounded(path, MAX_REPORT_JSON_BYTES, "pjsim report .json")
+        data = load_json_bounded(path, MAX_REPORT_JSON_BYTES, "pjsim report .json", max_depth=MAX_REPORT_JSON_DEPTH)
     except InputFileError as exc:
         raise ReportError(str(exc)) from None
     title, notes = "", ()

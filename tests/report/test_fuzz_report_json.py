@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 import models  # noqa: F401 - imported up front: the first decode of a models.* record would time its import
 from simulator.errors import ReportError
-from simulator.report_data import Configuration, load_report_json
+from simulator.report.records import Configuration
+from simulator.report.saved import load_report_json
 from tests.fuzz_limits import FUZZ_DEADLINE_MS, peak_rss_growth_guard
 
 _RECORD_NAMES = st.sampled_from([
-    "simulator.cost:CostReport", "simulator.report_data:Configuration", "simulator.frozen:FrozenMap",
+    "simulator.cost:CostReport", "simulator.report.records:Configuration", "simulator.frozen:FrozenMap",
     "simulator.workload:DataType", "os:system", "simulator.cli.main:main", "simulator.nope:X", "simulator:", ":", 5,
     "simulator.hardware.profile:MemoryLevel", "models.registry:ModelSpec", "simulator.\x00:X",
 ])  # fmt: skip
