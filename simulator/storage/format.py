@@ -1,24 +1,41 @@
-"""The pjsim compressed-model file: ``pack(model, record, path)`` and ``unpack(path) -> state_dict``.
+"""The pjsim compressed-model file (``.pjc``): ``pack(model, record, path)`` and ``unpack(path) -> state_dict``.
 
-Layout (all integers little-endian)::
+Layout, format version 2 (all integers little-endian)::
 
-    offset 0   magic     8 bytes  b"PJSIMCZ\\0"
-           8   version   uint16   FORMAT_VERSION
-          10   flags     uint16   0 (reserved)
-          12   json_len  uint32   length of the JSON header
-          16   payload   uint64   length of the payload
-          24   header    JSON (UTF-8): per tensor its shape, encoding and the byte ranges of its sections
-           .   payload   the sections, byte-aligned, in header order
-         end   sha256    32 bytes over everything before it
+    prefix    28 bytes  magic b"PJSIMCZ\\0" (8), version u16, flags u16 (0), tensor count u32,
+                        info bytes u32, payload bits u64
+    info      strings   u16 count, then per string u16 length + UTF-8 bytes: the model name, the
+                        metadata (a JSON object), then the record's steps
+    tensors   one descriptor per tensor, in state-dict order:
+                        u16 name length, u8 kind (0 raw, 1 encoded), u8 ndim, the UTF-8 name,
+                        ndim x u64 shape, then 1 byte (raw: dtype code) or 44 bytes (encoded:
+                        entries u64, kept u64, codebook entries u32, block symbols u32, value bits u8,
+                        index bits u8, codebook value bits u8, flags u8, value section bits u64,
+                        index section bits u64)
+    payload   ceil(payload bits / 8) bytes: every tensor's sections, bit-packed with no padding
+              between them (the last byte zero-padded)
+    sha256    32 bytes over everything before it
 
-Per compressed weight (``simulator.compress.streams``): the codebook (float32), the value stream
-(fixed-width codebook indices or raw float32 values, or their Huffman bitstream and block offsets),
-the relative-index stream (fixed-width or Huffman), and the Huffman tables (one 5-bit code length per
-symbol). Every other tensor of the state dict (biases, buffers) is stored raw in its dtype.
+**Size formula** (``header_bytes``): a file holds ``header_bytes + ceil(Σ tensor bits / 8)`` bytes, where
+``header_bytes = 28 + info + 32 + Σ_tensors (4 + len(name) + 8 x ndim + (1 raw | 44 encoded))`` and
+``info = 2 + Σ_strings (2 + len(string))`` (lengths in UTF-8 bytes). A tensor's bits are
+``TensorEncoding.stored_bits(numel)`` for an encoded weight (the same number the record, the mapper and
+the storage accountant use) and ``numel x element bits`` for a raw tensor (biases, buffers).
 
-``unpack`` refuses a file whose magic, version, lengths or checksum are wrong, and a stream that does
-not decode to exactly the stored shape, with a ``StorageFormatError`` naming the file and the problem:
-it never returns a silently wrong model.
+Sections of an encoded weight (``simulator.compress.streams``): the codebook (``codebook_entries``
+float32), the value section (fixed-width codebook indices or raw float32 values; or, Huffman-coded,
+the code table (5 bits per symbol), the block offsets (u32 each) and the byte-aligned blocks), and the
+relative-index section (likewise, when ``index_bits > 0``).
+
+**Hostile input**: ``unpack`` reads only a regular file of at most ``MAX_FILE_BYTES`` (a device, FIFO
+or directory is refused before it is opened for reading), checks the checksum, then checks every
+declared shape, count, width and block size against the payload before it allocates anything: a
+fixed-width stream must be exactly ``entries x bits``, a Huffman stream holds at least one bit per
+symbol, a sparse tensor has ``numel <= (entries + 1) x 2^index_bits`` (the filler rule,
+``simulator.compress.sparse``), a dense one ``numel == entries``, and the sections must add up to the
+payload. Decoding work is then bounded by the payload. Every failure is a ``StorageFormatError``
+naming the file, the tensor, what was expected and what was found; ``unpack`` never returns a
+silently wrong model.
 """
 
 from __future__ import annotations
@@ -26,9 +43,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import stat
 import struct
 from collections import OrderedDict
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +63,41 @@ from simulator.frozen import FrozenMap
 from simulator.storage.bits import pack_fixed, unpack_fixed
 from simulator.workload import CompressionRecord, TensorEncoding
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "PackResult", "StorageFormatError", "encode_state", "pack", "read_header", "read_record", "unpack"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MAX_BLOCK_SYMBOLS",
+    "MAX_FILE_BYTES",
+    "PackResult",
+    "StorageFormatError",
+    "encode_state",
+    "header_bytes",
+    "pack",
+    "read_header",
+    "read_record",
+    "unpack",
+]
 
 MAGIC = b"PJSIMCZ\0"
-FORMAT_VERSION = 1
-_PREFIX = struct.Struct("<8sHHIQ")
+FORMAT_VERSION = 2
+#: Largest ``.pjc`` file ``unpack`` reads (4 GiB); larger files are refused before reading.
+MAX_FILE_BYTES = 1 << 32
+#: Largest Huffman block (symbols per independently decodable block) a file may declare.
+MAX_BLOCK_SYMBOLS = 1 << 20
+MAX_INDEX_BITS = 16
+MAX_NDIM = 8
+_PREFIX = struct.Struct("<8sHHIIQ")
+_STRLEN = struct.Struct("<H")
+_TENSOR = struct.Struct("<HBB")
+_DIM = struct.Struct("<Q")
+_RAW = struct.Struct("<B")
+_ENCODED = struct.Struct("<QQIIBBBBQQ")
 _DIGEST = 32
+_RAW_KIND, _ENCODED_KIND = 0, 1
+_VALUE_CODED, _INDEX_CODED, _SIGN_MAC = 1, 2, 4
+#: Raw tensor dtypes by their code in the file.
+_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32,
+           torch.int16, torch.int8, torch.uint8, torch.bool)
 
 
 class StorageFormatError(PjsimError):
@@ -57,35 +105,106 @@ class StorageFormatError(PjsimError):
 
 
 class PackResult(dict):
-    """What ``pack`` wrote: ``path``, ``file_bytes``, ``header_bytes`` (prefix + JSON + checksum), ``payload_bytes``."""
+    """What ``pack`` wrote: ``path``, ``file_bytes``, ``header_bytes`` (everything but the payload: see
+    ``header_bytes``), ``payload_bytes`` and ``payload_bits`` (the sum of the tensors' stored bits)."""
 
 
-def _layer_sections(layer: EncodedLayer) -> list[tuple[str, bytes]]:
-    enc = layer.encoding
-    out: list[tuple[str, bytes]] = []
-    if layer.codebook is not None:
-        out.append(("codebook", layer.codebook.astype("<f4").tobytes()))
-    if layer.value_stream is not None:
-        out.append(("values", layer.value_stream.data))
-        out.append(("value_offsets", layer.value_stream.offsets.astype("<u4").tobytes()))
-        out.append(("value_lengths", layer.value_code.table_bytes()))
-    elif layer.symbols is not None:
-        out.append(("values", pack_fixed(layer.symbols, enc.value_bits)))
+def _info_bytes(strings: list[str]) -> int:
+    return _STRLEN.size + sum(_STRLEN.size + len(s.encode("utf-8")) for s in strings)
+
+
+def header_bytes(tensors: list[tuple[str, tuple[int, ...], bool]], strings: list[str]) -> int:
+    """Bytes of a file besides its payload, by the documented formula.
+
+    Args:
+        tensors: ``(name, shape, encoded)`` per tensor.
+        strings: the info strings (model name, metadata JSON, steps).
+    """
+    per_tensor = sum(_TENSOR.size + len(name.encode("utf-8")) + _DIM.size * len(shape)
+                     + (_ENCODED.size if encoded else _RAW.size) for name, shape, encoded in tensors)
+    return _PREFIX.size + _info_bytes(strings) + per_tensor + _DIGEST
+
+
+class _BitWriter:
+    """Concatenates bit strings (MSB first) with no padding between them; vectorised per piece."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.carry = 0  # pending high bits of the next byte
+        self.carry_bits = 0
+        self.bits = 0
+
+    def write(self, data: bytes, nbits: int) -> None:
+        if nbits == 0:
+            return
+        nbytes = (nbits + 7) >> 3
+        arr = np.frombuffer(data, dtype=np.uint8, count=nbytes).astype(np.uint16)
+        if nbits & 7:
+            arr[-1] &= (0xFF << (8 - (nbits & 7))) & 0xFF
+        r = self.carry_bits
+        if r:
+            out = np.empty(nbytes + 1, dtype=np.uint16)
+            out[0] = self.carry | (arr[0] >> r)
+            out[1:nbytes] = ((arr[:-1] << (8 - r)) | (arr[1:] >> r)) & 0xFF
+            out[nbytes] = (arr[-1] << (8 - r)) & 0xFF
+        else:
+            out = arr
+        total = r + nbits
+        full = total >> 3
+        self.chunks.append(out[:full].astype(np.uint8).tobytes())
+        self.carry_bits = total & 7
+        self.carry = int(out[full]) if self.carry_bits else 0
+        self.bits += nbits
+
+    def getvalue(self) -> bytes:
+        tail = bytes([self.carry]) if self.carry_bits else b""
+        return b"".join(self.chunks) + tail
+
+
+def _take(payload: np.ndarray, bit_offset: int, nbits: int) -> bytes:
+    """``nbits`` bits of ``payload`` starting at ``bit_offset``, realigned to a byte boundary."""
+    nbytes = (nbits + 7) >> 3
+    start, r = bit_offset >> 3, bit_offset & 7
+    if r == 0:
+        out = payload[start:start + nbytes].astype(np.uint16)
     else:
-        out.append(("values", layer.raw_values.astype("<f4").tobytes()))
+        seg = payload[start:start + nbytes + 1].astype(np.uint16)
+        if seg.size == nbytes:
+            seg = np.append(seg, np.uint16(0))
+        out = ((seg[:-1] << r) | (seg[1:] >> (8 - r))) & 0xFF
+    if nbits & 7:
+        out[-1] &= (0xFF << (8 - (nbits & 7))) & 0xFF
+    return out.astype(np.uint8).tobytes()
+
+
+def _encoded_sections(layer: EncodedLayer) -> list[tuple[bytes, int]]:
+    """An encoded weight's sections as ``(bytes, bits)``, in file order."""
+    enc = layer.encoding
+    out: list[tuple[bytes, int]] = []
+    if layer.codebook is not None:
+        out.append((layer.codebook.astype("<f4").tobytes(), 32 * layer.codebook.size))
+    if layer.value_stream is not None:
+        out.append((layer.value_code.table_bytes(), layer.value_code.table_bits()))
+        out.append((layer.value_stream.offsets.astype("<u4").tobytes(), 32 * layer.value_stream.offsets.size))
+        out.append((layer.value_stream.data, 8 * len(layer.value_stream.data)))
+    elif layer.symbols is not None:
+        out.append((pack_fixed(layer.symbols, enc.value_bits), layer.entries * enc.value_bits))
+    else:
+        out.append((layer.raw_values.astype("<f4").tobytes(), 32 * layer.entries))
     if layer.sparse is not None:
         if layer.index_stream is not None:
-            out.append(("indices", layer.index_stream.data))
-            out.append(("index_offsets", layer.index_stream.offsets.astype("<u4").tobytes()))
-            out.append(("index_lengths", layer.index_code.table_bytes()))
+            out.append((layer.index_code.table_bytes(), layer.index_code.table_bits()))
+            out.append((layer.index_stream.offsets.astype("<u4").tobytes(), 32 * layer.index_stream.offsets.size))
+            out.append((layer.index_stream.data, 8 * len(layer.index_stream.data)))
         else:
-            out.append(("indices", pack_fixed(layer.sparse.rel, enc.index_bits)))
+            out.append((pack_fixed(layer.sparse.rel, enc.index_bits), layer.entries * enc.index_bits))
     return out
 
 
 def encode_state(model: nn.Module | dict, record: CompressionRecord, huffman_coded: bool | None = None,
-                 block_symbols: int = huffman.DEFAULT_BLOCK_SYMBOLS) -> dict[str, EncodedLayer | torch.Tensor]:
-    """Every state-dict entry as stored: an ``EncodedLayer`` for compressed weights, the tensor otherwise."""
+                 block_symbols: int | None = None) -> dict[str, EncodedLayer | torch.Tensor]:
+    """Every state-dict entry as stored: an ``EncodedLayer`` for compressed weights, the tensor otherwise
+    (Huffman blocks of each encoding's ``huffman_block_symbols`` unless ``block_symbols`` is given)."""
     state = model.state_dict() if isinstance(model, nn.Module) else model
     missing = [n for n in record.encodings if n not in state]
     if missing:
@@ -101,168 +220,370 @@ def encode_state(model: nn.Module | dict, record: CompressionRecord, huffman_cod
     return out
 
 
+def _string(s: str) -> bytes:
+    blob = s.encode("utf-8")
+    if len(blob) > 0xFFFF:
+        raise PjsimError(f"pjsim file string of {len(blob)} bytes is longer than 65535: {s[:40]!r}...")
+    return _STRLEN.pack(len(blob)) + blob
+
+
 def pack(model: nn.Module | dict, record: CompressionRecord, path: str | Path, model_name: str = "",
-         metadata: dict | None = None, block_symbols: int = huffman.DEFAULT_BLOCK_SYMBOLS) -> PackResult:
+         metadata: dict | None = None) -> PackResult:
     """Write ``model`` (module or state dict) compressed as ``record`` says to ``path`` (atomically).
 
-    Huffman coding is used for a layer when its encoding says so (``mean_code_bits`` set).
+    Huffman coding is used for a layer when its encoding says so (``mean_code_bits`` set), with the
+    encoding's ``huffman_block_symbols``; every tensor's bits are its ``TensorEncoding.stored_bits``.
 
     Returns:
-        A ``PackResult`` with the file's size and its header's size in bytes.
+        A ``PackResult``; ``file_bytes == header_bytes + ceil(payload_bits / 8)``.
     """
-    encoded = encode_state(model, record, None, block_symbols)
-    payload: list[bytes] = []
-    offset = 0
-    tensors = []
+    encoded = encode_state(model, record)
+    writer = _BitWriter()
+    descriptors: list[bytes] = []
     for name, item in encoded.items():
+        shape = tuple(item.shape)
+        if len(shape) > MAX_NDIM:
+            raise PjsimError(f"tensor {name!r} has {len(shape)} dimensions; the pjsim file holds at most {MAX_NDIM}")
+        name_blob = name.encode("utf-8")
+        kind = _ENCODED_KIND if isinstance(item, EncodedLayer) else _RAW_KIND
+        desc = _TENSOR.pack(len(name_blob), kind, len(shape)) + name_blob + b"".join(_DIM.pack(d) for d in shape)
         if isinstance(item, EncodedLayer):
-            sections = {}
-            for key, blob in _layer_sections(item):
-                sections[key] = [offset, len(blob)]
-                payload.append(blob)
-                offset += len(blob)
-            tensors.append({
-                "name": name, "kind": "encoded", "shape": list(item.shape), "entries": item.entries,
-                "huffman": item.value_stream is not None or item.index_stream is not None,
-                "block_symbols": block_symbols, "encoding": asdict(item.encoding), "sections": sections,
-                "parts_bits": item.parts_bits,
-            })
+            enc = item.encoding
+            start = writer.bits
+            sections = _encoded_sections(item)
+            for blob, nbits in sections:
+                writer.write(blob, nbits)
+            numel = math.prod(shape)
+            block_symbols = enc.huffman_block_symbols
+            if not 1 <= block_symbols <= MAX_BLOCK_SYMBOLS:
+                raise PjsimError(f"tensor {name!r}: Huffman block of {block_symbols} symbols; at most {MAX_BLOCK_SYMBOLS}")
+            if writer.bits - start != enc.stored_bits(numel):  # NB: internal invariant
+                raise AssertionError(f"{name}: wrote {writer.bits - start} bits, stored_bits says {enc.stored_bits(numel)}")
+            flags = ((_VALUE_CODED if item.value_stream is not None else 0)
+                     | (_INDEX_CODED if item.index_stream is not None else 0)
+                     | (_SIGN_MAC if enc.mac_arithmetic == "sign" else 0))
+            desc += _ENCODED.pack(item.entries, item.entries - enc.filler_entries, enc.codebook_entries, block_symbols,
+                                  enc.value_bits, enc.index_bits, enc.codebook_value_bits, flags,
+                                  enc.value_stream_bits(numel),
+                                  enc.index_stream_bits(numel))
         else:
             t = item.contiguous()
-            blob = t.numpy().tobytes() if t.numel() else b""
-            tensors.append({"name": name, "kind": "raw", "shape": list(t.shape), "dtype": str(t.dtype).removeprefix("torch."),
-                            "sections": {"raw": [offset, len(blob)]}})
-            payload.append(blob)
-            offset += len(blob)
-    header = {"format": "pjsim-compressed", "model": model_name, "steps": list(record.steps),
-              "metadata": metadata or {}, "tensors": tensors}
-    header_blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    body = _PREFIX.pack(MAGIC, FORMAT_VERSION, 0, len(header_blob), offset) + header_blob + b"".join(payload)
+            if t.dtype not in _DTYPES:
+                raise PjsimError(f"tensor {name!r} has dtype {t.dtype}, which the pjsim file cannot store")
+            blob = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+            writer.write(blob, 8 * len(blob))
+            desc += _RAW.pack(_DTYPES.index(t.dtype))
+        descriptors.append(desc)
+    strings = [model_name, json.dumps(metadata or {}, separators=(",", ":"), sort_keys=True), *record.steps]
+    info = _STRLEN.pack(len(strings)) + b"".join(_string(s) for s in strings)
+    payload = writer.getvalue()
+    body = (_PREFIX.pack(MAGIC, FORMAT_VERSION, 0, len(descriptors), len(info), writer.bits) + info
+            + b"".join(descriptors) + payload)
     data = body + hashlib.sha256(body).digest()
     write_bytes_atomic(path, data)
-    return PackResult(path=Path(path), file_bytes=len(data), payload_bytes=offset,
-                      header_bytes=len(data) - offset)
+    return PackResult(path=Path(path), file_bytes=len(data), payload_bytes=len(payload), payload_bits=writer.bits,
+                      header_bytes=len(data) - len(payload))
 
 
-def _read(path: str | Path) -> tuple[dict, memoryview]:
-    path = Path(path)
+# ----------------------------------------------------------------------------------------------------
+# Reading: bounded, checked before anything is allocated.
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else is refused before reading."""
     try:
-        data = path.read_bytes()
+        st = os.stat(path)
     except OSError as exc:
         raise StorageFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise StorageFormatError(f"{path}: not a regular file (a device, FIFO, socket or directory); "
+                                 "a .pjc must be a regular file")
+    if st.st_size > max_bytes:
+        raise StorageFormatError(f"{path}: {st.st_size} bytes, larger than the {max_bytes}-byte limit for a .pjc")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise StorageFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # replaced between stat and open
+            raise StorageFormatError(f"{path}: not a regular file; a .pjc must be a regular file")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise StorageFormatError(f"{path}: larger than the {max_bytes}-byte limit for a .pjc")
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Tensor:
+    """One tensor's descriptor, checked against the payload."""
+
+    name: str
+    shape: tuple[int, ...]
+    numel: int
+    offset_bits: int
+    bits: int
+    dtype: torch.dtype | None = None
+    encoding: TensorEncoding | None = None
+    entries: int = 0
+    block_symbols: int = 0
+    value_bits_total: int = 0
+    index_bits_total: int = 0
+
+
+class _Cursor:
+    """Reads the header with a bounds check on every field."""
+
+    def __init__(self, path: Path, data: bytes, start: int, end: int) -> None:
+        self.path, self.data, self.pos, self.end = path, data, start, end
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > self.end:
+            raise StorageFormatError(f"{self.path}: header ends inside {what} (needs {n} bytes at offset {self.pos}, "
+                                     f"header ends at {self.end})")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def unpack(self, st: struct.Struct, what: str) -> tuple:
+        return st.unpack(self.take(st.size, what))
+
+    def string(self, what: str) -> str:
+        (n,) = self.unpack(_STRLEN, what)
+        try:
+            return self.take(n, what).decode("utf-8")
+        except UnicodeDecodeError:
+            raise StorageFormatError(f"{self.path}: {what} is not UTF-8 text") from None
+
+
+def _stream_check(path: Path, name: str, what: str, entries: int, fixed_bits: int, coded: bool, total: int,
+                  alphabet: int, block: int) -> None:
+    """A section's declared bits against its counts: exact for fixed width, >= 1 bit per symbol coded."""
+    def bad(expected: str) -> StorageFormatError:
+        return StorageFormatError(f"{path}: tensor {name!r} {what} section: expected {expected}, found {total} bits")
+    if not coded:
+        if total != entries * fixed_bits:
+            raise bad(f"{entries} x {fixed_bits} = {entries * fixed_bits} bits")
+        return
+    blocks = -(-entries // block)
+    overhead = huffman.LENGTH_BITS * alphabet + 32 * max(blocks - 1, 0)
+    data_bits = total - overhead
+    if data_bits < 0 or data_bits % 8:
+        raise bad(f"a {overhead}-bit table and offsets plus whole bytes")
+    if entries > data_bits:
+        raise bad(f"at least 1 bit per symbol: {entries} symbols need >= {entries + overhead} bits")
+
+
+def _parse(path: Path, data: bytes) -> tuple[dict, list[_Tensor], np.ndarray]:
+    """Header, checked tensor descriptors and the payload (uint8) of a verified file's bytes."""
     if len(data) < _PREFIX.size + _DIGEST:
         raise StorageFormatError(f"{path}: truncated ({len(data)} bytes, shorter than the fixed header)")
-    magic, version, _flags, json_len, payload_len = _PREFIX.unpack_from(data)
+    magic, version, _flags, count, info_len, payload_bits = _PREFIX.unpack_from(data)
     if magic != MAGIC:
         raise StorageFormatError(f"{path}: not a pjsim compressed file (magic {magic!r})")
     if version != FORMAT_VERSION:
         raise StorageFormatError(f"{path}: format version {version}, this pjsim reads version {FORMAT_VERSION}")
-    expected = _PREFIX.size + json_len + payload_len + _DIGEST
-    if len(data) != expected:
-        raise StorageFormatError(f"{path}: truncated or padded: {len(data)} bytes, header says {expected}")
     if hashlib.sha256(data[:-_DIGEST]).digest() != data[-_DIGEST:]:
-        raise StorageFormatError(f"{path}: checksum mismatch (the file is corrupt)")
+        raise StorageFormatError(f"{path}: checksum mismatch (the file is corrupt or truncated)")
+    payload_bytes = (payload_bits + 7) >> 3
+    header_end = len(data) - _DIGEST - payload_bytes
+    if header_end < _PREFIX.size + info_len:
+        raise StorageFormatError(f"{path}: truncated or padded: {len(data)} bytes cannot hold a {payload_bytes}-byte "
+                                 f"payload after a {_PREFIX.size + info_len}-byte prefix and info")
+    cur = _Cursor(path, data, _PREFIX.size, _PREFIX.size + info_len)
+    (nstrings,) = cur.unpack(_STRLEN, "the info strings")
+    strings = [cur.string(f"info string {i}") for i in range(nstrings)]
+    if cur.pos != cur.end or nstrings < 2:
+        raise StorageFormatError(f"{path}: info block: expected {info_len} bytes holding >= 2 strings, found "
+                                 f"{cur.pos - _PREFIX.size} bytes and {nstrings} strings")
     try:
-        header = json.loads(data[_PREFIX.size:_PREFIX.size + json_len].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StorageFormatError(f"{path}: header is not valid JSON ({exc})") from None
-    start = _PREFIX.size + json_len
-    return header, memoryview(data)[start:start + payload_len]
+        metadata = json.loads(strings[1])
+    except json.JSONDecodeError:
+        metadata = None
+    if not isinstance(metadata, dict):
+        raise StorageFormatError(f"{path}: metadata: expected a JSON object, found {strings[1][:60]!r}")
+    if count > (header_end - cur.pos) // _TENSOR.size:
+        raise StorageFormatError(f"{path}: declares {count} tensors, the header has room for at most "
+                                 f"{(header_end - cur.pos) // _TENSOR.size}")
+    cur = _Cursor(path, data, cur.pos, header_end)
+    tensors: list[_Tensor] = []
+    offset = 0
+    for i in range(count):
+        name_len, kind, ndim = cur.unpack(_TENSOR, f"tensor {i}'s descriptor")
+        try:
+            name = cur.take(name_len, f"tensor {i}'s name").decode("utf-8")
+        except UnicodeDecodeError:
+            raise StorageFormatError(f"{path}: tensor {i}'s name is not UTF-8 text") from None
+        if ndim > MAX_NDIM:
+            raise StorageFormatError(f"{path}: tensor {name!r}: expected at most {MAX_NDIM} dimensions, found {ndim}")
+        shape = tuple(cur.unpack(_DIM, f"tensor {name!r}'s shape")[0] for _ in range(ndim))
+        numel = math.prod(shape)
+        if kind == _RAW_KIND:
+            (code,) = cur.unpack(_RAW, f"tensor {name!r}'s dtype")
+            if code >= len(_DTYPES):
+                raise StorageFormatError(f"{path}: tensor {name!r}: expected a dtype code < {len(_DTYPES)}, found {code}")
+            dtype = _DTYPES[code]
+            bits = numel * 8 * torch.empty(0, dtype=dtype).element_size()
+            if offset + bits > payload_bits:
+                raise StorageFormatError(f"{path}: tensor {name!r} of shape {list(shape)} needs {bits} bits, the "
+                                         f"payload has {payload_bits - offset} left")
+            tensors.append(_Tensor(name, shape, numel, offset, bits, dtype=dtype))
+            offset += bits
+            continue
+        if kind != _ENCODED_KIND:
+            raise StorageFormatError(f"{path}: tensor {name!r}: expected kind 0 (raw) or 1 (encoded), found {kind}")
+        (entries, kept, cb_entries, block, value_bits, index_bits, cb_value_bits, flags,
+         value_total, index_total) = cur.unpack(_ENCODED, f"tensor {name!r}'s encoding")
+        t = _encoded(path, name, shape, numel, offset, payload_bits, entries, kept, cb_entries, block, value_bits,
+                     index_bits, cb_value_bits, flags, value_total, index_total)
+        tensors.append(t)
+        offset += t.bits
+    if cur.pos != header_end:
+        raise StorageFormatError(f"{path}: {header_end - cur.pos} unexplained bytes after the tensor descriptors")
+    if offset != payload_bits:
+        raise StorageFormatError(f"{path}: the tensors hold {offset} bits, the payload has {payload_bits}")
+    header = {"format": "pjsim-compressed", "version": version, "model": strings[0], "metadata": metadata,
+              "steps": strings[2:],
+              "tensors": [{"name": t.name, "kind": "raw" if t.encoding is None else "encoded", "shape": list(t.shape),
+                           "bits": t.bits, **({"dtype": str(t.dtype).removeprefix("torch.")} if t.dtype else {})}
+                          for t in tensors]}
+    payload = np.frombuffer(data, dtype=np.uint8, count=payload_bytes, offset=header_end)
+    return header, tensors, payload
+
+
+def _encoded(path: Path, name: str, shape: tuple[int, ...], numel: int, offset: int, payload_bits: int, entries: int,
+             kept: int, cb_entries: int, block: int, value_bits: int, index_bits: int, cb_value_bits: int, flags: int,
+             value_total: int, index_total: int) -> _Tensor:
+    """An encoded tensor's descriptor, every count checked against the payload (nothing allocated)."""
+    def bad(field: str, expected: str, found: object) -> StorageFormatError:
+        return StorageFormatError(f"{path}: tensor {name!r} {field}: expected {expected}, found {found}")
+    value_coded, index_coded = bool(flags & _VALUE_CODED), bool(flags & _INDEX_CODED)
+    if flags & ~(_VALUE_CODED | _INDEX_CODED | _SIGN_MAC):
+        raise bad("flags", "bits 0-2 only", flags)
+    if not 1 <= value_bits <= 32:
+        raise bad("value bits", "1..32", value_bits)
+    if not 0 <= index_bits <= MAX_INDEX_BITS:
+        raise bad("index bits", f"0..{MAX_INDEX_BITS}", index_bits)
+    if cb_value_bits != 32:
+        raise bad("codebook value bits", "32 (float32 codebooks)", cb_value_bits)
+    if cb_entries > min(1 << value_bits, 1 << 16):
+        raise bad("codebook entries", f"at most {min(1 << value_bits, 1 << 16)} for {value_bits}-bit indices", cb_entries)
+    if cb_entries == 0 and (value_bits != 32 or value_coded):
+        raise bad("values", "raw float32 (32 bits, not coded) without a codebook", f"{value_bits} bits")
+    if index_bits == 0 and index_coded:
+        raise bad("index stream", "no Huffman code without relative indices", "a coded index stream")
+    if (value_coded or index_coded) and not 1 <= block <= MAX_BLOCK_SYMBOLS:
+        raise bad("block symbols", f"1..{MAX_BLOCK_SYMBOLS}", block)
+    if not 1 <= kept <= entries:
+        raise bad("kept entries", f"1..{entries} (the stored entries)", kept)
+    if index_bits == 0:
+        if not entries == kept == numel:
+            raise bad("entries", f"{numel} (a dense tensor of shape {list(shape)} stores every element)", entries)
+    elif not entries <= numel <= (entries + 1) << index_bits:
+        raise bad("shape", f"{entries} <= elements <= (entries + 1) x 2^{index_bits} = {(entries + 1) << index_bits} "
+                  "(the filler rule bounds a sparse tensor by its stream)", f"{list(shape)} = {numel} elements")
+    bits = 32 * cb_entries + value_total + index_total
+    if offset + bits > payload_bits:
+        raise bad("sections", f"at most the {payload_bits - offset} payload bits left", f"{bits} bits")
+    _stream_check(path, name, "value", entries, value_bits, value_coded, value_total, cb_entries, max(block, 1))
+    _stream_check(path, name, "index", entries, index_bits, index_coded, index_total, 1 << index_bits, max(block, 1))
+    encoding = TensorEncoding(
+        density=kept / numel, value_bits=value_bits, index_bits=index_bits, codebook_entries=cb_entries,
+        mean_code_bits=value_total / entries if value_coded else None, codebook_value_bits=cb_value_bits,
+        filler_entries=entries - kept, mean_index_code_bits=index_total / entries if index_coded else None,
+        mac_arithmetic="sign" if flags & _SIGN_MAC else "multiply",
+        huffman_block_symbols=block if block >= 1 else huffman.DEFAULT_BLOCK_SYMBOLS,
+    )
+    if encoding.stored_bits(numel) != bits or encoding.stored_entries(numel) != entries:  # NB: float round trip
+        raise bad("encoding", f"{bits} bits", f"{encoding.stored_bits(numel)} from its TensorEncoding")
+    return _Tensor(name, shape, numel, offset, bits, encoding=encoding, entries=entries, block_symbols=block,
+                   value_bits_total=value_total, index_bits_total=index_total)
+
+
+def _read(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[dict, list[_Tensor], np.ndarray]:
+    path = Path(path)
+    return _parse(path, _read_bytes(path, max_bytes))
 
 
 def read_header(path: str | Path) -> dict:
-    """The verified JSON header of a compressed file (tensors, encodings, steps, metadata)."""
+    """The verified header of a compressed file: model, metadata, steps and per tensor its shape and bits."""
     return _read(path)[0]
 
 
 def read_record(path: str | Path) -> CompressionRecord:
     """The ``CompressionRecord`` stored in a file (encodings exactly as packed)."""
-    header = read_header(path)
-    enc = {t["name"]: TensorEncoding(**t["encoding"]) for t in header["tensors"] if t["kind"] == "encoded"}
-    return CompressionRecord(FrozenMap(enc), tuple(header.get("steps", ())))
+    header, tensors, _ = _read(path)
+    enc = {t.name: t.encoding for t in tensors if t.encoding is not None}
+    return CompressionRecord(FrozenMap(enc), tuple(header["steps"]))
 
 
-def _decode_tensor(path: Path, t: dict, payload: memoryview) -> torch.Tensor:
-    name = t["name"]
-    shape = tuple(t["shape"])
-    numel = math.prod(shape)
-
-    def section(key: str) -> bytes:
-        if key not in t["sections"]:
-            raise StorageFormatError(f"{path}: tensor {name!r} lacks its {key} section")
-        off, length = t["sections"][key]
-        if off < 0 or off + length > len(payload):
-            raise StorageFormatError(f"{path}: tensor {name!r} section {key} lies outside the payload")
-        return bytes(payload[off:off + length])
-
-    if t["kind"] == "raw":
-        dtype = getattr(torch, t["dtype"], None)
-        if not isinstance(dtype, torch.dtype):
-            raise StorageFormatError(f"{path}: tensor {name!r} has unknown dtype {t['dtype']!r}")
-        blob = section("raw")
-        if len(blob) != numel * torch.empty(0, dtype=dtype).element_size():
-            raise StorageFormatError(f"{path}: tensor {name!r} raw data has {len(blob)} bytes for shape {shape}")
-        return torch.frombuffer(bytearray(blob), dtype=dtype).reshape(shape).clone() if numel else torch.empty(shape, dtype=dtype)
-    enc = TensorEncoding(**t["encoding"])
-    entries = int(t["entries"])
-    block = int(t["block_symbols"])
-
-    def stream(prefix: str, alphabet: int | None, bits: int) -> np.ndarray:
-        if f"{prefix}_lengths" in t["sections"]:
-            code = huffman.HuffmanCode.from_table(section(f"{prefix}_lengths"), alphabet)
-            offsets = np.frombuffer(section(f"{prefix}_offsets"), dtype="<u4")
-            hs = huffman.HuffmanStream(section("values" if prefix == "value" else "indices"), entries, block, offsets)
-            return huffman.decode(hs, code)
-        key = "values" if prefix == "value" else "indices"
-        return unpack_fixed(section(key), bits, entries)
-
-    try:
-        if enc.codebook_entries > 0:
-            codebook = np.frombuffer(section("codebook"), dtype="<f4")
-            if codebook.size != enc.codebook_entries:
-                raise StorageFormatError(f"{path}: tensor {name!r} codebook has {codebook.size} entries, expected {enc.codebook_entries}")
-            symbols = stream("value", codebook.size, enc.value_bits)
-            if symbols.size and int(symbols.max()) >= codebook.size:
-                raise StorageFormatError(f"{path}: tensor {name!r} indexes past its codebook")
-            values = codebook[symbols]
-        else:
-            raw = np.frombuffer(section("values"), dtype="<f4")
-            if raw.size != entries:
-                raise StorageFormatError(f"{path}: tensor {name!r} has {raw.size} values, expected {entries}")
-            values = raw
-        if enc.index_bits > 0:
-            rel = stream("index", 1 << enc.index_bits, enc.index_bits)
-            positions = decode_positions(rel)
-            if positions.size and positions[-1] >= numel:
-                raise StorageFormatError(f"{path}: tensor {name!r} relative indices run past its {numel} elements")
-            flat = np.zeros(numel, dtype=np.float32)
-            flat[positions] = values
-        else:
-            if values.size != numel:
-                raise StorageFormatError(f"{path}: tensor {name!r} stores {values.size} values for {numel} elements")
-            flat = np.asarray(values, dtype=np.float32)
-    except (ValueError, PjsimError) as exc:
-        if isinstance(exc, StorageFormatError):
-            raise
-        raise StorageFormatError(f"{path}: tensor {name!r} does not decode ({exc})") from None
-    return torch.from_numpy(flat.copy()).reshape(shape)
+def _stream(path: Path, t: _Tensor, payload: np.ndarray, offset: int, total: int, coded: bool, alphabet: int,
+            bits: int) -> np.ndarray:
+    """One value or index section decoded into symbols (uint)."""
+    if not coded:
+        return unpack_fixed(_take(payload, offset, total), bits, t.entries)
+    table_bits = huffman.LENGTH_BITS * alphabet
+    blocks = -(-t.entries // t.block_symbols)
+    offsets_bits = 32 * (blocks - 1)
+    code = huffman.HuffmanCode.from_table(_take(payload, offset, table_bits), alphabet)
+    offsets = np.frombuffer(_take(payload, offset + table_bits, offsets_bits), dtype="<u4")
+    data = _take(payload, offset + table_bits + offsets_bits, total - table_bits - offsets_bits)
+    return huffman.decode(huffman.HuffmanStream(data, t.entries, t.block_symbols, offsets), code)
 
 
-def unpack(path: str | Path) -> OrderedDict[str, torch.Tensor]:
+def _decode_tensor(path: Path, t: _Tensor, payload: np.ndarray) -> torch.Tensor:
+    if t.encoding is None:
+        blob = _take(payload, t.offset_bits, t.bits)
+        if not t.numel:
+            return torch.empty(t.shape, dtype=t.dtype)
+        return torch.frombuffer(bytearray(blob), dtype=torch.uint8).view(t.dtype).reshape(t.shape).clone()
+    enc = t.encoding
+    pos = t.offset_bits
+    if enc.codebook_entries > 0:
+        codebook = np.frombuffer(_take(payload, pos, 32 * enc.codebook_entries), dtype="<f4")
+        pos += 32 * enc.codebook_entries
+        symbols = _stream(path, t, payload, pos, t.value_bits_total, enc.mean_code_bits is not None,
+                          enc.codebook_entries, enc.value_bits)
+        if symbols.size and int(symbols.max()) >= codebook.size:
+            raise StorageFormatError(f"{path}: tensor {t.name!r}: expected codebook indices < {codebook.size}, "
+                                     f"found {int(symbols.max())}")
+        values = codebook[symbols]
+    else:
+        values = np.frombuffer(_take(payload, pos, t.value_bits_total), dtype="<f4")
+    pos += t.value_bits_total
+    if enc.index_bits > 0:
+        rel = _stream(path, t, payload, pos, t.index_bits_total, enc.mean_index_code_bits is not None,
+                      1 << enc.index_bits, enc.index_bits)
+        positions = decode_positions(rel)
+        if positions.size and positions[-1] >= t.numel:
+            raise StorageFormatError(f"{path}: tensor {t.name!r}: expected relative indices within its {t.numel} "
+                                     f"elements, found one reaching position {int(positions[-1])}")
+        flat = np.zeros(t.numel, dtype=np.float32)
+        flat[positions] = values
+    else:
+        flat = np.array(values, dtype=np.float32)
+    return torch.from_numpy(flat).reshape(t.shape)
+
+
+def unpack(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> OrderedDict[str, torch.Tensor]:
     """Read a compressed file back into a state dict (every tensor decoded and checked).
 
+    Args:
+        path: the ``.pjc`` file (a regular file).
+        max_bytes: the largest file accepted (default ``MAX_FILE_BYTES``).
+
     Raises:
-        StorageFormatError: the file is truncated, corrupt (checksum), of another version, or its
-            streams do not decode to the stored shapes.
+        StorageFormatError: not a regular file, too large, truncated, corrupt (checksum), of another
+            version, declaring more than its payload holds, or with streams that do not decode to the
+            stored shapes.
     """
     path = Path(path)
-    header, payload = _read(path)
-    if header.get("format") != "pjsim-compressed" or not isinstance(header.get("tensors"), list):
-        raise StorageFormatError(f"{path}: header lacks the pjsim-compressed tensor table")
+    _header, tensors, payload = _read(path, max_bytes)
     state = OrderedDict()
-    for t in header["tensors"]:
+    for t in tensors:
         try:
-            state[t["name"]] = _decode_tensor(path, t, payload)
-        except (KeyError, TypeError) as exc:
-            raise StorageFormatError(f"{path}: tensor entry is malformed ({exc!r})") from None
+            state[t.name] = _decode_tensor(path, t, payload)
+        except StorageFormatError:
+            raise
+        except (ValueError, PjsimError) as exc:
+            raise StorageFormatError(f"{path}: tensor {t.name!r} does not decode ({exc})") from None
     return state
