@@ -297,6 +297,7 @@ def decode(stream: HuffmanStream, code: HuffmanCode) -> np.ndarray:
     top = pos_dtype(32 - max_bits)
     mask = np.uint32(size - 1)
     out = np.empty((steps, nblocks), dtype=dtype)  # step-major: each step writes one contiguous row
+    last_end = 0
     for step in range(steps):
         word = windows[pos >> 3]
         window = (word >> (top - (pos & 7)).astype(np.uint32)) & mask
@@ -307,8 +308,18 @@ def decode(stream: HuffmanStream, code: HuffmanCode) -> np.ndarray:
             if (bad * steps + step < n).any():
                 raise CompressError("Huffman stream holds a bit pattern with no code word (corrupt stream)")
         pos += advance
-    if int(pos[-1]) > 8 * len(stream.data) + (steps - last_len) * max_bits:
-        raise CompressError("Huffman stream ends before its last symbol (truncated stream)")
+        if step == last_len - 1:
+            last_end = int(pos[-1])
+    # Every block must end where the next one starts (less its < 8 padding bits): anything else is a
+    # corrupt stream, offsets or block size, never a silently different decoding.
+    ends = pos.astype(np.int64)
+    ends[-1] = last_end
+    limits = np.append(starts[1:], len(stream.data)) * 8
+    wrong = np.flatnonzero((ends > limits) | (ends <= limits - 8))
+    if wrong.size:
+        b = int(wrong[0])
+        raise CompressError(f"Huffman block {b} of {nblocks} ends at bit {int(ends[b])}, expected within 8 bits "
+                            f"before bit {int(limits[b])} (corrupt stream, offsets or block size)")
     symbols = np.empty(nblocks * steps, dtype=dtype)
     symbols.reshape(nblocks, steps)[:] = out.T
     del out

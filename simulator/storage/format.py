@@ -305,11 +305,13 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     except OSError as exc:
         raise StorageFormatError(f"{path}: cannot read ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # replaced between stat and open
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):  # replaced between stat and open
             raise StorageFormatError(f"{path}: not a regular file; a .pjc must be a regular file")
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise StorageFormatError(f"{path}: larger than the {max_bytes}-byte limit for a .pjc")
+        size = min(st.st_size, max_bytes)
+        data = fh.read(size + 1)  # NB: the buffer is sized by the file, never by the limit
+    if len(data) > size:
+        raise StorageFormatError(f"{path}: grew while being read, or is larger than the {max_bytes}-byte limit")
     return data
 
 
@@ -424,8 +426,8 @@ def _parse(path: Path, data: bytes) -> tuple[dict, list[_Tensor], np.ndarray]:
             dtype = _DTYPES[code]
             bits = numel * 8 * torch.empty(0, dtype=dtype).element_size()
             if offset + bits > payload_bits:
-                raise StorageFormatError(f"{path}: tensor {name!r} of shape {list(shape)} needs {bits} bits, the "
-                                         f"payload has {payload_bits - offset} left")
+                raise StorageFormatError(f"{path}: tensor {name!r} shape: expected at most the {payload_bits - offset} "
+                                         f"payload bits left, found {list(shape)} needing {bits} bits")
             tensors.append(_Tensor(name, shape, numel, offset, bits, dtype=dtype))
             offset += bits
             continue
