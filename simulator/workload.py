@@ -183,6 +183,20 @@ class TensorEncoding:
         """
         return self.stored_entries(numel) * (self.value_bits + self.index_bits) + self.codebook_bits()
 
+    def stored_bits_by_part(self, numel: int) -> dict[str, int]:
+        """``stored_bits`` split into ``values``, ``indices``, ``fillers`` and ``codebook`` (sums exactly).
+
+        Each stream's bits (Huffman tables and block offsets included) are shared between kept and
+        filler entries in proportion to their counts; the storage accountant, which sees the actual
+        symbols, splits the same total exactly by code length and lists the tables apart.
+        """
+        entries = self.stored_entries(numel)
+        value, index = self.value_stream_bits(numel), self.index_stream_bits(numel)
+        filler_value = (value * self.filler_entries + entries // 2) // entries if entries else 0
+        filler_index = (index * self.filler_entries + entries // 2) // entries if entries else 0
+        return {"values": value - filler_value, "indices": index - filler_index,
+                "fillers": filler_value + filler_index, "codebook": self.codebook_bits()}
+
     def encoded_bits(self, numel: int) -> int:
         """Same as ``stored_bits`` (the name older callers use)."""
         return self.stored_bits(numel)
