@@ -32,10 +32,11 @@ or directory is refused before it is opened for reading), checks the checksum, t
 declared shape, count, width and block size against the payload before it allocates anything: a
 fixed-width stream must be exactly ``entries x bits``, a Huffman stream holds at least one bit per
 symbol, a sparse tensor has ``numel <= (entries + 1) x 2^index_bits`` (the filler rule,
-``simulator.compress.sparse``), a dense one ``numel == entries``, and the sections must add up to the
-payload. Decoding work is then bounded by the payload. Every failure is a ``StorageFormatError``
-naming the file, the tensor, what was expected and what was found; ``unpack`` never returns a
-silently wrong model.
+``simulator.compress.sparse``), a dense one ``numel == entries``, the sections must add up to the
+payload, and the decoded tensors must fit ``max(256 MiB, 4096 x file bytes)`` (``max_decoded_bytes``).
+Decoding work is then bounded by the payload. Every failure is a ``StorageFormatError`` naming the
+file, the tensor, what was expected and what was found; ``unpack`` never returns a silently wrong
+model.
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ MAX_FILE_BYTES = 1 << 32
 #: Largest Huffman block (symbols per independently decodable block) a file may declare.
 MAX_BLOCK_SYMBOLS = 1 << 20
 MAX_INDEX_BITS = 16
+#: Decoded tensors may take at most ``max(MIN_DECODED_LIMIT_BYTES, MAX_EXPANSION x file bytes)``: the
+#: filler rule bounds a sparse tensor by its stream, but 16-bit relative indices still allow 2^16
+#: elements per entry; Deep Compression files expand 35-50x, extreme sparsity a few hundred times.
+MAX_EXPANSION = 4096
+MIN_DECODED_LIMIT_BYTES = 256 << 20
 MAX_NDIM = 8
 _PREFIX = struct.Struct("<8sHHIIQ")
 _STRLEN = struct.Struct("<H")
@@ -566,12 +572,28 @@ def _decode_tensor(path: Path, t: _Tensor, payload: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(flat).reshape(t.shape)
 
 
-def unpack(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> OrderedDict[str, torch.Tensor]:
+def _check_decoded_size(path: Path, tensors: list[_Tensor], file_bytes: int, limit: int | None) -> None:
+    """Refuse, before decoding, a file whose tensors would decode to more than the limit."""
+    limit = max(MIN_DECODED_LIMIT_BYTES, MAX_EXPANSION * file_bytes) if limit is None else limit
+    total = 0
+    for t in tensors:
+        total += t.bits // 8 if t.encoding is None else 4 * t.numel
+        if total > limit:
+            raise StorageFormatError(
+                f"{path}: tensor {t.name!r} of shape {list(t.shape)}: expected the decoded tensors to fit the "
+                f"{limit}-byte limit (max({MIN_DECODED_LIMIT_BYTES}, {MAX_EXPANSION} x {file_bytes} file bytes)), "
+                f"found {total} bytes up to this tensor")
+
+
+def unpack(path: str | Path, max_bytes: int = MAX_FILE_BYTES,
+           max_decoded_bytes: int | None = None) -> OrderedDict[str, torch.Tensor]:
     """Read a compressed file back into a state dict (every tensor decoded and checked).
 
     Args:
         path: the ``.pjc`` file (a regular file).
         max_bytes: the largest file accepted (default ``MAX_FILE_BYTES``).
+        max_decoded_bytes: the most memory the decoded tensors may take (default
+            ``max(MIN_DECODED_LIMIT_BYTES, MAX_EXPANSION x file bytes)``), checked before decoding.
 
     Raises:
         StorageFormatError: not a regular file, too large, truncated, corrupt (checksum), of another
@@ -579,7 +601,9 @@ def unpack(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> OrderedDict[str
             stored shapes.
     """
     path = Path(path)
-    _header, tensors, payload = _read(path, max_bytes)
+    data = _read_bytes(path, max_bytes)
+    _header, tensors, payload = _parse(path, data)
+    _check_decoded_size(path, tensors, len(data), max_decoded_bytes)
     state = OrderedDict()
     for t in tensors:
         try:

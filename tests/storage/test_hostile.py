@@ -83,12 +83,32 @@ def _crafted_files(tmp: Path) -> dict[str, tuple[Path, str | None]]:
         path = tmp / f"{label}.pjc"
         path.write_bytes(_craft(data, patches))
         out[label] = (path, tensor)
+    # 16-bit relative indices let each entry stand for 2^16 elements: a shape within the filler bound
+    # that decodes to ~0.5 GB from a 6 KB file is refused by the decoded-size limit instead.
+    sparse = _sparse16_file(tmp)
+    prefix16, tensors16 = _layout(sparse)
+    w = _tensor(tensors16, "0.weight")
+    entries = struct.unpack_from("<Q", sparse, w["enc_at"])[0]
+    path = tmp / "expansion_bomb.pjc"
+    path.write_bytes(_craft(sparse, [(w["shape_at"], "<Q", 1), (w["shape_at"] + 8, "<Q", (entries + 1) << 16)]))
+    out["expansion_bomb"] = (path, "0.weight")
     fifo = tmp / "fifo.pjc"
     os.mkfifo(fifo)
     out["fifo"] = (fifo, None)
     out["dev_zero"] = (Path("/dev/zero"), None)
     out["directory"] = (tmp, None)
     return out
+
+
+def _sparse16_file(tmp: Path) -> bytes:
+    from simulator.compress import MagnitudePrune, WeightSharing
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(100, 100))
+    model, rec = MagnitudePrune(keep=0.2, index_bits=16).apply(model)
+    model, rec = WeightSharing(bits=4).apply(model, rec)
+    pack(model, rec, tmp / "sparse16.pjc")
+    return (tmp / "sparse16.pjc").read_bytes()
 
 
 _RUNNER = """
@@ -128,6 +148,7 @@ def test_bombs_are_refused_under_a_memory_cap_in_seconds(tmp_path):
         assert seconds < 10, (label, seconds)
     assert "regular file" in results["fifo"][1] and "regular file" in results["dev_zero"][1]
     assert "[100000, 100000]" in results["shape_bomb"][1]
+    assert "decoded tensors to fit" in results["expansion_bomb"][1]
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
