@@ -105,3 +105,18 @@ def test_traced_workload_uses_the_same_bits():
     assert {w.name for w in weights} == {"fc1.weight", "fc2.weight", "fc3.weight"}
     for w in weights:
         assert w.stored_bits == offchip_bits(w) == header[w.name], w.name
+
+
+def test_mapper_streams_exactly_the_file_payload():
+    # Every weight tensor of the traced compressed LeNet-300-100 (encoded weights and raw biases) as
+    # the mapper stores it off chip adds up to the .pjc payload's bits.
+    import torch
+
+    from simulator.api import resolve_profile, trace_model
+    from simulator.mapping.mapper import map_workload
+
+    model, record, _ = load_checkpoint("lenet_300_100-deep-compression")
+    workload = trace_model(model, torch.zeros(1, 1, 28, 28), record=record)
+    schedule = map_workload(workload, resolve_profile("horowitz45-sram512k"))
+    payload_bits = sum(t["bits"] for t in read_header(_path("lenet_300_100"))["tensors"])
+    assert schedule.weight_offchip_bits == payload_bits == 238_400
