@@ -18,10 +18,8 @@ from simulator.storage.format import (
     encode_state,
     header_bytes,
     pack,
-    read_header,
-    read_record,
-    unpack,
 )
+from simulator.storage.reader import read_header, read_record, unpack
 
 __all__ = [
     "CONVENTIONS",
