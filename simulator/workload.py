@@ -91,6 +91,9 @@ class TensorEncoding:
         mac_arithmetic: how a MAC with this weight is computed: ``"multiply"`` (multiply + add), or
             ``"sign"`` for binary/ternary weights in {-a, 0, +a} (XNOR-Net style): each MAC is an add or
             subtract at the activation's type, and the per-filter scale ``a`` costs one multiply per output.
+        huffman_block_symbols: symbols per independently decodable Huffman block of a coded stream
+            (its block padding and offsets are part of the mean code lengths above; the file writer
+            codes with this block size, so the stream it writes is the one the means describe).
     """
 
     density: float = 1.0
@@ -102,6 +105,7 @@ class TensorEncoding:
     filler_entries: int = 0
     mean_index_code_bits: float | None = None
     mac_arithmetic: str = "multiply"
+    huffman_block_symbols: int = 4096
 
     def __post_init__(self) -> None:
         if self.mac_arithmetic not in ("multiply", "sign"):
@@ -110,6 +114,8 @@ class TensorEncoding:
             raise ValueError(f"TensorEncoding.density must be in (0, 1], got {self.density}")
         if self.value_bits <= 0:
             raise ValueError(f"TensorEncoding.value_bits must be positive, got {self.value_bits}")
+        if self.huffman_block_symbols < 1:
+            raise ValueError(f"TensorEncoding.huffman_block_symbols must be >= 1, got {self.huffman_block_symbols}")
         for name in ("index_bits", "codebook_entries", "filler_entries"):
             if getattr(self, name) < 0:
                 raise ValueError(f"TensorEncoding.{name} must be >= 0, got {getattr(self, name)}")
@@ -134,11 +140,67 @@ class TensorEncoding:
         return value + index
 
     def codebook_bits(self) -> int:
+        """Bits of the codebook: ``codebook_entries`` shared values of ``codebook_value_bits`` each.
+
+        A weight-shared layer with ``b``-bit indices records (and the file stores) all ``2^b`` entries,
+        used or not: Deep Compression counts ``k * b`` with ``k = 2^b`` clusters, hardware holds a
+        ``2^b``-entry codebook (EIE: 16 entries for 4-bit indices) because any index may address it,
+        and the count then follows from the record alone, so the mapper and the storage accountant
+        agree without looking at the weights.
+        """
         return self.codebook_entries * self.codebook_value_bits
 
+    @staticmethod
+    def _stream_bits(entries: int, fixed_bits: int, mean_code_bits: float | None) -> int:
+        # A coded stream's mean is its exact stored bits / entries (see compress.streams), so the
+        # product is an integer up to float rounding; round-to-nearest recovers it exactly.
+        if mean_code_bits is None:
+            return entries * fixed_bits
+        return int(math.floor(entries * mean_code_bits + 0.5))
+
+    def value_stream_bits(self, numel: int) -> int:
+        """Stored bits of the value stream: fixed-width values (or codebook indices), or their Huffman
+        stream (codes, block padding, block offsets and code table)."""
+        return self._stream_bits(self.stored_entries(numel), self.value_bits, self.mean_code_bits)
+
+    def index_stream_bits(self, numel: int) -> int:
+        """Stored bits of the relative-index stream: fixed width, or its Huffman stream (as above)."""
+        return self._stream_bits(self.stored_entries(numel), self.index_bits, self.mean_index_code_bits)
+
+    def stored_bits(self, numel: int) -> int:
+        """Bits the tensor occupies stored off chip (DRAM, the ``.pjc`` file): the one definition.
+
+        ``codebook + value stream + index stream``, each stream Huffman-coded where the encoding says
+        so. The storage accountant's per-tensor total and the tensor's bits in the ``.pjc`` payload
+        equal this number bit for bit (the file packs sections without padding).
+        """
+        return self.codebook_bits() + self.value_stream_bits(numel) + self.index_stream_bits(numel)
+
+    def onchip_bits(self, numel: int) -> int:
+        """Bits the tensor occupies on chip: the one definition of the mapper's on-chip form.
+
+        Fixed-width entries (value or codebook index + relative index, fillers included) plus the
+        codebook; Huffman codes are decoded when the weights are loaded, so they never sit on chip.
+        """
+        return self.stored_entries(numel) * (self.value_bits + self.index_bits) + self.codebook_bits()
+
+    def stored_bits_by_part(self, numel: int) -> dict[str, int]:
+        """``stored_bits`` split into ``values``, ``indices``, ``fillers`` and ``codebook`` (sums exactly).
+
+        Each stream's bits (Huffman tables and block offsets included) are shared between kept and
+        filler entries in proportion to their counts; the storage accountant, which sees the actual
+        symbols, splits the same total exactly by code length and lists the tables apart.
+        """
+        entries = self.stored_entries(numel)
+        value, index = self.value_stream_bits(numel), self.index_stream_bits(numel)
+        filler_value = (value * self.filler_entries + entries // 2) // entries if entries else 0
+        filler_index = (index * self.filler_entries + entries // 2) // entries if entries else 0
+        return {"values": value - filler_value, "indices": index - filler_index,
+                "fillers": filler_value + filler_index, "codebook": self.codebook_bits()}
+
     def encoded_bits(self, numel: int) -> int:
-        """Bits the tensor occupies in this encoding (entries + codebook); Huffman tables not included."""
-        return int(math.ceil(self.stored_entries(numel) * self.bits_per_entry())) + self.codebook_bits()
+        """Same as ``stored_bits`` (the name older callers use)."""
+        return self.stored_bits(numel)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ It changes no weight. For every parameter the record marks as compressed (sparse
 builds the layer's streams exactly as the file stores them (``simulator.compress.streams``) and
 Huffman-codes the value-index and relative-index streams; the new record carries each layer's
 encoding *as packed*: exact density and filler count, codebook size, and the mean code lengths
-(including block padding, offsets and the code tables), so ``TensorEncoding.encoded_bits`` equals the
+(including block padding, offsets and the code tables), so ``TensorEncoding.stored_bits`` equals the
 layer's bits in the file.
 """
 
@@ -23,7 +23,7 @@ __all__ = ["HuffmanCoding", "packed_record"]
 
 
 def packed_record(model: nn.Module, record: CompressionRecord, huffman_coded: bool,
-                  block_symbols: int = DEFAULT_BLOCK_SYMBOLS) -> dict[str, TensorEncoding]:
+                  block_symbols: int | None = DEFAULT_BLOCK_SYMBOLS) -> dict[str, TensorEncoding]:
     """Each compressed parameter's encoding as the file would store it."""
     params = dict(model.named_parameters())
     out = {}

@@ -3,7 +3,8 @@
 Deep Compression Huffman-codes two streams per layer offline: the weight (codebook) indices and the
 relative sparse indices; both are skewed, and the paper reports 20-30% savings.
 
-Tables: a code is stored as one 5-bit length per alphabet symbol (``table_bytes``).
+Tables: a code is stored as one 5-bit length per alphabet symbol (``table_bytes``); the file packs
+sections without padding, so a table costs exactly ``5 x alphabet`` bits (``table_bits``).
 
 Code construction: Huffman code lengths from the symbol counts (a heap over the *alphabet*, never
 over the data), limited to ``MAX_CODE_BITS`` by halving the counts until the longest code fits (only
@@ -44,7 +45,7 @@ __all__ = [
 
 MAX_CODE_BITS = 24  # a 32-bit window read at any bit offset holds 24 + 7 bits
 LENGTH_BITS = 5  # bits per stored code length (lengths are 0..24)
-DEFAULT_BLOCK_SYMBOLS = 4096
+DEFAULT_BLOCK_SYMBOLS = 4096  # = TensorEncoding.huffman_block_symbols's default
 _ENCODE_CHUNK_BLOCKS = 256
 OFFSET_BITS = 32  # bits per stored block offset
 
@@ -92,11 +93,12 @@ class HuffmanCode:
         return int(self.lengths.max()) if self.lengths.size else 0
 
     def table_bits(self) -> int:
-        """Bits to store the code: one ``LENGTH_BITS``-bit length per alphabet symbol, byte-padded."""
-        return 8 * ((LENGTH_BITS * self.alphabet + 7) // 8)
+        """Bits to store the code: one ``LENGTH_BITS``-bit length per alphabet symbol (no padding)."""
+        return LENGTH_BITS * self.alphabet
 
     def table_bytes(self) -> bytes:
-        """The stored table: the code lengths, ``LENGTH_BITS`` bits each, MSB first."""
+        """The stored table: the code lengths, ``LENGTH_BITS`` bits each, MSB first (the last byte's
+        unused bits are zero; ``table_bits`` of them are stored)."""
         bits = (self.lengths.astype(np.uint8)[:, None] >> np.arange(LENGTH_BITS - 1, -1, -1, dtype=np.uint8)) & 1
         return np.packbits(bits.ravel()).tobytes()
 
@@ -247,13 +249,22 @@ def encode(symbols: np.ndarray, code: HuffmanCode, block_symbols: int = DEFAULT_
 def decode(stream: HuffmanStream, code: HuffmanCode) -> np.ndarray:
     """Decode ``stream`` back into its symbols (uint8 or uint16 by alphabet size).
 
+    Work and memory are bounded by the stream: every code word is at least one bit, so a stream
+    claiming more symbols than it has bits is refused before anything is allocated, and the lock-step
+    loop runs ``min(block_symbols, count)`` steps.
+
     Raises:
         CompressError: the stream is inconsistent with the code (wrong offsets, runs past its end).
     """
     n = stream.count
     dtype = np.uint8 if code.alphabet <= 256 else np.uint16
+    if n < 0 or stream.block_symbols < 1:
+        raise CompressError(f"Huffman stream of {n} symbols in blocks of {stream.block_symbols}: both must be positive")
     if n == 0:
         return np.zeros(0, dtype=dtype)
+    if n > 8 * len(stream.data):
+        raise CompressError(f"Huffman stream claims {n} symbols but holds only {8 * len(stream.data)} bits "
+                            "(every code word is at least 1 bit)")
     nblocks = stream.blocks
     if stream.offsets.size != nblocks - 1:
         raise CompressError(f"Huffman stream has {stream.offsets.size} block offsets, expected {nblocks - 1}")
@@ -271,7 +282,8 @@ def decode(stream: HuffmanStream, code: HuffmanCode) -> np.ndarray:
     if not complete:  # incomplete code (one symbol): windows with no code word mark corruption
         table_sym = np.concatenate([table_sym, np.zeros(size - table_sym.size, dtype=dtype)])
         table_len = np.concatenate([table_len, np.zeros(size - table_len.size, dtype=np.uint8)])
-    steps = stream.block_symbols
+    steps = min(stream.block_symbols, n)  # one block when block_symbols >= n
+    last_len = n - (nblocks - 1) * stream.block_symbols
     # Padding lets the last (short) block decode garbage past its end without a bounds check per step.
     slack = (steps * max_bits) // 8 + 8
     data = np.frombuffer(stream.data + bytes(slack), dtype=np.uint8)
@@ -285,6 +297,7 @@ def decode(stream: HuffmanStream, code: HuffmanCode) -> np.ndarray:
     top = pos_dtype(32 - max_bits)
     mask = np.uint32(size - 1)
     out = np.empty((steps, nblocks), dtype=dtype)  # step-major: each step writes one contiguous row
+    last_end = 0
     for step in range(steps):
         word = windows[pos >> 3]
         window = (word >> (top - (pos & 7)).astype(np.uint32)) & mask
@@ -295,8 +308,18 @@ def decode(stream: HuffmanStream, code: HuffmanCode) -> np.ndarray:
             if (bad * steps + step < n).any():
                 raise CompressError("Huffman stream holds a bit pattern with no code word (corrupt stream)")
         pos += advance
-    if int(pos[-1]) > 8 * len(stream.data) + (steps - (n - (nblocks - 1) * steps)) * max_bits:
-        raise CompressError("Huffman stream ends before its last symbol (truncated stream)")
+        if step == last_len - 1:
+            last_end = int(pos[-1])
+    # Every block must end where the next one starts (less its < 8 padding bits): anything else is a
+    # corrupt stream, offsets or block size, never a silently different decoding.
+    ends = pos.astype(np.int64)
+    ends[-1] = last_end
+    limits = np.append(starts[1:], len(stream.data)) * 8
+    wrong = np.flatnonzero((ends > limits) | (ends <= limits - 8))
+    if wrong.size:
+        b = int(wrong[0])
+        raise CompressError(f"Huffman block {b} of {nblocks} ends at bit {int(ends[b])}, expected within 8 bits "
+                            f"before bit {int(limits[b])} (corrupt stream, offsets or block size)")
     symbols = np.empty(nblocks * steps, dtype=dtype)
     symbols.reshape(nblocks, steps)[:] = out.T
     del out

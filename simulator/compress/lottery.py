@@ -295,7 +295,7 @@ def sparse_encoding(mask: torch.Tensor, value_bits: int = 32, index_bits: int = 
         raise ValueError("a mask that prunes every weight cannot be encoded (density must be > 0)")
     if index_bits == 0:
         return TensorEncoding(density=kept / flat.numel(), value_bits=value_bits)
-    fillers = count_fillers(positions.numpy(), index_bits)
+    fillers = count_fillers(positions.numpy(), index_bits, flat.numel())
     return TensorEncoding(density=kept / flat.numel(), value_bits=value_bits, index_bits=index_bits, filler_entries=fillers)
 
 

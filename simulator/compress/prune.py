@@ -68,7 +68,7 @@ def sparse_encoding(weight: torch.Tensor, index_bits: int, previous: TensorEncod
     if kept.size == numel and index_bits == 0:
         return TensorEncoding(value_bits=base.value_bits, codebook_entries=base.codebook_entries,
                               codebook_value_bits=base.codebook_value_bits)
-    fillers = count_fillers(kept, index_bits) if index_bits > 0 else 0
+    fillers = count_fillers(kept, index_bits, numel) if index_bits > 0 else 0
     return TensorEncoding(
         density=kept.size / numel, value_bits=base.value_bits, index_bits=index_bits,
         codebook_entries=base.codebook_entries, codebook_value_bits=base.codebook_value_bits,

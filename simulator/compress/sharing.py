@@ -2,7 +2,9 @@
 
 Each listed layer's surviving (non-zero) weights are clustered by ``kmeans_1d`` into shared values;
 every weight is replaced by its centroid, so the layer stores one ``bits``-bit codebook index per
-weight plus the codebook (one codebook per layer; layers never share). ``k = 2 ** bits``.
+weight plus the codebook (one codebook per layer; layers never share). ``k = 2 ** bits``; the record
+declares ``codebook_entries = 2 ** bits`` and the file stores all of them, used or not (the one
+convention of ``TensorEncoding.codebook_bits``), so the record's bits are the file's bits.
 
 NB: in a pruned layer, codebook entry 0 is reserved for the value zero, which the filler entries of
 the sparse format need; k-means then learns ``2 ** bits - 1`` centroids for the surviving weights.

@@ -4,16 +4,21 @@
 
 * the stored entries: every value of a dense layer, or (``index_bits > 0``) the kept values plus the
   filler zeros of the relative-index format (``simulator.compress.sparse``), in row-major order;
-* their values: raw float32, or (``codebook_entries > 0``) indices into the layer's codebook, which
-  is the sorted set of distinct stored values (0.0 included when fillers or zeros are stored);
+* their values: raw float32, or (``codebook_entries > 0``) indices into the layer's codebook: the
+  sorted distinct stored values (0.0 included when fillers or zeros are stored), padded to the
+  record's ``codebook_entries`` with repeats of the largest value (never indexed). The codebook
+  stores all the entries the record declares (``2^b`` for weight sharing; see
+  ``TensorEncoding.codebook_bits`` for why), so the record, the accountant and the file agree;
 * optionally both streams Huffman-coded (``simulator.compress.huffman``); a stream is coded only when
   its code plus its table is smaller than fixed width (tiny layers, e.g. LeNet-5's conv1, stay fixed).
 
 The returned ``EncodedLayer`` carries the ``TensorEncoding`` *as packed* (exact density, filler count,
 codebook size and mean code lengths; NB: a mean code length is the stream's stored bits, including its
-byte padding, block offsets and its code table, divided by the entries, so that
-``TensorEncoding.encoded_bits`` equals the layer's bits in the file), and the exact bits of each part,
-so the simulator's stored bits, the storage accountant and the file agree.
+block padding, block offsets and its code table, divided by the entries, so that
+``TensorEncoding.stored_bits`` equals the layer's bits in the file), and the exact bits of each part;
+``encode_layer`` checks that the parts sum to ``stored_bits``, so the simulator's stored bits, the
+storage accountant and the file agree bit for bit. Fixed-width streams cost exactly
+``entries x bits`` (the file packs sections without byte padding).
 """
 
 from __future__ import annotations
@@ -59,12 +64,8 @@ class EncodedLayer:
         return int(sum(self.parts_bits.values()))
 
 
-def _fixed_bytes(count: int, bits: int) -> int:
-    return (count * bits + 7) // 8
-
-
 def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bool | None = None,
-                 block_symbols: int = huffman.DEFAULT_BLOCK_SYMBOLS, name: str = "weight") -> EncodedLayer:
+                 block_symbols: int | None = None, name: str = "weight") -> EncodedLayer:
     """Encode one weight as the file stores it.
 
     Args:
@@ -72,13 +73,15 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
         encoding: what compression did (its ``index_bits``, ``value_bits`` and ``codebook_entries`` are
             used; density and fillers are recomputed exactly).
         huffman_coded: Huffman-code the streams (default: when ``encoding`` says they are coded).
-        block_symbols: Huffman block length (symbols per independently decodable block).
+        block_symbols: Huffman block length (symbols per independently decodable block); default the
+            encoding's ``huffman_block_symbols``. The packed encoding records the one used.
         name: the parameter's name, for error messages.
 
     Raises:
-        CompressError: more distinct values than ``2 ** value_bits`` codebook entries allow, or a
-            layer with nothing to store.
+        CompressError: more distinct values than the encoding's ``codebook_entries`` (at most
+            ``2 ** value_bits``) allow, or a layer with nothing to store.
     """
+    block_symbols = encoding.huffman_block_symbols if block_symbols is None else int(block_symbols)
     w = np.ascontiguousarray(weight, dtype=np.float32)
     flat = w.reshape(-1)
     if huffman_coded is None:
@@ -88,7 +91,7 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
         kept = np.flatnonzero(flat)
         if kept.size == 0:
             raise CompressError(f"{name}: every weight is zero; nothing to store in sparse format")
-        sparse = encode_positions(kept, encoding.index_bits)
+        sparse = encode_positions(kept, encoding.index_bits, flat.size)
         values = flat[sparse.positions]
         n_kept = int(kept.size)
     else:
@@ -100,21 +103,26 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
     value_code = value_stream = index_code = index_stream = None
     parts = dict.fromkeys(PARTS, 0)
     if encoding.codebook_entries > 0:
-        codebook = np.unique(values)
-        codebook = np.where(codebook == 0, np.float32(0.0), codebook).astype(np.float32)  # -0.0 -> 0.0
-        if codebook.size > 1 << encoding.value_bits:
+        size = encoding.codebook_entries
+        if size > 1 << encoding.value_bits or size > 1 << 16:
+            raise CompressError(f"{name}: a codebook of {size} entries cannot be indexed with {encoding.value_bits} "
+                                f"bits (at most {min(1 << encoding.value_bits, 1 << 16)} entries)")
+        used = np.unique(values)
+        used = np.unique(np.where(used == 0, np.float32(0.0), used).astype(np.float32))  # -0.0 -> 0.0
+        if used.size > size:
             raise CompressError(
-                f"{name}: {codebook.size} distinct values do not fit a {encoding.value_bits}-bit codebook "
-                f"({1 << encoding.value_bits} entries); share the weights first"
+                f"{name}: {used.size} distinct values do not fit a {encoding.value_bits}-bit codebook "
+                f"of {size} entries; share the weights first"
             )
-        symbols = np.searchsorted(codebook, values).astype(np.uint8 if codebook.size <= 256 else np.uint16)
-        parts["codebook"] = 32 * int(codebook.size)
+        codebook = np.concatenate([used, np.full(size - used.size, used[-1], dtype=np.float32)])
+        symbols = np.searchsorted(used, values).astype(np.uint8 if size <= 256 else np.uint16)
+        parts["codebook"] = 32 * size
     else:
         raw = values
     is_filler = sparse.is_filler if sparse is not None else None
     # Values: Huffman-coded when asked and when that is smaller than fixed width (tables included).
     width = encoding.value_bits if symbols is not None else 32
-    value_bits_total = 8 * _fixed_bytes(entries, width)
+    value_bits_total = entries * width
     if symbols is not None and huffman_coded:
         code = huffman.build_code(huffman.symbol_counts(symbols, codebook.size))
         coded = huffman.encode(symbols, code, block_symbols)
@@ -133,7 +141,7 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
     index_bits_total = 0
     if sparse is not None:
         rel = sparse.rel
-        index_bits_total = 8 * _fixed_bytes(entries, encoding.index_bits)
+        index_bits_total = entries * encoding.index_bits
         if huffman_coded:
             code = huffman.build_code(huffman.symbol_counts(rel, 1 << encoding.index_bits))
             coded = huffman.encode(rel, code, block_symbols)
@@ -157,7 +165,12 @@ def encode_layer(weight: np.ndarray, encoding: TensorEncoding, huffman_coded: bo
         codebook_value_bits=32,
         filler_entries=fillers,
         mean_index_code_bits=(index_bits_total + index_code.table_bits()) / entries if index_stream is not None else None,
+        mac_arithmetic=encoding.mac_arithmetic,
+        huffman_block_symbols=block_symbols,
     )
+    stored = packed.stored_bits(int(flat.size))
+    if sum(parts.values()) != stored:  # NB: an internal invariant, not an input check
+        raise AssertionError(f"{name}: parts sum to {sum(parts.values())} bits, TensorEncoding.stored_bits says {stored}")
     return EncodedLayer(
         shape=tuple(w.shape), encoding=packed, sparse=sparse, codebook=codebook, symbols=symbols, raw_values=raw,
         value_code=value_code, value_stream=value_stream, index_code=index_code, index_stream=index_stream,

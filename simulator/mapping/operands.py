@@ -2,9 +2,11 @@
 
 Conventions (stated in the report):
     * Off chip (DRAM) a weight is stored exactly as encoded: values (or their Huffman codes) + relative
-      indices (or their codes) + filler entries + codebook (``TensorInfo.stored_bits``).
+      indices (or their codes) + filler entries + codebook (``TensorEncoding.stored_bits``, the same
+      number the storage accountant and the ``.pjc`` file hold).
     * On chip it is held at fixed width: values + relative indices + filler entries + codebook; Huffman
-      codes are decoded when the weights are loaded from DRAM (one decode per symbol per load).
+      codes are decoded when the weights are loaded from DRAM (one decode per symbol per load)
+      (``TensorEncoding.onchip_bits``). Both functions below are thin wrappers over those definitions.
     * Activations are held dense at their traced data type.
     * A sparse-stored weight (``index_bits > 0`` or ``density < 1``) only exists as its stored entries,
       so the compute array reads ``density`` x dense weight uses; with ``skip`` or ``gate`` zero handling
@@ -13,8 +15,6 @@ Conventions (stated in the report):
 """
 
 from __future__ import annotations
-
-import math
 
 from simulator.workload import TensorInfo
 
@@ -26,13 +26,15 @@ def onchip_bits(info: TensorInfo) -> int:
     enc = info.encoding
     if enc is None or info.kind != "weight":
         return info.dense_bits
-    entries = enc.stored_entries(info.numel)
-    return int(math.ceil(entries * (enc.value_bits + enc.index_bits))) + enc.codebook_bits()
+    return enc.onchip_bits(info.numel)
 
 
 def offchip_bits(info: TensorInfo) -> int:
     """Bits the tensor occupies in DRAM (its full encoding, Huffman included)."""
-    return info.stored_bits if info.kind == "weight" else info.dense_bits
+    enc = info.encoding
+    if enc is None or info.kind != "weight":
+        return info.dense_bits
+    return enc.stored_bits(info.numel)
 
 
 def entry_bits_onchip(info: TensorInfo) -> int:

@@ -7,9 +7,11 @@ streams Huffman-coded, plus their tables). A stage is listed only when the recor
 
 Parts: ``values``, ``indices``, ``fillers`` (the filler entries' value and index bits), ``codebook``,
 ``huffman_tables`` and ``biases`` (every tensor stored raw: biases and buffers). Each layer's bits
-are computed by ``simulator.compress.streams.encode_layer``, the function ``pack`` writes with, so
-the ``huffman`` (final) stage total equals the file's payload up to byte padding of its sections;
-the file adds its header and checksum (``PackResult.header_bytes``).
+are computed by ``simulator.compress.streams.encode_layer``, the function ``pack`` writes with, and
+sum to ``TensorEncoding.stored_bits`` of the layer's packed encoding (the mapper's off-chip bits), so
+the final stage's total equals the file's payload bits exactly (sections are bit-packed); the file
+adds ``simulator.storage.format.header_bytes`` and rounds the payload up to a whole byte. A codebook
+counts every entry the record declares (``2^b`` for weight sharing, see ``TensorEncoding.codebook_bits``).
 
 Conventions: sizes are bits; KB = 1000 bytes and MB = 10^6 bytes (decimal, as Deep Compression's
 tables: LeNet-300-100's 266,610 float32 parameters = 1066 KB, quoted as 1070 KB). Biases are kept
@@ -124,7 +126,7 @@ def storage_report(model: nn.Module | dict, record: CompressionRecord, include_b
                 bits[(stage, layer, "values")] = weight.size * 32
                 continue
             if stage == "pruned":
-                stage_enc = TensorEncoding(index_bits=enc.index_bits) if enc.index_bits > 0 else None
+                stage_enc = TensorEncoding(index_bits=enc.index_bits) if enc.index_bits > 0 else None  # float32 values
                 if stage_enc is None:
                     bits[(stage, layer, "values")] = weight.size * 32
                     continue

@@ -4,8 +4,9 @@ What can be read off the values (vectorised, never a Python loop over weights):
 
 - density: the fraction of non-zero values (a pruned tensor keeps its zeros in dense storage);
 - weight sharing: the number k of distinct (non-zero) values; when 2 <= k <= 256 and a codebook
-  would save storage (n*b > n*ceil(log2 k) + k*b), each value is a ceil(log2 k)-bit index into a
-  k-entry codebook of b-bit values (Deep Compression's weight sharing);
+  would save storage (n*b > n*ceil(log2 k) + 2^ceil(log2 k)*b), each value is a ceil(log2 k)-bit
+  index into a codebook of b-bit values that, like every codebook, holds all 2^ceil(log2 k) entries
+  (``TensorEncoding.codebook_bits`` says why) (Deep Compression's weight sharing);
 - integer and quantized dtypes: their bit width (a ``qint8`` tensor is detected from ``int_repr``).
 
 NB: a constant tensor (k = 1, e.g. a freshly initialised norm weight of ones) and an all-zero tensor
@@ -74,8 +75,10 @@ def detect_encoding(t: torch.Tensor) -> TensorEncoding | None:
         k = _distinct_up_to(flat[flat != 0], MAX_CODEBOOK_ENTRIES)
     if 2 <= k <= MAX_CODEBOOK_ENTRIES:
         index_bits = math.ceil(math.log2(k))
-        if kept * bits > kept * index_bits + k * bits:
-            return TensorEncoding(density=density, value_bits=index_bits, codebook_entries=k, codebook_value_bits=bits)
+        entries = 1 << index_bits  # a codebook holds all 2^b entries (TensorEncoding.codebook_bits)
+        if kept * bits > kept * index_bits + entries * bits:
+            return TensorEncoding(density=density, value_bits=index_bits, codebook_entries=entries,
+                                  codebook_value_bits=bits)
     if density == 1.0:
         return None
     return TensorEncoding(density=density, value_bits=bits)

@@ -193,11 +193,10 @@ def test_sparse_encoding_fillers_match_a_brute_force_encoder(bits, index_bits):
         with pytest.raises(ValueError):
             sparse_encoding(mask, 32, index_bits)
         return
-    # brute force: walk the stored range (trailing zeros are not stored) and emit a filler whenever a
-    # run of zeros reaches 2^b positions (the filler occupies the 2^b-th)
-    last = int(np.flatnonzero(bits)[-1])
+    # brute force: walk the whole tensor (trailing zeros included: the filler rule also bounds the
+    # tail) and emit a filler whenever a run of zeros reaches 2^b positions (the filler occupies the 2^b-th)
     fillers, run = 0, 0
-    for keep in bits[:last + 1]:
+    for keep in bits:
         run = 0 if keep else run + 1
         if run == 2 ** index_bits:
             fillers, run = fillers + 1, 0

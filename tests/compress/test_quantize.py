@@ -47,4 +47,5 @@ def test_per_tensor_quantized_model_packs_bit_exact(tmp_path):
     state = unpack(tmp_path / "q.pjc")
     assert torch.equal(state["0.weight"], qmodel[0].weight.detach())
     packed = read_record(tmp_path / "q.pjc").encodings["0.weight"]
-    assert packed.value_bits == 4 and packed.codebook_entries <= 16
+    assert packed.value_bits == 4 and packed.codebook_entries == 16  # all 2^4 entries, as the record says
+    assert packed.stored_bits(1200) == rec.encodings["0.weight"].stored_bits(1200) == 1200 * 4 + 16 * 32

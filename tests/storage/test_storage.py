@@ -8,7 +8,7 @@ from torch import nn
 
 from simulator.compress import HuffmanCoding, MagnitudePrune, WeightSharing, deep_compression
 from simulator.compress.base import CompressError
-from simulator.storage import StorageFormatError, pack, read_record, storage_report, unpack
+from simulator.storage import StorageFormatError, pack, read_header, read_record, storage_report, unpack
 from simulator.storage.format import FORMAT_VERSION
 
 
@@ -41,18 +41,36 @@ def test_round_trip_is_bit_exact_and_size_matches_accountant(tmp_path, huffman):
         assert torch.equal(state[name].view(torch.int32), tensor.view(torch.int32)), name  # bit for bit
     report = storage_report(model, rec)
     final = report.stages[-1]
-    size_bits = 8 * (tmp_path / "m.pjc").stat().st_size
-    # File = accountant's total + header/checksum; sections are byte-aligned (< 8 bits each).
-    assert 0 <= size_bits - report.total_bits(final) <= 8 * result["header_bytes"]
-    assert size_bits - report.total_bits(final) - 8 * result["header_bytes"] == 0
-    # The record read back from the file is the packed one; the simulator's bits match the streams.
+    # File = documented header + the accountant's total, rounded up to a byte (sections are bit-packed).
+    total = report.total_bits(final)
+    assert (tmp_path / "m.pjc").stat().st_size == result["file_bytes"] == result["header_bytes"] + (total + 7) // 8
+    assert result["payload_bits"] == total
+    # The record read back from the file, the accountant, the file's own tensor bits and the record
+    # handed to pack agree on every tensor, bit for bit.
     back = read_record(tmp_path / "m.pjc")
+    header = read_header(tmp_path / "m.pjc")
+    file_bits = {t["name"]: t["bits"] for t in header["tensors"]}
+    layer_bits = report.layer_bits(final)
     for name, enc in back.encodings.items():
-        layer = {p: v for (s, l, p), v in report.bits.items() if s == final and l == name}
-        expected = sum(layer.values())  # values + indices + fillers + codebook + Huffman tables
-        # Fixed-width streams are byte-padded in the file (< 8 bits each); Huffman means include padding.
-        assert enc.encoded_bits(model.state_dict()[name].numel()) == pytest.approx(expected, abs=16)
+        numel = model.state_dict()[name].numel()
+        assert enc.stored_bits(numel) == layer_bits[name] == file_bits[name] == rec.encodings[name].stored_bits(numel), name
     assert rec.encodings["fc1.weight"].filler_entries == back.encodings["fc1.weight"].filler_entries
+
+
+def test_shared_record_before_huffman_is_what_the_accountant_and_file_count(tmp_path):
+    # The weight-sharing record (codebook of 2^b entries, fixed-width entries, fillers from pruning) is
+    # exact: the quantized stage of the accountant and the unpadded file sections give the same bits.
+    model, rec = _compressed(huffman=False)
+    report = storage_report(model, rec)
+    pack(model, rec, tmp_path / "s.pjc")
+    file_bits = {t["name"]: t["bits"] for t in read_header(tmp_path / "s.pjc")["tensors"]}
+    for name, enc in rec.encodings.items():
+        numel = model.state_dict()[name].numel()
+        assert enc.codebook_entries == 1 << enc.value_bits
+        # by hand: entries x (value bits + index bits) + 2^b x 32
+        by_hand = enc.stored_entries(numel) * (enc.value_bits + enc.index_bits) + (1 << enc.value_bits) * 32
+        assert enc.stored_bits(numel) == by_hand == report.layer_bits("quantized")[name] == file_bits[name], name
+        assert enc.onchip_bits(numel) == by_hand  # fixed width: on chip == stored
 
 
 def test_stages_never_grow_and_pruning_never_increases_storage():

@@ -53,9 +53,10 @@ def test_detected_codebook_matches_distinct_count(k, n, seed):
     t = table[idx[torch.randperm(idx.numel(), generator=gen)]]
     k_real = int(torch.unique(t).numel())
     enc = detect_encoding(t)
-    saves = t.numel() * 32 > t.numel() * math.ceil(math.log2(k_real)) + k_real * 32
+    b = math.ceil(math.log2(k_real))
+    saves = t.numel() * 32 > t.numel() * b + 2**b * 32  # the codebook stores all 2^b entries
     if k_real <= 256 and saves:
-        assert enc is not None and enc.codebook_entries == k_real and enc.value_bits == math.ceil(math.log2(k_real))
+        assert enc is not None and enc.codebook_entries == 2**b and enc.value_bits == b
     else:
         assert enc is None
 
@@ -131,8 +132,8 @@ def test_compression_record_overrides_detection():
 def test_detection_agrees_with_a_shipped_deep_compression_record():
     """The shipped Deep-Compression LeNet-300-100: detected density and index bits equal the record's.
 
-    A codebook centroid that no surviving weight uses is invisible in the values, so the detected
-    codebook may be smaller than the record's, never larger.
+    Both count all 2^b codebook entries (a centroid no weight uses is invisible in the values, but
+    the codebook still holds it), so the detected codebook equals the record's.
     """
     pretrained = pytest.importorskip("models.pretrained")
     model, record, _ = pretrained.load_checkpoint("lenet_300_100-deep-compression")
@@ -141,4 +142,4 @@ def test_detection_agrees_with_a_shipped_deep_compression_record():
         detected = w.tensors[name].encoding
         assert detected.density == pytest.approx(given_enc.density, abs=1e-12), name
         assert detected.value_bits == given_enc.value_bits, name
-        assert 0 < detected.codebook_entries <= given_enc.codebook_entries, name
+        assert detected.codebook_entries == given_enc.codebook_entries == 2**given_enc.value_bits, name
