@@ -41,7 +41,9 @@ __all__ = [
     "DramTiming",
     "DramController",
     "FlatDram",
+    "StreamTable",
     "round_robin",
+    "stream_table",
     "sequential_addresses",
     "tile_walk_addresses",
 ]
@@ -213,6 +215,7 @@ class DramResult:
     done: tuple[float, ...]
     counts: DramCounts
     log: tuple[tuple[str, float, int, int], ...] = field(default=())
+    activates_upto: tuple[int, ...] = ()
 
 
 def sequential_addresses(nbytes: int, burst_bytes: int, base: int = 0) -> np.ndarray:
@@ -277,6 +280,7 @@ class DramController:
         next_ref = [float(t.refi)] * g.channels
         c = dict(activates=0, precharges=0, reads=0, writes=0, refreshes=0, row_hits=0, row_misses=0)
         done: list[float] = []
+        acts_upto: list[int] = []
         log: list[tuple[str, float, int, int]] = []
         end = 0.0
         for i, req in enumerate(requests):
@@ -341,25 +345,59 @@ class DramController:
             col_ok[b] = cmd + t.burst  # tCCD = tBURST
             bus_free[ch] = data + t.burst
             done.append(data + t.burst)
+            acts_upto.append(c["activates"])
             end = max(end, data + t.burst)
-        return DramResult(tuple(done), DramCounts(**c, cycles=end), tuple(log))
+        return DramResult(tuple(done), DramCounts(**c, cycles=end), tuple(log), tuple(acts_upto))
 
-    def stream(self, nbytes: float, write: bool = False, window_bursts: int = 2048,
-               addresses: np.ndarray | None = None) -> DramCounts:
-        """Counts and time of moving ``nbytes`` (sequential unless ``addresses`` gives one window's burst
-        addresses), playing at most ``window_bursts`` bursts without refresh and extrapolating linearly;
-        refresh is then added at its average rate (one tRP + tRFC per tREFI per channel)."""
+    def stream(self, nbytes: float, write: bool = False) -> DramCounts:
+        """Counts and time of moving ``nbytes`` sequentially from a precharged device (see ``StreamTable``)."""
+        return stream_table(self.device, write, self.refresh).counts(nbytes)
+
+
+class StreamTable:
+    """Sequential-stream timing of one device, played once: ``counts(nbytes)`` for any size in O(1).
+
+    The first ``window_bursts`` bursts of a sequential stream from precharged banks are played without
+    refresh; a stream of n bursts takes ``done[n-1]`` tCK (n <= window) or the window's time scaled
+    linearly (n > window: steady state). Refresh is added at its average rate, one tRP + tRFC per tREFI
+    on every channel. This is what a DMA transfer of a tile costs on the device.
+    """
+
+    def __init__(self, device: DramDevice, write: bool, refresh: bool = True, window_bursts: int = 2048) -> None:
+        g = device.geometry
+        self.device, self.write, self.refresh = device, write, refresh
+        addrs = sequential_addresses(window_bursts * g.burst_bytes, g.burst_bytes)
+        played = DramController(device, refresh=False).play([DramRequest(int(a), write) for a in addrs])
+        self.done = np.asarray(played.done)
+        self.acts = np.asarray(played.activates_upto)
+        self.window = window_bursts
+
+    def counts(self, nbytes: float) -> DramCounts:
         g, t = self.device.geometry, self.device.timing
-        bursts_total = max(1.0, float(nbytes) / g.burst_bytes)
-        if addresses is None:
-            addresses = sequential_addresses(int(min(bursts_total, window_bursts)) * g.burst_bytes, g.burst_bytes)
-        window = addresses[:window_bursts]
-        played = DramController(self.device, refresh=False).play([DramRequest(int(a), write) for a in window])
-        counts = played.counts.scaled(bursts_total / len(window))
-        if not self.refresh:
-            return counts
-        busy = t.refi - t.rp - t.rfc
-        cycles = counts.cycles * t.refi / busy
-        refreshes = round(counts.cycles / busy * g.channels)
-        return DramCounts(counts.activates, counts.precharges + refreshes, counts.reads, counts.writes,
-                          refreshes, counts.row_hits, counts.row_misses, cycles)
+        if nbytes <= 0:
+            return DramCounts()
+        n = max(1.0, float(nbytes) / g.burst_bytes)
+        if n <= self.window:
+            k = int(np.ceil(n)) - 1
+            cycles, acts = float(self.done[k]) * n / (k + 1), float(self.acts[k])
+        else:
+            cycles, acts = float(self.done[-1]) * n / self.window, float(self.acts[-1]) * n / self.window
+        reads, writes = (0, round(n)) if self.write else (round(n), 0)
+        refreshes = 0
+        if self.refresh:
+            busy = t.refi - t.rp - t.rfc
+            refreshes = round(cycles / busy * g.channels)
+            cycles *= t.refi / busy
+        acts_i = round(acts)
+        return DramCounts(acts_i, acts_i + refreshes, reads, writes, refreshes, round(n) - acts_i, acts_i, cycles)
+
+
+_TABLES: dict[tuple[DramDevice, bool, bool], StreamTable] = {}
+
+
+def stream_table(device: DramDevice, write: bool, refresh: bool = True) -> StreamTable:
+    """The (memoised) ``StreamTable`` of a device and direction."""
+    key = (device, write, refresh)
+    if key not in _TABLES:
+        _TABLES[key] = StreamTable(device, write, refresh)
+    return _TABLES[key]
