@@ -56,9 +56,9 @@ def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice
             t = timings[level]
             port_total[level] += t.service_cycles(bits)
             upper += steps * (t.service_cycles(bits / steps) + t.latency_cycles)
-    busiest = max([v if k == schedule.dram else v for k, v in port_total.items()], default=0.0)
-    dram_total = port_total.get(schedule.dram, 0.0) * cores
-    lower = max(compute, busiest, dram_total)
+    # Each core has its own on-chip ports; the DRAM port serves every core.
+    busiest = max(port_total.values(), default=0.0)
+    lower = max(compute, busiest, port_total.get(schedule.dram, 0.0) * cores)
     return lower, upper * cores
 
 

@@ -96,6 +96,14 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
     )
 
 
+def _staging_capacity_bits(schedule: Schedule) -> float:
+    """Global-buffer bits free for staging steps: all of it, less the resident weights when the model fits
+    (the only place the engine reads the schedule's residency)."""
+    if not schedule.global_buffer:
+        return float("inf")
+    return schedule.global_buffer_bits - (schedule.weight_onchip_bits if schedule.fits_on_chip else 0)
+
+
 def _sum_counts(counts: list[DramCounts]) -> DramCounts | None:
     if not counts:
         return None
@@ -157,9 +165,7 @@ class _Core:
         }
         self.array = ComputeArray(env, pipe.log)
         self.array.name = f"{tag}{COMPUTE_RESOURCE}"
-        capacity = schedule.global_buffer_bits - (schedule.weight_onchip_bits if schedule.resident else 0)
-        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer",
-                                    capacity if schedule.global_buffer else float("inf"))
+        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", _staging_capacity_bits(schedule))
         n = len(schedule.ops)
         self.ready = [simpy.Store(env) for _ in range(n)]
         self.written = [env.event() for _ in range(n)]
@@ -288,7 +294,7 @@ class _Pipeline:
     def stalls(self) -> dict[str, float]:
         """Cycles by cause, summed over cores: compute waiting for a load (DRAM), for the on-chip levels
         (SRAM), DMA waiting for a buffer slot, DRAM transfers queued behind another core."""
-        queued_other = sum(v for r, v in self.dram_port.queue_cycles.items()) if self.cores > 1 else 0.0
+        queued_other = sum(self.dram_port.queue_cycles.values()) if self.cores > 1 else 0.0
         return {
             "dram": sum(c.wait_load for c in self.core_list),
             "sram": sum(c.wait_onchip for c in self.core_list),

@@ -53,8 +53,9 @@ class Port:
         self.resource = simpy.Resource(env, capacity=1)
         self.log = log
         self.busy_cycles = 0.0
-        #: cycles transfers waited in the port's queue, per requestor
+        #: cycles transfers waited in the port's queue while another requestor held the port, per requestor
         self.queue_cycles: dict[int, float] = {}
+        self.holder = -1
         #: device commands issued (DRAM with a device model)
         self.dram_counts: list[DramCounts] = []
 
@@ -62,10 +63,13 @@ class Port:
                  requestor: int = 0) -> Generator[Any, Any, None]:
         """Move ``bits`` through the port; ends when the data has arrived (after the latency)."""
         asked = self.env.now
+        behind_other = self.resource.count > 0 and self.holder != requestor
         with self.resource.request() as request:
             yield request
             start = self.env.now
-            self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + start - asked
+            self.holder = requestor
+            if behind_other:
+                self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + start - asked
             duration = self.timing.service_cycles(bits, write)
             counts = self.timing.dram_counts(bits, write)
             if counts is not None:
