@@ -8,6 +8,7 @@ constant. The occupancy is logged as ``(cycle, bits)`` each time it changes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import Any
 
@@ -18,19 +19,23 @@ __all__ = ["StagingBuffer"]
 
 class StagingBuffer:
     """``capacity_bits`` of a buffer level; a request larger than the capacity is clamped to it (the step
-    then owns the whole buffer: no overlap with its neighbours)."""
+    then owns the whole buffer: no overlap with its neighbours). Amounts are whole bits (rounded up) so
+    that the container's level is exact: with float amounts a release after many reservations could
+    find the level a rounding error short and wait forever."""
 
     def __init__(self, env: simpy.Environment, name: str, capacity_bits: float) -> None:
         self.env = env
         self.name = name
-        self.capacity_bits = max(float(capacity_bits), 1.0)
+        self.capacity_bits = math.inf if math.isinf(capacity_bits) else max(int(capacity_bits), 1)
         self.container = simpy.Container(env, capacity=self.capacity_bits, init=0)
         self.wait_cycles = 0.0
         self.occupancy: list[tuple[float, float]] = [(0.0, 0.0)]
         self.peak_bits = 0.0
 
-    def clamp(self, bits: float) -> float:
-        return min(float(bits), self.capacity_bits)
+    def clamp(self, bits: float) -> int:
+        """Whole bits of a request, at most the capacity."""
+        whole = math.ceil(bits) if bits > 0 else 0
+        return whole if math.isinf(self.capacity_bits) else min(whole, self.capacity_bits)
 
     def reserve(self, bits: float) -> Generator[Any, Any, None]:
         """Take ``bits`` of room (clamped), waiting while the buffer is too full."""

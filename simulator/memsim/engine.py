@@ -72,6 +72,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
     play = _Pipeline if overlap else _Phases
     runner = play(env, schedule, profile, timings, dram_port, log, traffic, fidelity, cores)
     env.run()
+    runner.check_finished()
     lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores)
     counts = _sum_counts(dram_port.dram_counts)
     dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
@@ -94,6 +95,11 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         buffer_peak_bits=runner.buffer_peak_bits,
         buffer_occupancy=runner.occupancy,
     )
+
+
+def _chain(event: simpy.Event, then: simpy.Event) -> Generator[Any, Any, None]:
+    yield event
+    then.succeed()
 
 
 def _staging_capacity_bits(schedule: Schedule) -> float:
@@ -142,6 +148,9 @@ class _Phases:
                 yield from self.run_phase(op, phase)
             self.layer_cycles[op.layer] += self.env.now - start
 
+    def check_finished(self) -> None:
+        """Phases cannot deadlock (no buffer state): nothing to check."""
+
     def busy(self) -> dict[str, float]:
         busy = {name: port.busy_cycles for name, port in self.ports.items()}
         busy[COMPUTE_RESOURCE] = self.array.busy_cycles
@@ -177,40 +186,58 @@ class _Core:
         env.process(self.dma())
         env.process(self.compute())
 
-    def _moves(self, op: OpSchedule, level: str, parts, what: str, write: bool) -> simpy.Process:
+    def _moves(self, op: OpSchedule, level: str, parts, what: str, write: bool,
+               released: simpy.Event | None = None) -> simpy.Process:
         bits = sum(b for *_, b in parts)
         for operand, direction, b in parts:
             self.pipe.traffic[(op.layer, level, operand, direction)] += b
-        return self.env.process(self.ports[level].transfer(bits, op.layer, what, write, self.index))
+        return self.env.process(self.ports[level].transfer(bits, op.layer, what, write, self.index, released))
+
+    def _issue(self, op: OpSchedule, reads) -> Generator[Any, Any, simpy.Event]:
+        """Issue DRAM loads; return once the port has taken them (the DMA may issue the next request:
+        the latency is pipelined) with the event of their data's arrival."""
+        released = [self.env.event() for _ in reads]
+        jobs = [self._moves(op, self.pipe.schedule.dram, ((operand, "read", bits),), f"load {operand}", False, rel)
+                for (operand, bits), rel in zip(reads, released)]
+        if released:
+            yield self.env.all_of(released)
+        return self.env.all_of(jobs)
 
     def dma(self) -> Generator[Any, Any, None]:
-        """Per step group: reserve a slot, load the first step's share (then the group is ready to start),
-        then the rest of the group (its ``loaded`` event). Non-weight reads of an op's first step wait for
-        the previous op's write-back; weights never wait (prefetch)."""
-        dram, ops = self.pipe.schedule.dram, self.pipe.schedule.ops
+        """Per step group: reserve a slot, issue the first step's share of the loads (the group may start
+        when it arrives), then the rest of the group (its ``loaded`` event). Non-weight reads of an op's
+        first step wait for the previous op's write-back; weights never wait (prefetch)."""
+        ops = self.pipe.schedule.ops
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
                 yield from self.buffer.reserve(g.slot_bits)
                 first_share = 1.0 / g.steps
-                jobs = []
-                for operand, bits in g.dram_reads:
-                    if g.first and i > 0 and operand != "weights" and not self.written[i - 1].triggered:
-                        if jobs:
-                            yield self.env.all_of(jobs)
-                            jobs = []
-                        yield self.written[i - 1]  # the producer's outputs must be in DRAM first
-                    jobs.append(self._moves(op, dram, ((operand, "read", bits * first_share),), f"load {operand}", False))
-                if jobs:
-                    yield self.env.all_of(jobs)
+                reads = [(o, b * first_share) for o, b in g.dram_reads]
+                if g.first and i > 0 and not self.written[i - 1].triggered:
+                    early = [(o, b) for o, b in reads if o == "weights"]
+                    arrived_early = yield from self._issue(op, early)
+                    yield self.written[i - 1]  # the producer's outputs must be in DRAM first
+                    arrived_late = yield from self._issue(op, [(o, b) for o, b in reads if o != "weights"])
+                    arrived = self.env.all_of([arrived_early, arrived_late])
+                else:
+                    arrived = yield from self._issue(op, reads)
                 loaded = self.env.event()
-                yield self.ready[i].put((g, loaded))
+                yield self.ready[i].put((arrived, loaded))
                 if g.steps > 1:
+                    yield from self.buffer.reserve(self._rest_slot_bits(g))
                     rest = 1.0 - first_share
-                    jobs = [self._moves(op, dram, ((operand, "read", bits * rest),), f"load {operand}", False)
-                            for operand, bits in g.dram_reads]
-                    if jobs:
-                        yield self.env.all_of(jobs)
-                loaded.succeed()
+                    arrived_rest = yield from self._issue(op, [(o, b * rest) for o, b in g.dram_reads])
+                    self.env.process(_chain(arrived_rest, loaded))
+                else:
+                    loaded.succeed()
+
+    def _rest_slot_bits(self, g: StepGroup) -> float:
+        """Room the rest of a group holds while it loads: one slot per step, at most as many as the buffer
+        has besides the group's first slot (what the steps played one by one could hold in flight)."""
+        if g.slot_bits <= 0 or g.steps < 2:
+            return 0.0
+        slots = int(self.buffer.capacity_bits // g.slot_bits) - 1
+        return max(0, min(g.steps - 1, slots)) * g.slot_bits
 
     def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, None]:
         """``share`` of the group's on-chip traffic and compute, concurrently."""
@@ -230,12 +257,13 @@ class _Core:
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
                 asked = self.env.now
-                g_, loaded = yield self.ready[i].get()
+                arrived, loaded = yield self.ready[i].get()
+                yield arrived
                 self.wait_load += self.env.now - asked
                 if g.steps > 1:
                     head = 1.0 - 1.0 / g.steps
                     yield from self._run(op, g, head)
-                    self.env.process(self.write_back(i, op, g, head, final=False))
+                    self.env.process(self.write_back(i, op, g, head, final=False, loaded=loaded))
                     asked = self.env.now
                     yield loaded
                     self.wait_load += self.env.now - asked
@@ -243,14 +271,19 @@ class _Core:
                 self.env.process(self.write_back(i, op, g, 1.0 / g.steps, final=True))
             self.computed[i].succeed()
 
-    def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, final: bool) -> Generator[Any, Any, None]:
-        """Store ``share`` of the group's DRAM writes; the final part frees the slot."""
+    def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, final: bool,
+                   loaded: simpy.Event | None = None) -> Generator[Any, Any, None]:
+        """Store ``share`` of the group's DRAM writes; the head part frees the room the rest of the group
+        reserved (once it has been reserved: ``loaded``), the final part the group's first slot."""
         dram = self.pipe.schedule.dram
         jobs = [self._moves(op, dram, ((operand, "write", bits * share),), f"store {operand}", True)
                 for operand, bits in g.dram_writes]
         if jobs:
             yield self.env.all_of(jobs)
         if not final:
+            if loaded is not None:
+                yield loaded
+            yield from self.buffer.release(self._rest_slot_bits(g))
             return
         yield from self.buffer.release(g.slot_bits)
         self.pending[i] -= 1
@@ -282,6 +315,16 @@ class _Pipeline:
         if self.schedule.ops:
             out[self.schedule.ops[-1].layer] += max(0.0, float(self.env.now) - previous)
         return out
+
+    def check_finished(self) -> None:
+        """Raise if the run ended with an op not written back on some core (a deadlock in the model)."""
+        for core in self.core_list:
+            for i, done in enumerate(core.written):
+                if not done.triggered:
+                    op = self.schedule.ops[i]
+                    raise RuntimeError(
+                        f"memsim deadlock: core {core.index} stopped at op {i} ({op.layer!r}, {op.steps} steps) with "
+                        f"{core.buffer.container.level} of {core.buffer.capacity_bits} buffer bits reserved")
 
     def busy(self) -> dict[str, float]:
         busy: dict[str, float] = {}

@@ -59,9 +59,10 @@ class Port:
         #: device commands issued (DRAM with a device model)
         self.dram_counts: list[DramCounts] = []
 
-    def transfer(self, bits: float, layer: str, what: str, write: bool = False,
-                 requestor: int = 0) -> Generator[Any, Any, None]:
-        """Move ``bits`` through the port; ends when the data has arrived (after the latency)."""
+    def transfer(self, bits: float, layer: str, what: str, write: bool = False, requestor: int = 0,
+                 released: simpy.Event | None = None) -> Generator[Any, Any, None]:
+        """Move ``bits`` through the port; ends when the data has arrived (after the latency).
+        ``released`` (if given) succeeds when the port is free again (a DMA may issue its next request)."""
         asked = self.env.now
         behind_other = self.resource.count > 0 and self.holder != requestor
         with self.resource.request() as request:
@@ -77,6 +78,8 @@ class Port:
             yield self.env.timeout(duration)
             self.busy_cycles += duration
             self.log.append((self.name, start, self.env.now, layer, what))
+        if released is not None:
+            released.succeed()
         if self.latency_cycles:
             yield self.env.timeout(self.latency_cycles)
 
