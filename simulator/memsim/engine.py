@@ -233,10 +233,11 @@ class _Core:
 
     def _rest_slot_bits(self, g: StepGroup) -> float:
         """Room the rest of a group holds while it loads: one slot per step, at most as many as the buffer
-        has besides the group's first slot (what the steps played one by one could hold in flight)."""
+        has besides the group's first slot and one slot for the next group's first step (steps played one
+        by one keep the DMA running ahead of the compute by as many slots as there are)."""
         if g.slot_bits <= 0 or g.steps < 2:
             return 0.0
-        slots = int(self.buffer.capacity_bits // g.slot_bits) - 1
+        slots = int(self.buffer.capacity_bits // g.slot_bits) - 2
         return max(0, min(g.steps - 1, slots)) * g.slot_bits
 
     def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, None]:
