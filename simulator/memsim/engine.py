@@ -213,11 +213,11 @@ class _Core:
                 yield from self.buffer.reserve(g.slot_bits)
                 first_share = 1.0 / g.steps
                 reads = [(o, b * first_share) for o, b in g.dram_reads]
-                if g.first and i > 0 and not self.written[i - 1].triggered:
-                    early = [(o, b) for o, b in reads if o == "weights"]
-                    arrived_early = yield from self._issue(op, early)
+                late = [(o, b) for o, b in reads if o != "weights"]
+                if g.first and i > 0 and late and not self.written[i - 1].triggered:
+                    arrived_early = yield from self._issue(op, [(o, b) for o, b in reads if o == "weights"])
                     yield self.written[i - 1]  # the producer's outputs must be in DRAM first
-                    arrived_late = yield from self._issue(op, [(o, b) for o, b in reads if o != "weights"])
+                    arrived_late = yield from self._issue(op, late)
                     arrived = self.env.all_of([arrived_early, arrived_late])
                 else:
                     arrived = yield from self._issue(op, reads)

@@ -160,3 +160,17 @@ def test_dram_device_behind_the_port_by_hand():
     assert stats.dram_energy_pj == pytest.approx(expected_pj)
     flat = simulate_schedule(_schedule(op, buffer_bits=10**6), profile)
     assert flat.busy_cycles["dram"] == 8 * 1024 * 8 / 32.0 and flat.dram_energy_pj is None
+
+
+def test_an_op_without_dram_reads_does_not_hold_the_prefetch_back():
+    """A (weights 320, compute 100, outputs 320 to DRAM), a fused op with no traffic, then C (weights
+    only): C's weights load right after A's (10..20), not after A's write-back; only reads of
+    activations from DRAM wait for it. A: 20..120 compute, store 120..130 (arrives 140); the empty op
+    computes 120..121; C computes 121..221; the run ends at 221."""
+    a = _op(0, {**WEIGHTS_ONLY, ("dram", "outputs", "write"): 320.0}, 100.0)
+    empty = _op(1, {}, 1.0)
+    c = _op(2, WEIGHTS_ONLY, 100.0)
+    stats = simulate_schedule(_schedule(a, empty, c), PROFILE)
+    loads = [e for e in stats.timeline if e.what == "load weights"]
+    assert [(e.start_cycle, e.end_cycle) for e in loads] == [(0, 10.0), (10.0, 20.0)]
+    assert stats.cycles == 221.0
