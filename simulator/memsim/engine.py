@@ -37,7 +37,7 @@ from simulator.memsim.closed_form import cycle_bracket
 from simulator.memsim.dram import DramCounts, DramDevice
 from simulator.memsim.levels import ComputeArray, CountingEnvironment, Port
 from simulator.memsim.phases import Phase, op_phases
-from simulator.memsim.service import level_timings
+from simulator.memsim.service import LevelTiming, level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
 from simulator.memsim.steps import StepGroup, op_step_groups
 
@@ -168,7 +168,7 @@ class _Core:
         self.pipe, self.index, self.env = pipe, index, env
         tag = "" if pipe.cores == 1 else f"core{index}."
         self.ports = {
-            name: (pipe.dram_port if name == schedule.dram else Port(env, t.__class__(
+            name: (pipe.dram_port if name == schedule.dram else Port(env, LevelTiming(
                 f"{tag}{t.name}", t.bandwidth_bits_per_cycle, t.flat_latency_cycles), pipe.log))
             for name, t in pipe.timings.items()
         }
