@@ -23,6 +23,8 @@ Scheduling: requests are served in order per requestor; several requestors are i
 (the controller sees its queue), its column command then waits for tRCD, the bus, and the read/write
 turnarounds (tWTR: write data end -> read command; tRTW: read command -> write command).
 Refresh: every tREFI the channel precharges all banks (tRP if a row is open) and refreshes (tRFC).
+Not modelled: bank groups (tCCD_L/tRRD_L), tRTP, the command bus (one command per tCK), power-down,
+FR-FCFS reordering, VPP/VDDQ currents.
 """
 
 from __future__ import annotations
@@ -271,7 +273,7 @@ class DramController:
         open_row = [-1] * n_banks
         last_act = [-1e18] * n_banks          # time of the bank's last ACT
         col_ok = [0.0] * n_banks              # earliest column command (after tRCD)
-        pre_ok = [0.0] * n_banks              # earliest precharge (tRAS, write recovery, read-to-pre)
+        pre_ok = [0.0] * n_banks              # earliest precharge (tRAS, write recovery tWR; tRTP not modelled)
         act_ok = [0.0] * n_banks              # earliest ACT (after tRP)
         rank_acts: list[list[float]] = [[] for _ in range(g.channels * g.ranks)]
         bus_free = [0.0] * g.channels
