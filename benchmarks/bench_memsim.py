@@ -8,6 +8,12 @@
    of tile steps grows; on the 8 MB SRAM larger batches spill activations, which adds streams.
 3. SRAM sweep 32 KB .. 64 MB for LeNet-300-100, dense float32 vs Deep-Compressed by hand (8% density,
    6-bit shared weights, 5-bit relative indices): steady-state and cold energy per inference.
+4. The bracket (issue 15): LeNet-300-100 streaming its weights from DRAM (horowitz45-sram512k, flat and
+   LPDDR4 device) and ResNet-18 (same profile: weights stream) on 2 cores sharing one LPDDR4 (batch split): latency from the closed
+   form's lower / upper bounds, the phase model and the stateful simulation side by side, with the
+   stall breakdown and the DRAM row-hit rate that explain the gap.
+5. Window vs full fidelity on the zoo: the windowed simulation's latency error against playing every
+   step (target < 1%), with the events and wall time of each.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from simulator.frozen import FrozenMap
 from simulator.hardware import load_profile
 from simulator.mapping import map_workload
 from simulator.mapping.tiling import search_tile
+from simulator.memsim import simulate_schedule
+from simulator.memsim.dram_presets import dram_preset
 from simulator.workload import CompressionRecord, TensorEncoding
 
 PROFILE = "horowitz45"
@@ -93,4 +101,60 @@ def run() -> list[dict]:
                 "note": f"fits: {report.fits_on_chip}; cold {report.cold_energy_pj * 1e-6:.3g} uJ; "
                         f"DRAM {report.level_bits('dram') / 8000:.4g} KB/inference",
             })
+    rows += bracket_rows() + fidelity_rows()
+    return rows
+
+
+def _stats_row(bench: str, label: str, stats, clock_hz: float) -> dict:
+    stalls = ", ".join(f"{k} {v / max(stats.cycles, 1):.0%}" for k, v in stats.stall_cycles_by_cause.items() if v)
+    hit = f"; row hits {stats.dram_row_hit_rate:.0%}" if stats.dram_row_hit_rate is not None else ""
+    return {"benchmark": bench, "metric": f"latency: {label}", "value": stats.cycles / clock_hz * 1e6, "unit": "us",
+            "note": f"bracket [{stats.lower_bound_cycles / clock_hz * 1e6:.4g}, {stats.upper_bound_cycles / clock_hz * 1e6:.4g}] us; "
+                    f"stalls (cycles / latency, summed over cores): {stalls or 'none'}{hit}; {stats.events} events"}
+
+
+def bracket_rows() -> list[dict]:
+    """LeNet-300-100 streaming from DRAM; ResNet-18 on 2 cores sharing an LPDDR4 (see the module docstring)."""
+    warnings.simplefilter("ignore")
+    rows: list[dict] = []
+    lpddr4 = dram_preset("lpddr4-3200")
+    cases = (("lenet_300_100", "horowitz45-sram512k", 1), ("resnet18", "horowitz45-sram512k", 2))
+    for name, profile_name, cores in cases:
+        profile = load_profile(profile_name)
+        schedule = map_workload(trace_model(name), profile)
+        bench = f"memsim/bracket {name}@{profile_name}"
+        for dram in (None, lpddr4):
+            tag = f"DRAM {dram.name if dram else 'flat'}"
+            for label, kwargs in (("phases (ops one after the other)", {"overlap": False}),
+                                  ("simulation, 1 core", {}),
+                                  *((("simulation, 2 cores (batch split, shared DRAM)", {"cores": 2}),) if cores == 2 else ())):
+                start = time.perf_counter()
+                stats = simulate_schedule(schedule, profile, timeline=False, dram=dram, **kwargs)
+                row = _stats_row(bench, f"{label}, {tag}", stats, profile.clock_hz)
+                row["note"] += f"; {time.perf_counter() - start:.2f} s wall"
+                if stats.dram_energy_pj is not None:
+                    row["note"] += f"; DRAM device energy {stats.dram_energy_pj / max(stats.level_bits(schedule.dram), 1):.3g} pJ/bit"
+                rows.append(row)
+    return rows
+
+
+def fidelity_rows(names: tuple[str, ...] = ("lenet_300_100", "lenet5", "resnet18", "mobilenet_v2")) -> list[dict]:
+    """Windowed vs full-event simulation on the zoo (horowitz45-sram512k: weights stream, many steps)."""
+    warnings.simplefilter("ignore")
+    profile = load_profile("horowitz45-sram512k")
+    rows = []
+    for name in names:
+        try:
+            schedule = map_workload(trace_model(name), profile)
+        except Exception as exc:  # a zoo name missing on this branch is reported, not fatal
+            rows.append({"benchmark": f"memsim/fidelity {name}", "metric": "skipped", "value": 0, "unit": "", "note": str(exc)[:80]})
+            continue
+        out = {}
+        for fidelity in ("window", "full"):
+            start = time.perf_counter()
+            out[fidelity] = (simulate_schedule(schedule, profile, timeline=False, fidelity=fidelity), time.perf_counter() - start)
+        (w, tw), (f, tf) = out["window"], out["full"]
+        rows.append({"benchmark": f"memsim/fidelity {name}@{profile.name}", "metric": "window latency error vs full",
+                     "value": abs(w.cycles - f.cycles) / f.cycles * 100, "unit": "%", "target": "< 1 %",
+                     "note": f"window {w.events} events {tw:.2f} s; full {f.events} events {tf:.2f} s"})
     return rows

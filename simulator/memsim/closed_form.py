@@ -1,9 +1,18 @@
-"""The same phases as the SimPy model, timed in closed form (no simpy): closed_form_stats(schedule, profile).
+"""The closed form (no simpy): the phase timing of ``closed_form_stats`` and the bracket ``cycle_bracket``.
 
-Per phase: every port serves its transfers back to back (bits / bandwidth each), the last one's data
-arrives one latency later; the compute array runs its cycles; the phase lasts as long as the slowest
-of them. With one stream per port this is exactly what the discrete-event model does; it is the
-reference the SimPy model is checked against.
+``closed_form_stats``: per phase of ``phases.op_phases`` every port serves its transfers back to back,
+the last one's data arrives one latency later; the compute array runs its cycles; the phase lasts as
+long as the slowest of them; ops run one after the other. With one stream per port this is exactly
+what the phase model (``simulate_schedule(..., overlap=False)``) does; it is the fast engine for sweeps.
+
+``cycle_bracket``: bounds any schedule-respecting play of the schedule must lie within.
+* lower (perfect overlap): every resource is one-at-a-time, so the run lasts at least as long as the
+  compute array's total and as the busiest port's total service time (DRAM shared by all requestors);
+* upper (no overlap): the run is never longer than doing every piece of work one after the other, each
+  step's transfers with their full latency: per op and per stream ``T x (service(bits / T) + latency)``
+  plus the compute cycles, times the number of requestors. (A work-conserving play always has some
+  piece of work in progress, so it is at most the sum of all pieces.)
+Transfers are timed by ``service`` (flat bandwidth/latency, or the DRAM device), as in the simulation.
 """
 
 from __future__ import annotations
@@ -13,15 +22,49 @@ from collections import defaultdict
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.schedule import Schedule
+from simulator.memsim.dram import DramDevice
 from simulator.memsim.phases import op_phases
+from simulator.memsim.service import level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
 
-__all__ = ["closed_form_stats"]
+__all__ = ["closed_form_stats", "cycle_bracket"]
 
 
-def closed_form_stats(schedule: Schedule, profile: HardwareProfile) -> MemoryStats:
-    """Counts straight from the schedule and the phase timing in closed form."""
-    levels = {lv.name: lv for lv in profile.levels}
+def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice | None = None,
+                  cores: int = 1) -> tuple[float, float]:
+    """(lower, upper) cycles of ``cores`` requestors each playing ``schedule`` (see the module docstring)."""
+    timings = level_timings(profile, dram)
+    compute = 0.0
+    port_total: dict[str, float] = defaultdict(float)
+    upper = 0.0
+    for op in schedule.ops:
+        steps = max(1, op.steps)
+        compute += op.compute_cycles
+        upper += op.compute_cycles
+        onchip: dict[str, float] = defaultdict(float)
+        for (level, _, direction), bits in op.traffic_bits.items():
+            if bits <= 0:
+                continue
+            t = timings[level]
+            write = direction == "write"
+            if level == schedule.dram:
+                port_total[level] += t.service_cycles(bits, write)
+                upper += steps * (t.service_cycles(bits / steps, write) + t.latency_cycles)
+            else:
+                onchip[level] += bits
+        for level, bits in onchip.items():
+            t = timings[level]
+            port_total[level] += t.service_cycles(bits)
+            upper += steps * (t.service_cycles(bits / steps) + t.latency_cycles)
+    # Each core has its own on-chip ports; the DRAM port serves every core.
+    busiest = max(port_total.values(), default=0.0)
+    lower = max(compute, busiest, port_total.get(schedule.dram, 0.0) * cores)
+    return lower, upper * cores
+
+
+def closed_form_stats(schedule: Schedule, profile: HardwareProfile, dram: DramDevice | None = None) -> MemoryStats:
+    """Counts straight from the schedule, the phase timing in closed form, and the bracket."""
+    timings = level_timings(profile, dram)
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     layer_cycles: dict[str, float] = defaultdict(float)
     busy: dict[str, float] = defaultdict(float)
@@ -33,11 +76,12 @@ def closed_form_stats(schedule: Schedule, profile: HardwareProfile) -> MemorySta
         for phase in op_phases(op, schedule.dram):
             per_port: dict[str, float] = defaultdict(float)
             for t in phase.transfers:
-                per_port[t.level] += t.bits / levels[t.level].bandwidth_bits_per_cycle
+                write = all(d == "write" for _, _, d, _ in t.parts)
+                per_port[t.level] += timings[t.level].service_cycles(t.bits, write)
             ends = [phase.compute_cycles]
             for name, cycles in per_port.items():
                 busy[name] += cycles
-                ends.append(cycles + levels[name].latency_cycles)
+                ends.append(cycles + timings[name].latency_cycles)
             busy[COMPUTE_RESOURCE] += phase.compute_cycles
             op_cycles += max(ends)
         layer_cycles[op.layer] += op_cycles
@@ -45,10 +89,15 @@ def closed_form_stats(schedule: Schedule, profile: HardwareProfile) -> MemorySta
     for lv in profile.levels:
         busy.setdefault(lv.name, 0.0)
     busy.setdefault(COMPUTE_RESOURCE, 0.0)
+    lower, upper = cycle_bracket(schedule, profile, dram)
     return MemoryStats(
         method="closed-form",
         traffic_bits=FrozenMap(traffic),
         cycles=total,
         layer_cycles=FrozenMap(layer_cycles),
         busy_cycles=FrozenMap(busy),
+        lower_bound_cycles=lower,
+        upper_bound_cycles=upper,
+        dram_model=dram.name if dram is not None else "flat",
+        stall_cycles_by_cause=FrozenMap({"memory": max(0.0, total - busy[COMPUTE_RESOURCE])}),
     )

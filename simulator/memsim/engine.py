@@ -1,9 +1,23 @@
-"""Play a Schedule on SimPy resources: simulate_schedule(schedule, profile) -> MemoryStats.
+"""Play a Schedule on SimPy state: simulate_schedule(schedule, profile, ...) -> MemoryStats.
 
-Each op runs the phases of ``phases.op_phases`` (double-buffered pipeline with grouped identical
-steps) on one ``Port`` per memory level and the ``ComputeArray``; ops run one after the other.
-The bits of every transfer are counted as it is played, so the counts in ``MemoryStats`` are what
-the simulation moved.
+Two models, both on the same ports (``levels.Port``, timed by ``service``):
+
+* ``overlap=True`` (default), the stateful pipeline: per requestor (core) a DMA process loads each
+  step's DRAM reads into a slot of the global buffer (``buffers.StagingBuffer``, a ``simpy.Container`` of
+  the buffer's free capacity), a compute process takes loaded steps from a ``simpy.Store``, runs the
+  compute array and the on-chip levels' traffic, and hands the step to a write-back process that stores
+  its DRAM writes and frees the slot. Double buffering, stalls and back-pressure follow from occupancy;
+  the DMA moves on to the next op's first step as soon as there is room, loading its weights while the
+  previous op still computes (inputs read from DRAM wait for the previous op's write-back). Steps are
+  played one by one (``fidelity="full"``) or in a bounded window with steady-state groups (``steps``).
+  ``cores=N`` runs N requestors (batch split: each core plays the whole schedule for its own inference)
+  with their own buffer, array and on-chip ports, sharing the DRAM port (first come first served, which
+  alternates between cores that queue together: round robin).
+* ``overlap=False``: ops run one after the other through the four phases of ``phases.op_phases``; with
+  a flat DRAM this is exactly ``closed_form.closed_form_stats``.
+
+Either way the bits of every transfer are counted as they are played, and the result carries the
+closed form's bracket (``closed_form.cycle_bracket``) it must lie within.
 """
 
 from __future__ import annotations
@@ -12,62 +26,330 @@ from collections import defaultdict
 from collections.abc import Generator
 from typing import Any
 
+import simpy
+
 from simulator.cost import TimelineEvent
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.schedule import OpSchedule, Schedule
+from simulator.memsim.buffers import StagingBuffer
+from simulator.memsim.closed_form import cycle_bracket
+from simulator.memsim.dram import DramCounts, DramDevice
 from simulator.memsim.levels import ComputeArray, CountingEnvironment, Port
 from simulator.memsim.phases import Phase, op_phases
+from simulator.memsim.service import LevelTiming, level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
+from simulator.memsim.steps import StepGroup, op_step_groups
 
 __all__ = ["simulate_schedule"]
 
 
-def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline: bool = True) -> MemoryStats:
-    """Run one steady-state inference of ``schedule`` through the SimPy model of ``profile``.
+def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline: bool = True, overlap: bool = True,
+                      fidelity: str = "window", dram: DramDevice | None = None, cores: int = 1) -> MemoryStats:
+    """Run steady-state inference of ``schedule`` through the SimPy model of ``profile``.
 
     Args:
         schedule: the mapper's output.
         profile: the hardware (levels give bandwidth and latency, compute the array).
         timeline: keep every busy interval (for the Gantt chart).
+        overlap: the stateful pipeline (True) or ops one after the other in phases (False).
+        fidelity: ``"window"`` (bounded events) or ``"full"`` (every step; for verification).
+        dram: a DRAM device model behind the profile's DRAM level (None: the level's flat bandwidth/latency).
+        cores: requestors sharing the DRAM (batch split: one inference each); needs ``overlap``.
 
     Returns:
-        ``MemoryStats`` with the traffic the simulation moved, latency, busy cycles, event count, timeline.
+        ``MemoryStats`` with the traffic the simulation moved, latency, busy cycles, stalls, bracket, timeline.
     """
+    if cores < 1:
+        raise ValueError(f"cores must be >= 1, got {cores}")
+    if cores > 1 and not overlap:
+        raise ValueError("several cores need the stateful pipeline (overlap=True)")
     env = CountingEnvironment()
     log: list[tuple[str, float, float, str, str]] = []
-    ports = {level.name: Port(env, level, log) for level in profile.levels}
-    array = ComputeArray(env, log)
+    timings = level_timings(profile, dram)
+    dram_port = Port(env, timings[schedule.dram], log)
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
-    layer_cycles: dict[str, float] = defaultdict(float)
-
-    def run_phase(op: OpSchedule, phase: Phase) -> Generator[Any, Any, None]:
-        jobs = []
-        for t in phase.transfers:
-            jobs.append(env.process(ports[t.level].transfer(t.bits, op.layer, f"{t.what} ({phase.name})")))
-            for level, operand, direction, bits in t.parts:
-                traffic[(op.layer, level, operand, direction)] += bits
-        if phase.compute_cycles > 0:
-            jobs.append(env.process(array.compute(phase.compute_cycles, op.layer, f"{op.kind} ({phase.name})")))
-        yield env.all_of(jobs)
-
-    def inference() -> Generator[Any, Any, None]:
-        for op in schedule.ops:
-            start = env.now
-            for phase in op_phases(op, schedule.dram):
-                yield from run_phase(op, phase)
-            layer_cycles[op.layer] += env.now - start
-
-    env.process(inference())
+    play = _Pipeline if overlap else _Phases
+    runner = play(env, schedule, profile, timings, dram_port, log, traffic, fidelity, cores)
     env.run()
-    busy = {name: port.busy_cycles for name, port in ports.items()}
-    busy[COMPUTE_RESOURCE] = array.busy_cycles
+    runner.check_finished()
+    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores)
+    counts = _sum_counts(dram_port.dram_counts)
+    dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
     return MemoryStats(
-        method="simpy",
+        method="simpy" if overlap else "simpy-phases",
         traffic_bits=FrozenMap(traffic),
         cycles=float(env.now),
-        layer_cycles=FrozenMap(layer_cycles),
-        busy_cycles=FrozenMap(busy),
+        layer_cycles=FrozenMap(runner.layer_cycles),
+        busy_cycles=FrozenMap(runner.busy()),
         events=env.scheduled_events,
         timeline=tuple(TimelineEvent(*entry) for entry in log) if timeline else (),
+        lower_bound_cycles=lower,
+        upper_bound_cycles=upper,
+        stall_cycles_by_cause=FrozenMap(runner.stalls()),
+        requestors=cores,
+        fidelity=fidelity if overlap else "phases",
+        dram_model=dram.name if dram is not None else "flat",
+        dram_row_hit_rate=counts.row_hit_rate if counts is not None else None,
+        dram_energy_by_command_pj=FrozenMap(dram_energy),
+        buffer_peak_bits=runner.buffer_peak_bits,
+        buffer_occupancy=runner.occupancy,
     )
+
+
+def _chain(event: simpy.Event, then: simpy.Event) -> Generator[Any, Any, None]:
+    yield event
+    then.succeed()
+
+
+def _staging_capacity_bits(schedule: Schedule) -> float:
+    """Global-buffer bits free for staging steps: all of it, less the resident weights when the model fits
+    (the only place the engine reads the schedule's residency)."""
+    if not schedule.global_buffer:
+        return float("inf")
+    return schedule.global_buffer_bits - (schedule.weight_onchip_bits if schedule.fits_on_chip else 0)
+
+
+def _sum_counts(counts: list[DramCounts]) -> DramCounts | None:
+    if not counts:
+        return None
+    fields = ("activates", "precharges", "reads", "writes", "refreshes", "row_hits", "row_misses")
+    return DramCounts(*(sum(getattr(c, f) for c in counts) for f in fields), cycles=sum(c.cycles for c in counts))
+
+
+class _Phases:
+    """Ops one after the other, each through the phases of ``phases.op_phases`` (no buffer state)."""
+
+    def __init__(self, env, schedule, profile, timings, dram_port, log, traffic, fidelity, cores) -> None:
+        self.env, self.traffic = env, traffic
+        self.ports = {name: (dram_port if name == schedule.dram else Port(env, t, log)) for name, t in timings.items()}
+        self.array = ComputeArray(env, log)
+        self.layer_cycles: dict[str, float] = defaultdict(float)
+        self.buffer_peak_bits = 0.0
+        self.occupancy: tuple[tuple[float, float], ...] = ()
+        self.dram = schedule.dram
+        env.process(self.inference(schedule))
+
+    def run_phase(self, op: OpSchedule, phase: Phase) -> Generator[Any, Any, None]:
+        jobs = []
+        for t in phase.transfers:
+            write = all(d == "write" for _, _, d, _ in t.parts)
+            jobs.append(self.env.process(self.ports[t.level].transfer(t.bits, op.layer, f"{t.what} ({phase.name})", write)))
+            for level, operand, direction, bits in t.parts:
+                self.traffic[(op.layer, level, operand, direction)] += bits
+        if phase.compute_cycles > 0:
+            jobs.append(self.env.process(self.array.compute(phase.compute_cycles, op.layer, f"{op.kind} ({phase.name})")))
+        yield self.env.all_of(jobs)
+
+    def inference(self, schedule: Schedule) -> Generator[Any, Any, None]:
+        for op in schedule.ops:
+            start = self.env.now
+            for phase in op_phases(op, schedule.dram):
+                yield from self.run_phase(op, phase)
+            self.layer_cycles[op.layer] += self.env.now - start
+
+    def check_finished(self) -> None:
+        """Phases cannot deadlock (no buffer state): nothing to check."""
+
+    def busy(self) -> dict[str, float]:
+        busy = {name: port.busy_cycles for name, port in self.ports.items()}
+        busy[COMPUTE_RESOURCE] = self.array.busy_cycles
+        return busy
+
+    def stalls(self) -> dict[str, float]:
+        return {"memory": max(0.0, self.env.now - self.array.busy_cycles)}
+
+
+class _Core:
+    """One requestor: its staging buffer, compute array and on-chip ports; DMA, compute, write-back processes."""
+
+    def __init__(self, pipe: _Pipeline, index: int) -> None:
+        env, schedule = pipe.env, pipe.schedule
+        self.pipe, self.index, self.env = pipe, index, env
+        tag = "" if pipe.cores == 1 else f"core{index}."
+        self.ports = {
+            name: (pipe.dram_port if name == schedule.dram else Port(env, LevelTiming(
+                f"{tag}{t.name}", t.bandwidth_bits_per_cycle, t.flat_latency_cycles), pipe.log))
+            for name, t in pipe.timings.items()
+        }
+        self.array = ComputeArray(env, pipe.log)
+        self.array.name = f"{tag}{COMPUTE_RESOURCE}"
+        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", _staging_capacity_bits(schedule))
+        n = len(schedule.ops)
+        self.ready = [simpy.Store(env) for _ in range(n)]
+        self.written = [env.event() for _ in range(n)]
+        self.computed = [env.event() for _ in range(n)]
+        self.pending = [len(g) for g in pipe.groups]
+        self.complete = [0.0] * n
+        self.wait_load = 0.0
+        self.wait_onchip = 0.0
+        env.process(self.dma())
+        env.process(self.compute())
+
+    def _moves(self, op: OpSchedule, level: str, parts, what: str, write: bool,
+               released: simpy.Event | None = None) -> simpy.Process:
+        bits = sum(b for *_, b in parts)
+        for operand, direction, b in parts:
+            self.pipe.traffic[(op.layer, level, operand, direction)] += b
+        return self.env.process(self.ports[level].transfer(bits, op.layer, what, write, self.index, released))
+
+    def _issue(self, op: OpSchedule, reads) -> Generator[Any, Any, simpy.Event]:
+        """Issue DRAM loads; return once the port has taken them (the DMA may issue the next request:
+        the latency is pipelined) with the event of their data's arrival."""
+        released = [self.env.event() for _ in reads]
+        jobs = [self._moves(op, self.pipe.schedule.dram, ((operand, "read", bits),), f"load {operand}", False, rel)
+                for (operand, bits), rel in zip(reads, released)]
+        if released:
+            yield self.env.all_of(released)
+        return self.env.all_of(jobs)
+
+    def dma(self) -> Generator[Any, Any, None]:
+        """Per step group: reserve a slot, issue the first step's share of the loads (the group may start
+        when it arrives), then the rest of the group (its ``loaded`` event). Non-weight reads of an op's
+        first step wait for the previous op's write-back; weights never wait (prefetch)."""
+        ops = self.pipe.schedule.ops
+        for i, op in enumerate(ops):
+            for g in self.pipe.groups[i]:
+                yield from self.buffer.reserve(g.slot_bits)
+                first_share = 1.0 / g.steps
+                reads = [(o, b * first_share) for o, b in g.dram_reads]
+                late = [(o, b) for o, b in reads if o != "weights"]
+                if g.first and i > 0 and late and not self.written[i - 1].triggered:
+                    arrived_early = yield from self._issue(op, [(o, b) for o, b in reads if o == "weights"])
+                    yield self.written[i - 1]  # the producer's outputs must be in DRAM first
+                    arrived_late = yield from self._issue(op, late)
+                    arrived = self.env.all_of([arrived_early, arrived_late])
+                else:
+                    arrived = yield from self._issue(op, reads)
+                loaded = self.env.event()
+                yield self.ready[i].put((arrived, loaded))
+                if g.steps > 1:
+                    yield from self.buffer.reserve(self._rest_slot_bits(g))
+                    rest = 1.0 - first_share
+                    arrived_rest = yield from self._issue(op, [(o, b * rest) for o, b in g.dram_reads])
+                    self.env.process(_chain(arrived_rest, loaded))
+                else:
+                    loaded.succeed()
+
+    def _rest_slot_bits(self, g: StepGroup) -> float:
+        """Room the rest of a group holds while it loads: one slot per step, at most as many as the buffer
+        has besides the group's first slot and one slot for the next group's first step (steps played one
+        by one keep the DMA running ahead of the compute by as many slots as there are)."""
+        if g.slot_bits <= 0 or g.steps < 2:
+            return 0.0
+        slots = int(self.buffer.capacity_bits // g.slot_bits) - 2
+        return max(0, min(g.steps - 1, slots)) * g.slot_bits
+
+    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, None]:
+        """``share`` of the group's on-chip traffic and compute, concurrently."""
+        jobs = [self._moves(op, lv, tuple((o, d, b * share) for o, d, b in parts), "tile traffic", False)
+                for lv, parts in g.onchip]
+        if g.compute_cycles > 0:
+            jobs.append(self.env.process(self.array.compute(g.compute_cycles * share, op.layer, op.kind)))
+        start = self.env.now
+        yield self.env.all_of(jobs)
+        self.wait_onchip += max(0.0, self.env.now - start - g.compute_cycles * share)
+
+    def compute(self) -> Generator[Any, Any, None]:
+        """Per step group: wait for its first step, compute all but its last step, wait for the rest of
+        its data, compute the last step (a group of identical steps streams through its slot); each part's
+        DRAM writes go to a write-back process."""
+        ops = self.pipe.schedule.ops
+        for i, op in enumerate(ops):
+            for g in self.pipe.groups[i]:
+                asked = self.env.now
+                arrived, loaded = yield self.ready[i].get()
+                yield arrived
+                self.wait_load += self.env.now - asked
+                if g.steps > 1:
+                    head = 1.0 - 1.0 / g.steps
+                    yield from self._run(op, g, head)
+                    self.env.process(self.write_back(i, op, g, head, final=False, loaded=loaded))
+                    asked = self.env.now
+                    yield loaded
+                    self.wait_load += self.env.now - asked
+                yield from self._run(op, g, 1.0 / g.steps)
+                self.env.process(self.write_back(i, op, g, 1.0 / g.steps, final=True))
+            self.computed[i].succeed()
+
+    def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, final: bool,
+                   loaded: simpy.Event | None = None) -> Generator[Any, Any, None]:
+        """Store ``share`` of the group's DRAM writes; the head part frees the room the rest of the group
+        reserved (once it has been reserved: ``loaded``), the final part the group's first slot."""
+        dram = self.pipe.schedule.dram
+        jobs = [self._moves(op, dram, ((operand, "write", bits * share),), f"store {operand}", True)
+                for operand, bits in g.dram_writes]
+        if jobs:
+            yield self.env.all_of(jobs)
+        if not final:
+            if loaded is not None:
+                yield loaded
+            yield from self.buffer.release(self._rest_slot_bits(g))
+            return
+        yield from self.buffer.release(g.slot_bits)
+        self.pending[i] -= 1
+        if self.pending[i] == 0:
+            if i > 0:
+                yield self.written[i - 1]
+            self.complete[i] = self.env.now
+            self.written[i].succeed()
+
+
+class _Pipeline:
+    """The stateful model: one ``_Core`` per requestor sharing the DRAM port."""
+
+    def __init__(self, env, schedule, profile, timings, dram_port, log, traffic, fidelity, cores) -> None:
+        self.env, self.schedule, self.timings, self.dram_port = env, schedule, timings, dram_port
+        self.log, self.traffic, self.cores = log, traffic, cores
+        self.groups = [op_step_groups(op, schedule.dram, schedule.global_buffer, fidelity) for op in schedule.ops]
+        self.core_list = [_Core(self, c) for c in range(cores)]
+
+    @property
+    def layer_cycles(self) -> dict[str, float]:
+        """Each op's completion (latest over cores) past the previous one's, charged to its layer: sums to the latency."""
+        out: dict[str, float] = defaultdict(float)
+        previous = 0.0
+        for i, op in enumerate(self.schedule.ops):
+            done = max(previous, max(core.complete[i] for core in self.core_list))
+            out[op.layer] += done - previous
+            previous = done
+        if self.schedule.ops:
+            out[self.schedule.ops[-1].layer] += max(0.0, float(self.env.now) - previous)
+        return out
+
+    def check_finished(self) -> None:
+        """Raise if the run ended with an op not written back on some core (a deadlock in the model)."""
+        for core in self.core_list:
+            for i, done in enumerate(core.written):
+                if not done.triggered:
+                    op = self.schedule.ops[i]
+                    raise RuntimeError(
+                        f"memsim deadlock: core {core.index} stopped at op {i} ({op.layer!r}, {op.steps} steps) with "
+                        f"{core.buffer.container.level} of {core.buffer.capacity_bits} buffer bits reserved")
+
+    def busy(self) -> dict[str, float]:
+        busy: dict[str, float] = {}
+        for core in self.core_list:
+            for port in core.ports.values():
+                busy[port.name] = port.busy_cycles
+            busy[core.array.name] = core.array.busy_cycles
+        return busy
+
+    def stalls(self) -> dict[str, float]:
+        """Cycles by cause, summed over cores: compute waiting for a load (DRAM), for the on-chip levels
+        (SRAM), DMA waiting for a buffer slot, DRAM transfers queued behind another core."""
+        queued_other = sum(self.dram_port.queue_cycles.values()) if self.cores > 1 else 0.0
+        return {
+            "dram": sum(c.wait_load for c in self.core_list),
+            "sram": sum(c.wait_onchip for c in self.core_list),
+            "buffer_slot": sum(c.buffer.wait_cycles for c in self.core_list),
+            "other_core": queued_other,
+        }
+
+    @property
+    def buffer_peak_bits(self) -> float:
+        return max(c.buffer.peak_bits for c in self.core_list)
+
+    @property
+    def occupancy(self) -> tuple[tuple[float, float], ...]:
+        return tuple(self.core_list[0].buffer.occupancy)

@@ -30,6 +30,19 @@ class MemoryStats:
         compute_cycles: cycles the compute array computed (= ``busy_cycles["compute"]``).
         events: SimPy events scheduled (0 for the closed form).
         timeline: busy intervals per resource.
+        lower_bound_cycles: the closed form's perfect-overlap bound (max of compute and the busiest port).
+        upper_bound_cycles: the closed form's no-overlap bound (everything one after the other).
+        stall_cycles_by_cause: ``dram`` (compute waited for a load), ``sram`` (for the on-chip levels),
+            ``buffer_slot`` (the DMA waited for room), ``other_core`` (DRAM transfers queued behind
+            another requestor), or ``memory`` for the phase models.
+        requestors: cores that shared the DRAM (each played one inference: traffic and busy time are theirs together).
+        fidelity: ``window``, ``full``, ``phases`` (ops one after the other) or ``closed-form``.
+        dram_model: ``flat`` (the level's bandwidth, latency and per-bit energy) or the device preset's name.
+        dram_row_hit_rate: row-buffer hit rate of the DRAM device (None for a flat DRAM).
+        dram_energy_by_command_pj: DRAM device energy per command class (activate, precharge, read,
+            write, refresh, background); empty for a flat DRAM.
+        buffer_peak_bits: the staging buffer's highest occupancy.
+        buffer_occupancy: (cycle, bits) each time the (first core's) staging buffer occupancy changed.
     """
 
     method: str
@@ -39,6 +52,26 @@ class MemoryStats:
     busy_cycles: FrozenMap[str, float] = field(default_factory=FrozenMap)
     events: int = 0
     timeline: tuple[TimelineEvent, ...] = ()
+    lower_bound_cycles: float = 0.0
+    upper_bound_cycles: float = 0.0
+    stall_cycles_by_cause: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    requestors: int = 1
+    fidelity: str = "closed-form"
+    dram_model: str = "flat"
+    dram_row_hit_rate: float | None = None
+    dram_energy_by_command_pj: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    buffer_peak_bits: float = 0.0
+    buffer_occupancy: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def dram_energy_pj(self) -> float | None:
+        """DRAM device energy (sum of the command breakdown); None for a flat DRAM (priced per bit)."""
+        return float(sum(self.dram_energy_by_command_pj.values())) if self.dram_energy_by_command_pj else None
+
+    @property
+    def bracket(self) -> tuple[float, float]:
+        """(lower, upper) cycles of the closed form's bracket."""
+        return self.lower_bound_cycles, self.upper_bound_cycles
 
     @property
     def compute_cycles(self) -> float:

@@ -1,4 +1,4 @@
-"""Playing schedules: the double-buffered phases with hand-computed cycles, the closed form, event counts."""
+"""Playing schedules in phases (overlap=False): hand-computed cycles, equality with the closed form, event counts."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_two_step_op_by_hand():
         }),
         operations=(), macs=1000, compute_cycles=100.0, steps=2,
     )
-    stats = simulate_schedule(_schedule(op), PROFILE)
+    stats = simulate_schedule(_schedule(op), PROFILE, overlap=False)
     # Busy intervals are logged when they end.
     assert stats.timeline == (
         TimelineEvent("dram", 0, 10.0, "fc", "load weights (prologue)"),
@@ -60,7 +60,8 @@ def test_two_step_op_by_hand():
     assert {k[1:]: v for k, v in stats.traffic_bits.items()} == dict(op.traffic_bits)
 
 
-def test_event_count_does_not_grow_with_batch():
+@pytest.mark.parametrize("overlap", [False, True])
+def test_event_count_does_not_grow_with_batch(overlap):
     """Batch 1 vs 64 on a small SRAM: many more identical tile steps, the same number of SimPy events."""
     profile = make_profile([
         level("sram", "sram", 4096, 5.0, bandwidth=64.0, latency=1.0),
@@ -69,7 +70,7 @@ def test_event_count_does_not_grow_with_batch():
     events, steps = [], []
     for batch in (1, 64):
         schedule = map_workload(chain_workload([(batch, 64, 64), (batch, 64, 32)]), profile)
-        stats = simulate_schedule(schedule, profile)
+        stats = simulate_schedule(schedule, profile, overlap=overlap)
         events.append(stats.events)
         steps.append(sum(op.steps for op in schedule.ops))
     assert steps[1] > steps[0]
@@ -83,7 +84,7 @@ def test_simpy_and_closed_form_agree_on_a_mapped_chain():
         level("dram", "dram", 10**9, 640.0, bandwidth=32.0, latency=100.0, leakage_mw=10.0),
     ])
     schedule = map_workload(chain_workload([(4, 128, 64), (4, 64, 10)], relu=True), profile)
-    sim, closed = simulate_schedule(schedule, profile), closed_form_stats(schedule, profile)
+    sim, closed = simulate_schedule(schedule, profile, overlap=False), closed_form_stats(schedule, profile)
     assert sim.cycles == pytest.approx(closed.cycles)
     assert dict(sim.layer_cycles) == pytest.approx(dict(closed.layer_cycles))
     assert dict(sim.busy_cycles) == pytest.approx(dict(closed.busy_cycles))
