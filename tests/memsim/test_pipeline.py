@@ -10,6 +10,7 @@ import pytest
 from simulator.cost import TimelineEvent
 from simulator.frozen import FrozenMap
 from simulator.mapping import OpSchedule, Schedule, map_workload
+from simulator.mapping.residency import Footprint
 from simulator.memsim import closed_form_stats, simulate_schedule
 from tests.memsim.builders import chain_workload, level, make_profile
 
@@ -20,7 +21,8 @@ PROFILE = make_profile([
 
 
 def _schedule(*ops: OpSchedule, buffer_bits: int = 8000) -> Schedule:
-    return Schedule("hand", "test", ops, False, "sram", buffer_bits, 0, 0, 0, 4000.0, "dram")
+    not_resident = Footprint(capacity_bits=buffer_bits, weight_onchip_bits=buffer_bits + 1, peak_activation_bits=0)
+    return Schedule("hand", "test", ops, not_resident, "sram", 0, 4000.0, "dram")
 
 
 def _op(index: int, traffic: dict, compute: float, steps: int = 1) -> OpSchedule:
