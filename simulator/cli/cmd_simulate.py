@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.api import ENGINES, simulate
+from simulator.hardware import Precision
 from simulator.cost import CostReport
 from simulator.fileio import write_text_atomic
 from simulator.units import format_bits, format_energy_pj
@@ -142,10 +143,12 @@ def _dram_name(report: CostReport) -> str:
 @click.option("--no-fuse", is_flag=True, help="Do not fuse elementwise ops into their producer.")
 @click.option("--strict", is_flag=True, help="Fail on op kinds the mapper has no rule for.")
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
+@click.option("--precision", default=None,
+              help="Cost float tensors at this precision: 'int8', or 'w=int8,a=int8,acc=32' (default: the profile's).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: bool, strict: bool, layers: bool,
-            json_out: Path | None, csv_out: Path | None) -> None:
+            precision: str | None, json_out: Path | None, csv_out: Path | None) -> None:
     """Cost one inference of MODEL (zoo name or package.module:factory) on a profile.
 
     \b
@@ -153,9 +156,15 @@ def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: boo
       pjsim simulate lenet_300_100 --profile horowitz45
       pjsim simulate lenet5 --profile horowitz45 --engine closed-form --csv lenet5.csv
       pjsim simulate mypkg.nets:build --profile my_chip.toml --json out.json
+      pjsim simulate resnet18 --profile npu-ethos-n77 --precision int8
     """
+    if precision is not None:
+        try:
+            Precision.parse(precision)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--precision") from None
     report = simulate(model, profile, batch_size=batch_size, engine=engine, fuse_elementwise=not no_fuse,
-                      strict=strict, timeline=False)
+                      strict=strict, timeline=False, precision=precision)
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
     if json_out is not None:

@@ -86,7 +86,17 @@ from typing import Any
 
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
-from simulator.hardware.profile import LEVEL_KINDS, ZERO_HANDLING, ComputeUnit, HardwareProfile, MemoryLevel
+from simulator.hardware.profile import (
+    LEVEL_KINDS,
+    ZERO_HANDLING,
+    ArrayAxis,
+    ComputeArray,
+    ComputeUnit,
+    HardwareProfile,
+    MemoryLevel,
+    Precision,
+    UNROLLABLE_DIMS,
+)
 from simulator.hardware.rules import (
     DECODE_OPERATIONS,
     ENERGY_OPERATIONS,
@@ -111,7 +121,10 @@ SWEEP_OVERRIDE_SOURCE = "sweep override"
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
-_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling"}
+_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision"}
+_ARRAY_KEYS = {"axes", "fill_drain"}
+_AXIS_KEYS = {"size", "unrolls"}
+_PRECISION_KEYS = {"weights", "activations", "source"}
 _MEMORY_KEYS = {"kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage"}
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
@@ -412,7 +425,14 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
 
     compute_raw = _require(raw, "compute", path, "")
     _check_keys(compute_raw, _COMPUTE_KEYS, path, "compute")
-    macs_per_cycle = r.quantity(compute_raw, "macs_per_cycle", "compute", None, positive=True, integer=True)
+    array = _read_array(r, compute_raw["array"]) if "array" in compute_raw else None
+    precision = _read_precision(r, compute_raw["precision"]) if "precision" in compute_raw else None
+    if array is not None and "macs_per_cycle" not in compute_raw:
+        macs_per_cycle = float(array.pes)
+    else:
+        macs_per_cycle = r.quantity(compute_raw, "macs_per_cycle", "compute", None, positive=True, integer=True)
+    if array is not None and int(macs_per_cycle) != array.pes:
+        raise ProfileError(path, "compute.macs_per_cycle", f"the array's {array.pes} PEs (product of the axis sizes)", int(macs_per_cycle))
     acc_bits = r.quantity(compute_raw, "accumulator_bits", "compute", _BIT_UNITS, positive=True, integer=True)
     zero_handling = r.string(compute_raw, "zero_handling", "compute", ZERO_HANDLING)
 
@@ -458,11 +478,49 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             accumulator_bits=int(acc_bits),
             zero_handling=zero_handling,
             op_energy_pj=FrozenMap(op_energy),
+            array=array,
+            precision=precision,
         ),
         levels=tuple(levels),
         sources=FrozenMap(r.sources),
         path=path,
     )
+
+
+def _read_array(r: _Reader, raw: Any) -> ComputeArray:
+    """``[compute.array]`` (format v2): named axes in file order, each ``size`` lanes and the loop dims it may unroll."""
+    _check_keys(raw, _ARRAY_KEYS, r.path, "compute.array")
+    axes_raw = _require(raw, "axes", r.path, "compute.array")
+    if not isinstance(axes_raw, dict) or not axes_raw:
+        raise ProfileError(r.path, "compute.array.axes", "at least one [compute.array.axes.<name>] table", axes_raw)
+    axes = []
+    for name, table in axes_raw.items():
+        where = f"compute.array.axes.{name}"
+        _check_keys(table, _AXIS_KEYS, r.path, where)
+        size = int(r.quantity(table, "size", where, None, positive=True, integer=True))
+        unrolls = _require(table, "unrolls", r.path, where)
+        if not isinstance(unrolls, list) or not unrolls or any(d not in UNROLLABLE_DIMS for d in unrolls):
+            raise ProfileError(r.path, f"{where}.unrolls", f"a non-empty list of loop dims from {list(UNROLLABLE_DIMS)}", unrolls)
+        axes.append(ArrayAxis(name, size, tuple(unrolls)))
+    fill = r.quantity(raw, "fill_drain", "compute.array", {"cycle": 1.0}) if "fill_drain" in raw else 0.0
+    return ComputeArray(tuple(axes), fill)
+
+
+def _read_precision(r: _Reader, raw: Any) -> Precision:
+    """``[compute.precision]`` (format v2): ``weights``/``activations`` data type names and a ``source``."""
+    _check_keys(raw, _PRECISION_KEYS, r.path, "compute.precision")
+    source = _require(raw, "source", r.path, "compute.precision")
+    if not isinstance(source, str) or not source.strip():
+        raise ProfileError(r.path, "compute.precision.source", "a non-empty citation string", source)
+    types: dict[str, DataType] = {}
+    for key in ("weights", "activations"):
+        if key in raw:
+            try:
+                types[key] = DataType.parse(raw[key]) if isinstance(raw[key], str) else DataType.parse("?")
+            except ValueError:
+                raise ProfileError(r.path, f"compute.precision.{key}", "a data type name such as 'int8'", raw[key]) from None
+    r.sources["compute.precision"] = source.strip()
+    return Precision(types.get("weights"), types.get("activations"))
 
 
 def _read_energy_table(r: _Reader, energy_raw: Any) -> dict[str, float]:

@@ -36,6 +36,7 @@ from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
+from simulator.mapping.spatial import array_cycles, conv_loop_nest
 from simulator.mapping.tiling import search_tile
 from simulator.workload import DataType, Op, TensorInfo, Workload
 
@@ -337,12 +338,17 @@ class _GemmResult:
     c_macs: float
     operations: list[OperationCount]
     weight: TensorInfo | None
+    cycles: float
 
 
-def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs: list[tuple[str, float]], macs: int) -> _GemmResult:
+def _tile_gemm(
+    op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs: list[tuple[str, float]], macs: int,
+    loops: dict[str, int] | None = None,
+) -> _GemmResult:
     """Tile one GEMM at every on-chip level and add its memory-access stream to ``traffic``.
 
-    ``outputs`` are the tensors the GEMM writes (with bits); ``macs`` its multiply-accumulates.
+    ``outputs`` are the tensors the GEMM writes (with bits); ``macs`` its multiply-accumulates;
+    ``loops`` its loop nest for the compute array (default: the GEMM's, see ``spatial.array_cycles``).
     """
     info_a, info_b = ctx.info(view.a), ctx.info(view.b)
     role_a, role_b = _role(op, view.a), _role(op, view.b)
@@ -354,6 +360,9 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
     steps = 1
     inner_passes = 1.0
     out_home = max((ctx.home(t) for t in out_tensors), default=ctx.gb_idx if ctx.gb_idx is not None else ctx.dram_idx)
+    # Partial sums move at the accumulator width until their final write (never narrower than the output).
+    out_elem_bits = max((ctx.info(t).dtype.bits for t in out_tensors), default=1)
+    psum_bits = out_bits * max(out_elem_bits, ctx.profile.compute.accumulator_bits) / out_elem_bits
 
     for child in range(ctx.dram_idx - 1, -1, -1):
         parent = child + 1
@@ -373,14 +382,15 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
         # NB: a codebook is moved with its weights but held in the decoder's lookup table (EIE keeps its
         # 16 entries in registers per PE), so it takes no tile space; tiles hold the stored entries.
         book_a, book_b = _codebook_bits(info_a, child, ctx), _codebook_bits(info_b, child, ctx)
-        elem = ((a_c - book_a) / (g * m * k), (b_c - book_b) / (g * k * n), out_bits / (g * m * n) if out_bits else 0.0)
+        elem = ((a_c - book_a) / (g * m * k), (b_c - book_b) / (g * k * n), psum_bits / (g * m * n) if out_bits else 0.0)
+        # Pass costs at the partial-sum width; the final pass's narrower write differs by a constant.
         cost = (
             a_p * pc.read_energy_per_bit_pj + a_c * cc.write_energy_per_bit_pj,
             b_p * pc.read_energy_per_bit_pj + b_c * cc.write_energy_per_bit_pj,
-            out_bits * (cc.read_energy_per_bit_pj + pc.write_energy_per_bit_pj),
-            out_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
+            psum_bits * (cc.read_energy_per_bit_pj + pc.write_energy_per_bit_pj),
+            psum_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
         )
-        inner = (out_bits * cc.write_energy_per_bit_pj, out_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
+        inner = (psum_bits * cc.write_energy_per_bit_pj, psum_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
         budget, factor = ctx.budget(child)
         choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner)
         if choice is None:
@@ -396,9 +406,10 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
         if streamed[1]:
             traffic.down(view.b, role_b, parent, child, choice.refetch_b)
         if streamed[2]:
-            traffic.up(out_bits, child, parent, choice.passes)
-            traffic.add(parent, "outputs", "read", (choice.passes - 1.0) * out_bits)
-            traffic.add(child, "outputs", "write", (choice.passes - 1.0) * out_bits)
+            traffic.up(out_bits, child, parent)
+            traffic.up(psum_bits, child, parent, choice.passes - 1.0)
+            traffic.add(parent, "outputs", "read", (choice.passes - 1.0) * psum_bits)
+            traffic.add(child, "outputs", "write", (choice.passes - 1.0) * psum_bits)
         if at_dram and any(streamed[:2]) or (at_dram and streamed[2] and any(t not in ctx.final_outputs for t in out_tensors)):
             ctx.spilling.add(op.module)
         if at_dram:
@@ -420,9 +431,10 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
         else:
             traffic.add(0, role, "read", e_macs * info.dtype.bits)
     if out_bits:
-        traffic.add(0, "outputs", "write", inner_passes * out_bits)
-        traffic.add(0, "outputs", "read", (inner_passes - 1.0) * out_bits)
-    return _GemmResult(tiles, max(1, steps), e_macs, c_macs, _decode_operations(macs, weight, dw), weight)
+        traffic.add(0, "outputs", "write", out_bits + (inner_passes - 1.0) * psum_bits)
+        traffic.add(0, "outputs", "read", (inner_passes - 1.0) * psum_bits)
+    cycles = array_cycles(ctx.profile.compute, loops, (g, m, n, k), macs, c_macs)
+    return _GemmResult(tiles, max(1, steps), e_macs, c_macs, _decode_operations(macs, weight, dw), weight, cycles)
 
 
 def _gemm_schedule(op: Op, ctx: _Context, traffic: _Traffic, results: list[_GemmResult], extras: list[str], reads: list[str]) -> OpSchedule:
@@ -446,7 +458,7 @@ def _gemm_schedule(op: Op, ctx: _Context, traffic: _Traffic, results: list[_Gemm
     return OpSchedule(
         index=op.index, layer=op.module, kind=op.kind, aten=op.aten, mapping="gemm",
         tiles=tuple(t for r in results for t in r.tiles), traffic_bits=traffic.frozen(), operations=tuple(operations),
-        macs=op.macs, compute_cycles=(sum(r.c_macs for r in results) + arith) / ctx.profile.compute.macs_per_cycle,
+        macs=op.macs, compute_cycles=sum(r.cycles for r in results) + arith / ctx.profile.compute.macs_per_cycle,
         steps=sum(r.steps for r in results),
     )
 
@@ -458,7 +470,8 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
     if view is None or op.macs <= 0:
         return None
     traffic = _Traffic(ctx, op)
-    result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs)
+    loops = conv_loop_nest(dict(op.dims)) if op.kind == "conv" else None
+    result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs, loops)
     return _gemm_schedule(op, ctx, traffic, [result], list(view.extras), [view.a, view.b, *view.extras])
 
 
