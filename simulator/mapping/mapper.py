@@ -34,6 +34,7 @@ import numpy as np
 
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
+from simulator.mapping.convgeom import ConvGeometry, conv_geometry
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
 from simulator.mapping.spatial import array_cycles, conv_loop_nest
@@ -344,11 +345,13 @@ class _GemmResult:
 def _tile_gemm(
     op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs: list[tuple[str, float]], macs: int,
     loops: dict[str, int] | None = None,
+    geom: ConvGeometry | None = None,
 ) -> _GemmResult:
     """Tile one GEMM at every on-chip level and add its memory-access stream to ``traffic``.
 
     ``outputs`` are the tensors the GEMM writes (with bits); ``macs`` its multiply-accumulates;
-    ``loops`` its loop nest for the compute array (default: the GEMM's, see ``spatial.array_cycles``).
+    ``loops`` its loop nest for the compute array (default: the GEMM's, see ``spatial.array_cycles``);
+    ``geom`` a conv's sliding-window geometry (input tiles with their halo, see ``convgeom``).
     """
     info_a, info_b = ctx.info(view.a), ctx.info(view.b)
     role_a, role_b = _role(op, view.a), _role(op, view.b)
@@ -382,7 +385,8 @@ def _tile_gemm(
         # NB: a codebook is moved with its weights but held in the decoder's lookup table (EIE keeps its
         # 16 entries in registers per PE), so it takes no tile space; tiles hold the stored entries.
         book_a, book_b = _codebook_bits(info_a, child, ctx), _codebook_bits(info_b, child, ctx)
-        elem = ((a_c - book_a) / (g * m * k), (b_c - book_b) / (g * k * n), psum_bits / (g * m * n) if out_bits else 0.0)
+        a_elems = g * geom.used_input_elems if geom is not None else g * m * k
+        elem = ((a_c - book_a) / a_elems, (b_c - book_b) / (g * k * n), psum_bits / (g * m * n) if out_bits else 0.0)
         # Pass costs at the partial-sum width; the final pass's narrower write differs by a constant.
         cost = (
             a_p * pc.read_energy_per_bit_pj + a_c * cc.write_energy_per_bit_pj,
@@ -392,7 +396,7 @@ def _tile_gemm(
         )
         inner = (psum_bits * cc.write_energy_per_bit_pj, psum_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
         budget, factor = ctx.budget(child)
-        choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner)
+        choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner, geom)
         if choice is None:
             smallest = sum(e for e, s in zip(elem, streamed) if s)
             raise MappingError(
@@ -471,7 +475,11 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
         return None
     traffic = _Traffic(ctx, op)
     loops = conv_loop_nest(dict(op.dims)) if op.kind == "conv" else None
-    result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs, loops)
+    geom = conv_geometry(dict(op.dims), ctx.info(view.a).shape) if op.kind == "conv" else None
+    if geom is not None:
+        # A strided conv reads only the input pixels some output uses.
+        traffic.fraction[view.a] = traffic.fraction.get(view.a, 1.0) * geom.used_input_fraction
+    result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs, loops, geom)
     return _gemm_schedule(op, ctx, traffic, [result], list(view.extras), [view.a, view.b, *view.extras])
 
 

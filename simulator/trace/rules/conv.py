@@ -42,6 +42,8 @@ def convolution_rule(
     dims.update({f"P{i}": s for i, s in enumerate(out.shape[2:])})
     dims.update({f"R{i}": s for i, s in enumerate(w.shape[2:])})
     dims.update({f"stride{i}": s for i, s in enumerate(stride)})
+    dims.update({f"pad{i}": s for i, s in enumerate(padding)})
+    dims.update({f"dilation{i}": s for i, s in enumerate(dilation)})
     return RuleResult(
         "conv_transpose" if transposed else "conv",
         macs=macs,
