@@ -15,6 +15,17 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     macs_per_cycle = { value = 1, source = "..." }                    # whole array, per cycle
     accumulator_bits = { value = 32, unit = "bit", source = "..." }
     zero_handling = "none"               # "skip" (no cycle, no energy) | "gate" (cycle, no energy) | "none"
+    precision = { weights = "int8", activations = "int8", source = "..." }   # v2, optional: float tensors
+                                         # are costed at these types (simulate(precision=...) overrides)
+
+    [compute.array]                      # v2, optional: array geometry (then macs_per_cycle may be omitted)
+    fill_drain = { value = 94, unit = "cycle", source = "..." }       # optional, per spatial fold (systolic)
+    [compute.array.axes.D1]              # axes in file order; PEs = product of sizes
+    size = { value = 32, source = "..." }
+    unrolls = ["K"]                      # loop dims it may unroll: B G K C OY OX FY FX, or P (= B OY OX), R (= C FY FX)
+    [compute.array.axes.D2]
+    size = { value = 32, source = "..." }
+    unrolls = ["C"]
 
     [energy.int8]                        # data type (int<bits> | float<bits>) -> operation -> energy
     add = { value = 0.03, unit = "pJ", source = "..." }               # fJ, pJ, nJ, uJ
