@@ -14,7 +14,7 @@ from simulator.energy import estimate_no_reuse
 from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
 
-__all__ = ["ENGINES", "resolve_precision", "resolve_profile", "simulate", "trace_model"]
+__all__ = ["ENGINES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model"]
 
 
 def resolve_profile(profile: str | Path | HardwareProfile) -> HardwareProfile:
@@ -49,6 +49,7 @@ def trace_model(
 
 
 ENGINES = ("simpy", "closed-form", "baseline")
+LAYER_MODES = ("network", "independent")
 
 
 def resolve_precision(
@@ -81,6 +82,7 @@ def simulate(
     strict: bool = False,
     timeline: bool = True,
     precision: str | Precision | None = None,
+    layers: str = "network",
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
@@ -101,12 +103,17 @@ def simulate(
         timeline: keep the SimPy timeline in the report (for the Gantt chart).
         precision: cost float tensors at these types, e.g. ``"int8"`` or ``"w=int8,a=int8,acc=32"`` (or a
             ``Precision``); default: the profile's ``[compute.precision]``, else as traced.
+        layers: ``"network"`` (default: activations stay on chip while they fit, weights resident when
+            everything fits) or ``"independent"`` (every layer costed on its own, reading its inputs from and
+            writing its outputs to DRAM, as ZigZag's and SCALE-Sim's reference numbers do).
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if layers not in LAYER_MODES:
+        raise ValueError(f"layers must be one of {LAYER_MODES}, got {layers!r}")
     hw = resolve_profile(profile)
     workload = (
         model_or_workload
@@ -120,6 +127,7 @@ def simulate(
     from simulator.mapping import map_workload
     from simulator.memsim import closed_form_stats, simulate_schedule
 
-    schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict)
+    schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
+                            independent_layers=layers == "independent")
     stats = simulate_schedule(schedule, hw, timeline=timeline) if engine == "simpy" else closed_form_stats(schedule, hw)
     return estimate_energy(workload, schedule, stats, hw)

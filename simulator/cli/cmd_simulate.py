@@ -145,10 +145,12 @@ def _dram_name(report: CostReport) -> str:
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--precision", default=None,
               help="Cost float tensors at this precision: 'int8', or 'w=int8,a=int8,acc=32' (default: the profile's).")
+@click.option("--independent-layers", is_flag=True,
+              help="Cost every layer on its own from DRAM (as ZigZag and SCALE-Sim do), not the whole network.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: bool, strict: bool, layers: bool,
-            precision: str | None, json_out: Path | None, csv_out: Path | None) -> None:
+            precision: str | None, independent_layers: bool, json_out: Path | None, csv_out: Path | None) -> None:
     """Cost one inference of MODEL (zoo name or package.module:factory) on a profile.
 
     \b
@@ -164,7 +166,8 @@ def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: boo
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--precision") from None
     report = simulate(model, profile, batch_size=batch_size, engine=engine, fuse_elementwise=not no_fuse,
-                      strict=strict, timeline=False, precision=precision)
+                      strict=strict, timeline=False, precision=precision,
+                      layers="independent" if independent_layers else "network")
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
     if json_out is not None:

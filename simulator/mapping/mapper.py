@@ -135,6 +135,8 @@ class _Context:
     #: Tensors inside one op that never appear in the workload (a transformer layer's q, k, v, scores),
     #: with the level they live in.
     internal: dict[str, tuple[TensorInfo, int]] = field(default_factory=dict)
+    #: Layer-by-layer mode: no activation share is reserved in the global buffer (nothing is kept there).
+    independent: bool = False
 
     def info(self, tensor: str) -> TensorInfo:
         if tensor in self.internal:
@@ -174,7 +176,7 @@ class _Context:
         """(bits one tile set may use, double-buffering factor) at a level."""
         level = self.levels[level_idx]
         capacity = float(level.capacity_bits)
-        if level_idx == self.gb_idx and not self.resident:
+        if level_idx == self.gb_idx and not self.resident and not self.independent:
             capacity *= 1.0 - ACTIVATION_SHARE
         factor = 2 if level.kind == "sram" else 1
         return capacity / factor, factor
@@ -681,6 +683,7 @@ def map_workload(
     *,
     fuse_elementwise: bool = True,
     strict: bool = False,
+    independent_layers: bool = False,
 ) -> Schedule:
     """Map every op of ``workload`` onto ``profile``.
 
@@ -690,6 +693,8 @@ def map_workload(
         fuse_elementwise: fold elementwise ops into their producer (default on).
         strict: raise ``MappingError`` for op kinds without a mapping rule instead of costing them as
             streaming ops and listing them in ``Schedule.unmapped``.
+        independent_layers: cost every op on its own as ZigZag and SCALE-Sim do: weights stream, every
+            activation is read from and written to DRAM (nothing resident or kept on chip).
 
     Raises:
         MappingError: a level cannot hold the smallest tile of an op (names the op, the level and the
@@ -703,9 +708,9 @@ def map_workload(
     weight_onchip = sum(onchip_bits(w) for w in weight_infos)
     weight_offchip = sum(offchip_bits(w) for w in weight_infos)
     peak = workload.peak_activation_bits
-    resident = gb_idx is not None and weight_onchip + peak <= gb_bits
+    resident = gb_idx is not None and weight_onchip + peak <= gb_bits and not independent_layers
     act_budget = float("inf") if resident else gb_bits * ACTIVATION_SHARE
-    kept = _kept_activations(workload, act_budget) if gb_idx is not None else frozenset()
+    kept = _kept_activations(workload, act_budget) if gb_idx is not None and not independent_layers else frozenset()
 
     writes, free, fused = _fuse(workload, fuse_elementwise)
     read_by: dict[str, int] = {}
@@ -715,7 +720,8 @@ def map_workload(
                 read_by.setdefault(a.tensor, op.index)
     written = {t for ws in writes.values() for t, _ in ws}
     final_outputs = frozenset(t for t in written if workload.tensors[t].last_use is None)
-    ctx = _Context(workload, profile, resident, kept, act_budget, writes, free, read_by, final_outputs)
+    ctx = _Context(workload, profile, resident, kept, act_budget, writes, free, read_by, final_outputs,
+                   independent=independent_layers)
 
     scheduled: list[OpSchedule] = []
     unmapped: Counter[str] = Counter()

@@ -4,9 +4,9 @@ A float-trained model on an integer accelerator (Eyeriss at int16, an NPU at int
 accelerator runs it: every *float* tensor is re-typed (weights to ``precision.weights``, model inputs and
 activations to ``precision.activations``), each op's accesses shrink by the same ratio, and MACs and
 other float arithmetic run at the activation type. Integer tensors (indices, weights already quantized
-by a compression transform) keep their traced type; a weight whose encoding was written by a
-compression transform keeps it (its stored bits are already what the hardware holds), a dense one
-follows the new type. Partial sums are the profile's business: they move at
+by a compression transform) keep their traced type; a float weight's encoding follows the new type where
+it stores values at the traced width (dense or pruned values, codebook entries), and keeps the widths a
+compression transform chose (codebook indices, relative indices, Huffman codes). Partial sums are the profile's business: they move at
 ``max(output bits, accumulator_bits)`` until their final write (see the mapper).
 """
 
@@ -29,12 +29,17 @@ def _target(info: TensorInfo, precision: Precision) -> DataType:
 
 
 def _retype(info: TensorInfo, dtype: DataType) -> TensorInfo:
+    """``info`` at ``dtype``; values its encoding stores at the traced width (dense or pruned values, codebook
+    entries) move to the new width, widths a compression transform chose (indices, Huffman codes) stay."""
     if dtype == info.dtype:
         return info
-    encoding = info.encoding
-    if encoding is not None and encoding.is_dense and encoding.value_bits == info.dtype.bits:
-        encoding = replace(encoding, value_bits=dtype.bits, codebook_value_bits=dtype.bits)
-    return replace(info, dtype=dtype, encoding=encoding)
+    enc = info.encoding
+    if enc is not None:
+        if enc.codebook_entries == 0 and enc.value_bits == info.dtype.bits:
+            enc = replace(enc, value_bits=dtype.bits)
+        if enc.codebook_value_bits == info.dtype.bits:
+            enc = replace(enc, codebook_value_bits=dtype.bits)
+    return replace(info, dtype=dtype, encoding=enc)
 
 
 def at_precision(workload: Workload, precision: Precision | None) -> Workload:

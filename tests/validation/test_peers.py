@@ -57,14 +57,36 @@ def test_zigzag_tpu_like_compute_never_exceeds_its_latency(tpu_like):
     assert tpu_like.compute_cycles < target
 
 
+@pytest.fixture(scope="module")
+def tpu_like_origin(resnet18):
+    """ZigZag's "origin" mode: every layer reads its inputs from and writes its outputs to DRAM."""
+    return peer_summary("zigzag-tpu-like", resnet18, independent_layers=True)
+
+
+def test_zigzag_tpu_like_energy_layer_by_layer(tpu_like_origin):
+    """zigzag/EXPECTED.md: tpu_like + resnet18.onnx = 1,871,436,380.66 pJ, each layer costed on its own; tolerance
+    5% (issue 13). pjsim: 1.892e9 pJ (1.011x). NB: the peers-data has no per-component reference, so this total
+    does not show that register-file, SRAM and DRAM energies each agree (pjsim's unified RF prices outputs at the
+    weight RF's cost); see benchmarks/results/PEERS.md."""
+    target, _source = PEER_REFERENCE["zigzag-tpu-like"]["energy_pj"]
+    assert tpu_like_origin.energy_pj == pytest.approx(target, rel=0.05)
+
+
 @pytest.mark.xfail(strict=True, reason=(
-    "documented miss: pjsim 1.592e9 pJ vs ZigZag 1.871e9 pJ (0.851x) on the MAC layers: pjsim cannot yet express "
-    "per-operand memories (weights-only RF, inputs bypassing it, a cheap 16-bit output RF) nor cost each layer "
-    "on its own from DRAM (layer-by-layer mode), see benchmarks/results/PEERS.md"))
-def test_zigzag_tpu_like_energy(tpu_like):
-    """zigzag/EXPECTED.md: tpu_like + resnet18.onnx = 1,871,436,380.66 pJ; tolerance 5% (issue 13)."""
+    "documented miss: whole-network mode (activations kept on chip) gives 1.592e9 pJ vs ZigZag's layer-by-layer "
+    "1.871e9 pJ (0.851x): the two modes are different questions, ZigZag's number is the layer-by-layer one"))
+def test_zigzag_tpu_like_energy_whole_network(tpu_like):
     target, _source = PEER_REFERENCE["zigzag-tpu-like"]["energy_pj"]
     assert tpu_like.energy_pj == pytest.approx(target, rel=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "documented miss: pjsim layer-by-layer simulated cycles 4,554,110 vs ZigZag 3,703,960.5 (1.23x); pjsim's count "
+    "also includes the non-MAC ops (pooling, residual adds) that ZigZag does not cost, each through DRAM"))
+def test_zigzag_tpu_like_latency_layer_by_layer(tpu_like_origin):
+    """zigzag/EXPECTED.md: 3,703,960.5 cycles; tolerance 10% (issue 13)."""
+    target, _source = PEER_REFERENCE["zigzag-tpu-like"]["latency_cycles"]
+    assert tpu_like_origin.network_cycles == pytest.approx(target, rel=0.10)
 
 
 def test_zigzag_tpu_like_mac_energy(tpu_like):
