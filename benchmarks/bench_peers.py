@@ -66,8 +66,33 @@ def run() -> list[dict]:
                          "SCALE-Sim's counts need a SCALE-Sim run (not done)"))
     for s in (zz, ss):
         rows.append(_row(s.profile, "map + simulate + price wall time (ResNet-18)", s.wall_s, None, None, "s"))
+    rows += _tie_break_rows(w)
     _write_table(rows)
     return [{k: r[k] for k in ("benchmark", "metric", "value", "unit", "target", "note")} for r in rows]
+
+
+def _tie_break_rows(workload) -> list[dict]:
+    """ResNet-18 simulated latency with the v1 tie-break (fewest steps) vs v2 (most steps); energy must not change."""
+    from simulator.api import simulate
+    from simulator.mapping import tiling
+
+    rows = []
+    saved = tiling.TIE_BREAK
+    try:
+        for profile in ("horowitz45", "eyeriss", "npu-ethos-n77", "zigzag-tpu-like"):
+            result = {}
+            for rule in ("fewest_steps", "most_steps"):
+                tiling.TIE_BREAK = rule
+                tiling.search_tile.cache_clear()
+                r = simulate(workload, profile, timeline=False)
+                result[rule] = (r.cycles, r.total_energy_pj)
+            (c0, e0), (c1, e1) = result["fewest_steps"], result["most_steps"]
+            rows.append(_row(f"tie-break/{profile}", "simulated cycles, most-steps tie-break", c1, None, c0, "cycles",
+                             f"{(c1 / c0 - 1) * 100:+.1f}% latency; energy {e0:.6g} -> {e1:.6g} pJ"))
+    finally:
+        tiling.TIE_BREAK = saved
+        tiling.search_tile.cache_clear()
+    return rows
 
 
 def _fmt(v: object) -> str:

@@ -440,6 +440,8 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
     precision = _read_precision(r, compute_raw["precision"]) if "precision" in compute_raw else None
     if array is not None and "macs_per_cycle" not in compute_raw:
         macs_per_cycle = float(array.pes)
+        sizes = " x ".join(f"{a.name} {a.size}" for a in array.axes)
+        r.sources["compute.macs_per_cycle"] = f"derived: product of the compute.array axis sizes ({sizes})"
     else:
         macs_per_cycle = r.quantity(compute_raw, "macs_per_cycle", "compute", None, positive=True, integer=True)
     if array is not None and int(macs_per_cycle) != array.pes:

@@ -4,6 +4,8 @@ include their halo; hand-computed cases and the mapper's traffic on a real strid
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 import torch
 from torch import nn
@@ -67,3 +69,22 @@ def test_strided_conv_moves_a_quarter_of_its_input():
     schedule = map_workload(w, profile)
     conv = next(o for o in schedule.ops if o.kind == "conv")
     assert conv.traffic_bits[("dram", "inputs", "read")] == pytest.approx(16 * 16 * 16 * 32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    out=st.integers(1, 20), k=st.integers(1, 5), stride=st.integers(1, 3), dil=st.integers(1, 2),
+    pad=st.integers(0, 2), channels=st.integers(1, 4), m_frac=st.floats(0.01, 1.0), k_frac=st.floats(0.01, 1.0),
+)
+def test_tiles_cover_at_least_the_used_input(out, k, stride, dil, pad, channels, m_frac, k_frac):
+    """The whole-layer tile reads exactly the used input; any tiling reads at least it (traffic >= compulsory);
+    the used input never exceeds the input."""
+    size = max((out - 1) * stride + (k - 1) * dil + 1 - 2 * pad, 1)
+    g = ConvGeometry(1, channels, size, size, out, out, k, k, stride, stride, dil, dil, pad, pad)
+    m_dim, k_dim = out * out, channels * k * k
+    assert g.used_input_elems <= channels * size * size
+    assert g.input_tile_elems(np.array([m_dim]), np.array([k_dim]))[0] == g.used_input_elems
+    m = max(1, int(m_dim * m_frac))
+    kk = max(1, int(k_dim * k_frac))
+    tiles = np.ceil(m_dim / m) * np.ceil(k_dim / kk)
+    assert tiles * g.input_tile_elems(np.array([m]), np.array([kk]))[0] >= g.used_input_elems - 1e-9
