@@ -55,6 +55,18 @@ def run() -> list[dict]:
         rows.append(_row("zigzag-tpu-like (layer by layer)", f"MAC-layer energy: {comp}", pj, None, None, "pJ"))
     for operand, bits in sorted(zo.dram_bits_by_operand.items()):
         rows.append(_row("zigzag-tpu-like (layer by layer)", f"DRAM {operand}", bits, None, None, "bit"))
+    eo = peer_summary("zigzag-edge-tpu-like", w, independent_layers=True)
+    ref_eo = PEER_REFERENCE["zigzag-edge-tpu-like"]
+    rows += [
+        _row("zigzag-edge-tpu-like (layer by layer)", "conv1 compute cycles", eo.compute_cycles_by_layer["conv1"], None,
+             conv1_macs / 1024, "cycles", "K8 x C8 x OX4 x OY4 array: C uses 3 of 8 lanes"),
+        _row("zigzag-edge-tpu-like (layer by layer)", "MAC-layer energy", eo.energy_pj, ref_eo["energy_pj"], None, "pJ",
+             "total only; 32 KB weight SRAM left out of the profile"),
+        _row("zigzag-edge-tpu-like (layer by layer)", "network cycles (simulated, all ops through DRAM)",
+             eo.network_cycles, ref_eo["latency_cycles"], None, "cycles", "miss (>10%)"),
+    ]
+    for comp, pj in sorted(eo.energy_by_component_pj.items()):
+        rows.append(_row("zigzag-edge-tpu-like (layer by layer)", f"MAC-layer energy: {comp}", pj, None, None, "pJ"))
     rows += [
         _row("scalesim-32x32-os", "MAC-layer compute cycles", ss.compute_cycles, ref_ss["compute_cycles"],
              ss.macs / 1024, "cycles", "folds x (window + 94 fill/drain)"),
@@ -79,7 +91,7 @@ def _tie_break_rows(workload) -> list[dict]:
     rows = []
     saved = tiling.TIE_BREAK
     try:
-        for profile in ("horowitz45", "eyeriss", "npu-ethos-n77", "zigzag-tpu-like"):
+        for profile in ("horowitz45", "eyeriss", "npu-ethos-n77", "zigzag-tpu-like", "zigzag-edge-tpu-like"):
             result = {}
             for rule in ("fewest_steps", "most_steps"):
                 tiling.TIE_BREAK = rule

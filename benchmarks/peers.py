@@ -29,6 +29,10 @@ PEER_REFERENCE = {
         "latency_cycles": (3_703_960.5, "zigzag/EXPECTED.md: tpu_like + resnet18.onnx, ZigZag 3d12a96e test_origin"),
         "conv1_cycles": (1_248_163, "issue 13: ZigZag's latency of the first conv layer on tpu_like"),
     },
+    "zigzag-edge-tpu-like": {
+        "energy_pj": (1_903_229_377.55, "zigzag/EXPECTED.md: edge_tpu_like + resnet18.onnx, ZigZag 3d12a96e test_origin"),
+        "latency_cycles": (2_887_804.5, "zigzag/EXPECTED.md: edge_tpu_like + resnet18.onnx, ZigZag 3d12a96e test_origin"),
+    },
     "scalesim-32x32-os": {
         "compute_cycles": (2_210_776, "peers-data/README.md: SCALE-Sim 3.0.0, scale_32x32_os.cfg on topologies/resnet18_torch.csv"),
     },

@@ -92,3 +92,31 @@ def test_zigzag_tpu_like_latency_layer_by_layer(tpu_like_origin):
 def test_zigzag_tpu_like_mac_energy(tpu_like):
     """ZigZag unit_energy 0.04 pJ per MAC (tpu_like.yaml) x 1,814,073,344 MACs = 72,562,933.76 pJ: exact."""
     assert tpu_like.energy_by_component_pj["compute"] == pytest.approx(0.04 * RESNET18_MACS, rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def edge_tpu_origin(resnet18):
+    return peer_summary("zigzag-edge-tpu-like", resnet18, independent_layers=True)
+
+
+def test_zigzag_edge_tpu_like_first_conv(edge_tpu_origin):
+    """edge_tpu_like axes K 8, C 8, OX 4, OY 4 on conv1 (K 64, C 3, 112 x 112, 7 x 7), by hand:
+    8 x 1 x 28 x 28 folds x 49 = 307,328 cycles (utilisation 3/8 of the C axis = 0.375)."""
+    assert edge_tpu_origin.compute_cycles_by_layer["conv1"] == 8 * 28 * 28 * 49
+
+
+def test_zigzag_edge_tpu_like_energy_layer_by_layer(edge_tpu_origin):
+    """zigzag/EXPECTED.md: edge_tpu_like + resnet18.onnx = 1,903,229,377.55 pJ; tolerance 5% (issue 13). pjsim:
+    1.904e9 (1.000x). NB: total only; the profile leaves out ZigZag's 32 KB weight SRAM (see its header), so the
+    agreement of the total does not show that each component agrees."""
+    target, _source = PEER_REFERENCE["zigzag-edge-tpu-like"]["energy_pj"]
+    assert edge_tpu_origin.energy_pj == pytest.approx(target, rel=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "documented miss: pjsim layer-by-layer simulated cycles 3,753,337 vs ZigZag 2,887,804.5 (1.30x); includes the "
+    "non-MAC ops ZigZag does not cost, each through DRAM"))
+def test_zigzag_edge_tpu_like_latency_layer_by_layer(edge_tpu_origin):
+    """zigzag/EXPECTED.md: 2,887,804.5 cycles; tolerance 10% (issue 13)."""
+    target, _source = PEER_REFERENCE["zigzag-edge-tpu-like"]["latency_cycles"]
+    assert edge_tpu_origin.network_cycles == pytest.approx(target, rel=0.10)
