@@ -129,6 +129,6 @@ def _write_table(rows: list[dict]) -> None:
     for r in rows:
         lines.append(
             f"| {r['benchmark'].removeprefix('peers/')} | {r['metric']} | {_fmt(r['value'])} | {_fmt(r['before'])} | "
-            f"{_fmt(r['peer'])} | {_fmt(r['ratio'])} | {r['unit']} | {r['target']} | {r['note']} |"
+            f"{_fmt(r['peer'])} | {'' if r['ratio'] is None else f'{r["ratio"]:.4f}'} | {r['unit']} | {r['target']} | {r['note']} |"
         )
     write_text_atomic(RESULTS / "PEERS.md", "\n".join(lines) + "\n")
