@@ -107,6 +107,10 @@ def _tie_break_rows(workload) -> list[dict]:
     return rows
 
 
+def _ratio(v: float | None) -> str:
+    return "" if v is None else f"{v:.4f}"
+
+
 def _fmt(v: object) -> str:
     if v is None:
         return ""
@@ -129,6 +133,6 @@ def _write_table(rows: list[dict]) -> None:
     for r in rows:
         lines.append(
             f"| {r['benchmark'].removeprefix('peers/')} | {r['metric']} | {_fmt(r['value'])} | {_fmt(r['before'])} | "
-            f"{_fmt(r['peer'])} | {'' if r['ratio'] is None else f'{r["ratio"]:.4f}'} | {r['unit']} | {r['target']} | {r['note']} |"
+            f"{_fmt(r['peer'])} | {_ratio(r['ratio'])} | {r['unit']} | {r['target']} | {r['note']} |"
         )
     write_text_atomic(RESULTS / "PEERS.md", "\n".join(lines) + "\n")
