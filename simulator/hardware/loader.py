@@ -445,7 +445,8 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
     else:
         macs_per_cycle = r.quantity(compute_raw, "macs_per_cycle", "compute", None, positive=True, integer=True)
     if array is not None and int(macs_per_cycle) != array.pes:
-        raise ProfileError(path, "compute.macs_per_cycle", f"the array's {array.pes} PEs (product of the axis sizes)", int(macs_per_cycle))
+        expected = f"the array's {array.pes} PEs (product of the axis sizes)"
+        raise ProfileError(path, "compute.macs_per_cycle", expected, int(macs_per_cycle))
     acc_bits = r.quantity(compute_raw, "accumulator_bits", "compute", _BIT_UNITS, positive=True, integer=True)
     zero_handling = r.string(compute_raw, "zero_handling", "compute", ZERO_HANDLING)
 
@@ -501,7 +502,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
 
 
 def _read_array(r: _Reader, raw: Any) -> ComputeArray:
-    """``[compute.array]`` (format v2): named axes in file order, each ``size`` lanes and the loop dims it may unroll."""
+    """``[compute.array]`` (format v2): named axes in file order, each ``size`` lanes and the dims it may unroll."""
     _check_keys(raw, _ARRAY_KEYS, r.path, "compute.array")
     axes_raw = _require(raw, "axes", r.path, "compute.array")
     if not isinstance(axes_raw, dict) or not axes_raw:
@@ -513,7 +514,8 @@ def _read_array(r: _Reader, raw: Any) -> ComputeArray:
         size = int(r.quantity(table, "size", where, None, positive=True, integer=True))
         unrolls = _require(table, "unrolls", r.path, where)
         if not isinstance(unrolls, list) or not unrolls or any(d not in UNROLLABLE_DIMS for d in unrolls):
-            raise ProfileError(r.path, f"{where}.unrolls", f"a non-empty list of loop dims from {list(UNROLLABLE_DIMS)}", unrolls)
+            expected = f"a non-empty list of loop dims from {list(UNROLLABLE_DIMS)}"
+            raise ProfileError(r.path, f"{where}.unrolls", expected, unrolls)
         axes.append(ArrayAxis(name, size, tuple(unrolls)))
     fill = r.quantity(raw, "fill_drain", "compute.array", {"cycle": 1.0}) if "fill_drain" in raw else 0.0
     return ComputeArray(tuple(axes), fill)
@@ -531,7 +533,8 @@ def _read_precision(r: _Reader, raw: Any) -> Precision:
             try:
                 types[key] = DataType.parse(raw[key]) if isinstance(raw[key], str) else DataType.parse("?")
             except ValueError:
-                raise ProfileError(r.path, f"compute.precision.{key}", "a data type name such as 'int8'", raw[key]) from None
+                expected = "a data type name such as 'int8'"
+                raise ProfileError(r.path, f"compute.precision.{key}", expected, raw[key]) from None
     r.sources["compute.precision"] = source.strip()
     return Precision(types.get("weights"), types.get("activations"))
 

@@ -18,7 +18,8 @@ from simulator.hardware.rules import DECODE_OPERATIONS, EnergyValue, derive_op_e
 from simulator.workload import DataType
 
 __all__ = [
-    "COMPOSITE_DIMS", "LOOP_DIMS", "UNROLLABLE_DIMS", "ArrayAxis", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision", "LEVEL_KINDS", "ZERO_HANDLING",
+    "COMPOSITE_DIMS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
+    "ArrayAxis", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
 ]
 
 #: Memory level kinds, innermost first; levels in a profile must respect this order.

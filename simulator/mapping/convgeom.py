@@ -88,7 +88,7 @@ def _touched(n_out: int, f: int, stride: int, dil: int, pad: int, size: int) -> 
 
 
 def conv_geometry(dims: dict[str, int], input_shape: tuple[int, ...]) -> ConvGeometry | None:
-    """The geometry of a traced conv from its dims and its input's shape; None when they do not describe a 1-D/2-D conv."""
+    """The geometry of a traced conv from its dims and its input's shape; None unless a 1-D or 2-D conv."""
     spatial = len(input_shape) - 2
     if spatial not in (1, 2) or not {"N", "C", "G"} <= dims.keys():
         return None

@@ -6,8 +6,8 @@ activations to ``precision.activations``), each op's accesses shrink by the same
 other float arithmetic run at the activation type. Integer tensors (indices, weights already quantized
 by a compression transform) keep their traced type; a float weight's encoding follows the new type where
 it stores values at the traced width (dense or pruned values, codebook entries), and keeps the widths a
-compression transform chose (codebook indices, relative indices, Huffman codes). Partial sums are the profile's business: they move at
-``max(output bits, accumulator_bits)`` until their final write (see the mapper).
+compression transform chose (codebook indices, relative indices, Huffman codes). Partial sums are the
+profile's business: they move at ``max(output bits, accumulator_bits)`` until their final write (see the mapper).
 """
 
 from __future__ import annotations

@@ -56,12 +56,18 @@ def conv_loop_nest(dims: dict[str, int]) -> dict[str, int]:
     g = int(dims.get("G", 1))
     spatial_out = [int(v) for key, v in sorted(dims.items()) if key.startswith("P") and key[1:].isdigit()]
     kernel = [int(v) for key, v in sorted(dims.items()) if key.startswith("R") and key[1:].isdigit()]
-    out = ([1] * (2 - len(spatial_out)) + spatial_out)[-2:] if len(spatial_out) <= 2 else [math.prod(spatial_out[:-1]), spatial_out[-1]]
-    ker = ([1] * (2 - len(kernel)) + kernel)[-2:] if len(kernel) <= 2 else [math.prod(kernel[:-1]), kernel[-1]]
+    out, ker = _two_d(spatial_out), _two_d(kernel)
     return {
         "B": int(dims["N"]), "G": g, "K": int(dims["K"]) // g, "C": int(dims["C"]) // g,
         "OY": out[0], "OX": out[1], "FY": ker[0], "FX": ker[1],
     }
+
+
+def _two_d(sizes: list[int]) -> list[int]:
+    """Spatial sizes as (rows, cols): 1-D gets rows = 1, 3-D folds the leading dims into rows."""
+    if len(sizes) <= 2:
+        return ([1] * (2 - len(sizes)) + sizes)[-2:]
+    return [math.prod(sizes[:-1]), sizes[-1]]
 
 
 def gemm_loop_nest(g: int, m: int, n: int, k: int) -> dict[str, int]:
@@ -79,7 +85,9 @@ def unroll(array: ComputeArray, loops: dict[str, int]) -> SpatialChoice:
 def _unroll(array: ComputeArray, sizes: tuple[int, ...]) -> SpatialChoice:
     loops = dict(zip(LOOP_DIMS, sizes))
     names = list(UNROLLABLE_DIMS)
-    extent = np.array([loops[d] if d in loops else math.prod(loops[x] for x in COMPOSITE_DIMS[d]) for d in names], dtype=np.float64)
+    extent = np.array(
+        [loops[d] if d in loops else math.prod(loops[x] for x in COMPOSITE_DIMS[d]) for d in names], dtype=np.float64
+    )
     # members[i, j]: unrollable name i covers base loop j.
     members = np.array([[d == b or b in COMPOSITE_DIMS.get(d, ()) for b in LOOP_DIMS] for d in names])
     # Candidate assignments: each axis picks one of its dims or idles (index -1); all combinations at once.
