@@ -11,10 +11,10 @@ from typing import Any
 
 from simulator.cost import CostReport
 from simulator.energy import estimate_no_reuse
-from simulator.hardware import HardwareProfile, load_profile
+from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
 
-__all__ = ["ENGINES", "resolve_profile", "simulate", "trace_model"]
+__all__ = ["ENGINES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model"]
 
 
 def resolve_profile(profile: str | Path | HardwareProfile) -> HardwareProfile:
@@ -49,6 +49,25 @@ def trace_model(
 
 
 ENGINES = ("simpy", "closed-form", "baseline")
+LAYER_MODES = ("network", "independent")
+
+
+def resolve_precision(
+    workload: Workload, hw: HardwareProfile, precision: str | Precision | None
+) -> tuple[Workload, HardwareProfile]:
+    """The workload re-typed at the run's precision (else the profile's ``[compute.precision]``) and the
+    profile with the run's accumulator width; both unchanged when neither declares one."""
+    from dataclasses import replace
+
+    from simulator.mapping.precision import at_precision
+
+    chosen = Precision.parse(precision) if isinstance(precision, str) else precision
+    chosen = chosen if chosen is not None else hw.compute.precision
+    if chosen is None:
+        return workload, hw
+    if chosen.accumulator_bits is not None and chosen.accumulator_bits != hw.compute.accumulator_bits:
+        hw = replace(hw, compute=replace(hw.compute, accumulator_bits=chosen.accumulator_bits))
+    return at_precision(workload, chosen), hw
 
 
 def simulate(
@@ -62,6 +81,8 @@ def simulate(
     fuse_elementwise: bool = True,
     strict: bool = False,
     timeline: bool = True,
+    precision: str | Precision | None = None,
+    layers: str = "network",
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
@@ -80,24 +101,33 @@ def simulate(
         strict: raise ``MappingError`` for op kinds the mapper has no rule for (default: cost them as
             streaming ops and list them in the report's metadata).
         timeline: keep the SimPy timeline in the report (for the Gantt chart).
+        precision: cost float tensors at these types, e.g. ``"int8"`` or ``"w=int8,a=int8,acc=32"`` (or a
+            ``Precision``); default: the profile's ``[compute.precision]``, else as traced.
+        layers: ``"network"`` (default: activations stay on chip while they fit, weights resident when
+            everything fits) or ``"independent"`` (every layer costed on its own, reading its inputs from and
+            writing its outputs to DRAM, as ZigZag's and SCALE-Sim's reference numbers do).
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if layers not in LAYER_MODES:
+        raise ValueError(f"layers must be one of {LAYER_MODES}, got {layers!r}")
     hw = resolve_profile(profile)
     workload = (
         model_or_workload
         if isinstance(model_or_workload, Workload)
         else trace_model(model_or_workload, example_inputs, record, batch_size)
     )
+    workload, hw = resolve_precision(workload, hw, precision)
     if engine == "baseline":
         return estimate_no_reuse(workload, hw)
     from simulator.energy import estimate_energy
     from simulator.mapping import map_workload
     from simulator.memsim import closed_form_stats, simulate_schedule
 
-    schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict)
+    schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
+                            independent_layers=layers == "independent")
     stats = simulate_schedule(schedule, hw, timeline=timeline) if engine == "simpy" else closed_form_stats(schedule, hw)
     return estimate_energy(workload, schedule, stats, hw)

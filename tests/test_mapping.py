@@ -22,10 +22,15 @@ PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 
 def test_everything_fits_one_tile():
-    """A 4x4x4 GEMM in a large buffer: one step, every operand crosses once, one reduction pass."""
+    """A 4x4x4 GEMM in a large buffer: every operand crosses once, one reduction pass (energy 3).
+
+    The one-step tile (4, 4, 4) and the four-step tile (4, 4, 1) with K innermost cost the same; the
+    documented tie-break (most steps: overlap of transfers with compute) picks the four steps.
+    """
     t = search_tile((1, 4, 4, 4), (32.0, 32.0, 32.0), (True, True, True), 1e6, (1.0, 1.0, 1.0, 1.0), (0.0, 0.0))
-    assert (t.m, t.n, t.k, t.steps) == (4, 4, 4, 1)
+    assert (t.m, t.n, t.k, t.steps, t.order) == (4, 4, 1, 4, "MNK")
     assert (t.refetch_a, t.refetch_b, t.passes) == (1.0, 1.0, 1.0)
+    assert t.energy_pj == pytest.approx(3.0)
 
 
 def test_refetch_follows_the_loop_order():

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.api import ENGINES, simulate
+from simulator.hardware import Precision
 from simulator.cost import CostReport
 from simulator.cli.outputs import check_outputs, mkdir_option
 from simulator.fileio import csv_safe_frame, write_files_atomic
@@ -116,11 +117,16 @@ def _dram_name(report: CostReport) -> str:
 @click.option("--no-fuse", is_flag=True, help="Do not fuse elementwise ops into their producer.")
 @click.option("--strict", is_flag=True, help="Fail on op kinds the mapper has no rule for.")
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
+@click.option("--precision", default=None,
+              help="Cost float tensors at this precision: 'int8', or 'w=int8,a=int8,acc=32' (default: the profile's).")
+@click.option("--independent-layers", is_flag=True,
+              help="Cost every layer on its own from DRAM (as ZigZag and SCALE-Sim do), not the whole network.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
 def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: bool, strict: bool, layers: bool,
-            json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
+            precision: str | None, independent_layers: bool, json_out: Path | None, csv_out: Path | None,
+            mkdir: bool) -> None:
     """Cost one inference of MODEL (zoo name or package.module:factory) on a profile.
 
     \b
@@ -128,10 +134,17 @@ def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: boo
       pjsim simulate lenet_300_100 --profile horowitz45
       pjsim simulate lenet5 --profile horowitz45 --engine closed-form --csv lenet5.csv
       pjsim simulate mypkg.nets:build --profile my_chip.toml --json out.json
+      pjsim simulate resnet18 --profile npu-ethos-n77 --precision int8
     """
     check_outputs({"--json": json_out, "--csv": csv_out}, mkdir=mkdir)
+    if precision is not None:
+        try:
+            Precision.parse(precision)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--precision") from None
     report = simulate(model, profile, batch_size=batch_size, engine=engine, fuse_elementwise=not no_fuse,
-                      strict=strict, timeline=False)
+                      strict=strict, timeline=False, precision=precision,
+                      layers="independent" if independent_layers else "network")
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
     files = {}  # both outputs or neither

@@ -9,7 +9,16 @@ from simulator.hardware.loader import (
     profile_path,
     resolve_profile_table,
 )
-from simulator.hardware.profile import LEVEL_KINDS, ZERO_HANDLING, ComputeUnit, HardwareProfile, MemoryLevel
+from simulator.hardware.profile import (
+    LEVEL_KINDS,
+    ZERO_HANDLING,
+    ArrayAxis,
+    ComputeArray,
+    ComputeUnit,
+    HardwareProfile,
+    MemoryLevel,
+    Precision,
+)
 from simulator.hardware.rules import EnergyValue
 from simulator.hardware.whatif import global_buffer_name, with_sram_bits
 
@@ -17,11 +26,14 @@ __all__ = [
     "LEVEL_KINDS",
     "SWEEP_OVERRIDE_SOURCE",
     "ZERO_HANDLING",
+    "ArrayAxis",
+    "ComputeArray",
     "ComputeUnit",
     "EnergyValue",
     "global_buffer_name",
     "HardwareProfile",
     "MemoryLevel",
+    "Precision",
     "list_profiles",
     "load_profile",
     "profile_digest",

@@ -15,6 +15,17 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     macs_per_cycle = { value = 1, source = "..." }                    # whole array, per cycle
     accumulator_bits = { value = 32, unit = "bit", source = "..." }
     zero_handling = "none"               # "skip" (no cycle, no energy) | "gate" (cycle, no energy) | "none"
+    precision = { weights = "int8", activations = "int8", source = "..." }   # v2, optional: float tensors
+                                         # are costed at these types (simulate(precision=...) overrides)
+
+    [compute.array]                      # v2, optional: array geometry (then macs_per_cycle may be omitted)
+    fill_drain = { value = 94, unit = "cycle", source = "..." }       # optional, per spatial fold (systolic)
+    [compute.array.axes.D1]              # axes in file order; PEs = product of sizes
+    size = { value = 32, source = "..." }
+    unrolls = ["K"]                      # loop dims it may unroll: B G K C OY OX FY FX, or P (= B OY OX), R (= C FY FX)
+    [compute.array.axes.D2]
+    size = { value = 32, source = "..." }
+    unrolls = ["C"]
 
     [energy.int8]                        # data type (int<bits> | float<bits>) -> operation -> energy
     add = { value = 0.03, unit = "pJ", source = "..." }               # fJ, pJ, nJ, uJ
@@ -87,7 +98,17 @@ from typing import Any
 from simulator.errors import ProfileError
 from simulator.fileio import MAX_NESTING_DEPTH, InputFileError, check_nesting, read_bounded_text
 from simulator.frozen import FrozenMap
-from simulator.hardware.profile import LEVEL_KINDS, ZERO_HANDLING, ComputeUnit, HardwareProfile, MemoryLevel
+from simulator.hardware.profile import (
+    LEVEL_KINDS,
+    ZERO_HANDLING,
+    ArrayAxis,
+    ComputeArray,
+    ComputeUnit,
+    HardwareProfile,
+    MemoryLevel,
+    Precision,
+    UNROLLABLE_DIMS,
+)
 from simulator.hardware.rules import (
     DECODE_OPERATIONS,
     ENERGY_OPERATIONS,
@@ -115,7 +136,10 @@ MAX_PROFILE_BYTES = 1 << 20
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
-_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling"}
+_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision"}
+_ARRAY_KEYS = {"axes", "fill_drain"}
+_AXIS_KEYS = {"size", "unrolls"}
+_PRECISION_KEYS = {"weights", "activations", "source"}
 _MEMORY_KEYS = {"kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage"}
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
@@ -434,7 +458,17 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
 
     compute_raw = _require(raw, "compute", path, "")
     _check_keys(compute_raw, _COMPUTE_KEYS, path, "compute")
-    macs_per_cycle = r.quantity(compute_raw, "macs_per_cycle", "compute", None, positive=True, integer=True)
+    array = _read_array(r, compute_raw["array"]) if "array" in compute_raw else None
+    precision = _read_precision(r, compute_raw["precision"]) if "precision" in compute_raw else None
+    if array is not None and "macs_per_cycle" not in compute_raw:
+        macs_per_cycle = float(array.pes)
+        sizes = " x ".join(f"{a.name} {a.size}" for a in array.axes)
+        r.sources["compute.macs_per_cycle"] = f"derived: product of the compute.array axis sizes ({sizes})"
+    else:
+        macs_per_cycle = r.quantity(compute_raw, "macs_per_cycle", "compute", None, positive=True, integer=True)
+    if array is not None and int(macs_per_cycle) != array.pes:
+        expected = f"the array's {array.pes} PEs (product of the axis sizes)"
+        raise ProfileError(path, "compute.macs_per_cycle", expected, int(macs_per_cycle))
     acc_bits = r.quantity(compute_raw, "accumulator_bits", "compute", _BIT_UNITS, positive=True, integer=True)
     zero_handling = r.string(compute_raw, "zero_handling", "compute", ZERO_HANDLING)
 
@@ -482,11 +516,51 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             accumulator_bits=int(acc_bits),
             zero_handling=zero_handling,
             op_energy_pj=FrozenMap(op_energy),
+            array=array,
+            precision=precision,
         ),
         levels=tuple(levels),
         sources=FrozenMap(r.sources),
         path=path,
     )
+
+
+def _read_array(r: _Reader, raw: Any) -> ComputeArray:
+    """``[compute.array]`` (format v2): named axes in file order, each ``size`` lanes and the dims it may unroll."""
+    _check_keys(raw, _ARRAY_KEYS, r.path, "compute.array")
+    axes_raw = _require(raw, "axes", r.path, "compute.array")
+    if not isinstance(axes_raw, dict) or not axes_raw:
+        raise ProfileError(r.path, "compute.array.axes", "at least one [compute.array.axes.<name>] table", axes_raw)
+    axes = []
+    for name, table in axes_raw.items():
+        where = f"compute.array.axes.{name}"
+        _check_keys(table, _AXIS_KEYS, r.path, where)
+        size = int(r.quantity(table, "size", where, None, positive=True, integer=True))
+        unrolls = _require(table, "unrolls", r.path, where)
+        if not isinstance(unrolls, list) or not unrolls or any(d not in UNROLLABLE_DIMS for d in unrolls):
+            expected = f"a non-empty list of loop dims from {list(UNROLLABLE_DIMS)}"
+            raise ProfileError(r.path, f"{where}.unrolls", expected, unrolls)
+        axes.append(ArrayAxis(name, size, tuple(unrolls)))
+    fill = r.quantity(raw, "fill_drain", "compute.array", {"cycle": 1.0}) if "fill_drain" in raw else 0.0
+    return ComputeArray(tuple(axes), fill)
+
+
+def _read_precision(r: _Reader, raw: Any) -> Precision:
+    """``[compute.precision]`` (format v2): ``weights``/``activations`` data type names and a ``source``."""
+    _check_keys(raw, _PRECISION_KEYS, r.path, "compute.precision")
+    source = _require(raw, "source", r.path, "compute.precision")
+    if not isinstance(source, str) or not source.strip():
+        raise ProfileError(r.path, "compute.precision.source", "a non-empty citation string", source)
+    types: dict[str, DataType] = {}
+    for key in ("weights", "activations"):
+        if key in raw:
+            try:
+                types[key] = DataType.parse(raw[key]) if isinstance(raw[key], str) else DataType.parse("?")
+            except ValueError:
+                expected = "a data type name such as 'int8'"
+                raise ProfileError(r.path, f"compute.precision.{key}", expected, raw[key]) from None
+    r.sources["compute.precision"] = source.strip()
+    return Precision(types.get("weights"), types.get("activations"))
 
 
 def _read_energy_table(r: _Reader, energy_raw: Any) -> dict[str, float]:

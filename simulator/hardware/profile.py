@@ -17,7 +17,10 @@ from simulator.frozen import FrozenMap
 from simulator.hardware.rules import DECODE_OPERATIONS, EnergyValue, derive_op_energy
 from simulator.workload import DataType
 
-__all__ = ["ComputeUnit", "HardwareProfile", "MemoryLevel", "LEVEL_KINDS", "ZERO_HANDLING"]
+__all__ = [
+    "COMPOSITE_DIMS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
+    "ArrayAxis", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
+]
 
 #: Memory level kinds, innermost first; levels in a profile must respect this order.
 LEVEL_KINDS = ("register_file", "sram", "dram")
@@ -68,6 +71,83 @@ class MemoryLevel:
         raise ValueError(f"direction must be 'read' or 'write', got {direction!r}")
 
 
+#: The loop dims of one MAC loop nest (ZigZag's names: batch, groups, output/input channels, output
+#: rows/cols, filter rows/cols) and the composites an array axis may unroll as one flattened dim:
+#: ``P`` = B x OY x OX (output pixels), ``R`` = C x FY x FX (reduction window). See ``simulator.mapping.spatial``.
+LOOP_DIMS: tuple[str, ...] = ("B", "G", "K", "C", "OY", "OX", "FY", "FX")
+COMPOSITE_DIMS: dict[str, tuple[str, ...]] = {"P": ("B", "OY", "OX"), "R": ("C", "FY", "FX")}
+UNROLLABLE_DIMS: tuple[str, ...] = (*LOOP_DIMS, *COMPOSITE_DIMS)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayAxis:
+    """One spatial axis of the compute array: ``size`` lanes that may unroll any one of ``unrolls``.
+
+    ``unrolls`` are loop dims of ``simulator.mapping.spatial`` (``K``, ``C``, ``OX``, ... or the
+    composites ``P`` = output pixels, ``R`` = reduction window).
+    """
+
+    name: str
+    size: int
+    unrolls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeArray:
+    """The geometry of the compute array (profile format v2, ``[compute.array]``).
+
+    ``fill_drain_cycles`` is added once per spatial fold (a systolic array's pipeline fill and drain).
+    """
+
+    axes: tuple[ArrayAxis, ...]
+    fill_drain_cycles: float = 0.0
+
+    @property
+    def pes(self) -> int:
+        """Processing elements (MAC units): the product of the axis sizes."""
+        n = 1
+        for axis in self.axes:
+            n *= axis.size
+        return n
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """Operand precisions a model is costed at (``[compute.precision]`` or ``simulate(precision=...)``).
+
+    ``weights``/``activations``: the data types float tensors are costed at (None: as traced);
+    ``accumulator_bits``: partial-sum width (None: the profile's ``compute.accumulator_bits``).
+    Integer tensors (indices, already quantized weights) keep their traced type.
+    """
+
+    weights: DataType | None = None
+    activations: DataType | None = None
+    accumulator_bits: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Precision:
+        """``"int8"`` (weights and activations) or ``"w=int8,a=int8,acc=32"``; raises ValueError naming the part."""
+        text = text.strip()
+        if "=" not in text:
+            dt = DataType.parse(text)
+            return cls(dt, dt)
+        fields: dict[str, object] = {}
+        for part in text.split(","):
+            key, _, value = part.partition("=")
+            key, value = key.strip(), value.strip()
+            if key in ("w", "weights"):
+                fields["weights"] = DataType.parse(value)
+            elif key in ("a", "activations"):
+                fields["activations"] = DataType.parse(value)
+            elif key in ("acc", "accumulator", "accumulator_bits"):
+                if not value.isdigit() or int(value) <= 0:
+                    raise ValueError(f"precision {text!r}: accumulator bits must be a positive integer, got {value!r}")
+                fields["accumulator_bits"] = int(value)
+            else:
+                raise ValueError(f"precision {text!r}: unknown part {key!r} (expected w=, a=, acc=)")
+        return cls(**fields)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class ComputeUnit:
     """The compute array: throughput, accumulator width, zero handling and per-operation energies.
@@ -80,6 +160,10 @@ class ComputeUnit:
     accumulator_bits: int
     zero_handling: str
     op_energy_pj: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    #: v2: array geometry (None: a 1-D array of ``macs_per_cycle`` lanes, compute cycles = MACs / lanes).
+    array: ComputeArray | None = None
+    #: v2: the precision float models are costed at (None: as traced).
+    precision: Precision | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,11 @@ from dataclasses import dataclass, field, replace
 
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
+from simulator.mapping.convgeom import ConvGeometry, conv_geometry
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
+from simulator.mapping.spatial import array_cycles, conv_loop_nest
 from simulator.mapping.tiling import search_tile
 from simulator.ops import AttentionDims, ConvDims, GemmDims, OpKind, TransformerLayerDims
 from simulator.workload import DataType, Op, TensorInfo, Workload
@@ -158,6 +160,8 @@ class _Context:
     #: Tensors inside one op that never appear in the workload (a transformer layer's q, k, v, scores),
     #: with the level they live in.
     internal: dict[str, tuple[TensorInfo, int]] = field(default_factory=dict)
+    #: Layer-by-layer mode: no activation share is reserved in the global buffer (nothing is kept there).
+    independent: bool = False
 
     def info(self, tensor: str) -> TensorInfo:
         if tensor in self.internal:
@@ -196,7 +200,7 @@ class _Context:
         """(bits one tile set may use, double-buffering factor) at a level."""
         level = self.levels[level_idx]
         capacity = float(level.capacity_bits)
-        if level_idx == self.gb_idx and not self.resident:
+        if level_idx == self.gb_idx and not self.resident and not self.independent:
             capacity *= 1.0 - ACTIVATION_SHARE
         factor = 2 if level.kind == "sram" else 1
         return capacity / factor, factor
@@ -363,12 +367,19 @@ class _GemmResult:
     c_macs: float
     operations: list[OperationCount]
     weight: TensorInfo | None
+    cycles: float
 
 
-def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs: list[tuple[str, float]], macs: int) -> _GemmResult:
+def _tile_gemm(
+    op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs: list[tuple[str, float]], macs: int,
+    loops: dict[str, int] | None = None,
+    geom: ConvGeometry | None = None,
+) -> _GemmResult:
     """Tile one GEMM at every on-chip level and add its memory-access stream to ``traffic``.
 
-    ``outputs`` are the tensors the GEMM writes (with bits); ``macs`` its multiply-accumulates.
+    ``outputs`` are the tensors the GEMM writes (with bits); ``macs`` its multiply-accumulates;
+    ``loops`` its loop nest for the compute array (default: the GEMM's, see ``spatial.array_cycles``);
+    ``geom`` a conv's sliding-window geometry (input tiles with their halo, see ``convgeom``).
     """
     info_a, info_b = ctx.info(view.a), ctx.info(view.b)
     role_a, role_b = _role(op, view.a), _role(op, view.b)
@@ -380,6 +391,9 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
     steps = 1
     inner_passes = 1.0
     out_home = max((ctx.home(t) for t in out_tensors), default=ctx.gb_idx if ctx.gb_idx is not None else ctx.dram_idx)
+    # Partial sums move at the accumulator width until their final write (never narrower than the output).
+    out_elem_bits = max((ctx.info(t).dtype.bits for t in out_tensors), default=1)
+    psum_bits = out_bits * max(out_elem_bits, ctx.profile.compute.accumulator_bits) / out_elem_bits
 
     for child in range(ctx.dram_idx - 1, -1, -1):
         parent = child + 1
@@ -399,16 +413,18 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
         # NB: a codebook is moved with its weights but held in the decoder's lookup table (EIE keeps its
         # 16 entries in registers per PE), so it takes no tile space; tiles hold the stored entries.
         book_a, book_b = _codebook_bits(info_a, child, ctx), _codebook_bits(info_b, child, ctx)
-        elem = ((a_c - book_a) / (g * m * k), (b_c - book_b) / (g * k * n), out_bits / (g * m * n) if out_bits else 0.0)
+        a_elems = g * geom.used_input_elems if geom is not None else g * m * k
+        elem = ((a_c - book_a) / a_elems, (b_c - book_b) / (g * k * n), psum_bits / (g * m * n) if out_bits else 0.0)
+        # Pass costs at the partial-sum width; the final pass's narrower write differs by a constant.
         cost = (
             a_p * pc.read_energy_per_bit_pj + a_c * cc.write_energy_per_bit_pj,
             b_p * pc.read_energy_per_bit_pj + b_c * cc.write_energy_per_bit_pj,
-            out_bits * (cc.read_energy_per_bit_pj + pc.write_energy_per_bit_pj),
-            out_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
+            psum_bits * (cc.read_energy_per_bit_pj + pc.write_energy_per_bit_pj),
+            psum_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
         )
-        inner = (out_bits * cc.write_energy_per_bit_pj, out_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
+        inner = (psum_bits * cc.write_energy_per_bit_pj, psum_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
         budget, factor = ctx.budget(child)
-        choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner)
+        choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner, geom)
         if choice is None:
             smallest = sum(e for e, s in zip(elem, streamed) if s)
             raise MappingError(
@@ -422,9 +438,10 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
         if streamed[1]:
             traffic.down(view.b, role_b, parent, child, choice.refetch_b)
         if streamed[2]:
-            traffic.up(out_bits, child, parent, choice.passes)
-            traffic.add(parent, "outputs", "read", (choice.passes - 1.0) * out_bits)
-            traffic.add(child, "outputs", "write", (choice.passes - 1.0) * out_bits)
+            traffic.up(out_bits, child, parent)
+            traffic.up(psum_bits, child, parent, choice.passes - 1.0)
+            traffic.add(parent, "outputs", "read", (choice.passes - 1.0) * psum_bits)
+            traffic.add(child, "outputs", "write", (choice.passes - 1.0) * psum_bits)
         if at_dram and any(streamed[:2]) or (at_dram and streamed[2] and any(t not in ctx.final_outputs for t in out_tensors)):
             ctx.spilling.add(op.module)
         if at_dram:
@@ -446,9 +463,10 @@ def _tile_gemm(op: Op, ctx: _Context, traffic: _Traffic, view: GemmView, outputs
         else:
             traffic.add(0, role, "read", e_macs * info.dtype.bits)
     if out_bits:
-        traffic.add(0, "outputs", "write", inner_passes * out_bits)
-        traffic.add(0, "outputs", "read", (inner_passes - 1.0) * out_bits)
-    return _GemmResult(tiles, max(1, steps), e_macs, c_macs, _decode_operations(macs, weight, dw), weight)
+        traffic.add(0, "outputs", "write", out_bits + (inner_passes - 1.0) * psum_bits)
+        traffic.add(0, "outputs", "read", (inner_passes - 1.0) * psum_bits)
+    cycles = array_cycles(ctx.profile.compute, loops, (g, m, n, k), macs, c_macs)
+    return _GemmResult(tiles, max(1, steps), e_macs, c_macs, _decode_operations(macs, weight, dw), weight, cycles)
 
 
 def _gemm_schedule(op: Op, ctx: _Context, traffic: _Traffic, results: list[_GemmResult], extras: list[str], reads: list[str]) -> OpSchedule:
@@ -472,7 +490,7 @@ def _gemm_schedule(op: Op, ctx: _Context, traffic: _Traffic, results: list[_Gemm
     return OpSchedule(
         index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten, mapping="gemm",
         tiles=tuple(t for r in results for t in r.tiles), traffic_bits=traffic.frozen(), operations=tuple(operations),
-        macs=op.macs, compute_cycles=(sum(r.c_macs for r in results) + arith) / ctx.profile.compute.macs_per_cycle,
+        macs=op.macs, compute_cycles=sum(r.cycles for r in results) + arith / ctx.profile.compute.macs_per_cycle,
         steps=sum(r.steps for r in results),
     )
 
@@ -484,7 +502,12 @@ def map_gemm(op: Op, ctx: _Context) -> OpSchedule | None:
     if view is None or op.macs <= 0:
         return None
     traffic = _Traffic(ctx, op)
-    result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs)
+    loops = conv_loop_nest(op.dims) if op.kind is OpKind.CONV else None
+    geom = conv_geometry(op.dims) if op.kind is OpKind.CONV else None
+    if geom is not None:
+        # A strided conv reads only the input pixels some output uses.
+        traffic.fraction[view.a] = traffic.fraction.get(view.a, 1.0) * geom.used_input_fraction
+    result = _tile_gemm(op, ctx, traffic, view, ctx.writes[op.index], op.macs, loops, geom)
     return _gemm_schedule(op, ctx, traffic, [result], list(view.extras), [view.a, view.b, *view.extras])
 
 
@@ -709,6 +732,7 @@ def map_workload(
     *,
     fuse_elementwise: bool = True,
     strict: bool = False,
+    independent_layers: bool = False,
 ) -> Schedule:
     """Map every op of ``workload`` onto ``profile``.
 
@@ -718,6 +742,8 @@ def map_workload(
         fuse_elementwise: fold elementwise ops into their producer (default on).
         strict: raise ``MappingError`` for op kinds without a mapping rule instead of costing them as
             streaming ops and listing them in ``Schedule.unmapped``.
+        independent_layers: cost every op on its own as ZigZag and SCALE-Sim do: weights stream, every
+            activation is read from and written to DRAM (nothing resident or kept on chip).
 
     Raises:
         MappingError: a level cannot hold the smallest tile of an op (names the op, the level and the
@@ -728,9 +754,9 @@ def map_workload(
     fit = footprint(workload, global_buffer_bits(profile))
     weight_infos = [workload.tensors[name] for name in sorted(used_weights(workload))]
     weight_offchip = sum(offchip_bits(w) for w in weight_infos)
-    resident = fit.fits  # capacity 0 (no on-chip level) never fits
+    resident = fit.fits and not independent_layers  # capacity 0 (no on-chip level) never fits
     act_budget = float("inf") if resident else fit.capacity_bits * ACTIVATION_SHARE
-    kept = kept_activations(workload, act_budget) if gb_idx is not None else frozenset()
+    kept = kept_activations(workload, act_budget) if gb_idx is not None and not independent_layers else frozenset()
 
     writes, free, fused = _fuse(workload, fuse_elementwise)
     read_by: dict[str, int] = {}
@@ -740,7 +766,8 @@ def map_workload(
                 read_by.setdefault(a.tensor, op.index)
     written = {t for ws in writes.values() for t, _ in ws}
     final_outputs = frozenset(t for t in written if workload.tensors[t].last_use is None)
-    ctx = _Context(workload, profile, resident, kept, act_budget, writes, free, read_by, final_outputs)
+    ctx = _Context(workload, profile, resident, kept, act_budget, writes, free, read_by, final_outputs,
+                   independent=independent_layers)
 
     scheduled: list[OpSchedule] = []
     unmapped: Counter[str] = Counter()
@@ -800,4 +827,5 @@ def map_workload(
         cold_start_operations=tuple(cold_ops),
         compulsory_dram_bits=float(compulsory),
         unmapped=FrozenMap(unmapped),
+        independent_layers=independent_layers,
     )

@@ -126,6 +126,7 @@ class Schedule:
         cold_start_operations: decode work of that load (Huffman symbols).
         compulsory_dram_bits: each weight and model input read once, each model output written once.
         unmapped: op kinds with no mapping rule (kind -> count); costed as streaming and reported.
+        independent_layers: every layer was costed on its own from DRAM (nothing resident or kept).
         dram: name of the DRAM level.
     """
 
@@ -142,11 +143,13 @@ class Schedule:
     cold_start_operations: tuple[OperationCount, ...] = ()
     compulsory_dram_bits: float = 0.0
     unmapped: FrozenMap[str, int] = field(default_factory=FrozenMap)
+    independent_layers: bool = False
 
     @property
     def resident(self) -> bool:
-        """Whether the footprint fits the global buffer, so weights stay on chip between inferences."""
-        return self.footprint.fits
+        """Whether weights stay on chip between inferences: the footprint fits the global buffer and the
+        layers are not costed one by one from DRAM (``independent_layers``, the peers' convention)."""
+        return self.footprint.fits and not self.independent_layers
 
     @property
     def fits_on_chip(self) -> bool:

@@ -11,7 +11,14 @@ operand crosses the boundary between the child and its parent level:
   but the first reads them back.
 
 All candidate tiles (powers of two and even splits of each dimension) and all six loop orders are
-evaluated as numpy arrays at once; the cheapest feasible one wins (ties: fewest steps).
+evaluated as numpy arrays at once; the cheapest feasible one wins. Tie-break (documented rule): among
+tilings of (relatively, 1e-9) equal energy the one with the *most* steps, because smaller steps let the
+memory model overlap the next step's transfers with this step's compute (fewest steps serialises them).
+
+Convolutions (``conv`` given): ``A`` is the input feature map, not an M x K matrix. Its tile holds the
+input pixels of ``m`` output pixels x ``k`` reduction elements *including the halo*
+(``ConvGeometry.input_tile_elems``), ``elem_bits[0]`` is then per input element, and one pass over all
+tiles moves ``halo_factor`` = tiles x tile pixels / used input pixels (>= 1) times the used input.
 
 NB: each level's tile is chosen for the whole loop nest independently of the other levels (the
 boundaries are priced separately); nesting of the tiles is not enforced.
@@ -26,8 +33,13 @@ from itertools import permutations
 
 import numpy as np
 
+from simulator.mapping.convgeom import ConvGeometry
+
 __all__ = ["ORDERS", "TileChoice", "candidate_sizes", "search_tile"]
 
+#: Tie-break among tilings of equal energy: "most_steps" (default: overlap) or "fewest_steps" (v1).
+#: Read at search time (clear ``search_tile.cache_clear()`` after changing it).
+TIE_BREAK = "most_steps"
 #: The six loop orders, outermost first.
 ORDERS: tuple[str, ...] = tuple("".join(p) for p in permutations("MNK"))
 _RELEVANT = {"A": "MK", "B": "KN", "O": "MN"}
@@ -80,6 +92,7 @@ def search_tile(
     budget_bits: float,
     cost_pj: tuple[float, float, float, float],
     inner_psum_pj: tuple[float, float],
+    conv: ConvGeometry | None = None,
 ) -> TileChoice | None:
     """The cheapest tile of a ``G x (M, N, K)`` GEMM that fits ``budget_bits`` (None: none fits).
 
@@ -93,6 +106,7 @@ def search_tile(
             O up (one reduction pass written), O down (one partial-sum read-back).
         inner_psum_pj: at the innermost level, energy of the compute array writing all outputs into
             the tile once and reading them back once (reduction chunks of ``k``); zeros elsewhere.
+        conv: the conv's sliding-window geometry (A tiles include the halo), None for a plain GEMM.
 
     Returns:
         The ``TileChoice`` of least energy, or None when even a 1 x 1 x 1 tile does not fit.
@@ -102,12 +116,18 @@ def search_tile(
     mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
     ea, eb, eo = elem_bits
     sa, sb, so = streamed
-    footprint = (mm * kk * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
     trips = {
         "M": np.ceil(m_dim / mm),
         "N": np.ceil(n_dim / nn),
         "K": np.ceil(k_dim / kk),
     }
+    if conv is None:
+        a_tile = mm * kk
+        halo = np.ones_like(a_tile, dtype=np.float64)
+    else:
+        a_tile = conv.input_tile_elems(mm, kk)
+        halo = np.maximum(trips["M"] * trips["K"] * a_tile / max(conv.used_input_elems, 1), 1.0)
+    footprint = (a_tile * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
     steps = g * trips["M"] * trips["N"] * trips["K"]
     inner_passes = trips["K"]
     ca, cb, co_up, co_down = cost_pj
@@ -117,6 +137,7 @@ def search_tile(
     refetch = {}
     for i, order in enumerate(ORDERS):
         ra, rb, passes = (_refetch(order, trips, x) for x in ("A", "B", "O"))
+        ra = ra * halo
         refetch[order] = (ra, rb, passes)
         energies[i] = (ra * ca if sa else 0) + (rb * cb if sb else 0) + (passes * co_up + (passes - 1.0) * co_down if so else 0) + inner
     feasible = footprint <= budget_bits
@@ -125,9 +146,9 @@ def search_tile(
     energies[:, ~feasible] = np.inf
     flat_energy = energies.ravel()
     flat_steps = np.broadcast_to(steps, energies.shape).ravel()
-    # Cheapest first; among (relatively) equal energies the fewest steps.
+    # Cheapest first; among (relatively) equal energies the most steps (overlap, see the module docstring).
     rounded = np.round(flat_energy / max(float(flat_energy[np.isfinite(flat_energy)].min()), 1e-9), 9)
-    best = int(np.lexsort((flat_steps, rounded))[0])
+    best = int(np.lexsort((-flat_steps if TIE_BREAK == "most_steps" else flat_steps, rounded))[0])
     oi, ci = divmod(best, mm.size)
     order = ORDERS[oi]
     ra, rb, passes = refetch[order]

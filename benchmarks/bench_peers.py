@@ -1,0 +1,138 @@
+"""pjsim vs the peers (ZigZag, SCALE-Sim) on their own ResNet-18 cases: ratios per metric, before and after v2.
+
+"before" is pjsim v1's compute model on the same profile (cycles = MACs / PEs, no array geometry); "after" is the
+array-geometry model. The peers' numbers are their own published outputs (``benchmarks.peers.PEER_REFERENCE``);
+running the peers side by side in their own virtual environment (``make bench-peers``) is not implemented yet.
+Also writes ``benchmarks/results/PEERS.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks.peers import PEER_REFERENCE, peer_summary, resnet18_workload
+from simulator.fileio import write_text_atomic
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _row(peer: str, metric: str, pjsim: float, reference: tuple[float, str] | None, before: float | None, unit: str,
+         note: str = "") -> dict:
+    value, source = reference if reference is not None else (None, "")
+    ratio = pjsim / value if value else None
+    return {"benchmark": f"peers/{peer}", "metric": metric, "value": pjsim, "unit": unit, "peer": value,
+            "ratio": ratio, "before": before, "target": source, "note": note}
+
+
+def run() -> list[dict]:
+    w = resnet18_workload()
+    zz = peer_summary("zigzag-tpu-like", w)
+    zo = peer_summary("zigzag-tpu-like", w, independent_layers=True)
+    ss = peer_summary("scalesim-32x32-os", w)
+    ref_zz, ref_ss = PEER_REFERENCE["zigzag-tpu-like"], PEER_REFERENCE["scalesim-32x32-os"]
+    conv1_macs = 64 * 3 * 112 * 112 * 49
+    rows = [
+        _row("zigzag-tpu-like", "conv1 compute cycles", zz.compute_cycles_by_layer["conv1"], ref_zz["conv1_cycles"],
+             conv1_macs / 1024, "cycles", "utilisation 3/32 from the K x C array"),
+        _row("zigzag-tpu-like", "MAC-layer compute cycles (stall-free)", zz.compute_cycles, None, zz.macs / 1024, "cycles"),
+        _row("zigzag-tpu-like", "network cycles (simulated, all ops, activations on chip)", zz.network_cycles,
+             ref_zz["latency_cycles"], None, "cycles", "ZigZag costs each layer from DRAM; pjsim the whole network"),
+        _row("zigzag-tpu-like", "MAC-layer energy", zz.energy_pj, ref_zz["energy_pj"], None, "pJ",
+             "whole-network mode (activations on chip): a different question from ZigZag's layer-by-layer number"),
+    ]
+    for comp, pj in sorted(zz.energy_by_component_pj.items()):
+        rows.append(_row("zigzag-tpu-like", f"MAC-layer energy: {comp}", pj, None, None, "pJ"))
+    for operand, bits in sorted(zz.dram_bits_by_operand.items()):
+        rows.append(_row("zigzag-tpu-like", f"DRAM {operand}", bits, None, None, "bit"))
+    rows += [
+        _row("zigzag-tpu-like (layer by layer)", "MAC-layer energy", zo.energy_pj, ref_zz["energy_pj"], None, "pJ",
+             "ZigZag's origin mode; total only: no per-component reference in peers-data"),
+        _row("zigzag-tpu-like (layer by layer)", "network cycles (simulated, all ops through DRAM)", zo.network_cycles,
+             ref_zz["latency_cycles"], None, "cycles", "miss (>10%): includes non-MAC ops ZigZag does not cost"),
+    ]
+    for comp, pj in sorted(zo.energy_by_component_pj.items()):
+        rows.append(_row("zigzag-tpu-like (layer by layer)", f"MAC-layer energy: {comp}", pj, None, None, "pJ"))
+    for operand, bits in sorted(zo.dram_bits_by_operand.items()):
+        rows.append(_row("zigzag-tpu-like (layer by layer)", f"DRAM {operand}", bits, None, None, "bit"))
+    eo = peer_summary("zigzag-edge-tpu-like", w, independent_layers=True)
+    ref_eo = PEER_REFERENCE["zigzag-edge-tpu-like"]
+    rows += [
+        _row("zigzag-edge-tpu-like (layer by layer)", "conv1 compute cycles", eo.compute_cycles_by_layer["conv1"], None,
+             conv1_macs / 1024, "cycles", "K8 x C8 x OX4 x OY4 array: C uses 3 of 8 lanes"),
+        _row("zigzag-edge-tpu-like (layer by layer)", "MAC-layer energy", eo.energy_pj, ref_eo["energy_pj"], None, "pJ",
+             "total only; 32 KB weight SRAM left out of the profile"),
+        _row("zigzag-edge-tpu-like (layer by layer)", "network cycles (simulated, all ops through DRAM)",
+             eo.network_cycles, ref_eo["latency_cycles"], None, "cycles", "miss (>10%)"),
+    ]
+    for comp, pj in sorted(eo.energy_by_component_pj.items()):
+        rows.append(_row("zigzag-edge-tpu-like (layer by layer)", f"MAC-layer energy: {comp}", pj, None, None, "pJ"))
+    rows += [
+        _row("scalesim-32x32-os", "MAC-layer compute cycles", ss.compute_cycles, ref_ss["compute_cycles"],
+             ss.macs / 1024, "cycles", "folds x (window + 94 fill/drain)"),
+        _row("scalesim-32x32-os", "network cycles (simulated, all ops)", ss.network_cycles, None, None, "cycles",
+             "pjsim's own tiling, not SCALE-Sim's OS dataflow; one shared 192 kB SRAM"),
+    ]
+    for operand, bits in sorted(ss.dram_bits_by_operand.items()):
+        rows.append(_row("scalesim-32x32-os", f"DRAM {operand}", bits, None, None, "bit",
+                         "SCALE-Sim's counts need a SCALE-Sim run (not done)"))
+    for s in (zz, ss):
+        rows.append(_row(s.profile, "map + simulate + price wall time (ResNet-18)", s.wall_s, None, None, "s"))
+    rows += _tie_break_rows(w)
+    _write_table(rows)
+    return [{k: r[k] for k in ("benchmark", "metric", "value", "unit", "target", "note")} for r in rows]
+
+
+def _tie_break_rows(workload) -> list[dict]:
+    """ResNet-18 simulated latency with the v1 tie-break (fewest steps) vs v2 (most steps); energy must not change."""
+    from simulator.api import simulate
+    from simulator.mapping import tiling
+
+    rows = []
+    saved = tiling.TIE_BREAK
+    try:
+        for profile in ("horowitz45", "eyeriss", "npu-ethos-n77", "zigzag-tpu-like", "zigzag-edge-tpu-like"):
+            result = {}
+            for rule in ("fewest_steps", "most_steps"):
+                tiling.TIE_BREAK = rule
+                tiling.search_tile.cache_clear()
+                r = simulate(workload, profile, timeline=False)
+                result[rule] = (r.cycles, r.total_energy_pj)
+            (c0, e0), (c1, e1) = result["fewest_steps"], result["most_steps"]
+            rows.append(_row(f"tie-break/{profile}", "simulated cycles, most-steps tie-break", c1, None, c0, "cycles",
+                             f"{(c1 / c0 - 1) * 100:+.1f}% latency; energy {e0:.6g} -> {e1:.6g} pJ"))
+    finally:
+        tiling.TIE_BREAK = saved
+        tiling.search_tile.cache_clear()
+    return rows
+
+
+def _ratio(v: float | None) -> str:
+    return "" if v is None else f"{v:.4f}"
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (int, float)):
+        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return str(v)
+
+
+def _write_table(rows: list[dict]) -> None:
+    lines = [
+        "# pjsim vs peers on their own ResNet-18 cases",
+        "",
+        f"Generated by `python -m benchmarks.run peers` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
+        "before = pjsim v1 compute model (MACs / PEs); ratio = pjsim / peer. Peer values are the peers' own outputs "
+        "(source column); the peers were not re-run here.",
+        "",
+        "| case | metric | pjsim | before (v1) | peer | ratio | unit | source | note |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['benchmark'].removeprefix('peers/')} | {r['metric']} | {_fmt(r['value'])} | {_fmt(r['before'])} | "
+            f"{_fmt(r['peer'])} | {_ratio(r['ratio'])} | {r['unit']} | {r['target']} | {r['note']} |"
+        )
+    write_text_atomic(RESULTS / "PEERS.md", "\n".join(lines) + "\n")
