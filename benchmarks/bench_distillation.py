@@ -20,9 +20,9 @@ import torch
 
 from benchmarks._costing import CACHE, cost_model, mnist_path, publish_table
 from models.mnist import load_mnist
-from models.mnist_mlps import apply_max_norm, mlp_800_800, mlp_1200_1200_dropout, random_shift
-from models.training import evaluate, train_classifier
+from models.mnist_mlps import mlp_800_800, mlp_1200_1200_dropout
 from simulator.compress.distill import DistillConfig, dense_record, distill
+from simulator.compress.training import apply_max_norm, evaluate, random_shift, train_classifier
 
 #: Epochs actually run: far shorter than the paper (hundreds of epochs) to fit a 2-core CPU shared by
 #: several jobs. ``python -m benchmarks.bench_distillation student`` pre-trains (and caches) the

@@ -2,8 +2,8 @@
 
 Teacher: 784-1200-1200-10 with ReLU and dropout (0.2 on the input, 0.5 on the hidden layers, as in
 Srivastava et al. 2014 whose MNIST nets Hinton et al. reuse) plus a max-norm weight constraint
-applied by the training loop (``apply_max_norm``). Student: 784-800-800-10 with ReLU and no
-regularisation. Paper (shared/reference.md section 3): teacher 67 test errors, student alone 146,
+applied during training (``simulator.compress.training.apply_max_norm``). Student: 784-800-800-10
+with ReLU and no regularisation. Paper (shared/reference.md section 3): teacher 67 test errors, student alone 146,
 student distilled at T = 20: 74.
 
 Dropout is the identity in eval mode, so a traced teacher costs what its three Linear layers cost.
@@ -16,7 +16,7 @@ from torch import nn
 
 from models.registry import register_model
 
-__all__ = ["MnistMLP", "apply_max_norm", "mlp_800_800", "mlp_1200_1200_dropout", "random_shift"]
+__all__ = ["MnistMLP", "mlp_800_800", "mlp_1200_1200_dropout"]
 
 
 class MnistMLP(nn.Module):
@@ -45,19 +45,6 @@ class MnistMLP(nn.Module):
         return self.fc3(x)
 
 
-@torch.no_grad()
-def apply_max_norm(model: nn.Module, max_norm: float) -> None:
-    """Rescale every Linear layer's incoming weight vectors (rows) to L2 norm <= ``max_norm``.
-
-    The "weight constraints" of Hinton et al. 2015 / Srivastava et al. 2014; called after each step.
-    """
-    for module in model.modules():
-        if isinstance(module, nn.Linear):
-            w = module.weight
-            norms = w.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            w.mul_(torch.clamp(max_norm / norms, max=1.0))
-
-
 @register_model("mlp_1200_1200_dropout", (1, 1, 28, 28), "Hinton et al. 2015 distillation teacher: MNIST MLP 784-1200-1200-10, dropout")
 def mlp_1200_1200_dropout() -> nn.Module:
     return MnistMLP((1200, 1200), input_dropout=0.2, hidden_dropout=0.5)
@@ -66,26 +53,3 @@ def mlp_1200_1200_dropout() -> nn.Module:
 @register_model("mlp_800_800", (1, 1, 28, 28), "Hinton et al. 2015 distillation student: MNIST MLP 784-800-800-10, no regularisation")
 def mlp_800_800() -> nn.Module:
     return MnistMLP((800, 800))
-
-
-def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> torch.Tensor:
-    """Jitter each image by an independent random shift of up to ``max_shift`` pixels in x and y.
-
-    Hinton et al. 2015 train the MNIST teacher "with the input images jittered by up to two pixels
-    in any direction". Vacated pixels are zero (MNIST background). Vectorised: one gather per batch.
-
-    Args:
-        images: ``[B, C, H, W]`` batch.
-        generator: the RNG (``models.training`` passes its seeded generator).
-        max_shift: largest shift in pixels.
-    """
-    b, c, h, w = images.shape
-    m = int(max_shift)
-    padded = nn.functional.pad(images, (m, m, m, m))
-    dy = torch.randint(0, 2 * m + 1, (b,), generator=generator)
-    dx = torch.randint(0, 2 * m + 1, (b,), generator=generator)
-    rows = (torch.arange(h)[None, :] + dy[:, None])[:, None, :, None].expand(b, c, h, w)
-    cols = (torch.arange(w)[None, :] + dx[:, None])[:, None, None, :].expand(b, c, h, w)
-    flat = padded.reshape(b, c, -1)
-    index = (rows * (w + 2 * m) + cols).reshape(b, c, -1)
-    return torch.gather(flat, 2, index).reshape(b, c, h, w)

@@ -25,6 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from simulator.compress.base import Transform, prepare_model, register_transform
+from simulator.compress.training import train_classifier
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord, TensorEncoding
 
@@ -62,7 +63,7 @@ def distillation_loss(
 
 @dataclass(frozen=True, slots=True)
 class DistillConfig:
-    """How to distil: temperature, soft-term weight and the SGD schedule (``models.training``).
+    """How to distil: temperature, soft-term weight and the SGD schedule (``simulator.compress.training``).
 
     Defaults: T = 20 (Hinton et al.'s MNIST run) and alpha = 0.9 ("a considerably lower weight on the
     hard term"; the paper gives no number).
@@ -123,15 +124,13 @@ def distill(
         train_data: ``(inputs, labels)`` tensors (the transfer set).
         config: temperature, alpha and the optimisation schedule.
         augment: optional per-batch input transform (applied before both networks see the batch).
-        callback: passed to ``models.training.train_classifier`` (called after every step with the
+        callback: passed to ``simulator.compress.training.train_classifier`` (called after every step with the
             wrapper module holding ``.student`` and ``.teacher``).
         progress: show a progress bar (None = only on a terminal).
 
     Returns:
         ``(student, record)``: the trained student (eval mode) and a dense ``CompressionRecord``.
     """
-    from models.training import train_classifier
-
     teacher_params = [p.requires_grad for p in teacher.parameters()]
     for p in teacher.parameters():
         p.requires_grad_(False)

@@ -4,7 +4,11 @@
 tensors: batches are index slices of one seeded permutation per epoch, so a run is deterministic for
 a given ``seed`` and thread count. Compression transforms use it for retraining (pruning keeps its
 masks through ``torch.nn.utils.parametrize``, so any optimizer works); other methods plug in their
-own ``loss_fn`` (distillation passes soft targets as an extra tensor) or ``augment`` (input jitter).
+own ``loss_fn`` (distillation passes soft targets as an extra tensor) or ``augment`` (input jitter,
+``random_shift``), and a ``callback`` can apply weight constraints after each step (``apply_max_norm``).
+
+This is the library's one training loop (``models/`` and ``benchmarks/`` call it; it imports nothing
+from ``models``).
 
 ``evaluate`` returns the number of test errors and the error rate, the figures the papers report.
 """
@@ -19,7 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["OPTIMIZERS", "EvalResult", "TrainResult", "TrainStep", "evaluate", "train_classifier"]
+__all__ = ["OPTIMIZERS", "EvalResult", "TrainResult", "TrainStep", "apply_max_norm", "evaluate", "random_shift",
+           "train_classifier"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,3 +218,39 @@ def evaluate(model: nn.Module, data: Sequence[torch.Tensor], batch_size: int = 2
         loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
     count = int(inputs.shape[0])
     return EvalResult(errors=errors, count=count, loss=loss_sum / max(count, 1))
+
+
+@torch.no_grad()
+def apply_max_norm(model: nn.Module, max_norm: float) -> None:
+    """Rescale every Linear layer's incoming weight vectors (rows) to L2 norm <= ``max_norm``.
+
+    The "weight constraints" of Hinton et al. 2015 / Srivastava et al. 2014; called after each step.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            w = module.weight
+            norms = w.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            w.mul_(torch.clamp(max_norm / norms, max=1.0))
+
+
+def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> torch.Tensor:
+    """Jitter each image by an independent random shift of up to ``max_shift`` pixels in x and y.
+
+    Hinton et al. 2015 train the MNIST teacher "with the input images jittered by up to two pixels
+    in any direction". Vacated pixels are zero (MNIST background). Vectorised: one gather per batch.
+
+    Args:
+        images: ``[B, C, H, W]`` batch.
+        generator: the RNG (``train_classifier`` passes its seeded generator).
+        max_shift: largest shift in pixels.
+    """
+    b, c, h, w = images.shape
+    m = int(max_shift)
+    padded = nn.functional.pad(images, (m, m, m, m))
+    dy = torch.randint(0, 2 * m + 1, (b,), generator=generator)
+    dx = torch.randint(0, 2 * m + 1, (b,), generator=generator)
+    rows = (torch.arange(h)[None, :] + dy[:, None])[:, None, :, None].expand(b, c, h, w)
+    cols = (torch.arange(w)[None, :] + dx[:, None])[:, None, None, :].expand(b, c, h, w)
+    flat = padded.reshape(b, c, -1)
+    index = (rows * (w + 2 * m) + cols).reshape(b, c, -1)
+    return torch.gather(flat, 2, index).reshape(b, c, h, w)
