@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["OPTIMIZERS", "EvalResult", "TrainResult", "TrainStep", "apply_max_norm", "evaluate", "random_shift",
-           "train_classifier"]
+__all__ = ["OPTIMIZERS", "EvalResult", "MomentumRampSchedule", "TrainResult", "TrainStep", "apply_max_norm", "evaluate",
+           "random_shift", "train_classifier"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,48 @@ class EvalResult:
     @property
     def error_percent(self) -> float:
         return 100.0 * self.error_rate
+
+
+@dataclass(frozen=True, slots=True)
+class MomentumRampSchedule:
+    """Per-epoch learning rate and momentum of the dropout papers' SGD.
+
+    Hinton, Srivastava, Krizhevsky, Sutskever & Salakhutdinov 2012 ("Improving neural networks by
+    preventing co-adaptation of feature detectors", arXiv:1207.0580, Appendix A) train their MNIST
+    dropout nets with momentum rising linearly from 0.5 to 0.99 over the first epochs, then held,
+    and a learning rate that decays exponentially per epoch; the update is
+    ``dw_t = p_t dw_(t-1) - (1 - p_t) lr_t grad``, so the ``(1 - p_t)`` factor keeps the step size
+    near ``lr_t`` while momentum grows. Srivastava et al. 2014 (JMLR 15, "Dropout", Appendix A/B.1)
+    use the same recipe with a max-norm constraint, which is what makes such large rates stable.
+
+    At 0-based epoch ``e``:
+
+        p_e  = momentum_start + (momentum_end - momentum_start) * min(e / ramp_epochs, 1)
+        lr_e = lr0 * lr_decay**e * (1 - p_e)      (the torch SGD learning rate)
+
+    NB: torch's SGD keeps ``v = p v + g`` and steps ``lr v``; with ``lr`` fixed within an epoch this is
+    the papers' update with ``lr = (1 - p) lr_t``. Between epochs the stored velocity is rescaled by
+    the new rate, a small departure at the epoch boundaries only.
+    """
+
+    lr0: float
+    lr_decay: float = 1.0
+    momentum_start: float = 0.5
+    momentum_end: float = 0.99
+    ramp_epochs: int = 1
+
+    def __post_init__(self) -> None:
+        if self.lr0 <= 0 or not 0 < self.lr_decay <= 1:
+            raise ValueError(f"MomentumRampSchedule needs lr0 > 0 and 0 < lr_decay <= 1, got {self.lr0}, {self.lr_decay}")
+        if not (0 <= self.momentum_start < 1 and 0 <= self.momentum_end < 1) or self.ramp_epochs < 1:
+            raise ValueError(f"MomentumRampSchedule needs momenta in [0, 1) and ramp_epochs >= 1, got "
+                             f"{self.momentum_start}, {self.momentum_end}, {self.ramp_epochs}")
+
+    def __call__(self, epoch: int) -> tuple[float, float]:
+        """``(lr, momentum)`` for 0-based ``epoch``."""
+        ramp = min(epoch / self.ramp_epochs, 1.0)
+        momentum = self.momentum_start + (self.momentum_end - self.momentum_start) * ramp
+        return self.lr0 * self.lr_decay ** epoch * (1.0 - momentum), momentum
 
 
 def _sgd(params, lr: float, weight_decay: float, momentum: float) -> torch.optim.Optimizer:
@@ -115,6 +157,7 @@ def train_classifier(
     params: Sequence[nn.Parameter] | None = None,
     progress: bool | None = None,
     description: str = "train",
+    schedule: Callable[[int], tuple[float, float]] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on in-memory tensors.
 
@@ -137,6 +180,8 @@ def train_classifier(
         params: parameters to optimise (default: every parameter with ``requires_grad``).
         progress: show a rich progress bar (None = only when stderr is a terminal).
         description: the progress bar's label.
+        schedule: ``schedule(epoch) -> (lr, momentum)`` set at the start of every epoch (0-based),
+            e.g. a ``MomentumRampSchedule``; replaces ``lr``, ``lr_decay`` and ``momentum``.
 
     Returns:
         A ``TrainResult``.
@@ -171,6 +216,12 @@ def train_classifier(
         while step < total_steps and not stopped:
             order = torch.randperm(n, generator=gen)
             epoch_loss_sum, epoch_batches = 0.0, 0
+            if schedule is not None:
+                epoch_lr, epoch_momentum = schedule(epoch)
+                for group in opt.param_groups:
+                    group["lr"] = epoch_lr
+                    if "momentum" in group:
+                        group["momentum"] = epoch_momentum
             for start in range(0, n, batch_size):
                 if step >= total_steps:
                     break
