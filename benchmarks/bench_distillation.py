@@ -184,6 +184,14 @@ def table(runs: list[Run], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cost_table(costs: list[dict]) -> str:
+    """Markdown: energy per inference and storage of the costed networks (rows of ``cost_model``)."""
+    lines = ["", "| network | profile | storage [KB] | fits on-chip | energy [uJ/inference] | MACs |", "|---|---|---|---|---|---|"]
+    lines += [f"| {c['method'].split(': ', 1)[1]} | {c['profile']} | {c['weight_stored_kb']:.1f} | {c['fits_on_chip']} | "
+              f"{c['energy_uj']:.3f} | {c['macs']:,} |" for c in costs]
+    return "\n".join(lines) + "\n"
+
+
 def _load(quick: bool):
     data = mnist_path()
     train = load_mnist("train", data)
@@ -201,8 +209,6 @@ def run(quick: bool = False) -> list[dict]:
     train, test = _load(quick)
     runs, models = reproduce(train, test, teacher_recipe, student_recipe)
     title = "Distillation (Hinton et al. 2015) on MNIST" + (" -- QUICK smoke run, not the reproduction" if quick else "")
-    out = (CACHE / "DISTILLATION-quick.md") if quick else (HERE / "results" / "DISTILLATION.md")
-    write_text_atomic(out, table(runs, title))
     rows = [{"benchmark": f"distillation/{r.name}", "metric": "MNIST test errors", "value": r.errors,
              "unit": f"errors /{r.test_images:,}", "target": f"paper {PAPER[r.name]}" if r.name in PAPER else "",
              "note": f"{r.note}; {'weights from cache' if r.cached else f'trained in {r.seconds:.0f} s'}"} for r in runs]
@@ -219,6 +225,8 @@ def run(quick: bool = False) -> list[dict]:
                             by_name[name].note, reports=html)
     if not quick:
         publish_table("distillation", costs, html)
+    out = (CACHE / "DISTILLATION-quick.md") if quick else (HERE / "results" / "DISTILLATION.md")
+    write_text_atomic(out, table(runs, title) + cost_table(costs))
     for c in costs:
         rows.append({"benchmark": f"distillation/cost/{c['method'].split(': ')[1].split(' (')[0]}",
                      "metric": f"energy on {c['profile']}", "value": c["energy_uj"], "unit": "uJ/inference",

@@ -27,3 +27,16 @@ def test_reproduce_trains_caches_and_tabulates(tmp_path, monkeypatch):
     text = bench.table(runs, "smoke")
     assert "| teacher |" in text and "| 67 |" in text and "| 146 |" in text and "| 74 |" in text
     assert "distilled (T=20) errors" in text and ("MET" in text or "MISSED" in text)
+
+
+def test_cost_table_lists_energy_and_storage_of_the_student():
+    from benchmarks._costing import cost_model
+    from models.mnist_mlps import mlp_800_800
+    from simulator.compress.distill import dense_record
+
+    student = mlp_800_800()
+    costs = cost_model("distillation: distilled T=20 (784-800-800-10)", student, dense_record(student, "dense"), 90.0)
+    text = bench.cost_table(costs)
+    # 784*800 + 800*800 + 800*10 = 1,275,200 MACs; (1,275,200 weights + 1,610 biases) x 4 bytes = 5,107.2 KB
+    assert "| distilled T=20 (784-800-800-10) | horowitz45 | 5107.2 |" in text
+    assert "1,275,200 |" in text
