@@ -21,10 +21,11 @@ with 1-epoch schedules (a smoke test: 21 CPU s on one thread; its table goes to 
 to ``benchmarks/results``).
 
 Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time per step of 100 images, one thread,
-on the shared 2-core development machine: teacher 44 ms (jitter and max-norm included; 26 CPU s per
-60k epoch), student 17-23 ms (13 CPU s per full epoch, measured), teacher logits over the transfer set 7 CPU s.
-Estimate of the full run: 60 x 26 + 6 x 30 x 12 + 5 x 7 = about 3,800 CPU s, i.e. about 35 minutes
-with 2 threads on two idle cores (GEMMs scale about 1.8x). Not yet measured end to end.
+on the shared 2-core development machine: teacher 44 ms (jitter and max-norm included; 28.5 CPU s per
+full 60k epoch, measured over 2 epochs), student 17-23 ms (13 CPU s per full epoch, measured over 4),
+teacher logits over the transfer set 7 CPU s. Estimate of the full run: 60 x 28.5 + 6 x 30 x 13 + 5 x 7
+= about 4,100 CPU s, i.e. about 38 minutes with 2 threads on two idle cores (GEMMs scale about 1.8x),
+or 68 minutes on one thread. Not yet measured end to end.
 """
 
 from __future__ import annotations

@@ -117,7 +117,8 @@ class MlpRecipe:
 #: for 3000 epochs; a 2-core CPU affords 60, so the schedule keeps its shape compressed 50x in time
 #: (``compressed_schedule``). Effective rate lr0 = 1.0 (Hinton et al. 2012 start at 10 with decay 0.998
 #: per epoch over 3000 epochs; Srivastava et al. note dropout nets take rates 10-100x those of plain SGD,
-#: held stable by the max-norm bound). Not tuned on a full run: see the results table.
+#: held stable by the max-norm bound). Measured on full MNIST (one thread), first 2 of the 60 epochs:
+#: 443 test errors with lr0 = 1; lr0 = 3 diverges (6106 errors). Not tuned on a full run.
 TEACHER_RECIPE = MlpRecipe(epochs=60, schedule=compressed_schedule(1.0, 60), batch_size=100, max_norm=4.0,
                            jitter_px=2, seed=0)
 
