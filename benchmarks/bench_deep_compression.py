@@ -37,7 +37,7 @@ def _mnist_rows(name: str) -> list[dict]:
     from models.make_checkpoints import CHECKPOINT_DIR, make_compressed
     from models.mnist import load_mnist
     from models.pretrained import load_checkpoint
-    from models.training import evaluate
+    from simulator.compress.training import evaluate
     from simulator.storage import storage_report
 
     if os.environ.get("PJSIM_BENCH_RETRAIN") == "1":

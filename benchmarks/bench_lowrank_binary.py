@@ -22,7 +22,7 @@ import torch
 from benchmarks._costing import CACHE, cost_model, mnist_path, publish_table
 from models.lenet import LeNet300100
 from models.mnist import load_mnist
-from models.training import evaluate, train_classifier
+from simulator.compress.training import evaluate, train_classifier
 from simulator.compress.binary import quantize_weights
 from simulator.compress.distill import dense_record
 from simulator.compress.lowrank import low_rank

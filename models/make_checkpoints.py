@@ -1,6 +1,6 @@
 """Produce the shipped checkpoints with the project's own code: ``python -m models.make_checkpoints``.
 
-Stage 1 trains LeNet-300-100 and LeNet-5 densely on the full MNIST training set (``models.training``)
+Stage 1 trains LeNet-300-100 and LeNet-5 densely on the full MNIST training set (``simulator.compress.training``)
 and writes ``<name>-dense.pt`` plus ``<name>-dense.json`` (how it was trained, measured test error).
 Stage 2 runs ``simulator.compress.deep_compression`` with the paper's recipe on the dense model and
 writes ``<name>-deep-compression.pjc`` (the pjsim compressed file) plus its ``.json`` metadata.
@@ -20,7 +20,7 @@ import torch
 
 from models import load_model
 from models.mnist import load_mnist
-from models.training import evaluate, train_classifier
+from simulator.compress.training import evaluate, train_classifier
 from simulator.fileio import write_bytes_atomic, write_text_atomic
 
 __all__ = ["CHECKPOINT_DIR", "DENSE_RECIPES", "main", "make_compressed", "make_dense"]
@@ -63,7 +63,7 @@ def make_dense(name: str, data_path: str | None, retrain: bool = False) -> Path:
         "stage": "dense",
         "file": out.name,
         "format": "torch state_dict (torch.save)",
-        "trained_by": "models.make_checkpoints.make_dense -> models.training.train_classifier",
+        "trained_by": "models.make_checkpoints.make_dense -> simulator.compress.training.train_classifier",
         "training": {**recipe, "train_images": int(train[0].shape[0]), "steps": result.steps,
                      "seconds": round(seconds, 1), "torch_threads": torch.get_num_threads(),
                      "torch": torch.__version__, "machine": platform.machine()},

@@ -1,7 +1,14 @@
-"""Model registry: zoo name -> factory, and ``load_model`` for zoo names or ``package.module:factory``."""
+"""Model registry: zoo name -> factory, and ``load_model`` for zoo names or ``package.module:factory``.
+
+Zoo factories are seeded: every registered factory builds its model under a fixed seed (the entry's
+``seed``), inside ``torch.random.fork_rng`` so the caller's global RNG state is left untouched. A
+random initialisation can contain exact zeros, which the tracer reads as sparsity; without the seed
+the same command would flag different layers sparse on each run (issue 12).
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,17 +17,24 @@ import torch
 
 from simulator.errors import ModelError
 
-__all__ = ["ModelSpec", "MODELS", "register_model", "load_model", "model_spec"]
+__all__ = ["DEFAULT_SEED", "ModelSpec", "MODELS", "register_model", "load_model", "model_spec", "seeded"]
+
+#: Seed of every zoo factory unless its registration names another. 0 because the shipped demo
+#: records (``simulator/demo_records``) were made from ``torch.manual_seed(0); load_model(name)``,
+#: which gives the same weights as the seeded factory.
+DEFAULT_SEED = 0
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """A zoo entry: the factory, the shape of one example input (batch 1) and a one-line description."""
+    """A zoo entry: the (seeded) factory, the shape of one example input (batch 1), a one-line
+    description and the seed the factory initialises its weights with."""
 
     name: str
-    factory: Callable[[], torch.nn.Module]
+    factory: Callable[..., torch.nn.Module]
     input_shape: tuple[int, ...]
     description: str
+    seed: int = DEFAULT_SEED
 
     def example_input(self, batch_size: int = 1, device: str | torch.device = "cpu") -> torch.Tensor:
         """A deterministic example input of the model's shape."""
@@ -32,14 +46,36 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {}
 
 
-def register_model(name: str, input_shape: tuple[int, ...], description: str):
-    """Decorator registering a zero-argument factory under ``name``; refuses duplicates."""
+def seeded(factory: Callable[[], torch.nn.Module], seed: int) -> Callable[..., torch.nn.Module]:
+    """``factory`` built under ``torch.manual_seed(seed)`` with the global RNG state saved and restored.
+
+    The returned builder takes an optional keyword ``seed`` to build another initialisation
+    (e.g. several seeds of one architecture); without it every call gives the same weights.
+    """
+    default_seed = int(seed)
+
+    @functools.wraps(factory)
+    def build(*, seed: int | None = None) -> torch.nn.Module:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(default_seed if seed is None else int(seed))
+            return factory()
+
+    return build
+
+
+def register_model(name: str, input_shape: tuple[int, ...], description: str, seed: int = DEFAULT_SEED):
+    """Decorator registering a zero-argument factory under ``name``; refuses duplicates.
+
+    Returns the seeded builder (``seeded(factory, seed)``), so a direct call of the decorated
+    function is as reproducible as ``load_model(name)``.
+    """
 
     def decorator(factory: Callable[[], torch.nn.Module]):
         if name in MODELS:
             raise RuntimeError(f"duplicate model registration: {name}")
-        MODELS[name] = ModelSpec(name, factory, input_shape, description)
-        return factory
+        build = seeded(factory, seed)
+        MODELS[name] = ModelSpec(name, build, input_shape, description, seed)
+        return build
 
     return decorator
 

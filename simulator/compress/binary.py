@@ -9,7 +9,7 @@ the |weights| above the threshold. ``sign(0)`` is taken as +1 so every weight is
 Training: ``quantize_weights(..., train=fn)`` registers a parametrization on each chosen weight that
 quantizes the latent full-precision weight in the forward pass and passes gradients straight through
 (the straight-through estimator of BinaryConnect / XNOR-Net), runs ``fn(model)`` (e.g. a few epochs of
-``models.training.train_classifier``), then bakes the quantized values into the plain weight. The
+``simulator.compress.training.train_classifier``), then bakes the quantized values into the plain weight. The
 result is an ordinary model whose weights take exactly 2 (or 3) values per filter, so the tracer sees
 it as it is.
 

@@ -6,8 +6,10 @@ Loss per batch, with student logits ``s``, teacher logits ``t``, hard labels ``y
 
 The T^2 factor keeps the soft term's gradients at the same scale as the hard term's when T changes
 (soft-target gradients scale as 1/T^2). KL differs from the paper's soft cross-entropy only by the
-teacher's entropy, a constant, so gradients are identical. The teacher runs once per batch under
-``torch.no_grad`` in eval mode (its dropout off); only the student's parameters are optimised.
+teacher's entropy, a constant, so gradients are identical. The teacher runs under ``torch.no_grad``
+in eval mode (its dropout off): once over the whole transfer set when the inputs are not augmented
+(its logits are then fixed, and one pass costs a fraction of an epoch), else once per batch on the
+augmented batch. Only the student's parameters are optimised.
 Works for any pair of classifiers that map the same inputs to logits over the same classes.
 
 The result is an ordinary dense model: the ``CompressionRecord`` holds a dense float32 encoding
@@ -25,6 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from simulator.compress.base import Transform, prepare_model, register_transform
+from simulator.compress.training import MomentumRampSchedule, train_classifier
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord, TensorEncoding
 
@@ -62,10 +65,12 @@ def distillation_loss(
 
 @dataclass(frozen=True, slots=True)
 class DistillConfig:
-    """How to distil: temperature, soft-term weight and the SGD schedule (``models.training``).
+    """How to distil: temperature, soft-term weight and the SGD schedule (``simulator.compress.training``).
 
     Defaults: T = 20 (Hinton et al.'s MNIST run) and alpha = 0.9 ("a considerably lower weight on the
-    hard term"; the paper gives no number).
+    hard term"; the paper gives no number). ``schedule`` (per-epoch learning rate and momentum)
+    replaces ``lr``, ``momentum`` and ``lr_decay`` when given, so a student distilled and the same
+    student trained alone can share one schedule.
     """
 
     temperature: float = 20.0
@@ -78,6 +83,7 @@ class DistillConfig:
     weight_decay: float = 0.0
     lr_decay: float = 1.0
     seed: int = 0
+    schedule: MomentumRampSchedule | None = None
 
 
 class _StudentWithTeacher(nn.Module):
@@ -98,6 +104,13 @@ class _StudentWithTeacher(nn.Module):
         with torch.no_grad():
             teacher_logits = self.teacher(x)
         return self.student(x), teacher_logits
+
+
+@torch.no_grad()
+def _logits(teacher: nn.Module, inputs: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """The teacher's eval-mode logits for every input, in batches (no grad)."""
+    teacher.eval()
+    return torch.cat([teacher(inputs[i:i + batch_size]) for i in range(0, inputs.shape[0], batch_size)])
 
 
 def dense_record(model: nn.Module, step: str, bits: int = 32) -> CompressionRecord:
@@ -122,31 +135,41 @@ def distill(
         teacher: a trained classifier over the same classes; left unchanged, in eval mode.
         train_data: ``(inputs, labels)`` tensors (the transfer set).
         config: temperature, alpha and the optimisation schedule.
-        augment: optional per-batch input transform (applied before both networks see the batch).
-        callback: passed to ``models.training.train_classifier`` (called after every step with the
-            wrapper module holding ``.student`` and ``.teacher``).
+        augment: optional per-batch input transform (applied before both networks see the batch;
+            without it the teacher's logits are computed once for the whole transfer set).
+        callback: ``callback(student, TrainStep)`` after every optimizer step (see ``train_classifier``).
         progress: show a progress bar (None = only on a terminal).
 
     Returns:
         ``(student, record)``: the trained student (eval mode) and a dense ``CompressionRecord``.
     """
-    from models.training import train_classifier
-
     teacher_params = [p.requires_grad for p in teacher.parameters()]
     for p in teacher.parameters():
         p.requires_grad_(False)
-    pair = _StudentWithTeacher(student, teacher)
+    temperature, alpha = config.temperature, config.alpha
+    if augment is None:
+        # Fixed inputs: the teacher's logits are fixed too; one pass, then an extra training tensor.
+        inputs, labels = train_data[0], train_data[1]
+        teacher_logits = _logits(teacher, inputs)
+        model, data = student, (inputs, labels, teacher_logits)
 
-    def loss_fn(outputs: tuple[torch.Tensor, torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
-        s, t = outputs
-        return distillation_loss(s, t, labels, config.temperature, config.alpha)
+        def loss_fn(s: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            return distillation_loss(s, t, y, temperature, alpha)
+    else:
+        model, data = _StudentWithTeacher(student, teacher), train_data
+
+        def loss_fn(outputs: tuple[torch.Tensor, torch.Tensor], y: torch.Tensor) -> torch.Tensor:
+            s, t = outputs
+            return distillation_loss(s, t, y, temperature, alpha)
 
     try:
         train_classifier(
-            pair, train_data, epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
+            model, data, epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
             optimizer=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay,
             seed=config.seed, loss_fn=loss_fn, augment=augment, lr_decay=config.lr_decay,
-            callback=callback, params=list(student.parameters()), progress=progress, description="distill",
+            callback=None if callback is None else (lambda _module, step: callback(student, step)),
+            params=list(student.parameters()), progress=progress, description="distill",
+            schedule=config.schedule,
         )
     finally:
         for p, flag in zip(teacher.parameters(), teacher_params):

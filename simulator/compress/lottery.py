@@ -29,6 +29,7 @@ from torch import nn
 
 from simulator.compress.base import Transform, register_transform
 from simulator.compress.sparse import count_fillers
+from simulator.compress.training import evaluate, train_classifier
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord, TensorEncoding
 
@@ -214,8 +215,6 @@ def random_reinit(model: nn.Module, masks: Mapping[str, torch.Tensor], seed: int
 
 
 def _accuracy_and_loss(model: nn.Module, data: Data) -> tuple[float, float]:
-    from models.training import evaluate
-
     result = evaluate(model, data, batch_size=5000)
     return 100.0 * (1.0 - result.error_rate), result.loss
 
@@ -242,8 +241,6 @@ def train_masked(
         ``(outcome, snapshot)``: the outcome and, if ``snapshot_at`` is given, a copy of the state
         dict after that many iterations (for rewinding to iteration k).
     """
-    from models.training import train_classifier
-
     apply_masks(model, masks)
     params = _params(model)
     masked = [(params[name], mask) for name, mask in masks.items()]

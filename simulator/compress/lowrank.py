@@ -177,7 +177,7 @@ def low_rank(
         only_if_smaller: under the energy rule, leave a layer alone when factorising would not
             reduce its weight count (r * (in + out) >= in * out).
         fine_tune: optional ``fine_tune(model)`` called after factorisation (e.g. a few epochs of
-            ``models.training.train_classifier``), for recovering accuracy.
+            ``simulator.compress.training.train_classifier``), for recovering accuracy.
 
     Returns:
         ``(model, record, reports)``: the factorised model, a record with dense float32 encodings of

@@ -28,6 +28,7 @@ from simulator.compress.base import CompressError, prepare_model, resolve_layers
 from simulator.compress.coding import HuffmanCoding
 from simulator.compress.prune import iterative_prune
 from simulator.compress.sharing import WeightSharing, shared_finetuning
+from simulator.compress.training import train_classifier
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord
 
@@ -132,8 +133,6 @@ def get_recipe(recipe: str | DeepCompressionRecipe) -> DeepCompressionRecipe:
 
 
 def _default_train(recipe: DeepCompressionRecipe, data: Sequence[torch.Tensor], seed: int) -> TrainFn:
-    from models.training import train_classifier
-
     def train(model: nn.Module, stage: str, params: list[nn.Parameter] | None) -> None:
         finetune = stage == "finetune"
         train_classifier(

@@ -5,8 +5,8 @@ model's trained checkpoint (``models.pretrained.load_checkpoint``) with the real
 ``simulator.compress``: magnitude pruning to ``density`` (``MagnitudePrune``), then k-means weight
 sharing to ``2 ** weight_bits`` centroids (``WeightSharing``) or, without sharing, linear
 quantisation to ``weight_bits`` (``LinearQuantize``); the result is evaluated on the MNIST test set
-(``models.training.evaluate``). There is no retraining: the numbers are the accuracy straight after
-compression, a lower bound of what Deep Compression's retraining recovers.
+(``simulator.compress.training.evaluate``). There is no retraining: the numbers are the accuracy
+straight after compression, a lower bound of what Deep Compression's retraining recovers.
 
 Accuracy depends on the compression only, not on the hardware, so it is computed once per distinct
 compression (in the coordinator, before the points are dispatched) and joined to every point that
@@ -34,10 +34,10 @@ def _test_data(spec: AccuracySpec) -> tuple[Any, Any]:
 def accuracy_of(model_name: str, params: CompressionParams, spec: AccuracySpec, data: tuple[Any, Any]) -> float:
     """Top-1 accuracy (fraction) of ``model_name``'s checkpoint compressed by ``params`` on ``data``."""
     from models.pretrained import load_checkpoint
-    from models.training import evaluate
     from simulator.compress.prune import MagnitudePrune
     from simulator.compress.quantize import LinearQuantize
     from simulator.compress.sharing import WeightSharing
+    from simulator.compress.training import evaluate
 
     model, _, _ = load_checkpoint(spec.checkpoint or f"{model_name}-dense")
     record = None

@@ -80,7 +80,7 @@ def test_bad_requests_are_refused():
 @needs_mnist
 def test_straight_through_training_on_a_few_hundred_images():
     from models.mnist import load_mnist
-    from models.training import evaluate, train_classifier
+    from simulator.compress.training import evaluate, train_classifier
 
     x, y = load_mnist("test", path=MNIST_DIR, verify=False)
     train, held = (x[:600], y[:600]), (x[600:1000], y[600:1000])

@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from models.mnist_mlps import MnistMLP, random_shift
+from models.mnist_mlps import MnistMLP
+from simulator.compress.training import random_shift
 from simulator.compress.distill import Distill, DistillConfig, distill, distillation_loss
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"
@@ -33,6 +34,41 @@ def _by_hand(s: torch.Tensor, t: torch.Tensor, y: torch.Tensor, temp: float, alp
     return alpha * temp * temp * soft_total / n + (1 - alpha) * hard_total / n
 
 
+# A 3-class example worked by hand (Hinton et al. 2015, section 2): student logits s = (0, 0, 0), so
+# p_s = (1/3, 1/3, 1/3) at every T; teacher logits t = (2 ln 2, 0, 0); hard label 0; alpha = 0.9.
+#   T = 1: p_t = softmax(2 ln 2, 0, 0) = (4, 1, 1) / 6 = (2/3, 1/6, 1/6)
+#          KL(p_t || p_s) = sum p_t ln(3 p_t) = 2/3 ln 2 + 2 (1/6) ln(1/2) = (1/3) ln 2
+#          L = 0.9 * 1 * (1/3) ln 2 + 0.1 * ln 3 = 0.3 ln 2 + 0.1 ln 3
+#   T = 2: p_t = softmax(ln 2, 0, 0) = (2, 1, 1) / 4 = (1/2, 1/4, 1/4)
+#          KL = 1/2 ln(3/2) + 2 (1/4) ln(3/4) = (1/2) ln(9/8)
+#          L = 0.9 * 4 * (1/2) ln(9/8) + 0.1 * ln 3 = 1.8 ln(9/8) + 0.1 ln 3
+# Gradients w.r.t. s: d/ds [T^2 KL(p_t || softmax(s/T))] = T^2 (1/T)(p_s - p_t) = T (p_s - p_t)
+#   T = 1: 1 * (1/3 - 2/3, 1/3 - 1/6, 1/3 - 1/6) = (-1/3, 1/6, 1/6)
+#   T = 2: 2 * (1/3 - 1/2, 1/3 - 1/4, 1/3 - 1/4) = (-1/3, 1/6, 1/6)   (without T^2: a quarter of that)
+#   hard term: 0.1 (p_s - onehot(0)) = 0.1 (-2/3, 1/3, 1/3) = (-1/15, 1/30, 1/30)
+#   total: 0.9 (-1/3, 1/6, 1/6) + (-1/15, 1/30, 1/30) = (-11/30, 11/60, 11/60) at both temperatures.
+HAND_LOSS = {1.0: 0.3 * math.log(2) + 0.1 * math.log(3), 2.0: 1.8 * math.log(9 / 8) + 0.1 * math.log(3)}
+HAND_GRAD = (-11 / 30, 11 / 60, 11 / 60)
+
+
+@pytest.mark.parametrize("temp", [1.0, 2.0])
+def test_three_class_loss_and_gradient_by_hand(temp):
+    s = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([[2 * math.log(2), 0.0, 0.0]], dtype=torch.float64)
+    y = torch.tensor([0])
+    loss = distillation_loss(s, t, y, temp, 0.9)
+    assert float(loss.detach()) == pytest.approx(HAND_LOSS[temp], rel=1e-12)
+    grad, = torch.autograd.grad(loss, s)
+    assert grad[0].tolist() == pytest.approx(HAND_GRAD, rel=1e-12)
+    # the soft term alone: T (p_s - p_t) = (-1/3, 1/6, 1/6) at T = 1 and 2; without T^2 it falls as 1/T^2
+    soft, = torch.autograd.grad(distillation_loss(s, t, y, temp, 1.0), s)
+    assert soft[0].tolist() == pytest.approx((-1 / 3, 1 / 6, 1 / 6), rel=1e-12)
+    assert (soft / temp ** 2)[0].tolist() == pytest.approx((-1 / 3 / temp ** 2, 1 / 6 / temp ** 2, 1 / 6 / temp ** 2))
+    # a batch is the mean over its rows: the same row twice gives the same loss
+    assert float(distillation_loss(s.detach().repeat(2, 1), t.repeat(2, 1), y.repeat(2), temp, 0.9)) == pytest.approx(
+        HAND_LOSS[temp], rel=1e-12)
+
+
 @pytest.mark.parametrize("temp, alpha", [(1.0, 0.5), (20.0, 0.9), (4.0, 1.0), (3.0, 0.0)])
 def test_loss_is_the_formula(temp, alpha):
     gen = torch.Generator().manual_seed(1)
@@ -44,10 +80,12 @@ def test_loss_is_the_formula(temp, alpha):
 
 
 def test_soft_targets_change_the_loss_as_the_formula_says():
+    # float64: the difference of two losses at T = 20 (x T^2 = 400) cancels most float32 digits
     gen = torch.Generator().manual_seed(2)
-    s = torch.randn(5, 10, generator=gen)
+    s = torch.randn(5, 10, generator=gen, dtype=torch.float64)
     y = torch.randint(0, 10, (5,), generator=gen)
-    t1, t2 = torch.randn(5, 10, generator=gen), torch.randn(5, 10, generator=gen)
+    t1 = torch.randn(5, 10, generator=gen, dtype=torch.float64)
+    t2 = torch.randn(5, 10, generator=gen, dtype=torch.float64)
     temp, alpha = 20.0, 0.9
     d_loss = float(distillation_loss(s, t2, y, temp, alpha) - distillation_loss(s, t1, y, temp, alpha))
     d_hand = _by_hand(s, t2, y, temp, alpha) - _by_hand(s, t1, y, temp, alpha)
@@ -87,7 +125,9 @@ def test_bad_settings_are_refused(kwargs, match):
         distillation_loss(s, torch.zeros(2, 5), torch.zeros(2, dtype=torch.long), 2.0, 0.5)
 
 
-def test_teacher_frozen_once_per_batch_under_no_grad():
+@pytest.mark.parametrize("augmented", [False, True])
+def test_teacher_frozen_and_run_under_no_grad(augmented):
+    """Without augmentation the teacher labels the transfer set once; with it, once per (augmented) batch."""
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(100, 1, 28, 28, generator=gen)
     y = torch.randint(0, 10, (100,), generator=gen)
@@ -97,9 +137,13 @@ def test_teacher_frozen_once_per_batch_under_no_grad():
     calls = []
     teacher.register_forward_hook(lambda m, i, o: calls.append((torch.is_grad_enabled(), m.training)))
     cfg = DistillConfig(temperature=5.0, alpha=0.9, epochs=2, batch_size=25, lr=0.01)
-    out, record = distill(student, teacher, (x, y), cfg, progress=False)
+    augment = (lambda b, g: random_shift(b, g, 1)) if augmented else None
+    steps = []
+    out, record = distill(student, teacher, (x, y), cfg, augment=augment, progress=False,
+                          callback=lambda m, step: steps.append(m is student))
     assert out is student
-    assert len(calls) == 2 * 4  # 2 epochs x 4 batches: once per batch
+    assert steps == [True] * (2 * 4)  # the callback sees the student after each of 2 epochs x 4 batches
+    assert len(calls) == (2 * 4 if augmented else 1)
     assert all(not grad and not training for grad, training in calls)
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
     assert all(p.requires_grad for p in teacher.parameters())  # restored afterwards
@@ -111,7 +155,7 @@ def test_teacher_frozen_once_per_batch_under_no_grad():
 @needs_mnist
 def test_distilling_on_a_few_hundred_mnist_images_moves_student_to_teacher():
     from models.mnist import load_mnist
-    from models.training import evaluate, train_classifier
+    from simulator.compress.training import evaluate, train_classifier
 
     x, y = load_mnist("test", path=MNIST_DIR, verify=False)
     train, held = (x[:600], y[:600]), (x[600:1000], y[600:1000])

@@ -122,7 +122,7 @@ def test_masks_survive_training_and_early_stop_is_min_val_loss(mnist_small):
     assert outcome.early_stop_iteration % 20 == 0
     assert 0 <= outcome.early_stop_iteration <= 60
     assert outcome.density == pytest.approx((0.5 * 31360 + 0.7 * 400) / 31760, abs=1e-3)
-    from models.training import evaluate
+    from simulator.compress.training import evaluate
 
     assert evaluate(model, val).loss >= outcome.min_val_loss - 1e-6  # final >= minimum
 

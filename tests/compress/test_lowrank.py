@@ -125,7 +125,7 @@ def test_energy_rule_skips_layers_that_would_not_shrink():
 @needs_mnist
 def test_fine_tuning_recovers_after_truncation():
     from models.mnist import load_mnist
-    from models.training import evaluate, train_classifier
+    from simulator.compress.training import evaluate, train_classifier
 
     x, y = load_mnist("test", path=MNIST_DIR, verify=False)
     train = (x[:600], y[:600])

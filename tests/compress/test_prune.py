@@ -31,7 +31,7 @@ def test_keep_fraction_and_quality_rule():
 @pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="MNIST not available")
 def test_iterative_pruning_with_retraining_keeps_zeros_and_learns():
     from models.mnist import load_mnist
-    from models.training import evaluate, train_classifier
+    from simulator.compress.training import evaluate, train_classifier
 
     torch.set_num_threads(1)
     x, y = load_mnist("test", path=MNIST_DIR)

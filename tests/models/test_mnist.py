@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from models.mnist import DataError, find_mnist, load_mnist
-from models.training import evaluate, train_classifier
+from simulator.compress.training import evaluate, train_classifier
 
 # CI clones the repository with shared/ beside it: <root>/../shared/data/mnist.
 MNIST_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"

@@ -30,6 +30,6 @@ def test_compressed_checkpoint_matches_its_metadata(name):
         assert len(torch.unique(weight[weight != 0])) <= 2**enc.value_bits
     if MNIST_DIR.is_dir():
         from models.mnist import load_mnist
-        from models.training import evaluate
+        from simulator.compress.training import evaluate
 
         assert evaluate(model, load_mnist("test", path=MNIST_DIR)).errors == meta["test_errors"]

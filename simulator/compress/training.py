@@ -4,7 +4,11 @@
 tensors: batches are index slices of one seeded permutation per epoch, so a run is deterministic for
 a given ``seed`` and thread count. Compression transforms use it for retraining (pruning keeps its
 masks through ``torch.nn.utils.parametrize``, so any optimizer works); other methods plug in their
-own ``loss_fn`` (distillation passes soft targets as an extra tensor) or ``augment`` (input jitter).
+own ``loss_fn`` (distillation passes soft targets as an extra tensor) or ``augment`` (input jitter,
+``random_shift``), and a ``callback`` can apply weight constraints after each step (``apply_max_norm``).
+
+This is the library's one training loop (``models/`` and ``benchmarks/`` call it; it imports nothing
+from ``models``).
 
 ``evaluate`` returns the number of test errors and the error rate, the figures the papers report.
 """
@@ -19,7 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["OPTIMIZERS", "EvalResult", "TrainResult", "TrainStep", "evaluate", "train_classifier"]
+__all__ = ["OPTIMIZERS", "EvalResult", "MomentumRampSchedule", "TrainResult", "TrainStep", "apply_max_norm", "evaluate",
+           "random_shift", "train_classifier"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,48 @@ class EvalResult:
     @property
     def error_percent(self) -> float:
         return 100.0 * self.error_rate
+
+
+@dataclass(frozen=True, slots=True)
+class MomentumRampSchedule:
+    """Per-epoch learning rate and momentum of the dropout papers' SGD.
+
+    Hinton, Srivastava, Krizhevsky, Sutskever & Salakhutdinov 2012 ("Improving neural networks by
+    preventing co-adaptation of feature detectors", arXiv:1207.0580, Appendix A) train their MNIST
+    dropout nets with momentum rising linearly from 0.5 to 0.99 over the first epochs, then held,
+    and a learning rate that decays exponentially per epoch; the update is
+    ``dw_t = p_t dw_(t-1) - (1 - p_t) lr_t grad``, so the ``(1 - p_t)`` factor keeps the step size
+    near ``lr_t`` while momentum grows. Srivastava et al. 2014 (JMLR 15, "Dropout", Appendix A/B.1)
+    use the same recipe with a max-norm constraint, which is what makes such large rates stable.
+
+    At 0-based epoch ``e``:
+
+        p_e  = momentum_start + (momentum_end - momentum_start) * min(e / ramp_epochs, 1)
+        lr_e = lr0 * lr_decay**e * (1 - p_e)      (the torch SGD learning rate)
+
+    NB: torch's SGD keeps ``v = p v + g`` and steps ``lr v``; with ``lr`` fixed within an epoch this is
+    the papers' update with ``lr = (1 - p) lr_t``. Between epochs the stored velocity is rescaled by
+    the new rate, a small departure at the epoch boundaries only.
+    """
+
+    lr0: float
+    lr_decay: float = 1.0
+    momentum_start: float = 0.5
+    momentum_end: float = 0.99
+    ramp_epochs: int = 1
+
+    def __post_init__(self) -> None:
+        if self.lr0 <= 0 or not 0 < self.lr_decay <= 1:
+            raise ValueError(f"MomentumRampSchedule needs lr0 > 0 and 0 < lr_decay <= 1, got {self.lr0}, {self.lr_decay}")
+        if not (0 <= self.momentum_start < 1 and 0 <= self.momentum_end < 1) or self.ramp_epochs < 1:
+            raise ValueError(f"MomentumRampSchedule needs momenta in [0, 1) and ramp_epochs >= 1, got "
+                             f"{self.momentum_start}, {self.momentum_end}, {self.ramp_epochs}")
+
+    def __call__(self, epoch: int) -> tuple[float, float]:
+        """``(lr, momentum)`` for 0-based ``epoch``."""
+        ramp = min(epoch / self.ramp_epochs, 1.0)
+        momentum = self.momentum_start + (self.momentum_end - self.momentum_start) * ramp
+        return self.lr0 * self.lr_decay ** epoch * (1.0 - momentum), momentum
 
 
 def _sgd(params, lr: float, weight_decay: float, momentum: float) -> torch.optim.Optimizer:
@@ -110,6 +157,7 @@ def train_classifier(
     params: Sequence[nn.Parameter] | None = None,
     progress: bool | None = None,
     description: str = "train",
+    schedule: Callable[[int], tuple[float, float]] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on in-memory tensors.
 
@@ -132,6 +180,8 @@ def train_classifier(
         params: parameters to optimise (default: every parameter with ``requires_grad``).
         progress: show a rich progress bar (None = only when stderr is a terminal).
         description: the progress bar's label.
+        schedule: ``schedule(epoch) -> (lr, momentum)`` set at the start of every epoch (0-based),
+            e.g. a ``MomentumRampSchedule``; replaces ``lr``, ``lr_decay`` and ``momentum``.
 
     Returns:
         A ``TrainResult``.
@@ -166,6 +216,12 @@ def train_classifier(
         while step < total_steps and not stopped:
             order = torch.randperm(n, generator=gen)
             epoch_loss_sum, epoch_batches = 0.0, 0
+            if schedule is not None:
+                epoch_lr, epoch_momentum = schedule(epoch)
+                for group in opt.param_groups:
+                    group["lr"] = epoch_lr
+                    if "momentum" in group:
+                        group["momentum"] = epoch_momentum
             for start in range(0, n, batch_size):
                 if step >= total_steps:
                     break
@@ -213,3 +269,39 @@ def evaluate(model: nn.Module, data: Sequence[torch.Tensor], batch_size: int = 2
         loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
     count = int(inputs.shape[0])
     return EvalResult(errors=errors, count=count, loss=loss_sum / max(count, 1))
+
+
+@torch.no_grad()
+def apply_max_norm(model: nn.Module, max_norm: float) -> None:
+    """Rescale every Linear layer's incoming weight vectors (rows) to L2 norm <= ``max_norm``.
+
+    The "weight constraints" of Hinton et al. 2015 / Srivastava et al. 2014; called after each step.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            w = module.weight
+            norms = w.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            w.mul_(torch.clamp(max_norm / norms, max=1.0))
+
+
+def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> torch.Tensor:
+    """Jitter each image by an independent random shift of up to ``max_shift`` pixels in x and y.
+
+    Hinton et al. 2015 train the MNIST teacher "with the input images jittered by up to two pixels
+    in any direction". Vacated pixels are zero (MNIST background). Vectorised: one gather per batch.
+
+    Args:
+        images: ``[B, C, H, W]`` batch.
+        generator: the RNG (``train_classifier`` passes its seeded generator).
+        max_shift: largest shift in pixels.
+    """
+    b, c, h, w = images.shape
+    m = int(max_shift)
+    padded = nn.functional.pad(images, (m, m, m, m))
+    dy = torch.randint(0, 2 * m + 1, (b,), generator=generator)
+    dx = torch.randint(0, 2 * m + 1, (b,), generator=generator)
+    rows = (torch.arange(h)[None, :] + dy[:, None])[:, None, :, None].expand(b, c, h, w)
+    cols = (torch.arange(w)[None, :] + dx[:, None])[:, None, None, :].expand(b, c, h, w)
+    flat = padded.reshape(b, c, -1)
+    index = (rows * (w + 2 * m) + cols).reshape(b, c, -1)
+    return torch.gather(flat, 2, index).reshape(b, c, h, w)

@@ -1,0 +1,42 @@
+"""The distillation reproduction's pipeline end to end on a few random images (seconds): teacher,
+student alone and a temperature sweep are trained once, cached, reloaded, and tabulated beside the paper."""
+
+from __future__ import annotations
+
+import torch
+
+import benchmarks.bench_distillation as bench
+from models.mnist_mlps import STUDENT_RECIPE, TEACHER_RECIPE
+
+
+def test_reproduce_trains_caches_and_tabulates(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    gen = torch.Generator().manual_seed(0)
+    train = (torch.rand(120, 1, 28, 28, generator=gen), torch.randint(0, 10, (120,), generator=gen))
+    test = (torch.rand(50, 1, 28, 28, generator=gen), torch.randint(0, 10, (50,), generator=gen))
+    recipes = dict(teacher_recipe=TEACHER_RECIPE.with_epochs(1), student_recipe=STUDENT_RECIPE.with_epochs(1),
+                   temperatures=(1.0, 20.0), log=lambda _msg: None)
+    runs, models = bench.reproduce(train, test, **recipes)
+    assert [r.name for r in runs] == ["teacher", "student alone", "distilled T=1", "distilled T=20"]
+    assert not any(r.cached for r in runs) and all(r.test_images == 50 and r.epochs == 1 for r in runs)
+    # same initial weights and schedule; only the loss differs, so the weights differ after training
+    assert not torch.equal(models["student alone"].fc1.weight, models["distilled T=20"].fc1.weight)
+    again, _ = bench.reproduce(train, test, **recipes)
+    assert all(r.cached for r in again)
+    assert [r.errors for r in again] == [r.errors for r in runs]
+    text = bench.table(runs, "smoke")
+    assert "| teacher |" in text and "| 67 |" in text and "| 146 |" in text and "| 74 |" in text
+    assert "distilled (T=20) errors" in text and ("MET" in text or "MISSED" in text)
+
+
+def test_cost_table_lists_energy_and_storage_of_the_student():
+    from benchmarks._costing import cost_model
+    from models.mnist_mlps import mlp_800_800
+    from simulator.compress.distill import dense_record
+
+    student = mlp_800_800()
+    costs = cost_model("distillation: distilled T=20 (784-800-800-10)", student, dense_record(student, "dense"), 90.0)
+    text = bench.cost_table(costs)
+    # 784*800 + 800*800 + 800*10 = 1,275,200 MACs; (1,275,200 weights + 1,610 biases) x 4 bytes = 5,107.2 KB
+    assert "| distilled T=20 (784-800-800-10) | horowitz45 | 5107.2 |" in text
+    assert "1,275,200 |" in text

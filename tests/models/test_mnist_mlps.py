@@ -1,0 +1,42 @@
+"""The distillation MLPs' recipes: the dropout papers' schedule compressed in time, and ``train_mlp``
+applying max-norm (a few steps on random data)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from models.mnist_mlps import (PAPER_EPOCHS, STUDENT_RECIPE, TEACHER_RECIPE, MnistMLP, compressed_schedule,
+                               mlp_1200_1200_dropout, train_mlp)
+
+
+def test_compressed_schedule_keeps_the_papers_shape():
+    """Hinton et al. 2012: 3000 epochs, momentum 0.5 -> 0.99 over 500, lr x 0.998 per epoch.
+    Squeezed into 60 epochs: ramp 500/50 = 10 epochs, decay 0.998^50 per epoch, same total decay."""
+    sched = compressed_schedule(1.0, 60)
+    assert sched.ramp_epochs == 10
+    assert sched.lr_decay ** 60 == pytest.approx(0.998 ** PAPER_EPOCHS, rel=1e-9)
+    assert sched(0) == pytest.approx((0.5, 0.5))
+    assert sched(10)[1] == pytest.approx(0.99)
+
+
+def test_teacher_and_student_recipes_are_the_papers_regime():
+    assert TEACHER_RECIPE.jitter_px == 2 and TEACHER_RECIPE.max_norm is not None and TEACHER_RECIPE.batch_size == 100
+    teacher = mlp_1200_1200_dropout()
+    assert teacher.drop_in.p == 0.2 and teacher.drop1.p == 0.5 and teacher.drop2.p == 0.5
+    assert STUDENT_RECIPE.jitter_px == 0 and STUDENT_RECIPE.max_norm is None
+    assert TEACHER_RECIPE.with_epochs(3).schedule == compressed_schedule(TEACHER_RECIPE.schedule.lr0, 3)
+
+
+def test_train_mlp_runs_the_schedule_and_applies_max_norm():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 1, 28, 28, generator=gen)
+    y = (x.flatten(1)[:, :392].sum(1) > x.flatten(1)[:, 392:].sum(1)).long()  # a learnable rule
+    recipe = TEACHER_RECIPE.with_epochs(3)
+    model = MnistMLP((32, 32), input_dropout=0.2, hidden_dropout=0.5)
+    with torch.no_grad():
+        model.fc1.weight.mul_(100.0)  # far outside the bound before training
+    result = train_mlp(model, (x, y), recipe, progress=False)
+    assert result.steps == 3 * 2
+    for layer in (model.fc1, model.fc2, model.fc3):
+        assert float(layer.weight.detach().norm(dim=1).max()) <= recipe.max_norm * (1 + 1e-5)
