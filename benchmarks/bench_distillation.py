@@ -22,10 +22,11 @@ to ``benchmarks/results``).
 
 Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time per step of 100 images, one thread,
 on the shared 2-core development machine: teacher 44 ms (jitter and max-norm included; 28.5 CPU s per
-full 60k epoch, measured over 2 epochs), student 17-23 ms (13 CPU s per full epoch, measured over 4),
-teacher logits over the transfer set 7 CPU s. Estimate of the full run: 60 x 28.5 + 6 x 30 x 13 + 5 x 7
-= about 4,100 CPU s, i.e. about 38 minutes with 2 threads on two idle cores (GEMMs scale about 1.8x),
-or 68 minutes on one thread. Not yet measured end to end.
+full 60k epoch, measured over 2 epochs), student 17-23 ms (the whole 30-epoch student-alone run: 315
+CPU s, 147 test errors), teacher logits over the transfer set 7 CPU s. Estimate of the full run:
+60 x 28.5 + 6 x 315 + 5 x 7 = about 3,650 CPU s, i.e. about 34 minutes with 2 threads on two idle cores
+(GEMMs scale about 1.8x), or 61 minutes on one thread. Not yet measured end to end: the teacher and
+the distilled students have not been trained on the full schedule.
 """
 
 from __future__ import annotations
