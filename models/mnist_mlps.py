@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from models.registry import register_model
-from simulator.compress.training import MomentumRampSchedule, TrainResult, apply_max_norm, random_shift, train_classifier
+from simulator.compress.training import (MomentumRampSchedule, TrainResult, apply_max_norm, random_shift,
+                                         train_classifier)
 
 __all__ = ["PAPER_EPOCHS", "STUDENT_RECIPE", "TEACHER_RECIPE", "MlpRecipe", "MnistMLP", "compressed_schedule",
            "mlp_800_800", "mlp_1200_1200_dropout", "train_mlp"]
