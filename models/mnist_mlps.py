@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from models.registry import register_model
-from simulator.compress.training import MomentumRampSchedule, TrainResult, apply_max_norm, random_shift, train_classifier
+from simulator.compress.training import (MomentumRampSchedule, TrainResult, apply_max_norm, random_shift,
+                                         train_classifier)
 
 __all__ = ["PAPER_EPOCHS", "STUDENT_RECIPE", "TEACHER_RECIPE", "MlpRecipe", "MnistMLP", "compressed_schedule",
            "mlp_800_800", "mlp_1200_1200_dropout", "train_mlp"]
@@ -127,6 +128,7 @@ TEACHER_RECIPE = MlpRecipe(epochs=60, schedule=compressed_schedule(1.0, 60), bat
 #: 2015), the teacher's schedule shape and rate over 30 epochs. lr0 = 1.0 because the compressed decay
 #: leaves a small rate too little to learn with: the first 4 of the 30 epochs on full MNIST (seed 1,
 #: one thread) end at 371 test errors with lr0 = 0.1, 211 with 0.3 and 172 with 1.0 (no instability).
+#: The whole recipe, trained alone (one thread, 315 CPU s): 147 test errors (paper: 146).
 STUDENT_RECIPE = MlpRecipe(epochs=30, schedule=compressed_schedule(1.0, 30), batch_size=100, seed=1)
 
 

@@ -94,7 +94,8 @@ def test_heavy_libraries_are_imported_only_where_the_design_allows(library):
             continue
         if any(_top(m) == library for m in _imported_modules(path)):
             importers.add(rel.as_posix())
-    assert importers <= known, f"{library} imported outside simulator/{{{','.join(allowed)}}}: {sorted(importers - known)}"
+    where = ",".join(allowed)
+    assert importers <= known, f"{library} imported outside simulator/{{{where}}}: {sorted(importers - known)}"
 
 
 # --- report/ only formats (issue 12)

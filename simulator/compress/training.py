@@ -94,7 +94,8 @@ class MomentumRampSchedule:
 
     def __post_init__(self) -> None:
         if self.lr0 <= 0 or not 0 < self.lr_decay <= 1:
-            raise ValueError(f"MomentumRampSchedule needs lr0 > 0 and 0 < lr_decay <= 1, got {self.lr0}, {self.lr_decay}")
+            raise ValueError(f"MomentumRampSchedule needs lr0 > 0 and 0 < lr_decay <= 1, got {self.lr0}, "
+                             f"{self.lr_decay}")
         if not (0 <= self.momentum_start < 1 and 0 <= self.momentum_end < 1) or self.ramp_epochs < 1:
             raise ValueError(f"MomentumRampSchedule needs momenta in [0, 1) and ramp_epochs >= 1, got "
                              f"{self.momentum_start}, {self.momentum_end}, {self.ramp_epochs}")
