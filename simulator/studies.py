@@ -19,7 +19,6 @@ The demo (``simulator.demo``) is a study built from these. Dependency direction:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from simulator.report.records import (
     StoragePart,
     StorageStage,
 )
+from simulator.mapping.residency import used_weights
 from simulator.workload import Workload
 
 __all__ = [
@@ -63,36 +63,18 @@ SimulateFn = Callable[[Workload, HardwareProfile], CostReport]
 def storage_parts_from_workload(workload: Workload) -> tuple[StoragePart, ...]:
     """Per-layer split of the stored weights into values, indices, fillers and codebook.
 
-    Follows ``TensorEncoding.encoded_bits``: each kept entry costs its value bits (or mean Huffman code
-    length) plus its relative-index bits (or mean code length); filler entries cost a full entry; the
-    codebook costs ``codebook_entries x codebook_value_bits``. Dense tensors are all values. A weight
-    shared by several layers is counted at its first use.
+    The arithmetic is ``TensorEncoding.stored_bits_by_part`` (the one encoding arithmetic, the same as the
+    storage accountant's and the ``.pjc`` writer's totals); dense tensors are all values. A weight shared
+    by several layers is counted at its first use (``mapping.residency.used_weights``).
     """
-    totals: dict[tuple[str, str], float] = {}
-    seen: set[str] = set()
-    for op in workload.ops:
-        for access in op.accesses:
-            info = workload.tensors.get(access.tensor)
-            if info is None or info.kind != "weight" or info.name in seen:
-                continue
-            seen.add(info.name)
-            enc = info.encoding
-            if enc is None:
-                parts = {"values": float(info.dense_bits)}
-            else:
-                kept = int(round(enc.density * info.numel))
-                value = enc.mean_code_bits if enc.mean_code_bits is not None else enc.value_bits
-                index = enc.mean_index_code_bits if enc.mean_index_code_bits is not None else enc.index_bits
-                parts = {
-                    "values": kept * value,
-                    "indices": kept * index,
-                    "fillers": enc.filler_entries * (value + index),
-                    "codebook": float(enc.codebook_bits()),
-                }
-            for part, bits in parts.items():
-                if bits:
-                    totals[(op.module, part)] = totals.get((op.module, part), 0.0) + bits
-    return tuple(StoragePart(layer, part, int(math.ceil(bits))) for (layer, part), bits in totals.items())
+    totals: dict[tuple[str, str], int] = {}
+    for name, layer in used_weights(workload).items():
+        info = workload.tensors[name]
+        parts = {"values": info.dense_bits} if info.encoding is None else info.encoding.stored_bits_by_part(info.numel)
+        for part, bits in parts.items():
+            if bits:
+                totals[(layer, part)] = totals.get((layer, part), 0) + int(bits)
+    return tuple(StoragePart(layer, part, bits) for (layer, part), bits in totals.items())
 
 
 def storage_from_report(report: Any, source: str = "") -> StorageBreakdown:

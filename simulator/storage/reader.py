@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import stat
 import struct
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from simulator.fileio import InputFileError, read_regular_file_bytes
 from simulator.compress import huffman
 from simulator.compress.sparse import decode_positions
 from simulator.errors import PjsimError
@@ -78,29 +77,12 @@ def _take(payload: np.ndarray, bit_offset: int, nbits: int) -> bytes:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``; anything else is refused before reading."""
+    """The bytes of a regular file of at most ``max_bytes``; anything else is refused before reading
+    (``simulator.fileio.read_regular_file_bytes``, the one bounded reader), as a ``StorageFormatError``."""
     try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise StorageFormatError(f"{path}: cannot read ({exc.strerror})") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise StorageFormatError(f"{path}: not a regular file (a device, FIFO, socket or directory); "
-                                 "a .pjc must be a regular file")
-    if st.st_size > max_bytes:
-        raise StorageFormatError(f"{path}: {st.st_size} bytes, larger than the {max_bytes}-byte limit for a .pjc")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise StorageFormatError(f"{path}: cannot read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):  # replaced between stat and open
-            raise StorageFormatError(f"{path}: not a regular file; a .pjc must be a regular file")
-        size = min(st.st_size, max_bytes)
-        data = fh.read(size + 1)  # NB: the buffer is sized by the file, never by the limit
-    if len(data) > size:
-        raise StorageFormatError(f"{path}: grew while being read, or is larger than the {max_bytes}-byte limit")
-    return data
+        return read_regular_file_bytes(path, max_bytes, "a .pjc compressed model")
+    except InputFileError as exc:
+        raise StorageFormatError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
