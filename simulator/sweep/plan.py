@@ -26,7 +26,7 @@ from simulator.errors import PjsimError
 from simulator.frozen import FrozenMap
 from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.sampling import sample_points
-from simulator.sweep.spec_types import CompressionParams, SweepSpec
+from simulator.sweep.spec_types import CompressionParams, SweepSpec, impossible_compression
 
 __all__ = ["CODE_VERSION_ENV", "Plan", "Point", "code_version", "plan_sweep"]
 
@@ -189,13 +189,9 @@ def plan_sweep(spec: SweepSpec) -> Plan:
         except (ArithmeticError, TypeError, ValueError) as exc:
             raise SweepSpecError(spec.source, "sweep.constraints", f"cannot be evaluated at {inputs}: {exc}") from None
         compression = CompressionParams(**{k: inputs[f"compression.{k}"] for k in spec.compression.as_dict()})
-        if compression.density < 1.0 and compression.index_bits <= 0:
-            raise SweepSpecError(
-                spec.source,
-                "compression.index_bits",
-                f"the point {dict(zip(axis_keys, values))} has density {compression.density} < 1 but index_bits 0; "
-                "set index_bits >= 1 or add a constraint such as 'compression.density == 1 or compression.index_bits >= 1'",
-            )
+        problem = impossible_compression(compression)
+        if problem is not None:
+            raise SweepSpecError(spec.source, problem[0], f"at the point {dict(zip(axis_keys, values))}: {problem[1]}")
         overrides = FrozenMap({a.target: inputs[a.key] for a in spec.axes if a.kind == "profile"})
         if overrides not in digests:
             digests[overrides] = profile_digest(spec.profile, dict(overrides))
