@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.api import ENGINES, simulate
+from simulator.cli.model_arg import model_options, shape_and_batch
 from simulator.cost import CostReport
 from simulator.fileio import write_text_atomic
 from simulator.units import format_bits, format_energy_pj
@@ -109,7 +110,7 @@ def _dram_name(report: CostReport) -> str:
 @click.command("simulate")
 @click.argument("model")
 @click.option("--profile", "-p", default="horowitz45", show_default=True, help="Shipped profile name or .toml path.")
-@click.option("--batch-size", "-b", type=click.IntRange(min=1), default=1, show_default=True)
+@model_options
 @click.option("--engine", type=click.Choice(ENGINES), default="simpy", show_default=True,
               help="simpy: discrete-event memory model; closed-form: same phases by formula; baseline: no reuse.")
 @click.option("--no-fuse", is_flag=True, help="Do not fuse elementwise ops into their producer.")
@@ -117,17 +118,21 @@ def _dram_name(report: CostReport) -> str:
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
-def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: bool, strict: bool, layers: bool,
+def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str, no_fuse: bool, strict: bool, layers: bool,
             json_out: Path | None, csv_out: Path | None) -> None:
-    """Cost one inference of MODEL (zoo name or package.module:factory) on a profile.
+    """Cost one inference of MODEL on a profile.
+
+    MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory)
+    or a .pjc file (costed with its stored encodings).
 
     \b
     Examples:
       pjsim simulate lenet_300_100 --profile horowitz45
       pjsim simulate lenet5 --profile horowitz45 --engine closed-form --csv lenet5.csv
-      pjsim simulate mypkg.nets:build --profile my_chip.toml --json out.json
+      pjsim simulate mypkg.nets:build --input-shape 8,3,64,64 --profile my_chip.toml --json out.json
+      pjsim simulate lenet.pjc --profile horowitz45-sram512k
     """
-    report = simulate(model, profile, batch_size=batch_size, engine=engine, fuse_elementwise=not no_fuse,
+    report = simulate(model, profile, **shape_and_batch(input_shape, batch_size), engine=engine, fuse_elementwise=not no_fuse,
                       strict=strict, timeline=False)
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
