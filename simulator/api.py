@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.cost import CostReport
 from simulator.energy import estimate_no_reuse
+from simulator.engines import ENGINES
 from simulator.hardware import HardwareProfile, load_profile
 from simulator.workload import CompressionRecord, Workload
 
@@ -53,7 +54,6 @@ def trace_model(
     return trace(model, example_inputs, record=record, model_name=name, device=device)
 
 
-ENGINES = ("simpy", "closed-form", "baseline")
 
 
 def simulate(

@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from simulator.api import ENGINES, simulate
+import click
+
 from simulator.cli.model_arg import model_options, shape_and_batch
-from simulator.cost import CostReport
-from simulator.fileio import write_text_atomic
-from simulator.units import format_bits, format_energy_pj
+from simulator.engines import ENGINES
+
+if TYPE_CHECKING:  # the cost model and rich load when a command runs, not for --help
+    from rich.console import Console
+
+    from simulator.cost import CostReport
 
 __all__ = ["command", "report_payload"]
 
@@ -53,6 +55,10 @@ def _csv_text(report: CostReport) -> str:
 
 
 def _print_tables(report: CostReport, console: Console, layers: bool) -> None:
+    from rich.table import Table
+
+    from simulator.units import format_bits, format_energy_pj
+
     total = report.total_energy_pj or 1.0
     head = report.headline()
     table = Table(title=head.title, show_header=False)
@@ -132,6 +138,11 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
       pjsim simulate mypkg.nets:build --input-shape 8,3,64,64 --profile my_chip.toml --json out.json
       pjsim simulate lenet.pjc --profile horowitz45-sram512k
     """
+    from rich.console import Console
+
+    from simulator.api import simulate
+    from simulator.fileio import write_text_atomic
+
     report = simulate(model, profile, **shape_and_batch(input_shape, batch_size), engine=engine, fuse_elementwise=not no_fuse,
                       strict=strict, timeline=False)
     console = Console(width=max(100, Console().width))

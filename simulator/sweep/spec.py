@@ -54,6 +54,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from simulator.engines import ENGINES  # the engines a sweep may use (simulate's)
 from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.expr import ConstraintSyntaxError, parse_constraint
 from simulator.sweep.sampling import SAMPLERS
@@ -75,8 +76,6 @@ _SWEEP_KEYS = {
     "name", "description", "model", "input_shape", "profile", "batch_size", "sampling", "samples", "seed", "constraints",
     "engine",
 }
-#: ``simulator.api.simulate`` engines a sweep may use.
-ENGINES = ("simpy", "closed-form", "baseline")
 _AXIS_KEYS = {"key", "values", "min", "max", "num", "scale", "integer"}
 _SCALES = ("linear", "log")
 
