@@ -58,8 +58,8 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
 
     if not specs and not from_json:
         raise click.UsageError("give at least one SPEC or --from FILE.json")
-    shape = shape_and_batch(input_shape, batch_size)
     parsed = [parse_spec(s, profile) for s in specs]
+    shape = shape_and_batch(input_shape, batch_size, *(model for model, _, _ in parsed))
     configs, notes = [], []
     for path in from_json:
         saved_title, saved_notes, saved = load_report_json(path)

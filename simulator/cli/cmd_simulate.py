@@ -113,6 +113,13 @@ def _dram_name(report: CostReport) -> str:
     return "dram" if "dram" in names or not names else sorted(names)[-1]
 
 
+def simulate(*args, **kwargs) -> CostReport:
+    """``simulator.api.simulate``, imported when the command runs (``pjsim --help`` stays light)."""
+    from simulator.api import simulate as api_simulate
+
+    return api_simulate(*args, **kwargs)
+
+
 @click.command("simulate")
 @click.argument("model")
 @click.option("--profile", "-p", default="horowitz45", show_default=True, help="Shipped profile name or .toml path.")
@@ -140,11 +147,10 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
     """
     from rich.console import Console
 
-    from simulator.api import simulate
     from simulator.fileio import write_text_atomic
 
-    report = simulate(model, profile, **shape_and_batch(input_shape, batch_size), engine=engine, fuse_elementwise=not no_fuse,
-                      strict=strict, timeline=False)
+    report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
+                      fuse_elementwise=not no_fuse, strict=strict, timeline=False)
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
     if json_out is not None:

@@ -54,7 +54,7 @@ def command(model: str, batch_size: int | None, input_shape: tuple[int, ...] | N
 
     if out is not None:
         check_op_stream_path(out)
-    workload = trace_model(model, device=device, **shape_and_batch(input_shape, batch_size))
+    workload = trace_model(model, device=device, **shape_and_batch(input_shape, batch_size, model))
 
     table = Table(title=f"{workload.model_name}: batch {workload.batch_size}, {len(workload.ops)} ops", title_justify="left")
     for col, justify in (

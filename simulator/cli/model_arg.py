@@ -39,8 +39,16 @@ def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def shape_and_batch(input_shape: tuple[int, ...] | None, batch_size: int | None) -> dict[str, Any]:
-    """Keyword arguments for ``trace_model``/``simulate``; a batch that disagrees with the shape is a usage error."""
+def shape_and_batch(input_shape: tuple[int, ...] | None, batch_size: int | None, *models: str | None) -> dict[str, Any]:
+    """Keyword arguments for ``trace_model``/``simulate`` for ``models``.
+
+    Usage errors (exit 2): a batch that disagrees with the shape; a ``package.module:factory`` model
+    without ``--input-shape`` (its shape cannot be known).
+    """
+    for model in models:
+        if model is not None and ":" in model and not model.endswith(".pjc") and input_shape is None:
+            raise click.UsageError(f"model '{model}' is not in the zoo: give its input shape with --input-shape "
+                                   "(batch first, e.g. 1,3,224,224)")
     if input_shape is not None and batch_size is not None and batch_size != input_shape[0]:
         raise click.BadParameter(
             f"--batch-size {batch_size} disagrees with --input-shape {','.join(map(str, input_shape))} "

@@ -98,7 +98,7 @@ def test_report_takes_a_user_module(user_dir, run_here):
 
 def test_user_module_without_a_shape_is_a_clear_error(user_dir, run_here):
     code, _, err = run_here("simulate", "mynet:build", cwd=user_dir)
-    assert code == 1
+    assert code == 2  # a usage error, caught before anything is imported or traced
     assert "mynet:build" in err and "--input-shape" in err
 
 
