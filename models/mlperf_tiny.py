@@ -97,7 +97,8 @@ class DSCNN(nn.Module):
         super().__init__()
         layers = [*_conv_bn(1, filters, (10, 4), 2), nn.ReLU()]
         for _ in range(4):
-            layers += [*_conv_bn(filters, filters, 3, groups=filters), nn.ReLU(), *_conv_bn(filters, filters, 1), nn.ReLU()]
+            layers += [*_conv_bn(filters, filters, 3, groups=filters), nn.ReLU()]  # depthwise
+            layers += [*_conv_bn(filters, filters, 1), nn.ReLU()]  # pointwise
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)  # Keras AveragePooling2D over the whole 25x5 map
         self.fc = nn.Linear(filters, num_classes)
@@ -162,7 +163,7 @@ def ds_cnn() -> nn.Module:
     return _seeded(DSCNN)
 
 
-@register_model("mobilenet_v1_025_vww", (1, 3, 96, 96), "MLPerf Tiny MobileNetV1-0.25 visual wake words, 96x96 (7.49M MACs)")
+@register_model("mobilenet_v1_025_vww", (1, 3, 96, 96), "MLPerf Tiny MobileNetV1-0.25 visual wake words (7.49M MACs)")
 def mobilenet_v1_025_vww() -> nn.Module:
     return _seeded(MobileNetV1VWW)
 

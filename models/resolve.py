@@ -76,7 +76,9 @@ def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
     try:
         shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
     except ValueError:
-        raise ValueError(f"expected comma-separated whole numbers such as 1,3,224,224 (batch first), got {text!r}") from None
+        raise ValueError(
+            f"expected comma-separated whole numbers such as 1,3,224,224 (batch first), got {text!r}"
+        ) from None
     if not shape or any(s <= 0 for s in shape):
         raise ValueError(f"expected positive dimensions such as 1,3,224,224 (batch first), got {text!r}")
     return shape

@@ -94,7 +94,8 @@ def command(path: Path) -> None:
                       format_bits(r["stored_bits"]))
     table.add_section()
     stored = sum(totals.values())
-    table.add_row("total", "", "", "", *[format_bits(totals[k]) if totals[k] else "" for k in PARTS], format_bits(stored))
+    total_cells = [format_bits(totals[k]) if totals[k] else "" for k in PARTS]
+    table.add_row("total", "", "", "", *total_cells, format_bits(stored))
     console.print(table)
     dense_bits = 32 * sum(r["numel"] for r in rows)
     ratio = f"{dense_bits / stored:.1f}x" if stored else "-"

@@ -38,7 +38,8 @@ def parse_spec(spec: str, default_profile: str) -> tuple[str | None, str | None,
 @model_options
 @click.option("--no-export", is_flag=True, help="Write only the HTML (no CSV/JSON tables).")
 def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, out: Path, title: str,
-            sram_points: int, batch_size: int | None, input_shape: tuple[int, ...] | None, no_export: bool) -> None:  # fmt: skip
+            sram_points: int, batch_size: int | None, input_shape: tuple[int, ...] | None,
+            no_export: bool) -> None:  # fmt: skip
     """Build one report comparing configurations side by side.
 
     A SPEC is MODEL[@PROFILE] (zoo name, package.module:factory from the current directory, or a
@@ -71,7 +72,7 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
     with progress_steps("costing", total=len(parsed) * points_per_config) as step:
         for model, checkpoint, prof in parsed:
             configs.append(configuration_for(model, prof, checkpoint=checkpoint, sram_points=sram_points,
-                                             **shape, progress=lambda: step(f"{model or checkpoint} on {prof}")))  # fmt: skip
+                                             **shape, progress=lambda: step(f"{model or checkpoint} on {prof}")))
     write_html(configs, out, title=title, notes=notes, export=not no_export)
     for c in configs:
         head = c.cost.headline()

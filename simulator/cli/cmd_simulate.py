@@ -131,8 +131,8 @@ def simulate(*args, **kwargs) -> CostReport:
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
-def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str, no_fuse: bool, strict: bool, layers: bool,
-            json_out: Path | None, csv_out: Path | None) -> None:
+def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
+            no_fuse: bool, strict: bool, layers: bool, json_out: Path | None, csv_out: Path | None) -> None:
     """Cost one inference of MODEL on a profile.
 
     MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory)

@@ -28,7 +28,9 @@ __all__ = ["command"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the op stream to this .csv or .parquet file (Parquet needs pyarrow).",
 )
-def command(model: str, batch_size: int | None, input_shape: tuple[int, ...] | None, device: str, out: Path | None) -> None:
+def command(
+    model: str, batch_size: int | None, input_shape: tuple[int, ...] | None, device: str, out: Path | None
+) -> None:
     """Trace MODEL and print MACs, weights and traffic per layer.
 
     MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory)
@@ -56,7 +58,8 @@ def command(model: str, batch_size: int | None, input_shape: tuple[int, ...] | N
         check_op_stream_path(out)
     workload = trace_model(model, device=device, **shape_and_batch(input_shape, batch_size, model))
 
-    table = Table(title=f"{workload.model_name}: batch {workload.batch_size}, {len(workload.ops)} ops", title_justify="left")
+    title = f"{workload.model_name}: batch {workload.batch_size}, {len(workload.ops)} ops"
+    table = Table(title=title, title_justify="left")
     for col, justify in (
         ("layer", "left"),
         ("ops", "right"),

@@ -13,7 +13,10 @@ import numpy as np
 
 from simulator.sweep.expr import Constraint
 
-__all__ = ["AXIS_KINDS", "COMPRESSION_KEYS", "MAX_SHARED_WEIGHT_BITS", "DATASETS", "AccuracySpec", "Axis", "CompressionParams", "SweepSpec"]
+__all__ = [
+    "AXIS_KINDS", "COMPRESSION_KEYS", "DATASETS", "MAX_SHARED_WEIGHT_BITS", "AccuracySpec", "Axis", "CompressionParams",
+    "SweepSpec", "impossible_compression",
+]
 
 #: Where an axis's value goes: a profile override, a compression parameter, or the batch size.
 AXIS_KINDS = ("profile", "compression", "batch_size")

@@ -19,7 +19,8 @@ def test_help_loads_no_heavy_module():
         "print(','.join(bad)); sys.exit(1 if bad else 0)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, f"pjsim --help imports {result.stdout.strip().splitlines()[-1:]} {result.stderr[-500:]}"
+    imported = result.stdout.strip().splitlines()[-1:]
+    assert result.returncode == 0, f"pjsim --help imports {imported} {result.stderr[-500:]}"
 
 
 def test_every_command_help_still_lists_its_examples():
@@ -38,7 +39,8 @@ def test_models_list_reads_the_zoo_without_torch():
         "print(','.join(bad)); sys.exit(1 if bad else 0)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, f"pjsim models list imports {result.stdout.strip().splitlines()[-1:]} {result.stderr[-500:]}"
+    imported = result.stdout.strip().splitlines()[-1:]
+    assert result.returncode == 0, f"pjsim models list imports {imported} {result.stderr[-500:]}"
     assert "resnet8" in result.stdout and "lenet_300_100-dense" in result.stdout
 
 
