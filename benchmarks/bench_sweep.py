@@ -73,7 +73,7 @@ def _spec(model: str, profile: str):
     return parse_spec(
         {
             "sweep": {"name": "bench", "model": model, "profile": profile},
-            "compression": {"index_bits": 4, "weight_sharing": True},
+            "compression": {"index_bits": 2, "weight_sharing": True},
             "axis": [
                 {"key": f"profile.memory.{sram}.capacity", "min": low, "max": high, "num": 10, "scale": "log"},
                 {"key": "compression.weight_bits", "min": 2, "max": 8, "num": 7},

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,10 +93,17 @@ def model_spec(name: str) -> ModelSpec:
 
 
 def load_model(name: str) -> torch.nn.Module:
-    """Build a model from a zoo name or an import path ``package.module:factory`` (factory takes no arguments)."""
+    """Build a model from a zoo name or an import path ``package.module:factory`` (factory takes no arguments).
+
+    The current directory is put on the import path first (as ``python -m`` would): the ``pjsim``
+    console script does not, and a user's own module usually lives there.
+    """
     if ":" not in name:
         return model_spec(name).factory()
     module_name, _, attr = name.partition(":")
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

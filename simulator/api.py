@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.cost import CostReport
 from simulator.energy import estimate_no_reuse
+from simulator.engines import ENGINES
 from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
 
@@ -26,29 +27,33 @@ def trace_model(
     model: Any,
     example_inputs: Any = None,
     record: CompressionRecord | None = None,
-    batch_size: int = 1,
+    batch_size: int | None = None,
     device: str | None = None,
+    input_shape: tuple[int, ...] | None = None,
 ) -> Workload:
-    """Trace a zoo name (``"lenet_300_100"``), a ``package.module:factory`` path or an ``nn.Module``.
+    """Trace a model argument or an ``nn.Module``.
 
-    ``device="meta"`` traces without weight or activation memory (see ``simulator.trace.trace``).
+    A string goes through ``models.resolve.resolve_model`` (one resolver for the CLI and the API): a
+    zoo name (``"lenet_300_100"``), ``package.module:factory`` (needs ``input_shape`` or
+    ``example_inputs``) or a ``.pjc`` file (costed with its stored encodings unless ``record`` is
+    given). ``input_shape`` is batch first and its batch is honoured. ``device="meta"`` traces
+    without weight or activation memory (see ``simulator.trace.trace``).
     """
-    from models import load_model, model_spec
     from simulator.trace import trace
 
     name = None
     if isinstance(model, str):
-        name = model
-        if example_inputs is None and ":" not in model:
-            example_inputs = model_spec(model).example_input(batch_size)
-        model = load_model(model)
-        model.eval()
+        from models.resolve import resolve_model
+
+        resolved = resolve_model(model, input_shape, batch_size, example_inputs)
+        name = resolved.name if resolved.source != "pjc" else f"{resolved.name} ({resolved.label})"
+        model, example_inputs = resolved.module, resolved.example_inputs
+        record = resolved.record if record is None else record
     if example_inputs is None:
-        raise ValueError("example_inputs are needed to trace a model that is not in the zoo")
+        raise ValueError("example_inputs are needed to trace an nn.Module")
     return trace(model, example_inputs, record=record, model_name=name, device=device)
 
 
-ENGINES = ("simpy", "closed-form", "baseline")
 LAYER_MODES = ("network", "independent")
 
 
@@ -75,8 +80,9 @@ def simulate(
     profile: str | Path | HardwareProfile = "horowitz45",
     example_inputs: Any = None,
     record: CompressionRecord | None = None,
-    batch_size: int = 1,
+    batch_size: int | None = None,
     *,
+    input_shape: tuple[int, ...] | None = None,
     engine: str = "simpy",
     fuse_elementwise: bool = True,
     strict: bool = False,
@@ -90,11 +96,13 @@ def simulate(
     schedule (``engine``) -> price it (``simulator.energy.estimate_energy``).
 
     Args:
-        model_or_workload: a zoo name, a ``package.module:factory`` path, an ``nn.Module`` or a ``Workload``.
+        model_or_workload: a zoo name, a ``package.module:factory`` path, a ``.pjc`` file, an
+            ``nn.Module`` or a ``Workload`` (strings as ``trace_model`` resolves them).
         profile: a shipped profile name, a TOML path or a ``HardwareProfile``.
         example_inputs: inputs to trace with (zoo models have a default).
         record: compression record describing the weights' encodings.
-        batch_size: batch of the default example input.
+        batch_size: batch of the default example input (default 1).
+        input_shape: shape of the example input, batch first (its batch is honoured).
         engine: ``"simpy"`` (discrete-event model, default), ``"closed-form"`` (same phases, timed by
             formula, no timeline) or ``"baseline"`` (no reuse: every operand from DRAM once per op).
         fuse_elementwise: fold elementwise ops into their producer.
@@ -118,7 +126,7 @@ def simulate(
     workload = (
         model_or_workload
         if isinstance(model_or_workload, Workload)
-        else trace_model(model_or_workload, example_inputs, record, batch_size)
+        else trace_model(model_or_workload, example_inputs, record, batch_size, input_shape=input_shape)
     )
     workload, hw = resolve_precision(workload, hw, precision)
     if engine == "baseline":

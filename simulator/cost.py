@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.frozen import FrozenMap
 from simulator.mapping.residency import Footprint
-from simulator.units import cycles_to_s, format_bits, format_energy_pj
+from simulator.units import cycles_to_s, format_bits, format_count, format_energy_pj, format_seconds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,24 +162,6 @@ class Accuracy:
     def text(self) -> str:
         """E.g. ``'98.50 % top-1'``."""
         return f"{self.percent:.2f} %" + (f" {self.metric}" if self.metric else "")
-
-
-def format_seconds(seconds: float) -> str:
-    """Human-readable duration, e.g. ``'41.6 µs'``."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(seconds) >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
-def format_count(n: float) -> str:
-    """A large count in short form, e.g. ``'714 M'``; below 100,000 with thousands separators."""
-    for unit, scale in (("G", 1e9), ("M", 1e6)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {unit}"
-    if abs(n) >= 100_000:
-        return f"{n / 1e3:.3g} k"
-    return f"{n:,.0f}"
 
 
 @dataclass(frozen=True, slots=True)

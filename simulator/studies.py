@@ -302,18 +302,21 @@ def configuration_for(
     profile: str | Path | HardwareProfile = "horowitz45",
     checkpoint: str | None = None,
     sram_points: int = 13,
-    batch_size: int = 1,
+    batch_size: int | None = None,
     progress: Callable[[], None] | None = None,
+    input_shape: tuple[int, ...] | None = None,
 ) -> Configuration:
     """The configuration ``pjsim report MODEL@PROFILE`` (or ``checkpoint:NAME@PROFILE``) builds.
 
     Args:
-        model: zoo name or ``package.module:factory`` (None when ``checkpoint`` is given).
+        model: zoo name, ``package.module:factory`` or a ``.pjc`` file (``models.resolve``; None
+            when ``checkpoint`` is given).
         profile: shipped profile name, path or profile.
         checkpoint: a shipped checkpoint name (``models.load_checkpoint``), dense or compressed.
         sram_points: points of the energy-vs-SRAM curve (0 = none; the footprint's need is added).
-        batch_size: batch of the example input.
+        batch_size: batch of the example input (default 1, or ``input_shape``'s).
         progress: called after each costed point.
+        input_shape: the example input's shape, batch first (needed for ``package.module:factory``).
     """
     hw = resolve_profile(profile)
     metadata: dict[str, str] = {}
@@ -332,13 +335,13 @@ def configuration_for(
             storage = storage_from_report(storage_report(net, record))
         from models import model_spec
 
-        workload = trace_model(net.eval(), model_spec(model_name).example_input(batch_size), record=record)
+        workload = trace_model(net.eval(), model_spec(model_name).example_input(batch_size or 1), record=record)
         workload = dataclasses.replace(workload, model_name=model_name)
         variant = f"checkpoint {checkpoint}"
     else:
         if model is None:
             raise ValueError("configuration_for needs a model or a checkpoint")
-        workload = trace_model(model, batch_size=batch_size)
+        workload = trace_model(model, batch_size=batch_size, input_shape=input_shape)
     cost = simulate(workload, hw)
     if progress is not None:
         progress()

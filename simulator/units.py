@@ -23,7 +23,11 @@ __all__ = [
     "bytes_to_bits",
     "cycles_to_s",
     "format_bits",
+    "format_count",
     "format_energy_pj",
+    "format_power_mw",
+    "format_seconds",
+    "format_value",
     "pj_to_j",
     "pj_to_uj",
 ]
@@ -102,3 +106,66 @@ def format_energy_pj(energy_pj: float) -> str:
         if abs(energy_pj) >= scale:
             return f"{energy_pj / scale:.3g} {unit}"
     return f"{energy_pj:.3g} pJ"
+
+
+def format_seconds(seconds: float) -> str:
+    """Human-readable duration, e.g. ``'41.6 µs'``, ``'169 ms'``."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_count(n: float) -> str:
+    """A large count in short form, e.g. ``'714 M'``; below 100,000 with thousands separators."""
+    for unit, scale in (("G", 1e9), ("M", 1e6)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {unit}"
+    if abs(n) >= 100_000:
+        return f"{n / 1e3:.3g} k"
+    return f"{n:,.0f}"
+
+
+def format_power_mw(power_mw: float) -> str:
+    """Human-readable power, e.g. ``'3.2 mW'``, ``'450 µW'``."""
+    for unit, scale in (("W", 1e3), ("mW", 1.0), ("µW", 1e-3)):
+        if abs(power_mw) >= scale:
+            return f"{power_mw / scale:.3g} {unit}"
+    return f"{power_mw / 1e-6:.3g} nW"
+
+
+#: Name suffix -> formatter: the unit is part of every quantity's name (``energy_pj``, ``latency_s``).
+_SUFFIX_FORMATTERS = (
+    ("_pj_s", lambda v: f"{v:.3g} pJ·s"),
+    ("_pj", format_energy_pj),
+    ("_bits", format_bits),
+    ("_s", format_seconds),
+    ("_mw", format_power_mw),
+    ("_macs", format_count),
+    ("_cycles", format_count),
+)
+
+
+def format_value(name: str, value: object) -> str:
+    """``value`` of the quantity called ``name``, in human units chosen by the name's unit suffix.
+
+    ``format_value("total_energy_pj", 2.062e6)`` -> ``'2.06 uJ'``; ``("latency_s", 0.169)`` ->
+    ``'169 ms'``; other numbers get 4 significant digits (integers thousands separators), other
+    values ``str``. The one place tables (CLI, sweep report) turn named quantities into text.
+    """
+    if value is None or type(value).__name__ in ("bool", "bool_"):  # numpy booleans too
+        return str(value)
+    if isinstance(value, (int, float)) or hasattr(value, "__float__"):
+        number = float(value)  # numpy scalars too
+        if number != number:
+            return "nan"
+        key = name.lower()
+        if key in ("cycles", "stall_cycles", "total_macs"):
+            return format_count(number)
+        for suffix, formatter in _SUFFIX_FORMATTERS:
+            if key.endswith(suffix):
+                return formatter(number)
+        if number == int(number) and abs(number) < 1e15:
+            return f"{int(number):,}"
+        return f"{number:.4g}"
+    return str(value)

@@ -25,7 +25,10 @@ RECIPE_CHOICES = ("deep-compression",)
 @click.option("--layers", is_flag=True, help="Also print the per-layer breakdown of the final stage.")
 @mkdir_option
 def command(model: str, recipe: str, data: Path | None, out: Path | None, no_biases: bool, layers: bool, mkdir: bool) -> None:
-    """Compress MODEL (zoo name) and write it in the pjsim file format.
+    """Compress MODEL (zoo name) and write it in the pjsim file format (.pjc).
+
+    The file can be traced, simulated and reported like a model (pjsim simulate FILE.pjc) and
+    inspected (pjsim inspect FILE.pjc).
 
     Starts from the shipped trained checkpoint when there is one (lenet_300_100, lenet5), else from
     the zoo's initial weights. Prints the storage of each stage (dense, pruned, quantized, Huffman)
@@ -64,7 +67,10 @@ def command(model: str, recipe: str, data: Path | None, out: Path | None, no_bia
         click.echo("no --data: one-shot pruning and weight sharing, no retraining")
     net, record = deep_compression(net, chosen, data=train_data)
     out = out or Path("reports") / f"{model}-deep-compression.pjc"
-    result = pack(net, record, out, model_name=model)
+    from models import model_spec
+
+    # The input shape travels in the file so a .pjc is self-describing (models.resolve reads it).
+    result = pack(net, record, out, model_name=model, metadata={"input_shape": list(model_spec(model).input_shape)})
     report = storage_report(net, record, include_biases=not no_biases)
     click.echo(report.table())
     if layers:

@@ -7,23 +7,26 @@ row they came from), the memory levels, and every source.
 
 from __future__ import annotations
 
-import click
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from simulator.errors import ProfileError
-from simulator.hardware import HardwareProfile, list_profiles, load_profile
-from simulator.units import format_bits
-from simulator.workload import DataType
+import click
+
+if TYPE_CHECKING:  # rich and the profile loader (numpy) load when a command runs, not for --help
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulator.hardware import HardwareProfile
 
 __all__ = ["command"]
 
-#: Widths ``show`` tries to derive for when the profile does not list them.
-_SHOWN_DTYPES = tuple(DataType(kind, bits) for kind in ("int", "float") for bits in (8, 16, 32))
+#: Widths ``show`` tries to derive for when the profile does not list them: (kind, bits).
+_SHOWN_WIDTHS = tuple((kind, bits) for kind in ("int", "float") for bits in (8, 16, 32))
 _SHOWN_OPERATIONS = ("add", "mult", "compare")
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     # Created per call so that click's output capture (tests, pipes) sees it; wide enough for sources.
     return Console(width=160, soft_wrap=False, highlight=False)
 
@@ -43,6 +46,11 @@ def command() -> None:
 @command.command("list")
 def list_cmd() -> None:
     """List the shipped profiles."""
+    from rich.table import Table
+
+    from simulator.hardware import list_profiles, load_profile
+    from simulator.units import format_bits
+
     table = Table(title="shipped hardware profiles (hw_profiles/)", show_lines=False)
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("clock", justify="right", no_wrap=True)
@@ -61,6 +69,8 @@ def list_cmd() -> None:
 @click.argument("name")
 def show_cmd(name: str) -> None:
     """Show profile NAME (shipped name or .toml path): every constant with its source."""
+    from simulator.hardware import load_profile
+
     p = load_profile(name)
     console = _console()
     console.print(f"[bold]{p.name}[/bold]: {p.description}")
@@ -72,6 +82,8 @@ def show_cmd(name: str) -> None:
 
 
 def _compute_table(p: HardwareProfile) -> Table:
+    from rich.table import Table
+
     t = Table(title="clock and compute array")
     for col in ("key", "value", "source"):
         t.add_column(col, overflow="fold")
@@ -85,13 +97,18 @@ def _compute_table(p: HardwareProfile) -> Table:
 
 
 def _energy_table(p: HardwareProfile) -> Table:
+    from rich.table import Table
+
     t = Table(title="energy per operation (listed rows, then what the declared rules derive)")
     for col in ("operation", "energy", "how", "source"):
         t.add_column(col, overflow="fold")
     listed = set(p.compute.op_energy_pj)
     for key, pj in p.compute.op_energy_pj.items():
         t.add_row(key, f"{pj:.4g} pJ", "listed", p.sources.get(f"energy.{key}", ""))
-    for dtype in _SHOWN_DTYPES:
+    from simulator.errors import ProfileError
+    from simulator.workload import DataType
+
+    for dtype in (DataType(kind, bits) for kind, bits in _SHOWN_WIDTHS):
         for op in _SHOWN_OPERATIONS:
             if f"{dtype.name}.{op}" in listed:
                 continue
@@ -104,6 +121,10 @@ def _energy_table(p: HardwareProfile) -> Table:
 
 
 def _memory_table(p: HardwareProfile) -> Table:
+    from rich.table import Table
+
+    from simulator.units import format_bits
+
     t = Table(title="memory levels, innermost first (energies per access of `word` bits)")
     for col in ("level", "kind", "capacity", "banks", "word", "read", "write", "bandwidth", "latency", "leakage"):
         t.add_column(col, justify="right" if col not in ("level", "kind") else "left", no_wrap=True)
@@ -124,6 +145,8 @@ def _memory_table(p: HardwareProfile) -> Table:
 
 
 def _sources_table(p: HardwareProfile) -> Table:
+    from rich.table import Table
+
     t = Table(title="sources (every numeric key of the resolved profile)")
     t.add_column("key", no_wrap=True)
     t.add_column("source", overflow="fold")

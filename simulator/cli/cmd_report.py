@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from simulator.cli.model_arg import model_options, shape_and_batch
 from simulator.cli.outputs import check_outputs, mkdir_option
 
 __all__ = ["command", "parse_spec"]
@@ -37,21 +38,24 @@ def parse_spec(spec: str, default_profile: str) -> tuple[str | None, str | None,
 @click.option("--title", default="pjsim energy report", show_default=True)
 @click.option("--sram-points", type=click.IntRange(min=0), default=13, show_default=True,
               help="Points of the energy-vs-SRAM-size curve per configuration (0 = no curve).")
-@click.option("--batch-size", "-b", type=click.IntRange(min=1), default=1, show_default=True)
+@model_options
 @click.option("--no-export", is_flag=True, help="Write only the HTML (no CSV/JSON tables).")
 @mkdir_option
 def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, out: Path, title: str,
-            sram_points: int, batch_size: int, no_export: bool, mkdir: bool) -> None:  # fmt: skip
+            sram_points: int, batch_size: int | None, input_shape: tuple[int, ...] | None,
+            no_export: bool, mkdir: bool) -> None:  # fmt: skip
     """Build one report comparing configurations side by side.
 
-    A SPEC is MODEL[@PROFILE] (zoo name or package.module:factory) or checkpoint:NAME[@PROFILE]
-    (a shipped checkpoint, compressed or dense). Saved reports are re-read with --from.
+    A SPEC is MODEL[@PROFILE] (zoo name, package.module:factory from the current directory, or a
+    .pjc file) or checkpoint:NAME[@PROFILE] (a shipped checkpoint, compressed or dense). Saved
+    reports are re-read with --from. --input-shape applies to every MODEL.
 
     \b
     Examples:
       pjsim report lenet_300_100@horowitz45 lenet_300_100@horowitz45-sram512k
       pjsim report checkpoint:lenet_300_100-deep-compression@horowitz45 --out reports/dc.html
       pjsim report --from reports/demo.json --out reports/demo-again.html
+      pjsim report lenet.pjc@horowitz45 lenet_300_100@horowitz45 --out reports/mine.html
     """
     from simulator.cli.progress import progress_steps
     from simulator.report import load_report_json, write_html
@@ -65,6 +69,7 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
     default_out = out == _DEFAULT_OUT
     outputs = {"--out": out} | ({} if no_export else {f"--out ({p.name})": p for p in export_paths(out)})
     check_outputs(outputs, mkdir=mkdir, defaults=dict.fromkeys(outputs, default_out))
+    shape = shape_and_batch(input_shape, batch_size, *(model for model, _, _ in parsed))
     configs, notes = [], []
     for path in from_json:
         saved_title, saved_notes, saved = load_report_json(path)
@@ -76,7 +81,7 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
     with progress_steps("costing", total=len(parsed) * points_per_config) as step:
         for model, checkpoint, prof in parsed:
             configs.append(configuration_for(model, prof, checkpoint=checkpoint, sram_points=sram_points,
-                                             batch_size=batch_size, progress=lambda: step(f"{model or checkpoint} on {prof}")))  # fmt: skip
+                                             **shape, progress=lambda: step(f"{model or checkpoint} on {prof}")))
     write_html(configs, out, title=title, notes=notes, export=not no_export, make_parents=mkdir or default_out)
     for c in configs:
         head = c.cost.headline()

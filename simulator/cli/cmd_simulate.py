@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from simulator.api import ENGINES, simulate
-from simulator.hardware import Precision
-from simulator.cost import CostReport
+import click
+
+from simulator.cli.model_arg import model_options, shape_and_batch
 from simulator.cli.outputs import check_outputs, mkdir_option
-from simulator.fileio import csv_safe_frame, write_files_atomic
-from simulator.units import format_bits, format_energy_pj
+from simulator.engines import ENGINES
+
+if TYPE_CHECKING:  # the cost model and rich load when a command runs, not for --help
+    from rich.console import Console
+
+    from simulator.cost import CostReport
 
 __all__ = ["command", "report_payload"]
 
@@ -50,10 +52,16 @@ def report_payload(report: CostReport) -> dict:
 
 
 def _csv_text(report: CostReport) -> str:
+    from simulator.fileio import csv_safe_frame
+
     return csv_safe_frame(report.to_frame()).to_csv(index=False)
 
 
 def _print_tables(report: CostReport, console: Console, layers: bool) -> None:
+    from rich.table import Table
+
+    from simulator.units import format_bits, format_energy_pj
+
     total = report.total_energy_pj or 1.0
     head = report.headline()
     table = Table(title=head.title, show_header=False)
@@ -108,10 +116,17 @@ def _dram_name(report: CostReport) -> str:
     return "dram" if "dram" in names or not names else sorted(names)[-1]
 
 
+def simulate(*args, **kwargs) -> CostReport:
+    """``simulator.api.simulate``, imported when the command runs (``pjsim --help`` stays light)."""
+    from simulator.api import simulate as api_simulate
+
+    return api_simulate(*args, **kwargs)
+
+
 @click.command("simulate")
 @click.argument("model")
 @click.option("--profile", "-p", default="horowitz45", show_default=True, help="Shipped profile name or .toml path.")
-@click.option("--batch-size", "-b", type=click.IntRange(min=1), default=1, show_default=True)
+@model_options
 @click.option("--engine", type=click.Choice(ENGINES), default="simpy", show_default=True,
               help="simpy: discrete-event memory model; closed-form: same phases by formula; baseline: no reuse.")
 @click.option("--no-fuse", is_flag=True, help="Do not fuse elementwise ops into their producer.")
@@ -124,26 +139,35 @@ def _dram_name(report: CostReport) -> str:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
-def command(model: str, profile: str, batch_size: int, engine: str, no_fuse: bool, strict: bool, layers: bool,
-            precision: str | None, independent_layers: bool, json_out: Path | None, csv_out: Path | None,
-            mkdir: bool) -> None:
-    """Cost one inference of MODEL (zoo name or package.module:factory) on a profile.
+def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
+            no_fuse: bool, strict: bool, layers: bool, precision: str | None, independent_layers: bool,
+            json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
+    """Cost one inference of MODEL on a profile.
+
+    MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory)
+    or a .pjc file (costed with its stored encodings).
 
     \b
     Examples:
       pjsim simulate lenet_300_100 --profile horowitz45
       pjsim simulate lenet5 --profile horowitz45 --engine closed-form --csv lenet5.csv
-      pjsim simulate mypkg.nets:build --profile my_chip.toml --json out.json
+      pjsim simulate mypkg.nets:build --input-shape 8,3,64,64 --profile my_chip.toml --json out.json
+      pjsim simulate lenet.pjc --profile horowitz45-sram512k
       pjsim simulate resnet18 --profile npu-ethos-n77 --precision int8
     """
+    from rich.console import Console
+
+    from simulator.fileio import write_files_atomic
+    from simulator.hardware import Precision
+
     check_outputs({"--json": json_out, "--csv": csv_out}, mkdir=mkdir)
     if precision is not None:
         try:
             Precision.parse(precision)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--precision") from None
-    report = simulate(model, profile, batch_size=batch_size, engine=engine, fuse_elementwise=not no_fuse,
-                      strict=strict, timeline=False, precision=precision,
+    report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
+                      fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
                       layers="independent" if independent_layers else "network")
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)

@@ -7,9 +7,7 @@ from pathlib import Path
 import click
 
 from simulator.cli.outputs import check_outputs, mkdir_option
-from simulator.fileio import csv_safe_frame, write_files_atomic
-from simulator.sweep.plan import MAX_PLAN_POINTS, check_plan_size
-from simulator.sweep.store import check_not_in_use
+from simulator.limits import MAX_PLAN_POINTS
 
 _DEFAULT_OUT = Path("reports")
 
@@ -71,8 +69,11 @@ def command(
         TimeRemainingColumn,
     )
 
+    from simulator.fileio import csv_safe_frame, write_files_atomic
     from simulator.report.sweep_report import render_sweep_html
     from simulator.sweep import load_spec, make_backend, report_inputs, run
+    from simulator.sweep.plan import check_plan_size
+    from simulator.sweep.store import check_not_in_use
 
     sweep_spec = load_spec(spec, allow_import=allow_import)
     db_path = db if db is not None else out / f"{sweep_spec.name}.sqlite"

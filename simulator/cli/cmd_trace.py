@@ -6,27 +6,15 @@ from pathlib import Path
 
 import click
 
+from simulator.cli.model_arg import model_options, shape_and_batch
 from simulator.cli.outputs import check_outputs, mkdir_option
 
 __all__ = ["command"]
 
 
-def _parse_shape(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated integers such as 1,3,224,224, got {text!r}") from None
-    if not shape or any(s <= 0 for s in shape):
-        raise click.BadParameter(f"expected positive dimensions such as 1,3,224,224, got {text!r}")
-    return shape
-
-
 @click.command("trace")
 @click.argument("model")
-@click.option("--batch-size", "-b", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--input-shape", help="Input shape for package.module:factory models, e.g. 1,3,224,224 (batch first).")
+@model_options
 @click.option(
     "--device",
     type=click.Choice(["cpu", "meta"]),
@@ -42,8 +30,13 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
     help="Write the op stream to this .csv or .parquet file (Parquet needs pyarrow).",
 )
 @mkdir_option
-def command(model: str, batch_size: int, input_shape: str | None, device: str, out: Path | None, mkdir: bool) -> None:
-    """Trace MODEL (zoo name or package.module:factory) and print MACs, weights and traffic per layer.
+def command(
+    model: str, batch_size: int | None, input_shape: tuple[int, ...] | None, device: str, out: Path | None, mkdir: bool
+) -> None:
+    """Trace MODEL and print MACs, weights and traffic per layer.
+
+    MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory)
+    or a .pjc file (traced with its stored encodings).
 
     \b
     Conventions: 1 MAC = 1 multiply + 1 add (FLOPs in Han et al.'s sense = 2 x MACs);
@@ -52,37 +45,24 @@ def command(model: str, batch_size: int, input_shape: str | None, device: str, o
     Examples:
       pjsim trace resnet50 --device meta
       pjsim trace lenet5 --out lenet5_ops.csv
-      pjsim trace mypkg.nets:build --input-shape 1,3,64,64
+      pjsim trace mypkg.nets:build --input-shape 8,3,64,64
+      pjsim trace lenet.pjc
     """
-    import torch
     from rich.console import Console
     from rich.table import Table
 
-    from models import load_model, model_spec
-    from simulator.errors import ModelError
-    from simulator.trace import trace
+    from simulator.api import trace_model
     from simulator.trace.export import check_op_stream_path, write_op_stream
     from simulator.trace.summary import layer_summaries
     from simulator.units import bits_to_kb
 
-    shape = _parse_shape(input_shape)
     if out is not None:
         check_op_stream_path(out)
     check_outputs({"--out": out}, mkdir=mkdir)
-    if ":" in model:
-        if shape is None:
-            raise click.UsageError(f"model '{model}' is not in the zoo: give its input shape with --input-shape")
-        net = load_model(model)
-        example = torch.rand((batch_size, *shape[1:]), generator=torch.Generator().manual_seed(0))
-    else:
-        spec = model_spec(model)
-        net = spec.factory()
-        example = spec.example_input(batch_size) if shape is None else torch.rand((batch_size, *shape[1:]))
-    if not isinstance(net, torch.nn.Module):
-        raise ModelError(f"'{model}' did not give a torch.nn.Module")
-    workload = trace(net.eval(), example, model_name=model, device=device)
+    workload = trace_model(model, device=device, **shape_and_batch(input_shape, batch_size, model))
 
-    table = Table(title=f"{model}: batch {workload.batch_size}, {len(workload.ops)} ops", title_justify="left")
+    title = f"{workload.model_name}: batch {workload.batch_size}, {len(workload.ops)} ops"
+    table = Table(title=title, title_justify="left")
     for col, justify in (
         ("layer", "left"),
         ("ops", "right"),

@@ -10,6 +10,7 @@ all points coloured by energy, a bar chart of the energy sensitivity per axis, a
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from jinja2 import Environment, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from simulator.fileio import write_text_atomic
+from simulator.units import format_value
 
 __all__ = ["render_sweep_html", "write_sweep_html"]
 
@@ -181,7 +183,9 @@ def _fmt(value: Any) -> str:
 
 
 def _table_html(table: pd.DataFrame) -> str:
-    return table.to_html(index=False, border=0, escape=True, formatters={c: _fmt for c in table.columns})
+    """Cells in human units chosen by each column's unit suffix (``simulator.units.format_value``)."""
+    return table.to_html(index=False, border=0, escape=True,
+                         formatters={c: functools.partial(format_value, str(c)) for c in table.columns})
 
 
 def render_sweep_html(

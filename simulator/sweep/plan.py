@@ -22,17 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.limits import MAX_PLAN_POINTS
 from simulator.errors import PjsimError
 from simulator.frozen import FrozenMap
 from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.sampling import sample_points
-from simulator.sweep.spec_types import CompressionParams, SweepSpec
+from simulator.sweep.spec_types import CompressionParams, SweepSpec, impossible_compression
 
 __all__ = ["CODE_VERSION_ENV", "MAX_PLAN_POINTS", "Plan", "Point", "check_plan_size", "code_version", "plan_sweep"]
 
-#: Most points a sweep may sample (grid size, or ``samples``) unless the caller raises it
-#: (``pjsim sweep --max-points``): a 10^10-point grid is refused before anything is allocated.
-MAX_PLAN_POINTS = 100_000
 
 #: Source folders whose code decides a point's numbers (cli/, report/ and the sweep machinery only format).
 _RESULT_SOURCES = ("simulator", "models")
@@ -226,13 +224,9 @@ def plan_sweep(spec: SweepSpec, *, max_points: int = MAX_PLAN_POINTS) -> Plan:
             skipped += 1
             continue
         compression = CompressionParams(**{k: inputs[f"compression.{k}"] for k in spec.compression.as_dict()})
-        if compression.density < 1.0 and compression.index_bits <= 0:
-            raise SweepSpecError(
-                spec.source,
-                "compression.index_bits",
-                f"the point {dict(zip(axis_keys, values))} has density {compression.density} < 1 but index_bits 0; "
-                "set index_bits >= 1 or add a constraint such as 'compression.density == 1 or compression.index_bits >= 1'",
-            )
+        problem = impossible_compression(compression)
+        if problem is not None:
+            raise SweepSpecError(spec.source, problem[0], f"at the point {dict(zip(axis_keys, values))}: {problem[1]}")
         overrides = FrozenMap({a.target: inputs[a.key] for a in spec.axes if a.kind == "profile"})
         if overrides not in digests:
             digests[overrides] = profile_digest(spec.profile, dict(overrides))

@@ -16,8 +16,8 @@ Format (every key but ``sweep.model``, ``sweep.profile`` and the axes is optiona
 
     [compression]                     # the base compression (analytic; default: dense float32)
     density = 1.0                     # fraction of conv/linear weights kept
-    weight_bits = 32                  # bits per weight (per codebook index when weight_sharing)
-    index_bits = 0                    # relative-index bits per kept weight (>= 1 when density < 1)
+    weight_bits = 32                  # bits per weight (per codebook index when weight_sharing: <= 16)
+    index_bits = 0                    # relative-index bits per kept weight (1..weight_bits when density < 1)
     weight_sharing = false
 
     [accuracy]                        # optional: accuracy of each compression (no retraining)
@@ -55,10 +55,19 @@ from pathlib import Path
 from typing import Any
 
 from simulator.fileio import MAX_NESTING_DEPTH, InputFileError, check_nesting, read_bounded_text
+from simulator.engines import ENGINES  # the engines a sweep may use (simulate's)
 from simulator.sweep.errors import SweepSpecError
 from simulator.sweep.expr import ConstraintSyntaxError, parse_constraint
 from simulator.sweep.sampling import SAMPLERS
-from simulator.sweep.spec_types import COMPRESSION_KEYS, DATASETS, AccuracySpec, Axis, CompressionParams, SweepSpec
+from simulator.sweep.spec_types import (
+    COMPRESSION_KEYS,
+    DATASETS,
+    AccuracySpec,
+    Axis,
+    CompressionParams,
+    SweepSpec,
+    impossible_compression,
+)
 
 __all__ = ["MAX_SPEC_BYTES", "import_refusal", "input_names", "load_spec", "parse_spec"]
 
@@ -71,8 +80,6 @@ _SWEEP_KEYS = {
     "name", "description", "model", "input_shape", "profile", "batch_size", "sampling", "samples", "seed", "constraints",
     "engine",
 }
-#: ``simulator.api.simulate`` engines a sweep may use.
-ENGINES = ("simpy", "closed-form", "baseline")
 _AXIS_KEYS = {"key", "values", "min", "max", "num", "scale", "integer"}
 _SCALES = ("linear", "log")
 
@@ -319,6 +326,13 @@ def parse_spec(
         seen.add(axis.key)
         if sampling == "grid" and axis.values is None and axis.num is None:
             raise SweepSpecError(source, f"axis '{axis.key}'.num", "a range axis needs num = <points> for grid sampling")
+
+    if not any(axis.kind == "compression" for axis in axes):
+        # Every point shares the base compression: refuse it now. With compression axes each sampled
+        # point is checked by the planner (after the constraints), with the same rule.
+        problem = impossible_compression(compression)
+        if problem is not None:
+            raise SweepSpecError(source, problem[0], problem[1])
 
     constraints_raw = sweep.get("constraints", [])
     if isinstance(constraints_raw, str):

@@ -13,7 +13,10 @@ import numpy as np
 
 from simulator.sweep.expr import Constraint
 
-__all__ = ["AXIS_KINDS", "COMPRESSION_KEYS", "DATASETS", "AccuracySpec", "Axis", "CompressionParams", "SweepSpec"]
+__all__ = [
+    "AXIS_KINDS", "COMPRESSION_KEYS", "DATASETS", "MAX_SHARED_WEIGHT_BITS", "AccuracySpec", "Axis", "CompressionParams",
+    "SweepSpec", "impossible_compression",
+]
 
 #: Where an axis's value goes: a profile override, a compression parameter, or the batch size.
 AXIS_KINDS = ("profile", "compression", "batch_size")
@@ -44,6 +47,43 @@ class CompressionParams:
     def is_identity(self) -> bool:
         """True when the parameters describe the dense float32 model (nothing to apply)."""
         return self.density == 1.0 and self.weight_bits == 32 and self.index_bits == 0 and not self.weight_sharing
+
+
+#: Widest codebook index a weight-shared point may have: 2**16 = 65,536 shared values. Han et al.
+#: (2016) share 4-8 bits; a wider "codebook" (2**32 float32 entries = 17 GB for ``weight_bits = 32``)
+#: is no compression and prices nonsense, so it is refused rather than costed.
+MAX_SHARED_WEIGHT_BITS = 16
+
+
+def impossible_compression(params: CompressionParams) -> tuple[str, str] | None:
+    """``(key, why)`` when ``params`` describe no real compression, else None.
+
+    One home for the rule, used for the ``[compression]`` table when it is read and for every
+    sampled point when a sweep is planned. Refused: a shared codebook wider than
+    ``MAX_SHARED_WEIGHT_BITS``; a sparse point (density < 1) without a relative index, or with
+    index bits wider than its weight bits (the index would cost more than the weight it locates).
+    Densities outside (0, 1] are refused when a value is read.
+    """
+    if params.weight_sharing and params.weight_bits > MAX_SHARED_WEIGHT_BITS:
+        return (
+            "compression.weight_bits",
+            f"weight_sharing with weight_bits = {params.weight_bits} means a codebook of 2**{params.weight_bits} "
+            f"entries; shared weights take at most {MAX_SHARED_WEIGHT_BITS} bits (Deep Compression uses 4-8): "
+            "set compression.weight_bits",
+        )
+    if params.density < 1.0 and params.index_bits <= 0:
+        return (
+            "compression.index_bits",
+            f"density {params.density} < 1 but index_bits 0: a sparse tensor needs a relative index; "
+            "set index_bits >= 1 or add a constraint such as 'compression.density == 1 or compression.index_bits >= 1'",
+        )
+    if params.density < 1.0 and params.index_bits > params.weight_bits:
+        return (
+            "compression.index_bits",
+            f"index_bits = {params.index_bits} is wider than weight_bits = {params.weight_bits}; "
+            "lower index_bits or add a constraint such as 'compression.index_bits <= compression.weight_bits'",
+        )
+    return None
 
 
 #: The compression parameters an axis or the ``[compression]`` table may name, with their type.

@@ -28,7 +28,7 @@ def _spec_dict(toy_path: Path) -> dict:
             "input_shape": [1, 8],
             "profile": str(toy_path),
         },
-        "compression": {"index_bits": 4},
+        "compression": {"index_bits": 2},  # <= the narrowest weight (2 bits): every point possible
         "axis": [
             {"key": "compression.density", "min": 0.05, "max": 1.0, "num": 40},
             {"key": "compression.weight_bits", "min": 2, "max": 9, "num": 8},

@@ -1,0 +1,12 @@
+"""The engines that time a schedule (``simulator.api.simulate(engine=...)``), named in one place.
+
+A module of its own so the CLI and sweep specs can offer the choice without importing the cost
+model (``pjsim --help`` stays fast): ``"simpy"`` (discrete-event memory model), ``"closed-form"``
+(the same phases timed by formula) and ``"baseline"`` (no reuse: every operand from DRAM per op).
+"""
+
+from __future__ import annotations
+
+__all__ = ["ENGINES"]
+
+ENGINES: tuple[str, ...] = ("simpy", "closed-form", "baseline")
