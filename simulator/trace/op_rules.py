@@ -36,6 +36,7 @@ __all__ = [
     "Rule",
     "RuleResult",
     "TensorMeta",
+    "UNANNOTATED_VIEWS",
     "arith",
     "data_type_of",
     "register_op_rule",
@@ -133,6 +134,18 @@ IGNORED_OPS: dict[Any, str] = {
     aten.narrow: _VIEW,
     aten.split: _VIEW,
     aten.split_with_sizes: _VIEW,
+    aten.unsafe_split: _VIEW,
+    aten.unsafe_split_with_sizes: _VIEW,
+    aten.unsafe_chunk: _VIEW,
+    aten.tensor_split: _VIEW,
+    aten.hsplit: _VIEW,
+    aten.vsplit: _VIEW,
+    aten.dsplit: _VIEW,
+    aten.swapaxes: _VIEW,
+    aten.swapdims: _VIEW,
+    aten.movedim: _VIEW,
+    aten.view_as: _VIEW,
+    aten.expand_as: "view: broadcast without copying",
     aten.unbind: _VIEW,
     aten.chunk: _VIEW,
     aten.diagonal: _VIEW,
@@ -167,6 +180,11 @@ IGNORED_OPS: dict[Any, str] = {
     aten.sym_stride: "shape query",
     aten.sym_numel: "shape query",
 }
+
+
+#: Views whose aten schema carries no alias annotation (the ``unsafe_`` variants skip autograd's
+#: view tracking): the tracer names their outputs as aliases of the input all the same.
+UNANNOTATED_VIEWS = frozenset({aten.unsafe_split, aten.unsafe_split_with_sizes, aten.unsafe_chunk})
 
 
 def register_op_rule(*targets: Any) -> Callable[[Rule], Rule]:

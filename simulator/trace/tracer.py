@@ -40,7 +40,7 @@ import simulator.trace.rules  # noqa: F401  (registers every op rule)
 from simulator.errors import TraceError
 from simulator.frozen import FrozenMap
 from simulator.trace.encoding import detect_encoding
-from simulator.trace.op_rules import IGNORED_OPS, OP_RULES, TensorMeta, data_type_of
+from simulator.trace.op_rules import IGNORED_OPS, OP_RULES, UNANNOTATED_VIEWS, TensorMeta, data_type_of
 from simulator.workload import (
     CompressionRecord,
     DataType,
@@ -318,7 +318,8 @@ class _Recorder(TorchDispatchMode):
             aliases = self._aliases.get(func)
             if aliases is None:
                 returns = func._schema.returns
-                aliases = self._aliases[func] = bool(returns) and returns[0].alias_info is not None
+                aliases = bool(returns) and returns[0].alias_info is not None
+                aliases = self._aliases[func] = aliases or packet in UNANNOTATED_VIEWS
             for o in out_tensors:
                 if aliases and in_names:
                     self.names[o] = in_names[0]
