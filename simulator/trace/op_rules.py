@@ -219,7 +219,7 @@ _TORCH_DTYPES: dict[torch.dtype, DataType] = {
     torch.float32: DataType("float", 32),
     torch.float64: DataType("float", 64),
     torch.float16: DataType("float", 16),
-    torch.bfloat16: DataType("float", 16),
+    torch.bfloat16: DataType("bfloat", 16),
     torch.int8: DataType("int", 8),
     torch.uint8: DataType("int", 8),
     torch.int16: DataType("int", 16),
