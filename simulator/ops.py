@@ -177,7 +177,8 @@ class AttentionDims:
         key_length: S.
         head_dim: E per head of q and k.
         value_head_dim: Ev per head of v.
-        causal: the kernel was asked for a causal mask (the dense products are still counted).
+        causal: the kernel was asked for a causal mask (the dense products are still counted;
+            ``kernel_macs`` is what a causal kernel performs).
         projections: the op includes the q, k, v and output projections (embed = heads x head_dim).
     """
 
@@ -197,6 +198,31 @@ class AttentionDims:
     @property
     def embed(self) -> int:
         return self.heads * self.head_dim
+
+    @property
+    def visible_scores(self) -> int:
+        """Scores one (batch, head) computes: L x S dense; under a causal mask only those with key <= query.
+
+        PyTorch's ``is_causal`` keeps the lower triangle aligned top-left (``tril`` of an L x S matrix):
+        query i sees keys 0..i, so sum over i of min(i + 1, S) = L(L+1)/2 when L <= S.
+        """
+        length, keys = self.query_length, self.key_length
+        if not self.causal:
+            return length * keys
+        if length <= keys:
+            return length * (length + 1) // 2
+        return keys * (keys + 1) // 2 + (length - keys) * keys
+
+    @property
+    def dense_macs(self) -> int:
+        """Q·K^T and P·V over every score (what the trace counts, as the unfused math path executes)."""
+        return self.batch * self.heads * self.query_length * self.key_length * (self.head_dim + self.value_head_dim)
+
+    @property
+    def kernel_macs(self) -> int:
+        """The MACs a causal kernel performs (element-level skipping; a block-sparse kernel performs
+        slightly more, up to ``dense_macs``); equal to ``dense_macs`` without a causal mask."""
+        return self.batch * self.heads * self.visible_scores * (self.head_dim + self.value_head_dim)
 
 
 @dataclass(frozen=True, slots=True)

@@ -676,16 +676,25 @@ def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
 
 
 def _fuse(workload: Workload, enabled: bool) -> tuple[dict[int, list[tuple[str, int]]], dict[int, set[str]], dict[int, int]]:
-    """Effective writes per op, operands read for free (fused), and fused op -> op it was folded into."""
+    """Effective writes per op, operands read for free (fused), and fused op -> op it was folded into.
+
+    An elementwise op folds into the producer of the tensor it reads right after it. So does a softmax
+    over the output of a matrix product (eager attention's scores, possibly scaled or masked first):
+    it runs on the rows the Q·K^T GEMM just produced, as a fused attention kernel does, so eager and
+    fused (SDPA) attention move the scores the same way (``tests/mapping/test_attention_forms.py``).
+    """
     writes = {op.index: [(a.tensor, a.bits) for a in op.writes] for op in workload.ops}
     free: dict[int, set[str]] = defaultdict(set)
     fused: dict[int, int] = {}
     writer: dict[str, int] = {}
     for op in workload.ops:
-        if enabled and op.kind is OpKind.ELEMENTWISE and op.macs == 0:
+        foldable = op.kind is OpKind.ELEMENTWISE or op.kind is OpKind.SOFTMAX
+        if enabled and foldable and op.macs == 0:
             for access in op.reads:
                 info = workload.tensors[access.tensor]
                 root = writer.get(access.tensor)
+                if op.kind is OpKind.SOFTMAX and (root is None or workload.ops[root].kind is not OpKind.MATMUL):
+                    continue
                 if (
                     root is not None
                     and info.kind == "activation"

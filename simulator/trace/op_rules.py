@@ -183,8 +183,12 @@ IGNORED_OPS: dict[Any, str] = {
 
 
 #: Views whose aten schema carries no alias annotation (the ``unsafe_`` variants skip autograd's
-#: view tracking): the tracer names their outputs as aliases of the input all the same.
-UNANNOTATED_VIEWS = frozenset({aten.unsafe_split, aten.unsafe_split_with_sizes, aten.unsafe_chunk})
+#: view tracking): the tracer names their outputs as aliases of the input all the same. Without this,
+#: ``matmul``'s ``bmm`` -> ``_unsafe_view`` left the bmm's output unread (a false model output, written
+#: to DRAM) and the view a tensor nobody produced.
+UNANNOTATED_VIEWS = frozenset(
+    {aten._unsafe_view, aten.unsafe_split, aten.unsafe_split_with_sizes, aten.unsafe_chunk}
+)
 
 
 def register_op_rule(*targets: Any) -> Callable[[Rule], Rule]:
