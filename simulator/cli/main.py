@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "simulator.cli.cmd_trace",
     "simulator.cli.cmd_sweep",
     "simulator.cli.cmd_compress",
+    "simulator.cli.cmd_generate",
 )
 
 
