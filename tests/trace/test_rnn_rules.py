@@ -13,6 +13,8 @@ import pytest
 import torch
 from torch import nn
 
+from simulator.hardware import load_profile
+from simulator.mapping import map_workload
 from simulator.trace import trace
 from simulator.workload import DataType
 
@@ -121,3 +123,10 @@ def test_dynamic_quantized_linear_is_priced_at_its_packed_width(dtype, mac_name)
     assert wl.total_macs == 4 * 16 * 32 + 4 * 32 * 8  # = 3,072, as the float model
     linears = [op for op in wl.ops if "linear_dynamic" in op.aten]
     assert len(linears) == 2 and {op.mac_dtype.name for op in linears} == {mac_name}
+    # the packed weights are read at their stored width: 16 x 32 and 32 x 8 values of 8 (or 16) bits
+    bits = 8 if dtype == torch.qint8 else 16
+    reads = {a.tensor: a.bits for op in linears for a in op.accesses if a.role == "weights"}
+    assert reads == {"0.weight": 16 * 32 * bits, "2.weight": 32 * 8 * bits}
+    assert {wl.tensors[t].dtype.name for t in reads} == {mac_name}
+    schedule = map_workload(wl, load_profile("horowitz45-full"), strict=True)
+    assert [s.mapping for s in schedule.ops if "linear_dynamic" in s.aten] == ["gemm", "gemm"]

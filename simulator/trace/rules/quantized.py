@@ -9,9 +9,9 @@ by the int8 packed weight with int32 accumulation, and dequantizes the output:
   zero-point add (1 add), at the input's float width;
 - the output's dequantization: per output element a scale (1 mult) and the bias add (1 add).
 
-The packed weight is a TorchBind object, not a tensor argument: its shape comes from ``unpack()``.
-NB: its bits are therefore not yet a weight tensor of the workload (no weight traffic is charged for
-it); the MACs and arithmetic are.
+The packed weight is a TorchBind object, not a tensor argument: its shape comes from ``unpack()``, and
+the tracer stands its weight in as the second tensor argument (``<module>.weight``, int8 values or
+float16), so the weight is read at its stored width.
 """
 
 from __future__ import annotations
@@ -63,6 +63,5 @@ def _linear(x: TensorMeta, weight: torch.Tensor, mac_dtype: DataType, out: Tenso
         macs=out.numel * k,
         mac_dtype=mac_dtype,
         arith=counts,
-        read_args=(0,),
         dims=GemmDims(m=max(m, 1), k=k, n=n),
     )
