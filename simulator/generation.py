@@ -132,6 +132,8 @@ def simulate_generation(
     for name, value in (("prompt_tokens", prompt_tokens), ("new_tokens", new_tokens), ("batch", batch), ("samples", samples)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"simulate_generation: {name} must be a positive integer, got {value!r}")
+    if samples < 2 and new_tokens > 1:
+        raise ValueError(f"simulate_generation: samples must be at least 2 to interpolate {new_tokens} decode steps, got {samples}")
     for hook in ("empty_cache", "step", "config"):
         if not hasattr(model, hook):
             raise TypeError(f"simulate_generation: the model needs a '{hook}' hook (see simulator.generation), got {type(model).__name__}")

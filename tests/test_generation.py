@@ -105,3 +105,12 @@ def test_llama_blocks_trace_without_unsupported_ops(model):
 def test_llama_7b_config_has_its_published_parameter_count():
     model = build_llama(LLAMA_7B, device="meta")
     assert sum(p.numel() for p in model.parameters()) == 6_738_415_616  # Llama-2-7B config.json
+
+
+def test_bad_arguments_are_refused_with_their_name(model):
+    with pytest.raises(ValueError, match="new_tokens"):
+        simulate_generation(model, "horowitz45-full", prompt_tokens=4, new_tokens=0)
+    with pytest.raises(ValueError, match="samples"):
+        simulate_generation(model, "horowitz45-full", prompt_tokens=4, new_tokens=8, samples=1)
+    with pytest.raises(TypeError, match="empty_cache"):
+        simulate_generation(torch.nn.Linear(2, 2), "horowitz45-full", prompt_tokens=4, new_tokens=8)
