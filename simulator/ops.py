@@ -29,6 +29,7 @@ __all__ = [
     "OpDims",
     "OpKind",
     "PoolDims",
+    "RecurrentDims",
     "TransformerLayerDims",
     "check_dims",
     "dims_items",
@@ -48,6 +49,7 @@ class OpKind(str, Enum):
     MATMUL = "matmul"
     ATTENTION = "attention"
     TRANSFORMER_LAYER = "transformer_layer"
+    RECURRENT = "recurrent"
     ELEMENTWISE = "elementwise"
     NORM = "norm"
     POOL = "pool"
@@ -239,6 +241,26 @@ class TransformerLayerDims:
 
 
 @dataclass(frozen=True, slots=True)
+class RecurrentDims:
+    """One direction of one recurrent layer (LSTM: 4 gates, GRU: 3, RNN: 1) over ``tokens`` = steps x batch.
+
+    Per token: the input GEMM (gates*hidden x input_size) and the recurrent GEMM (gates*hidden x hidden).
+    """
+
+    tokens: int
+    input_size: int
+    hidden_size: int
+    gates: int
+
+    def __post_init__(self) -> None:
+        _positive(self, "tokens", "input_size", "hidden_size", "gates")
+
+    @property
+    def macs(self) -> int:
+        return self.tokens * self.gates * self.hidden_size * (self.input_size + self.hidden_size)
+
+
+@dataclass(frozen=True, slots=True)
 class PoolDims:
     """A pool: ``outputs`` output elements, each reducing ``window_elements`` inputs (the mean for adaptive pools)."""
 
@@ -260,7 +282,7 @@ class GatherDims:
         _positive(self, "rows", "row_elements")
 
 
-OpDims = NoDims | GemmDims | ConvDims | AttentionDims | TransformerLayerDims | PoolDims | GatherDims
+OpDims = NoDims | GemmDims | ConvDims | AttentionDims | TransformerLayerDims | RecurrentDims | PoolDims | GatherDims
 
 #: The dims record each kind carries: the one place tying a kind to what the mapper may read.
 OP_KIND_DIMS: FrozenMap[OpKind, type] = FrozenMap(
@@ -270,6 +292,7 @@ OP_KIND_DIMS: FrozenMap[OpKind, type] = FrozenMap(
         OpKind.MATMUL: GemmDims,
         OpKind.ATTENTION: AttentionDims,
         OpKind.TRANSFORMER_LAYER: TransformerLayerDims,
+        OpKind.RECURRENT: RecurrentDims,
         OpKind.ELEMENTWISE: NoDims,
         OpKind.NORM: NoDims,
         OpKind.POOL: PoolDims,

@@ -71,9 +71,14 @@ def test_lstm_cpu_takes_the_fused_layer_kernel():
     (op,) = fused
     # 7 x 3 tokens x 4*24 gate rows x (16 + 24)
     assert op.macs == 21 * 96 * 40
-    assert (op.dims.m, op.dims.k, op.dims.n) == (21, 40, 96)
     roles = {a.tensor: a.role for a in op.accesses}
     assert roles["rnn.weight_ih_l0"] == roles["rnn.weight_hh_l0"] == "weights"
+    assert (op.dims.tokens, op.dims.input_size, op.dims.hidden_size, op.dims.gates) == (21, 16, 24, 4)
+    # mapped as its two GEMMs (21 x 16 x 96 with W_ih, 21 x 24 x 96 with W_hh), not streamed
+    schedule = map_workload(wl, load_profile("horowitz45-full"), strict=True)
+    (s,) = [s for s in schedule.ops if "mkldnn_rnn_layer" in s.aten]
+    assert s.mapping == "gemm" and s.macs == 21 * 16 * 96 + 21 * 24 * 96
+    assert len(s.tiles) >= 2
 
 
 def test_fused_cell_rules_match_the_cell_counts():

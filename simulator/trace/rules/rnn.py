@@ -13,15 +13,17 @@ costs the same on every device:
   3H sigmoids, 2H tanh. GRU: 2 x 3H bias adds + 2H adds (r, z) + H add (n) + H sub + H add
   (h' = n + z*(h - n)), 2H mults, 2H sigmoids, H tanh.
 
-NB: the recurrence makes the H x H GEMM sequential over time (M = batch per step); the dims record
-folds all tokens into M, the shape of the input GEMM, which is what reuses the weights.
+The fused layer is an ``OpKind.RECURRENT`` op with ``RecurrentDims``; the mapper tiles it as its two
+GEMMs (``simulator.mapping.mapper.map_recurrent``). NB: the recurrence makes the H x H GEMM
+sequential over time (M = batch per step); the mapper folds all tokens into M, which is what lets the
+weights be reused across steps when the layer's weights stay on chip.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from simulator.ops import GemmDims, OpKind
+from simulator.ops import OpKind, RecurrentDims
 from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
 from simulator.trace.rules.elementwise import activation_arith
 from simulator.workload import ArithCount, DataType
@@ -81,13 +83,14 @@ def mkldnn_rnn_layer_rule(
         raise ValueError(f"mkldnn_rnn_layer: weights {w_ih.shape} and {w_hh.shape} are not (G*H, I) and (G*H, H)")
     tokens = x.numel // inputs
     biases = isinstance(b_ih, TensorMeta)
+    dims = RecurrentDims(tokens=max(tokens, 1), input_size=inputs, hidden_size=hidden, gates=gate_rows // hidden)
     return RuleResult(
-        OpKind.LINEAR,
-        macs=tokens * gate_rows * (inputs + hidden),
+        OpKind.RECURRENT,
+        macs=dims.macs,
         mac_dtype=x.dtype,
-        arith=_merge(cell_arith(gate_rows // hidden, tokens, hidden, biases, x.dtype)),
+        arith=_merge(cell_arith(dims.gates, tokens, hidden, biases, x.dtype)),
         write_outputs=(0, 1, 2),
-        dims=GemmDims(m=max(tokens, 1), k=inputs + hidden, n=gate_rows),
+        dims=dims,
     )
 
 
