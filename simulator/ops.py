@@ -29,6 +29,7 @@ __all__ = [
     "OpDims",
     "OpKind",
     "PoolDims",
+    "RecurrentDims",
     "TransformerLayerDims",
     "check_dims",
     "dims_items",
@@ -48,6 +49,7 @@ class OpKind(str, Enum):
     MATMUL = "matmul"
     ATTENTION = "attention"
     TRANSFORMER_LAYER = "transformer_layer"
+    RECURRENT = "recurrent"
     ELEMENTWISE = "elementwise"
     NORM = "norm"
     POOL = "pool"
@@ -177,7 +179,8 @@ class AttentionDims:
         key_length: S.
         head_dim: E per head of q and k.
         value_head_dim: Ev per head of v.
-        causal: the kernel was asked for a causal mask (the dense products are still counted).
+        causal: the kernel was asked for a causal mask (the dense products are still counted;
+            ``kernel_macs`` is what a causal kernel performs).
         projections: the op includes the q, k, v and output projections (embed = heads x head_dim).
     """
 
@@ -198,6 +201,31 @@ class AttentionDims:
     def embed(self) -> int:
         return self.heads * self.head_dim
 
+    @property
+    def visible_scores(self) -> int:
+        """Scores one (batch, head) computes: L x S dense; under a causal mask only those with key <= query.
+
+        PyTorch's ``is_causal`` keeps the lower triangle aligned top-left (``tril`` of an L x S matrix):
+        query i sees keys 0..i, so sum over i of min(i + 1, S) = L(L+1)/2 when L <= S.
+        """
+        length, keys = self.query_length, self.key_length
+        if not self.causal:
+            return length * keys
+        if length <= keys:
+            return length * (length + 1) // 2
+        return keys * (keys + 1) // 2 + (length - keys) * keys
+
+    @property
+    def dense_macs(self) -> int:
+        """Q·K^T and P·V over every score (what the trace counts, as the unfused math path executes)."""
+        return self.batch * self.heads * self.query_length * self.key_length * (self.head_dim + self.value_head_dim)
+
+    @property
+    def kernel_macs(self) -> int:
+        """The MACs a causal kernel performs (element-level skipping; a block-sparse kernel performs
+        slightly more, up to ``dense_macs``); equal to ``dense_macs`` without a causal mask."""
+        return self.batch * self.heads * self.visible_scores * (self.head_dim + self.value_head_dim)
+
 
 @dataclass(frozen=True, slots=True)
 class TransformerLayerDims:
@@ -210,6 +238,26 @@ class TransformerLayerDims:
         _positive(self, "ffn_width")
         if not self.attention.projections:
             raise ValueError("TransformerLayerDims.attention must include its projections (projections=True)")
+
+
+@dataclass(frozen=True, slots=True)
+class RecurrentDims:
+    """One direction of one recurrent layer (LSTM: 4 gates, GRU: 3, RNN: 1) over ``tokens`` = steps x batch.
+
+    Per token: the input GEMM (gates*hidden x input_size) and the recurrent GEMM (gates*hidden x hidden).
+    """
+
+    tokens: int
+    input_size: int
+    hidden_size: int
+    gates: int
+
+    def __post_init__(self) -> None:
+        _positive(self, "tokens", "input_size", "hidden_size", "gates")
+
+    @property
+    def macs(self) -> int:
+        return self.tokens * self.gates * self.hidden_size * (self.input_size + self.hidden_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +282,7 @@ class GatherDims:
         _positive(self, "rows", "row_elements")
 
 
-OpDims = NoDims | GemmDims | ConvDims | AttentionDims | TransformerLayerDims | PoolDims | GatherDims
+OpDims = NoDims | GemmDims | ConvDims | AttentionDims | TransformerLayerDims | RecurrentDims | PoolDims | GatherDims
 
 #: The dims record each kind carries: the one place tying a kind to what the mapper may read.
 OP_KIND_DIMS: FrozenMap[OpKind, type] = FrozenMap(
@@ -244,6 +292,7 @@ OP_KIND_DIMS: FrozenMap[OpKind, type] = FrozenMap(
         OpKind.MATMUL: GemmDims,
         OpKind.ATTENTION: AttentionDims,
         OpKind.TRANSFORMER_LAYER: TransformerLayerDims,
+        OpKind.RECURRENT: RecurrentDims,
         OpKind.ELEMENTWISE: NoDims,
         OpKind.NORM: NoDims,
         OpKind.POOL: PoolDims,

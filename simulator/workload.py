@@ -38,7 +38,8 @@ __all__ = [
     "Workload",
 ]
 
-DATA_KINDS = ("int", "float")
+#: ``bfloat`` is bfloat16's family (8-bit exponent, 8-bit significand): its own type, not float16.
+DATA_KINDS = ("int", "float", "bfloat")
 TENSOR_KINDS = ("weight", "input", "activation")
 OPERAND_ROLES = ("weights", "inputs", "outputs")
 ACCESS_DIRECTIONS = ("read", "write")
@@ -46,7 +47,7 @@ ACCESS_DIRECTIONS = ("read", "write")
 
 @dataclass(frozen=True, slots=True)
 class DataType:
-    """A number format: ``kind`` is ``"int"`` or ``"float"``, ``bits`` its width (``int8``, ``float32``)."""
+    """A number format: ``kind`` is ``"int"``, ``"float"`` or ``"bfloat"``, ``bits`` its width (``int8``, ``bfloat16``)."""
 
     kind: str
     bits: int
@@ -65,7 +66,7 @@ class DataType:
     @classmethod
     def parse(cls, name: str) -> DataType:
         """``"int8"`` -> ``DataType("int", 8)``."""
-        for kind in DATA_KINDS:
+        for kind in sorted(DATA_KINDS, key=len, reverse=True):
             if name.startswith(kind) and name[len(kind):].isdigit():
                 return cls(kind, int(name[len(kind):]))
         raise ValueError(f"not a data type name: {name!r} (expected e.g. 'int8' or 'float32')")

@@ -15,7 +15,12 @@ The rules (pure Python; Horowitz, "Computing's energy problem", ISSCC 2014, Fig.
 - **float rows are never derived.** Float energy is not a power law of the width: Horowitz's 16 → 32 bit
   rows grow 2.25× for add and 3.4× for mult, neither ∝ bits nor ∝ bits², because mantissa, exponent and
   normalisation logic scale differently. A float row must be listed.
-- **exp, div and decode rows are never derived** (no declared rule).
+- **exp, div and decode rows are never derived** (no declared rule), except for bfloat16 below.
+- **bfloat16 from float16** (when ``[energy.bfloat16]`` does not list the row): the two formats share
+  the 16-bit width and differ in the significand, p = 8 bits (bf16, hidden bit included) vs 11 (fp16).
+  mult ∝ p² (the significand multiplier array; (8/11)² = 0.529 of the fp16 mult), add ∝ p (aligner and
+  adder; 8/11 = 0.727), compare as add, exp and div priced as the float16 row (no finer rule: an upper
+  bound). Before bfloat16 was its own type it was priced exactly as float16.
 - **memory energy per bit at the access width**: moving ``n`` bits through a level costs
   ``n × energy / word_bits`` (``MemoryLevel.access_energy_pj``).
 - **SRAM energy ∝ √capacity** (opt-in per entry, ``{ rule = "sqrt_capacity" }``): the energy of one
@@ -52,6 +57,7 @@ __all__ = [
     "ENERGY_OPERATIONS",
     "EnergyValue",
     "PowerLawRule",
+    "SIBLING_FORMAT_RULES",
     "SQRT_CAPACITY",
     "derive_op_energy",
     "power_law_from_references",
@@ -95,6 +101,12 @@ class PowerLawRule:
 BIT_WIDTH_RULES: dict[tuple[str, str], PowerLawRule] = {
     ("int", "add"): PowerLawRule("int add ∝ bits", 1.0),
     ("int", "mult"): PowerLawRule("int mult ∝ bits²", 2.0),
+}
+
+#: Formats priced from a listed sibling format of the same width: (kind, bits) -> (sibling kind, operation -> factor).
+#: bfloat16 vs float16: significand p = 8 vs 11 bits; mult ∝ p², add ∝ p, exp/div as the sibling.
+SIBLING_FORMAT_RULES: dict[tuple[str, int], tuple[str, dict[str, float]]] = {
+    ("bfloat", 16): ("float", {"mult": (8 / 11) ** 2, "add": 8 / 11, "exp": 1.0, "div": 1.0}),
 }
 
 #: Operations priced as another operation of the same data type.
@@ -154,7 +166,7 @@ def derive_op_energy(
         table: listed energies keyed ``"<kind><bits>.<operation>"`` (``"int8.mult"``) and ``"decode.<op>"``.
         sources: citations keyed ``"energy.<kind><bits>.<operation>"``.
         operation: ``add``, ``mult``, ``compare``, ``exp``, ``div`` or a decode operation.
-        kind: ``"int"`` or ``"float"`` (ignored for decode operations).
+        kind: ``"int"``, ``"float"`` or ``"bfloat"`` (ignored for decode operations).
         bits: operand width in bits (ignored for decode operations).
         where: the profile file, for error messages.
 
@@ -178,6 +190,17 @@ def derive_op_energy(
         rule = f"{operation} priced as {target}"
         source = f"derived: {rule}: {kind}{bits}.{target} {_fmt(base.energy_pj)} pJ [{base.source}]"
         return EnergyValue(base.energy_pj, source, rule)
+    sibling = SIBLING_FORMAT_RULES.get((kind, bits))
+    if sibling is not None and operation in sibling[1]:
+        sibling_kind, factors = sibling
+        base = derive_op_energy(table, sources, operation, sibling_kind, bits, where)
+        value = base.energy_pj * factors[operation]
+        rule = f"{kind}{bits} from {sibling_kind}{bits}"
+        source = (
+            f"derived: {rule} ({operation} × {_fmt(factors[operation])}, significand rule): "
+            f"{sibling_kind}{bits}.{operation} {_fmt(base.energy_pj)} pJ [{base.source}] → {_fmt(value)} pJ"
+        )
+        return EnergyValue(value, source, rule)
     rule = BIT_WIDTH_RULES.get((kind, operation))
     if rule is None:
         why = "float energies are never derived" if kind == "float" else f"no declared rule derives {operation}"

@@ -42,7 +42,7 @@ from simulator.mapping.residency import footprint, global_buffer_bits, kept_acti
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
 from simulator.mapping.spatial import array_cycles, conv_loop_nest
 from simulator.mapping.tiling import search_tile
-from simulator.ops import AttentionDims, ConvDims, GemmDims, OpKind, TransformerLayerDims
+from simulator.ops import AttentionDims, ConvDims, GemmDims, OpKind, RecurrentDims, TransformerLayerDims
 from simulator.workload import DataType, Op, TensorInfo, Workload
 
 __all__ = [
@@ -59,7 +59,7 @@ __all__ = [
 #: Share of the global buffer reserved for activations kept on chip when weights stream.
 ACTIVATION_SHARE = 0.5
 #: Kinds tiled as one GEMM or a chain of GEMMs.
-GEMM_KINDS = (OpKind.CONV, OpKind.LINEAR, OpKind.MATMUL, OpKind.ATTENTION, OpKind.TRANSFORMER_LAYER)
+GEMM_KINDS = (OpKind.CONV, OpKind.LINEAR, OpKind.MATMUL, OpKind.ATTENTION, OpKind.TRANSFORMER_LAYER, OpKind.RECURRENT)
 #: Kinds without MACs mapped as streaming ops on purpose (operands once through the hierarchy), with the reason.
 STREAMING_KINDS: FrozenMap[OpKind, str] = FrozenMap({
     OpKind.ELEMENTWISE: "a fixed count of operations per element and no reuse: each operand crosses the hierarchy "
@@ -590,6 +590,37 @@ def map_attention(op: Op, ctx: _Context) -> OpSchedule | None:
     return _map_gemm_chain(op, ctx, gemms, ctx.workload.tensors[x].dtype, extras, [x, *weights])
 
 
+@register_op_mapper(OpKind.RECURRENT)
+def map_recurrent(op: Op, ctx: _Context) -> OpSchedule | None:
+    """A fused recurrent layer as its two GEMMs over all tokens, from ``RecurrentDims``.
+
+    The input GEMM (tokens x I x G*H, weight W_ih) writes the gate pre-activations and the hidden
+    states fed back; the recurrent GEMM (tokens x H x G*H, weight W_hh) reads those states and writes
+    the layer's outputs. The states live on chip when they fit the activation budget. NB: the states
+    are charged as written by the input GEMM (they are produced step by step by the gate arithmetic).
+    """
+    d = op.dims
+    if not isinstance(d, RecurrentDims) or op.macs <= 0:
+        return None
+    reads = list(dict.fromkeys(a.tensor for a in op.reads))
+    infos = ctx.workload.tensors
+    gh = d.gates * d.hidden_size
+    weights = [t for t in reads if infos[t].kind == "weight"]
+    w_ih = next((w for w in weights if infos[w].numel == gh * d.input_size), None)
+    w_hh = next((w for w in weights if w != w_ih and infos[w].numel == gh * d.hidden_size), None)
+    elements = {a.tensor: a.bits // max(infos[a.tensor].dtype.bits, 1) for a in op.reads}
+    x = next((t for t in reads if infos[t].kind != "weight" and elements[t] == d.tokens * d.input_size), None)
+    outputs = [(t, float(bits)) for t, bits in ctx.writes[op.index]]
+    if w_ih is None or w_hh is None or x is None or not outputs:
+        return None
+    gemms = [
+        (GemmView(1, d.tokens, gh, d.input_size, x, w_ih), [("gates", d.tokens * gh), ("states", d.tokens * d.hidden_size)]),
+        (GemmView(1, d.tokens, gh, d.hidden_size, "states", w_hh), outputs),
+    ]
+    extras = [t for t in reads if t not in (x, w_ih, w_hh)]
+    return _map_gemm_chain(op, ctx, gemms, infos[x].dtype, extras, reads)
+
+
 def _qkv(op: Op, ctx: _Context, inputs: list[str], att: AttentionDims) -> tuple[str, str, str]:
     """q, k, v of a bare attention op among its distinct inputs (in argument order; a repeated tensor,
     as in ``sdpa(x, kv, kv)``, appears once): q first, k next, v the next input of v's size (else k).
@@ -603,7 +634,7 @@ def _qkv(op: Op, ctx: _Context, inputs: list[str], att: AttentionDims) -> tuple[
 
 
 #: Names of the tensors a chain of GEMMs keeps inside one op (never in the workload).
-_INTERNAL = ("q", "k", "v", "scores", "context", "attended", "hidden")
+_INTERNAL = ("q", "k", "v", "scores", "context", "attended", "hidden", "gates", "states")
 
 
 def _map_gemm_chain(
@@ -699,16 +730,25 @@ def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
 
 
 def _fuse(workload: Workload, enabled: bool) -> tuple[dict[int, list[tuple[str, int]]], dict[int, set[str]], dict[int, int]]:
-    """Effective writes per op, operands read for free (fused), and fused op -> op it was folded into."""
+    """Effective writes per op, operands read for free (fused), and fused op -> op it was folded into.
+
+    An elementwise op folds into the producer of the tensor it reads right after it. So does a softmax
+    over the output of a matrix product (eager attention's scores, possibly scaled or masked first):
+    it runs on the rows the Q·K^T GEMM just produced, as a fused attention kernel does, so eager and
+    fused (SDPA) attention move the scores the same way (``tests/mapping/test_attention_forms.py``).
+    """
     writes = {op.index: [(a.tensor, a.bits) for a in op.writes] for op in workload.ops}
     free: dict[int, set[str]] = defaultdict(set)
     fused: dict[int, int] = {}
     writer: dict[str, int] = {}
     for op in workload.ops:
-        if enabled and op.kind is OpKind.ELEMENTWISE and op.macs == 0:
+        foldable = op.kind is OpKind.ELEMENTWISE or op.kind is OpKind.SOFTMAX
+        if enabled and foldable and op.macs == 0:
             for access in op.reads:
                 info = workload.tensors[access.tensor]
                 root = writer.get(access.tensor)
+                if op.kind is OpKind.SOFTMAX and (root is None or workload.ops[root].kind is not OpKind.MATMUL):
+                    continue
                 if (
                     root is not None
                     and info.kind == "activation"

@@ -31,6 +31,8 @@ class Footprint:
             its maximum is ``peak_activation_bits``, so a fit chart's tallest bar (all weights + live
             activations) reaches ``needed_bits`` exactly.
         spilling_layers: layers with DRAM traffic beyond the compulsory model input/output.
+        kv_cache_bits: a generation's KV cache at its maximum context (``simulator.generation``; 0 for
+            one inference, whose traced cache inputs, if any, are activations already).
     """
 
     capacity_bits: int
@@ -39,11 +41,13 @@ class Footprint:
     layer_weight_bits: FrozenMap[str, int] = field(default_factory=FrozenMap)
     layer_live_activation_bits: FrozenMap[str, int] = field(default_factory=FrozenMap)
     spilling_layers: tuple[str, ...] = ()
+    kv_cache_bits: int = 0
 
     @property
     def needed_bits(self) -> int:
-        """The smallest global buffer that keeps the whole model resident: weights + peak live activations."""
-        return self.weight_onchip_bits + self.peak_activation_bits
+        """The smallest global buffer that keeps the whole model resident: weights + peak live activations
+        (+ the KV cache at the maximum context, for generation)."""
+        return self.weight_onchip_bits + self.peak_activation_bits + self.kv_cache_bits
 
     @property
     def fits(self) -> bool:

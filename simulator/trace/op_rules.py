@@ -36,6 +36,7 @@ __all__ = [
     "Rule",
     "RuleResult",
     "TensorMeta",
+    "UNANNOTATED_VIEWS",
     "arith",
     "data_type_of",
     "register_op_rule",
@@ -133,6 +134,18 @@ IGNORED_OPS: dict[Any, str] = {
     aten.narrow: _VIEW,
     aten.split: _VIEW,
     aten.split_with_sizes: _VIEW,
+    aten.unsafe_split: _VIEW,
+    aten.unsafe_split_with_sizes: _VIEW,
+    aten.unsafe_chunk: _VIEW,
+    aten.tensor_split: _VIEW,
+    aten.hsplit: _VIEW,
+    aten.vsplit: _VIEW,
+    aten.dsplit: _VIEW,
+    aten.swapaxes: _VIEW,
+    aten.swapdims: _VIEW,
+    aten.movedim: _VIEW,
+    aten.view_as: _VIEW,
+    aten.expand_as: "view: broadcast without copying",
     aten.unbind: _VIEW,
     aten.chunk: _VIEW,
     aten.diagonal: _VIEW,
@@ -169,6 +182,15 @@ IGNORED_OPS: dict[Any, str] = {
 }
 
 
+#: Views whose aten schema carries no alias annotation (the ``unsafe_`` variants skip autograd's
+#: view tracking): the tracer names their outputs as aliases of the input all the same. Without this,
+#: ``matmul``'s ``bmm`` -> ``_unsafe_view`` left the bmm's output unread (a false model output, written
+#: to DRAM) and the view a tensor nobody produced.
+UNANNOTATED_VIEWS = frozenset(
+    {aten._unsafe_view, aten.unsafe_split, aten.unsafe_split_with_sizes, aten.unsafe_chunk}
+)
+
+
 def register_op_rule(*targets: Any) -> Callable[[Rule], Rule]:
     """Register ``rule`` for each aten packet in ``targets``; refuses duplicates and non-packets."""
 
@@ -201,7 +223,7 @@ _TORCH_DTYPES: dict[torch.dtype, DataType] = {
     torch.float32: DataType("float", 32),
     torch.float64: DataType("float", 64),
     torch.float16: DataType("float", 16),
-    torch.bfloat16: DataType("float", 16),
+    torch.bfloat16: DataType("bfloat", 16),
     torch.int8: DataType("int", 8),
     torch.uint8: DataType("int", 8),
     torch.int16: DataType("int", 16),

@@ -40,7 +40,7 @@ import simulator.trace.rules  # noqa: F401  (registers every op rule)
 from simulator.errors import TraceError
 from simulator.frozen import FrozenMap
 from simulator.trace.encoding import detect_encoding
-from simulator.trace.op_rules import IGNORED_OPS, OP_RULES, TensorMeta, data_type_of
+from simulator.trace.op_rules import IGNORED_OPS, OP_RULES, UNANNOTATED_VIEWS, TensorMeta, data_type_of
 from simulator.workload import (
     CompressionRecord,
     DataType,
@@ -145,15 +145,39 @@ def _measured_density(t: torch.Tensor) -> float | None:
     return int(torch.count_nonzero(t)) / n
 
 
-def _tensors_of(args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[torch.Tensor]:
-    """Tensor arguments in rule order: positional (lists expanded), then keyword."""
+def _tensors_of(
+    args: Sequence[Any], kwargs: Mapping[str, Any], packed: torch.Tensor | None = None
+) -> list[torch.Tensor]:
+    """Tensor arguments in rule order: positional (lists expanded), then keyword; a packed quantized
+    weight (a TorchBind object) stands for ``packed``, the weight tensor of the running module."""
     found = []
     for group in (args, kwargs.values()):
         for a in group:
             if isinstance(a, torch.Tensor):
                 found.append(a)
+            elif packed is not None and isinstance(a, torch.ScriptObject):
+                found.append(packed)
             elif isinstance(a, (list, tuple)):
                 found.extend(b for b in a if isinstance(b, torch.Tensor))
+    return found
+
+
+def _packed_weights(model: torch.nn.Module) -> dict[str, tuple[str, torch.Tensor]]:
+    """Packed weights of dynamic-quantized linears (``quantize_dynamic``): the module that calls the
+    quantized op -> (``<module>.weight``, the weight as a plain tensor: the int8 values of a qint8
+    weight, fp16 as fp16). Keyed by module: TorchBind objects have no stable Python identity."""
+    found: dict[str, tuple[str, torch.Tensor]] = {}
+    for name, module in model.named_modules():
+        holder = getattr(module, "_packed_params", None)
+        obj = getattr(holder, "_packed_params", None)
+        if not isinstance(obj, torch.ScriptObject) or not hasattr(obj, "unpack"):
+            continue
+        weight = obj.unpack()[0]
+        if weight.is_quantized:
+            weight = weight.int_repr()
+        elif getattr(holder, "dtype", None) == torch.float16:
+            weight = weight.to(torch.float16)
+        found[name] = (f"{name}.weight" if name else "weight", weight)
     return found
 
 
@@ -223,6 +247,7 @@ class _Recorder(TorchDispatchMode):
         self.unsupported: Counter[str] = Counter()
         self._aliases: dict[Any, bool] = {}
         self._alias_args: dict[Any, tuple[int | None, ...]] = {}
+        self.packed: dict[str, torch.Tensor] = {}  # module -> the weight of its packed quantized op
 
     # -- tensor naming --------------------------------------------------------------------------
 
@@ -301,7 +326,7 @@ class _Recorder(TorchDispatchMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         packet = func.overloadpacket
-        in_tensors = _tensors_of(args, kwargs)
+        in_tensors = _tensors_of(args, kwargs, self.packed.get(self.modules.current) if self.packed else None)
 
         if packet is _MUL and len(in_tensors) == 2 and self.pruned:
             derived = self.pruned.get((id(in_tensors[0]), id(in_tensors[1]))) or self.pruned.get(
@@ -318,7 +343,8 @@ class _Recorder(TorchDispatchMode):
             aliases = self._aliases.get(func)
             if aliases is None:
                 returns = func._schema.returns
-                aliases = self._aliases[func] = bool(returns) and returns[0].alias_info is not None
+                aliases = bool(returns) and returns[0].alias_info is not None
+                aliases = self._aliases[func] = aliases or packet in UNANNOTATED_VIEWS
             for o in out_tensors:
                 if aliases and in_names:
                     self.names[o] = in_names[0]
@@ -455,9 +481,12 @@ def trace(
         params = substitutes or params
         inputs = tuple(t.to("meta") if isinstance(t, torch.Tensor) else t for t in inputs)
     weights = {id(t): n for n, t in params.items()}
+    packed = _packed_weights(model)
+    weights.update({id(t): n for n, t in packed.values()})
 
     modules = _ModuleStack(model)
     recorder = _Recorder(modules, weights, encodings, pruned, real_weights)
+    recorder.packed = {key: t for key, (_, t) in packed.items()}
     with torch.no_grad():
         for i, t in enumerate(inputs):
             if isinstance(t, torch.Tensor):

@@ -23,6 +23,7 @@ from simulator.ops import (
     GemmDims,
     NoDims,
     OpKind,
+    RecurrentDims,
     TransformerLayerDims,
     format_dims,
 )
@@ -81,6 +82,7 @@ class _EveryKind(nn.Module):
         self.pool = nn.MaxPool2d(2)                                          # pool
         self.layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)  # transformer_layer (fast path)
         self.fc = nn.Linear(8, 4)                                            # linear
+        self.rnn = nn.LSTM(8, 4, batch_first=True)                           # recurrent (CPU: mkldnn_rnn_layer)
 
     def forward(self, tokens: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         x = self.embed(tokens)                                               # (1, 4, 8)
@@ -91,7 +93,7 @@ class _EveryKind(nn.Module):
         y = self.pool(self.norm(self.up(torch.relu(self.conv(image)))))     # conv, elementwise, norm, pool
         pooled = y.sum(dim=(2, 3))                                           # reduce
         out = self.fc(torch.cat([x, a.transpose(1, 2).reshape(1, 4, 8)], 1))  # copy, linear
-        return out.sum() + scores.sum() + pooled.sum()
+        return out.sum() + scores.sum() + pooled.sum() + self.rnn(x)[0].sum()
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ def test_every_declared_kind_is_emitted_by_a_rule_and_mapped(every_kind):
 def test_dims_match_their_kind_in_every_traced_op(every_kind):
     for op in every_kind.ops:
         assert type(op.dims) is OP_KIND_DIMS[op.kind], op
-        if isinstance(op.dims, (GemmDims, ConvDims)):
+        if isinstance(op.dims, (GemmDims, ConvDims, RecurrentDims)):
             assert op.dims.macs == op.macs, op  # the dims describe exactly the products the rule counted
 
 

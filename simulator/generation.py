@@ -1,0 +1,187 @@
+"""Generation study (above the API): one prefill and decode steps over a growing KV cache.
+
+``simulate_generation(model, profile, prompt_tokens=P, new_tokens=N, batch=B)`` costs autoregressive
+generation of a decoder with an explicit KV cache (``models.llama.LlamaModel`` or anything with the
+same three hooks: ``config.kv_cache_bits(tokens, batch, bits)``, ``empty_cache(batch, tokens, device,
+dtype)`` and ``step(start)``, a module whose ``forward(ids, *cache)`` writes its keys and values at
+``start`` and attends over ``[0, start + T)``).
+
+- **Prefill**: the prompt (B x P tokens) in one forward with a causal mask; its latency is the time to
+  first token (the prefill's logits give the first new token).
+- **Decode**: N steps of one token each, step j attending over a cache of P + j tokens (j = 0..N-1)
+  plus its own. A decode step's cost is affine in the cache length (its weights are fixed, its KV reads
+  grow by one token per step), so the study traces and simulates only ``samples`` distinct cache
+  lengths spread over [P, P + N - 1] and interpolates the others linearly: the work grows with the
+  number of samples, not with N.
+- **Where the KV cache lives**: per sample, whether that step's weights, activations and cache fit the
+  global buffer together (``CostReport.footprint.fits``); the step itself reads the cache from DRAM.
+- **Footprint**: weights + peak live activations (of the prefill, traced without a cache) + the KV
+  cache at the maximum context P + N (``Footprint.kv_cache_bits``), and the context length at which it
+  stops fitting a memory (the global buffer by default, or any capacity, e.g. a DRAM's).
+
+KV-cache bits = 2 (k and v) x layers x kv_heads x head_dim x tokens x batch x bits per value.
+NB: the prefill is traced without the cache, so writing the prompt's P tokens into the cache is not
+costed (P x the per-token cache bits, small next to the weights).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulator.api import resolve_profile, simulate
+from simulator.cost import CostReport
+from simulator.hardware import HardwareProfile
+from simulator.mapping.residency import Footprint
+
+__all__ = ["DecodeSample", "GenerationReport", "max_context_tokens", "simulate_generation"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeSample:
+    """One simulated decode step.
+
+    Attributes:
+        cache_tokens: tokens already in the cache; the step writes one more and attends over cache_tokens + 1.
+        energy_pj: steady-state energy of the step (all B sequences).
+        latency_s: its simulated time.
+        dram_bits: bits read and written at DRAM during the step.
+        kv_cache_bits: the cache the step reads (cache_tokens + 1 tokens, all B sequences).
+        kv_cache_fits_on_chip: the step's weights, activations and cache fit the global buffer together
+            (``CostReport.footprint.fits``). NB: the traced step receives the cache as model inputs, which
+            the mapper reads from DRAM; a cache kept resident across steps is not costed yet.
+    """
+
+    cache_tokens: int
+    energy_pj: float
+    latency_s: float
+    dram_bits: float
+    kv_cache_bits: int
+    kv_cache_fits_on_chip: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationReport:
+    """Prefill + decode of ``new_tokens`` tokens after a ``prompt_tokens`` prompt, ``batch`` sequences at once."""
+
+    model_name: str
+    profile_name: str
+    prompt_tokens: int
+    new_tokens: int
+    batch: int
+    prefill: CostReport
+    samples: tuple[DecodeSample, ...]
+    decode_energy_pj: float
+    decode_latency_s: float
+    kv_cache_bits_per_token: int
+    footprint: Footprint
+    max_context_tokens: int
+
+    @property
+    def time_to_first_token_s(self) -> float:
+        """The prefill's simulated latency."""
+        return self.prefill.latency_s
+
+    @property
+    def energy_per_token_pj(self) -> float:
+        """Decode energy per generated token (all sequences: N x B tokens)."""
+        return self.decode_energy_pj / (self.new_tokens * self.batch)
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Generated tokens per second during decode (N x B / decode time)."""
+        return self.new_tokens * self.batch / self.decode_latency_s if self.decode_latency_s > 0 else math.inf
+
+
+def max_context_tokens(weight_bits: int, activation_bits: int, kv_bits_per_token: int, capacity_bits: int) -> int:
+    """The longest context whose weights + activations + KV cache fit ``capacity_bits`` (0: not even one token)."""
+    room = capacity_bits - weight_bits - activation_bits
+    return max(room // kv_bits_per_token, 0) if kv_bits_per_token > 0 else 0
+
+
+def simulate_generation(
+    model: Any,
+    profile: str | Path | HardwareProfile = "horowitz45-full",
+    *,
+    prompt_tokens: int,
+    new_tokens: int,
+    batch: int = 1,
+    samples: int = 4,
+    engine: str = "closed-form",
+    device: str | None = None,
+    memory_bits: int | None = None,
+) -> GenerationReport:
+    """Cost one prefill and ``new_tokens`` decode steps (module doc); ``device="meta"`` for large configs.
+
+    Args:
+        model: a decoder with the hooks named in the module doc (``models.llama.build_llama(...)``).
+        profile: a shipped profile name, a TOML path or a ``HardwareProfile``.
+        prompt_tokens, new_tokens, batch: P, N, B (positive).
+        samples: distinct cache lengths simulated (at least 2 unless N == 1).
+        engine: ``"closed-form"`` (default, fast) or ``"simpy"``.
+        device: where to build inputs (None: the model's own device).
+        memory_bits: the capacity the fit question is asked against (default: the global buffer).
+    """
+    import torch  # above the API: the study builds token inputs
+
+    for name, value in (("prompt_tokens", prompt_tokens), ("new_tokens", new_tokens), ("batch", batch), ("samples", samples)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"simulate_generation: {name} must be a positive integer, got {value!r}")
+    if samples < 2 and new_tokens > 1:
+        raise ValueError(f"simulate_generation: samples must be at least 2 to interpolate {new_tokens} decode steps, got {samples}")
+    for hook in ("empty_cache", "step", "config"):
+        if not hasattr(model, hook):
+            raise TypeError(f"simulate_generation: the model needs a '{hook}' hook (see simulator.generation), got {type(model).__name__}")
+    hw = resolve_profile(profile)
+    weight = next(model.parameters())
+    dev = torch.device(device) if device is not None else weight.device
+    cache_bits_value = torch.finfo(weight.dtype).bits if weight.dtype.is_floating_point else 8
+    name = type(model).__name__
+
+    ids = torch.zeros((batch, prompt_tokens), dtype=torch.long, device=dev)
+    prefill = simulate(model, hw, (ids,), engine=engine, timeline=False)
+
+    lengths = np.unique(np.linspace(prompt_tokens, prompt_tokens + new_tokens - 1, min(samples, new_tokens)).round().astype(int))
+    taken: list[DecodeSample] = []
+    one = torch.zeros((batch, 1), dtype=torch.long, device=dev)
+    for c in lengths.tolist():
+        cache = model.empty_cache(batch, c + 1, device=dev, dtype=weight.dtype)
+        r = simulate(model.step(c), hw, (one, *cache), engine=engine, timeline=False)
+        taken.append(
+            DecodeSample(
+                cache_tokens=c,
+                energy_pj=r.total_energy_pj,
+                latency_s=r.latency_s,
+                dram_bits=float(r.to_frame().query("component == @hw.levels[-1].name")["bits"].sum()),
+                kv_cache_bits=model.config.kv_cache_bits(c + 1, batch, cache_bits_value),
+                kv_cache_fits_on_chip=bool(r.footprint is not None and r.footprint.fits),
+            )
+        )
+    steps = np.arange(prompt_tokens, prompt_tokens + new_tokens)
+    xs = np.array([s.cache_tokens for s in taken], dtype=float)
+    energy = float(np.interp(steps, xs, [s.energy_pj for s in taken]).sum())
+    latency = float(np.interp(steps, xs, [s.latency_s for s in taken]).sum())
+
+    per_token = model.config.kv_cache_bits(1, batch, cache_bits_value)
+    base = prefill.footprint or Footprint(0, 0, 0)
+    fp = dataclasses.replace(base, kv_cache_bits=per_token * (prompt_tokens + new_tokens))
+    capacity = fp.capacity_bits if memory_bits is None else int(memory_bits)
+    return GenerationReport(
+        model_name=name,
+        profile_name=hw.name,
+        prompt_tokens=prompt_tokens,
+        new_tokens=new_tokens,
+        batch=batch,
+        prefill=prefill,
+        samples=tuple(taken),
+        decode_energy_pj=energy,
+        decode_latency_s=latency,
+        kv_cache_bits_per_token=per_token,
+        footprint=fp,
+        max_context_tokens=max_context_tokens(fp.weight_onchip_bits, fp.peak_activation_bits, per_token, capacity),
+    )
