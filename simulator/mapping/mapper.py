@@ -24,6 +24,11 @@ Op kinds are mapped through ``OP_MAPPERS`` (a registry keyed by ``simulator.ops.
 streaming ops. Mappers read the typed dims record of their kind (``simulator.ops``). A kind without a
 mapper, or an op a mapper cannot map (e.g. cross-attention with projections), is costed as a streaming
 op and listed in ``Schedule.unmapped`` (``strict=True`` raises instead).
+
+A profile's dataflow (``[compute] dataflow``) may replace the mapper of some kinds (``DATAFLOW_MAPPERS``):
+``eie-csc`` maps weight-times-vector ``linear`` / ``matmul`` ops as EIE's compressed sparse column execution
+(``sparse_csc.py``), from the weights' non-zero patterns (``map_workload(weight_patterns=...)``); what it
+declines goes to the dense mapper.
 """
 
 from __future__ import annotations
