@@ -95,7 +95,8 @@ def _record(pattern: WeightPattern, profile) -> CompressionRecord:
     fillers counted in EIE's interleaved layout (the same count the dataflow reads)."""
     entries, nonzeros = pe_column_entries(pattern, profile.compute.csc)
     enc = TensorEncoding(density=pattern.density, value_bits=4, index_bits=profile.compute.csc.relative_index_bits,
-                         codebook_entries=16, codebook_value_bits=16, filler_entries=int(entries.sum() - nonzeros.sum()))
+                         codebook_entries=16, codebook_value_bits=16,
+                         filler_entries=int(entries.sum() - nonzeros.sum()))
     return CompressionRecord(FrozenMap({"0.weight": enc}))
 
 
@@ -131,7 +132,8 @@ def eie_layer(layer: EIELayer, dense_too: bool = False, seed: int = SEED) -> EIE
 def run() -> list[dict]:
     rows: list[dict] = []
     lines = ["# EIE (Han et al., ISCA 2016) reproduced: batch 1, each FC layer alone\n",
-             "| layer | pjsim time [us] | paper [us] | error | load-balanced ideal [us] | whole inference [us] | on-chip energy [uJ] |",
+             "| layer | pjsim time [us] | paper [us] | error | load-balanced ideal [us] | whole inference [us] "
+             "| on-chip energy [uJ] |",
              "|---|---|---|---|---|---|---|"]
     notes: list[str] = []
     for layer in EIE_LAYERS:
@@ -144,7 +146,8 @@ def run() -> list[dict]:
                      "note": f"error {err:+.1%}; load-balanced ideal {r.ideal_us:.2f} us"})
         if r.dense_activation_energy_uj is not None:
             saving = 1.0 - r.onchip_energy_uj / r.dense_activation_energy_uj
-            rows.append({"benchmark": "accelerators/eie/Alex-7", "metric": "on-chip energy", "value": r.onchip_energy_uj,
+            rows.append({"benchmark": "accelerators/eie/Alex-7", "metric": "on-chip energy",
+                         "value": r.onchip_energy_uj,
                          "unit": "uJ", "target": f"{ALEX7_ENERGY_UJ} uJ +-25% (issue 14)",
                          "note": f"error {r.onchip_energy_uj / ALEX7_ENERGY_UJ - 1:+.1%}"})
             rows.append({"benchmark": "accelerators/eie/Alex-7", "metric": "energy saved by skipping zero activations",

@@ -103,7 +103,9 @@ def with_activation_density(workload: Workload, activation_density: Mapping[str,
     tensors = dict(workload.tensors)
     for layer, density in activation_density.items():
         if layer not in layers:
-            raise ValueError(f"activation_density: no layer {layer!r} in {workload.model_name}; layers: {sorted(layers)}")
+            raise ValueError(
+                f"activation_density: no layer {layer!r} in {workload.model_name}; layers: {sorted(layers)}"
+            )
         if not isinstance(density, (int, float)) or not 0.0 < float(density) <= 1.0:
             raise ValueError(f"activation_density[{layer!r}]: expected a density in (0, 1], got {density!r}")
         for op in workload.ops:

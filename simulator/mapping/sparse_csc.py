@@ -254,7 +254,8 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
                 ctx.spilling.add(op.module)
     act_bits = act.dtype.bits
     acc_bits = ctx.profile.compute.accumulator_bits
-    traffic.add(gb, "weights", "read", m * (run.entries_read * entry_bits_onchip(weight) + run.pointer_reads * cfg.pointer_bits))
+    weight_bits = run.entries_read * entry_bits_onchip(weight) + run.pointer_reads * cfg.pointer_bits
+    traffic.add(gb, "weights", "read", m * weight_bits)
     traffic.add(gb, _role(op, view.a), "read", m * k * act_bits)
     queued = m * run.active_columns * cfg.pes * act_bits
     traffic.add(rf, _role(op, view.a), "write", queued)
@@ -277,7 +278,8 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
     if enc is not None and enc.codebook_entries > 0:
         operations.append(OperationCount("codebook", f"{weight.dtype.kind}{enc.codebook_value_bits}",
                                          float(m * run.nonzeros_read), "weights"))
-    operations.append(OperationCount("index_add", f"int{cfg.relative_index_bits}", float(m * run.entries_read), "weights"))
+    index_dtype = f"int{cfg.relative_index_bits}"
+    operations.append(OperationCount("index_add", index_dtype, float(m * run.entries_read), "weights"))
     operations += _arith_operations(op)
     arith = sum(a.count for a in op.arith)
     return OpSchedule(

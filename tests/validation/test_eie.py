@@ -23,7 +23,8 @@ MISSES = {
     "leaves 15-16 rows per PE per column, and the paper's extra time is not explained by the CSC work, "
     "fillers (none at 25 %) or the 8-deep queue",
     "VGG-6": "pjsim 24.7 us vs the paper's 34.4 us (-28 %); load-balanced ideal 22.9 us: the time the paper measured "
-    "is 1.5x the load-balanced ideal (issue 14's formula); not modelled: whatever beyond the CSC work, fillers and queue stalls "
+    "is 1.5x the load-balanced ideal (issue 14's formula); not modelled: whatever beyond the CSC work, fillers "
+    "and queue stalls "
     "(e.g. the non-zero detector scanning 25088 inputs, 392 per PE) costs that",
 }
 
