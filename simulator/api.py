@@ -6,16 +6,22 @@ or ``HardwareProfile``) and returns a ``CostReport``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from simulator.cost import CostReport
+from simulator.frozen import FrozenMap
 from simulator.energy import estimate_no_reuse
 from simulator.engines import ENGINES
 from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
 
-__all__ = ["ENGINES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model"]
+__all__ = [
+    "ENGINES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model",
+    "weight_patterns", "with_activation_density",
+]
 
 
 def resolve_profile(profile: str | Path | HardwareProfile) -> HardwareProfile:
@@ -75,6 +81,47 @@ def resolve_precision(
     return at_precision(workload, chosen), hw
 
 
+def weight_patterns(module: Any) -> dict[str, Any]:
+    """The non-zero pattern (``sparse_csc.WeightPattern``) of every 2-D weight of an ``nn.Module``, by
+    parameter name (the workload's weight names): what sparse dataflows cost each PE's work from."""
+    from simulator.mapping.sparse_csc import WeightPattern
+
+    return {
+        name: WeightPattern.from_mask(p.detach().cpu().numpy() != 0)
+        for name, p in module.named_parameters()
+        if p.dim() == 2 and not p.is_meta
+    }
+
+
+def with_activation_density(workload: Workload, activation_density: Mapping[str, float]) -> Workload:
+    """The workload with the input activations of the named layers set to a density of non-zeros.
+
+    ``{layer: d}``: every non-weight tensor read by an op of module ``layer`` gets
+    ``measured_density = d`` (it replaces a density measured during tracing).
+
+    Raises:
+        ValueError: a layer the workload does not have (naming the known layers), or ``d`` outside (0, 1].
+    """
+    from simulator.workload import make_workload
+
+    layers = {op.module for op in workload.ops}
+    tensors = dict(workload.tensors)
+    for layer, density in activation_density.items():
+        if layer not in layers:
+            raise ValueError(
+                f"activation_density: no layer {layer!r} in {workload.model_name}; layers: {sorted(layers)}"
+            )
+        if not isinstance(density, (int, float)) or not 0.0 < float(density) <= 1.0:
+            raise ValueError(f"activation_density[{layer!r}]: expected a density in (0, 1], got {density!r}")
+        for op in workload.ops:
+            if op.module == layer:
+                for access in op.reads:
+                    info = tensors[access.tensor]
+                    if info.kind != "weight":
+                        tensors[access.tensor] = replace(info, measured_density=float(density))
+    return make_workload(workload.model_name, workload.ops, tensors, workload.unsupported, workload.batch_size)
+
+
 def simulate(
     model_or_workload: Any,
     profile: str | Path | HardwareProfile = "horowitz45",
@@ -89,6 +136,8 @@ def simulate(
     timeline: bool = True,
     precision: str | Precision | None = None,
     layers: str = "network",
+    activation_density: Mapping[str, float] | None = None,
+    patterns: Mapping[str, Any] | None = None,
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
@@ -114,6 +163,10 @@ def simulate(
         layers: ``"network"`` (default: activations stay on chip while they fit, weights resident when
             everything fits) or ``"independent"`` (every layer costed on its own, reading its inputs from and
             writing its outputs to DRAM, as ZigZag's and SCALE-Sim's reference numbers do).
+        activation_density: ``{layer: d}``, the fraction of non-zero input activations of a layer, set
+            explicitly (replaces the density measured while tracing); recorded in the report's metadata.
+        patterns: weights' non-zero patterns for sparse dataflows (``weight_patterns(module)``); taken
+            from the module itself when the profile's dataflow needs them and a module is given.
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
@@ -123,11 +176,21 @@ def simulate(
     if layers not in LAYER_MODES:
         raise ValueError(f"layers must be one of {LAYER_MODES}, got {layers!r}")
     hw = resolve_profile(profile)
+    if isinstance(model_or_workload, str) and hw.compute.dataflow != "dense" and patterns is None:
+        from models import load_model, model_spec
+
+        if example_inputs is None and ":" not in model_or_workload:
+            example_inputs = model_spec(model_or_workload).example_input(batch_size)
+        model_or_workload = load_model(model_or_workload).eval()
+    if patterns is None and hw.compute.dataflow != "dense" and not isinstance(model_or_workload, Workload):
+        patterns = weight_patterns(model_or_workload)
     workload = (
         model_or_workload
         if isinstance(model_or_workload, Workload)
         else trace_model(model_or_workload, example_inputs, record, batch_size, input_shape=input_shape)
     )
+    if activation_density:
+        workload = with_activation_density(workload, activation_density)
     workload, hw = resolve_precision(workload, hw, precision)
     if engine == "baseline":
         return estimate_no_reuse(workload, hw)
@@ -136,6 +199,15 @@ def simulate(
     from simulator.memsim import closed_form_stats, simulate_schedule
 
     schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
-                            independent_layers=layers == "independent")
+                            independent_layers=layers == "independent", weight_patterns=patterns)
     stats = simulate_schedule(schedule, hw, timeline=timeline) if engine == "simpy" else closed_form_stats(schedule, hw)
-    return estimate_energy(workload, schedule, stats, hw)
+    report = estimate_energy(workload, schedule, stats, hw)
+    notes = {}
+    if activation_density:
+        notes["activation density (set)"] = ", ".join(f"{k}={float(v):.4g}" for k, v in activation_density.items())
+    sparse = sorted({op.mapping for op in schedule.ops if op.mapping.startswith(hw.compute.dataflow)} - {"dense"})
+    if hw.compute.dataflow != "dense":
+        notes["dataflow"] = ", ".join(sparse) if sparse else f"{hw.compute.dataflow} (no op used it)"
+    if notes:
+        report = replace(report, metadata=FrozenMap({**report.metadata, **notes}))
+    return report

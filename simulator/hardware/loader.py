@@ -18,6 +18,13 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     precision = { weights = "int8", activations = "int8", source = "..." }   # v2, optional: float tensors
                                          # are costed at these types (simulate(precision=...) overrides)
 
+    dataflow = "dense"                   # optional: "dense" (default) | "eie-csc" (then [compute.csc] is required)
+
+    [compute.csc]                        # eie-csc only; one PE per MAC lane (macs_per_cycle)
+    relative_index_bits = { value = 4, unit = "bit", source = "..." }
+    pointer_bits = { value = 16, unit = "bit", source = "..." }
+    queue_depth = { value = 8, source = "..." }                       # activation queue entries per PE
+
     [compute.array]                      # v2, optional: array geometry (then macs_per_cycle may be omitted)
     fill_drain = { value = 94, unit = "cycle", source = "..." }       # optional, per spatial fold (systolic)
     [compute.array.axes.D1]              # axes in file order; PEs = product of sizes
@@ -99,9 +106,11 @@ from simulator.errors import ProfileError
 from simulator.fileio import MAX_NESTING_DEPTH, InputFileError, check_nesting, read_bounded_text
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import (
+    DATAFLOWS,
     LEVEL_KINDS,
     ZERO_HANDLING,
     ArrayAxis,
+    CSCConfig,
     ComputeArray,
     ComputeUnit,
     HardwareProfile,
@@ -136,7 +145,8 @@ MAX_PROFILE_BYTES = 1 << 20
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
-_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision"}
+_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc"}
+_CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
 _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
@@ -471,6 +481,8 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
         raise ProfileError(path, "compute.macs_per_cycle", expected, int(macs_per_cycle))
     acc_bits = r.quantity(compute_raw, "accumulator_bits", "compute", _BIT_UNITS, positive=True, integer=True)
     zero_handling = r.string(compute_raw, "zero_handling", "compute", ZERO_HANDLING)
+    dataflow = r.string(compute_raw, "dataflow", "compute", DATAFLOWS) if "dataflow" in compute_raw else "dense"
+    csc = _read_csc(r, compute_raw, int(macs_per_cycle), dataflow)
 
     op_energy = _read_energy_table(r, _require(raw, "energy", path, ""))
     sqrt_refs = _read_rules(r, raw.get("rules", {}))
@@ -518,6 +530,8 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             op_energy_pj=FrozenMap(op_energy),
             array=array,
             precision=precision,
+            dataflow=dataflow,
+            csc=csc,
         ),
         levels=tuple(levels),
         sources=FrozenMap(r.sources),
@@ -543,6 +557,23 @@ def _read_array(r: _Reader, raw: Any) -> ComputeArray:
         axes.append(ArrayAxis(name, size, tuple(unrolls)))
     fill = r.quantity(raw, "fill_drain", "compute.array", {"cycle": 1.0}) if "fill_drain" in raw else 0.0
     return ComputeArray(tuple(axes), fill)
+
+
+def _read_csc(r: _Reader, compute_raw: Mapping[str, Any], pes: int, dataflow: str) -> CSCConfig | None:
+    """``[compute.csc]``: the ``eie-csc`` dataflow's relative-index bits, pointer bits and activation-queue
+    depth (one PE per MAC lane: ``macs_per_cycle``); required with that dataflow, refused without it."""
+    if dataflow != "eie-csc":
+        if "csc" in compute_raw:
+            raise ProfileError(r.path, "compute.csc", 'only with compute.dataflow = "eie-csc"', "a [compute.csc] table")
+        return None
+    raw = _require(compute_raw, "csc", r.path, "compute")
+    _check_keys(raw, _CSC_KEYS, r.path, "compute.csc")
+    values = {
+        key: int(r.quantity(raw, key, "compute.csc", _BIT_UNITS if key.endswith("_bits") else None,
+                            positive=True, integer=True))
+        for key in sorted(_CSC_KEYS)
+    }
+    return CSCConfig(pes=pes, **values)
 
 
 def _read_precision(r: _Reader, raw: Any) -> Precision:

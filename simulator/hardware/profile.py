@@ -18,14 +18,16 @@ from simulator.hardware.rules import DECODE_OPERATIONS, EnergyValue, derive_op_e
 from simulator.workload import DataType
 
 __all__ = [
-    "COMPOSITE_DIMS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
-    "ArrayAxis", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
+    "COMPOSITE_DIMS", "DATAFLOWS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
+    "ArrayAxis", "CSCConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
 ]
 
 #: Memory level kinds, innermost first; levels in a profile must respect this order.
 LEVEL_KINDS = ("register_file", "sram", "dram")
 #: How the compute array treats zero operands: skip (no cycle, no energy), gate (cycle, no energy), none.
 ZERO_HANDLING = ("skip", "gate", "none")
+#: Dataflows a profile may select (``[compute] dataflow``); ``dense`` is the default.
+DATAFLOWS = ("dense", "eie-csc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,28 @@ class Precision:
 
 
 @dataclass(frozen=True, slots=True)
+class CSCConfig:
+    """The EIE dataflow's parameters (profile ``[compute.csc]``, read by ``simulator.mapping.sparse_csc``).
+
+    Attributes:
+        pes: processing elements; row ``i`` of a weight goes to PE ``i mod pes``.
+        relative_index_bits: bits of a stored entry's relative row index (fillers when a gap overflows).
+        pointer_bits: bits of one column pointer; a PE reads two (start, end) per non-zero activation.
+        queue_depth: entries of each PE's activation queue.
+    """
+
+    pes: int
+    relative_index_bits: int
+    pointer_bits: int
+    queue_depth: int
+
+    def __post_init__(self) -> None:
+        for name in ("pes", "relative_index_bits", "pointer_bits", "queue_depth"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"CSCConfig.{name} must be >= 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True, slots=True)
 class ComputeUnit:
     """The compute array: throughput, accumulator width, zero handling and per-operation energies.
 
@@ -164,6 +188,11 @@ class ComputeUnit:
     array: ComputeArray | None = None
     #: v2: the precision float models are costed at (None: as traced).
     precision: Precision | None = None
+    #: The dataflow of GEMM-shaped ops: ``"dense"`` (tiled by the mapper's search) or ``"eie-csc"`` (fully
+    #: connected layers as EIE's compressed sparse column execution, ``simulator.mapping.sparse_csc``).
+    dataflow: str = "dense"
+    #: The ``eie-csc`` dataflow's parameters (required with it, None otherwise).
+    csc: CSCConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)

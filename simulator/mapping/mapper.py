@@ -24,13 +24,18 @@ Op kinds are mapped through ``OP_MAPPERS`` (a registry keyed by ``simulator.ops.
 streaming ops. Mappers read the typed dims record of their kind (``simulator.ops``). A kind without a
 mapper, or an op a mapper cannot map (e.g. cross-attention with projections), is costed as a streaming
 op and listed in ``Schedule.unmapped`` (``strict=True`` raises instead).
+
+A profile's dataflow (``[compute] dataflow``) may replace the mapper of some kinds (``DATAFLOW_MAPPERS``):
+``eie-csc`` maps weight-times-vector ``linear`` / ``matmul`` ops as EIE's compressed sparse column execution
+(``sparse_csc.py``), from the weights' non-zero patterns (``map_workload(weight_patterns=...)``); what it
+declines goes to the dense mapper.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 
@@ -40,6 +45,7 @@ from simulator.mapping.convgeom import ConvGeometry, conv_geometry
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
+from simulator.mapping.sparse_csc import WeightPattern, map_eie_csc
 from simulator.mapping.spatial import array_cycles, conv_loop_nest
 from simulator.mapping.tiling import search_tile
 from simulator.ops import AttentionDims, ConvDims, GemmDims, OpKind, RecurrentDims, TransformerLayerDims
@@ -47,6 +53,7 @@ from simulator.workload import DataType, Op, TensorInfo, Workload
 
 __all__ = [
     "ACTIVATION_SHARE",
+    "DATAFLOW_MAPPERS",
     "GEMM_KINDS",
     "OP_MAPPERS",
     "STREAMING_KINDS",
@@ -162,6 +169,8 @@ class _Context:
     internal: dict[str, tuple[TensorInfo, int]] = field(default_factory=dict)
     #: Layer-by-layer mode: no activation share is reserved in the global buffer (nothing is kept there).
     independent: bool = False
+    #: Non-zero patterns of weights (by tensor name) for sparse dataflows (``sparse_csc``).
+    patterns: Mapping[str, WeightPattern] = field(default_factory=dict)
 
     def info(self, tensor: str) -> TensorInfo:
         if tensor in self.internal:
@@ -726,6 +735,13 @@ def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
     )
 
 
+#: Dataflow (``[compute] dataflow``) -> op kind -> mapper used instead of ``OP_MAPPERS``; when it declines
+#: an op (returns None) the dense mapper maps it.
+DATAFLOW_MAPPERS: FrozenMap[str, FrozenMap[OpKind, OpMapper]] = FrozenMap({
+    "eie-csc": FrozenMap({OpKind.LINEAR: map_eie_csc, OpKind.MATMUL: map_eie_csc}),
+})
+
+
 # --- the whole model ---------------------------------------------------------------------------
 
 
@@ -773,6 +789,7 @@ def map_workload(
     fuse_elementwise: bool = True,
     strict: bool = False,
     independent_layers: bool = False,
+    weight_patterns: Mapping[str, WeightPattern] | None = None,
 ) -> Schedule:
     """Map every op of ``workload`` onto ``profile``.
 
@@ -784,6 +801,9 @@ def map_workload(
             streaming ops and listing them in ``Schedule.unmapped``.
         independent_layers: cost every op on its own as ZigZag and SCALE-Sim do: weights stream, every
             activation is read from and written to DRAM (nothing resident or kept on chip).
+        weight_patterns: non-zero patterns of weights by tensor name, read by sparse dataflows
+            (``[compute] dataflow = "eie-csc"``: each PE's work from the real weights); a weight without
+            one is costed as balanced, and its op's mapping says so.
 
     Raises:
         MappingError: a level cannot hold the smallest tile of an op (names the op, the level and the
@@ -807,13 +827,17 @@ def map_workload(
     written = {t for ws in writes.values() for t, _ in ws}
     final_outputs = frozenset(t for t in written if workload.tensors[t].last_use is None)
     ctx = _Context(workload, profile, resident, kept, act_budget, writes, free, read_by, final_outputs,
-                   independent=independent_layers)
+                   independent=independent_layers, patterns=dict(weight_patterns or {}))
+    dataflow_mappers = DATAFLOW_MAPPERS.get(profile.compute.dataflow, FrozenMap())
 
     scheduled: list[OpSchedule] = []
     unmapped: Counter[str] = Counter()
     for op in workload.ops:
+        special = dataflow_mappers.get(op.kind)
+        result = special(op, ctx) if special is not None else None
         mapper = OP_MAPPERS.get(op.kind)
-        result = mapper(op, ctx) if mapper is not None else None
+        if result is None:
+            result = mapper(op, ctx) if mapper is not None else None
         if result is None:
             label = op.kind.value
             if mapper is not None:

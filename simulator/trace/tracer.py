@@ -285,7 +285,7 @@ class _Recorder(TorchDispatchMode):
         source = self.real_weights.get(name, t)
         if callable(source):
             source = source()
-        return detect_encoding(source)
+        return detect_encoding(source, name)
 
     def _new_activation(self, t: torch.Tensor, producer: int, alias_of: str | None = None) -> _Tensor:
         """Name an op's output; ``alias_of`` = the tensor whose memory it shares (its owner is recorded)."""

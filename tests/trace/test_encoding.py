@@ -43,6 +43,7 @@ def test_codebook_must_save_storage():
     assert detect_encoding(torch.arange(1.0, 11.0)) is None
 
 
+@pytest.mark.filterwarnings("ignore::simulator.trace.encoding.EncodingGuessWarning")
 @settings(max_examples=40, deadline=None)
 @given(k=st.integers(2, 300), n=st.integers(600, 5000), seed=st.integers(0, 1000))
 def test_detected_codebook_matches_distinct_count(k, n, seed):
@@ -71,8 +72,30 @@ def test_integer_and_quantized_dtypes_report_their_bits():
     assert enc is None
     q = torch.quantize_per_tensor(torch.tensor([0.0, 0.5, 1.0, 0.5] * 256), 0.5, 0, torch.qint8)
     enc = detect_encoding(q)
-    # values 0, 1, 2 as integers: density 3/4 (a quarter are zero), 2 non-zero codes -> 1-bit index
-    assert enc == TensorEncoding(density=0.75, value_bits=1, codebook_entries=2, codebook_value_bits=8)
+    # values 0, 1, 2 as integers: density 3/4 (a quarter are zero), stored at 8 bits: an integer tensor
+    # is never read as weight-shared (issue 14), only a record can say so
+    assert enc == TensorEncoding(density=0.75, value_bits=8)
+
+
+def test_dense_integer_weights_stay_dense_and_a_sharing_guess_is_reported():
+    """Issue 14: an int16 weight with <= 256 distinct values is an int16 weight, not a shared one; the
+    float sharing heuristic, when it fires, warns with the weight's name (during tracing too)."""
+    import warnings
+
+    from simulator.trace.encoding import EncodingGuessWarning
+
+    ints = torch.randint(1, 100, (64, 64), dtype=torch.int16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert detect_encoding(ints) is None
+    shared = torch.tensor([0.25, -0.5, 0.75, 1.0]).repeat(1024)
+    with pytest.warns(EncodingGuessWarning, match="weight 'w': 4 distinct non-zero values.*2-bit indices"):
+        assert detect_encoding(shared, "w").codebook_entries == 4
+    model = nn.Sequential(nn.Linear(64, 64, bias=False))
+    with torch.no_grad():
+        model[0].weight.copy_(shared.reshape(64, 64))
+    with pytest.warns(EncodingGuessWarning, match="weight '0.weight'"):
+        trace(model, torch.randn(1, 64))
 
 
 class IntWeightLinear(nn.Module):

@@ -1,0 +1,152 @@
+"""EIE's compressed sparse column dataflow (simulator/mapping/sparse_csc.py): hand-counted tiny cases,
+load imbalance from the real weights, the filler rule against the storage format's, the profile keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.api import simulate, trace_model, with_activation_density
+from simulator.compress.sparse import count_fillers
+from simulator.errors import ProfileError
+from simulator.hardware import load_profile
+from simulator.hardware.profile import CSCConfig
+from simulator.mapping.sparse_csc import WeightPattern, active_columns, pe_column_entries, queue_cycles, run_csc
+
+# A 12 x 3 weight on 4 PEs with 1-bit relative indices (a run of 2 zeros needs a filler), queue depth 2.
+TINY = CSCConfig(pes=4, relative_index_bits=1, pointer_bits=16, queue_depth=2)
+
+
+def _tiny_pattern() -> WeightPattern:
+    mask = np.zeros((12, 3), dtype=bool)
+    mask[[0, 9], 0] = True  # row 0 -> PE 0 local 0; row 9 -> PE 1 local 2 (2 zeros before: 1 filler)
+    mask[[2, 4, 8], 1] = True  # row 2 -> PE 2 local 0; rows 4, 8 -> PE 0 local 1, 2 (1 zero before: none)
+    mask[11, 2] = True  # row 11 -> PE 3 local 2 (1 filler)
+    return WeightPattern.from_mask(mask)
+
+
+def test_tiny_layer_pe_assignment_by_hand():
+    entries, nonzeros = pe_column_entries(_tiny_pattern(), TINY)
+    # rows [columns], PEs across: stored entries incl. fillers, and the non-zeros alone.
+    assert entries.tolist() == [[1, 2, 0, 0], [2, 0, 1, 0], [0, 0, 0, 2]]
+    assert nonzeros.tolist() == [[1, 1, 0, 0], [2, 0, 1, 0], [0, 0, 0, 1]]
+
+
+def test_tiny_layer_cycles_and_accesses_by_hand():
+    run = run_csc(_tiny_pattern(), 2 / 3, TINY)
+    # Active columns: round(2/3 x 3) = 2, strided: floor(0 x 1.5) = 0, floor(1 x 1.5) = 1.
+    assert active_columns(3, 2 / 3).tolist() == [0, 1]
+    # Work per PE (at least one cycle per popped activation): col 0 [1, 2, 1, 1], col 1 [2, 1, 1, 1].
+    # Col 0 broadcast at 0, PEs finish [1, 2, 1, 1]; col 1 broadcast at 1, PEs start [1, 2, 1, 1],
+    # finish [3, 3, 2, 2]: 3 cycles.
+    assert run.cycles == 3.0
+    assert run.entries_read == 3 + 3  # col 0: 1 + 2, col 1: 2 + 1
+    assert run.nonzeros_read == 2 + 3
+    assert run.pointer_reads == 2 * 2 * 4  # start + end pointer, 2 active columns, 4 PEs
+    assert run.total_entries == 8
+    assert run.ideal_cycles == pytest.approx(8 * (2 / 3) / 4)
+    assert run.pe_entries.tolist() == [3, 2, 1, 0]
+
+
+def test_queue_depth_one_stalls_the_broadcast():
+    # PE 0 works 3 cycles on activation 0; with a 1-entry queue activation 2 can only be sent when every
+    # PE has started activation 1: PE 0 starts it at 3, so the last activation is sent at 3, not 2.
+    work = np.array([[3, 1], [1, 1], [1, 1]])
+    assert queue_cycles(work, 1) == 5.0  # PE 0: 0-3, 3-4, 4-5
+    assert queue_cycles(work, 8) == 5.0
+    # PE 0 is slow early, PE 1 late. Depth 1: activation 2 waits until PE 0 starts activation 1 (at 3),
+    # so PE 1 runs 3-6; depth 2: it is sent at 2, PE 1 runs 2-5 while PE 0 finishes at 5.
+    late = np.array([[3, 1], [1, 1], [1, 3]])
+    assert queue_cycles(late, 1) == 6.0
+    assert queue_cycles(late, 2) == 5.0
+
+
+def _fc(rows_of_nonzeros: list[int], outputs: int = 64 * 64, inputs: int = 64) -> torch.nn.Module:
+    lin = torch.nn.Linear(inputs, outputs, bias=False)
+    with torch.no_grad():
+        lin.weight.zero_()
+        lin.weight[rows_of_nonzeros, :] = 1.0
+    return torch.nn.Sequential(lin)
+
+
+def test_nonzeros_in_one_pe_run_64x_slower_than_balanced():
+    """64 non-zeros per column either one in each PE's rows (rows 0..63) or all in PE 0's (rows 0, 64, ...):
+    the same MACs, 64 cycles vs 64 x 64; measured through simulate() on the real weights."""
+    x = torch.ones(1, 64)
+    balanced = simulate(_fc(list(range(64))), "eie", example_inputs=x, timeline=False)
+    one_pe = simulate(_fc([64 * i for i in range(64)]), "eie", example_inputs=x, timeline=False)
+    assert balanced.metadata["dataflow"] == one_pe.metadata["dataflow"] == "eie-csc"
+    assert balanced.busy_cycles["compute"] == pytest.approx(64.0)
+    assert one_pe.busy_cycles["compute"] == pytest.approx(64.0 * 64.0)
+
+
+def test_zero_activations_are_skipped_and_the_density_is_recorded():
+    model = _fc(list(range(64)))
+    full = simulate(model, "eie", example_inputs=torch.ones(1, 64), timeline=False)
+    quarter = simulate(model, "eie", example_inputs=torch.ones(1, 64), timeline=False, activation_density={"0": 0.25})
+    assert quarter.busy_cycles["compute"] == pytest.approx(16.0)
+    assert quarter.metadata["activation density (set)"] == "0=0.25"
+    # Measured during tracing: three quarters of the inputs are zero.
+    x = torch.zeros(1, 64)
+    x[0, :16] = 1.0
+    measured = simulate(model, "eie", example_inputs=x, timeline=False)
+    assert measured.busy_cycles["compute"] == pytest.approx(16.0)
+    assert full.total_energy_pj > quarter.total_energy_pj
+
+
+def test_activation_density_names_a_missing_layer():
+    w = trace_model(_fc([0]), torch.ones(1, 64))
+    with pytest.raises(ValueError, match="no layer 'fc9'.*layers: \\['0'\\]"):
+        with_activation_density(w, {"fc9": 0.5})
+    with pytest.raises(ValueError, match="density in \\(0, 1\\]"):
+        with_activation_density(w, {"0": 1.5})
+
+
+def test_a_workload_without_patterns_is_costed_balanced_and_says_so():
+    w = trace_model(_fc([64 * i for i in range(64)]), torch.ones(1, 64))
+    report = simulate(w, "eie", timeline=False)
+    assert report.metadata["dataflow"] == "eie-csc (no weight pattern: balanced)"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 40), cols=st.integers(1, 6), pes=st.integers(1, 5), bits=st.integers(1, 3),
+    seed=st.integers(0, 2**16), density=st.floats(0.0, 1.0),
+)
+def test_fillers_follow_the_storage_rule_per_pe_column(rows, cols, pes, bits, seed, density):
+    """Per (column, PE) the fillers are ``count_fillers`` of its local rows (no trailing run: the column's
+    end pointer ends it); non-zeros are conserved."""
+    mask = np.random.default_rng(seed).random((rows, cols)) < density
+    cfg = CSCConfig(pes=pes, relative_index_bits=bits, pointer_bits=16, queue_depth=2)
+    entries, nonzeros = pe_column_entries(WeightPattern.from_mask(mask), cfg)
+    assert nonzeros.sum() == mask.sum()
+    for c in range(cols):
+        for p in range(pes):
+            local = np.nonzero(mask[p::pes, c])[0]
+            expected = count_fillers(local, bits, int(local[-1]) + 1) if local.size else 0
+            assert entries[c, p] - nonzeros[c, p] == expected
+
+
+def test_eie_profile_selects_the_dataflow():
+    hw = load_profile("eie")
+    assert hw.compute.dataflow == "eie-csc"
+    assert hw.compute.csc == CSCConfig(pes=64, relative_index_bits=4, pointer_bits=16, queue_depth=8)
+    assert "Han et al." in hw.sources["compute.csc.queue_depth"]
+    assert load_profile("horowitz45").compute.dataflow == "dense"
+
+
+def test_bad_dataflow_keys_are_named(tmp_path):
+    text = (load_profile("eie").path and open(load_profile("eie").path, encoding="utf-8").read())
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('dataflow = "eie-csc"', 'dataflow = "row-stationary"'), encoding="utf-8")
+    with pytest.raises(ProfileError, match="compute.dataflow"):
+        load_profile(bad)
+    bad.write_text(text.replace('dataflow = "eie-csc"\n', ""), encoding="utf-8")
+    with pytest.raises(ProfileError, match="compute.csc"):
+        load_profile(bad)
+    bad.write_text(text.replace("queue_depth = { value = 8,", "queue_depth = { value = 0,"), encoding="utf-8")
+    with pytest.raises(ProfileError, match="compute.csc.queue_depth"):
+        load_profile(bad)
