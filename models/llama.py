@@ -157,6 +157,16 @@ class LlamaModel(nn.Module):
         """The module one cached forward at position ``start`` is traced as (``simulator.generation``)."""
         return CachedStep(self, start)
 
+    def token_inputs(self, batch: int, tokens: int, device=None) -> tuple[torch.Tensor]:
+        """Example token ids ``(batch, tokens)`` (zeros: the cost does not depend on the token values)."""
+        return (torch.zeros((batch, tokens), dtype=torch.long, device=device or self.lm_head.weight.device),)
+
+    @property
+    def cache_value_bits(self) -> int:
+        """Bits of one cached key/value element (the weights' floating-point width; 8 for integer weights)."""
+        dtype = self.lm_head.weight.dtype
+        return torch.finfo(dtype).bits if dtype.is_floating_point else 8
+
     def empty_cache(self, batch: int, tokens: int, device=None, dtype=None) -> list[torch.Tensor]:
         """A preallocated cache of ``tokens`` positions (zeros; on meta nothing is allocated)."""
         c = self.config

@@ -2,9 +2,10 @@
 
 ``simulate_generation(model, profile, prompt_tokens=P, new_tokens=N, batch=B)`` costs autoregressive
 generation of a decoder with an explicit KV cache (``models.llama.LlamaModel`` or anything with the
-same three hooks: ``config.kv_cache_bits(tokens, batch, bits)``, ``empty_cache(batch, tokens, device,
-dtype)`` and ``step(start)``, a module whose ``forward(ids, *cache)`` writes its keys and values at
-``start`` and attends over ``[0, start + T)``).
+same hooks: ``config.kv_cache_bits(tokens, batch, bits)``, ``cache_value_bits``, ``token_inputs(batch,
+tokens, device)``, ``empty_cache(batch, tokens, device)`` and ``step(start)``, a module whose
+``forward(ids, *cache)`` writes its keys and values at ``start`` and attends over ``[0, start + T)``).
+The model builds its own inputs, so this study never imports torch (design.md).
 
 - **Prefill**: the prompt (B x P tokens) in one forward with a causal mask; its latency is the time to
   first token (the prefill's logits give the first new token).
@@ -127,31 +128,26 @@ def simulate_generation(
         device: where to build inputs (None: the model's own device).
         memory_bits: the capacity the fit question is asked against (default: the global buffer).
     """
-    import torch  # above the API: the study builds token inputs
-
     for name, value in (("prompt_tokens", prompt_tokens), ("new_tokens", new_tokens), ("batch", batch), ("samples", samples)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"simulate_generation: {name} must be a positive integer, got {value!r}")
     if samples < 2 and new_tokens > 1:
         raise ValueError(f"simulate_generation: samples must be at least 2 to interpolate {new_tokens} decode steps, got {samples}")
-    for hook in ("empty_cache", "step", "config"):
+    for hook in ("token_inputs", "cache_value_bits", "empty_cache", "step", "config"):
         if not hasattr(model, hook):
             raise TypeError(f"simulate_generation: the model needs a '{hook}' hook (see simulator.generation), got {type(model).__name__}")
     hw = resolve_profile(profile)
-    weight = next(model.parameters())
-    dev = torch.device(device) if device is not None else weight.device
-    cache_bits_value = torch.finfo(weight.dtype).bits if weight.dtype.is_floating_point else 8
+    cache_bits_value = model.cache_value_bits
     name = type(model).__name__
 
-    ids = torch.zeros((batch, prompt_tokens), dtype=torch.long, device=dev)
-    prefill = simulate(model, hw, (ids,), engine=engine, timeline=False)
+    prefill = simulate(model, hw, model.token_inputs(batch, prompt_tokens, device), engine=engine, timeline=False)
 
     lengths = np.unique(np.linspace(prompt_tokens, prompt_tokens + new_tokens - 1, min(samples, new_tokens)).round().astype(int))
     taken: list[DecodeSample] = []
-    one = torch.zeros((batch, 1), dtype=torch.long, device=dev)
+    one = model.token_inputs(batch, 1, device)
     for c in lengths.tolist():
-        cache = model.empty_cache(batch, c + 1, device=dev, dtype=weight.dtype)
-        r = simulate(model.step(c), hw, (one, *cache), engine=engine, timeline=False)
+        cache = model.empty_cache(batch, c + 1, device=device)
+        r = simulate(model.step(c), hw, (*one, *cache), engine=engine, timeline=False)
         taken.append(
             DecodeSample(
                 cache_tokens=c,

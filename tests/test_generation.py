@@ -112,5 +112,5 @@ def test_bad_arguments_are_refused_with_their_name(model):
         simulate_generation(model, "horowitz45-full", prompt_tokens=4, new_tokens=0)
     with pytest.raises(ValueError, match="samples"):
         simulate_generation(model, "horowitz45-full", prompt_tokens=4, new_tokens=8, samples=1)
-    with pytest.raises(TypeError, match="empty_cache"):
+    with pytest.raises(TypeError, match="token_inputs"):
         simulate_generation(torch.nn.Linear(2, 2), "horowitz45-full", prompt_tokens=4, new_tokens=8)
