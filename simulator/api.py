@@ -14,7 +14,7 @@ from simulator.energy import estimate_no_reuse
 from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
 
-__all__ = ["ENGINES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model"]
+__all__ = ["ENGINES", "FIDELITIES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model"]
 
 
 def resolve_profile(profile: str | Path | HardwareProfile) -> HardwareProfile:
@@ -50,6 +50,7 @@ def trace_model(
 
 ENGINES = ("simpy", "closed-form", "baseline")
 LAYER_MODES = ("network", "independent")
+FIDELITIES = ("window", "full")
 
 
 def resolve_precision(
@@ -83,6 +84,9 @@ def simulate(
     timeline: bool = True,
     precision: str | Precision | None = None,
     layers: str = "network",
+    dram: Any = None,
+    cores: int | None = None,
+    fidelity: str = "window",
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
@@ -106,6 +110,14 @@ def simulate(
         layers: ``"network"`` (default: activations stay on chip while they fit, weights resident when
             everything fits) or ``"independent"`` (every layer costed on its own, reading its inputs from and
             writing its outputs to DRAM, as ZigZag's and SCALE-Sim's reference numbers do).
+        dram: the DRAM behind the profile's DRAM level: a preset name (``"lpddr4-3200"``, ``"ddr4-3200-x64"``,
+            ``"hbm2"``; ``simulator.memsim.dram_presets``), a ``DramDevice``, or ``"flat"`` (per-bit energy,
+            flat bandwidth and latency); default: the profile's ``[memory.<dram>] device``. With a device,
+            DRAM energy is its per-command energy. Ignored by ``engine="baseline"`` (always flat).
+        cores: requestors sharing the DRAM (batch split: each core runs one inference; the report is per
+            inference); default: the profile's ``[compute] cores``. Needs ``engine="simpy"`` when > 1.
+        fidelity: ``"window"`` (bounded events: a window of steady-state steps per op, extrapolated) or
+            ``"full"`` (every step; for verification). SimPy engine only.
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
@@ -114,7 +126,14 @@ def simulate(
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if layers not in LAYER_MODES:
         raise ValueError(f"layers must be one of {LAYER_MODES}, got {layers!r}")
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"fidelity must be one of {FIDELITIES}, got {fidelity!r}")
     hw = resolve_profile(profile)
+    cores = hw.compute.cores if cores is None else cores
+    if not isinstance(cores, int) or cores < 1:
+        raise ValueError(f"cores must be a whole number >= 1, got {cores!r}")
+    if cores > 1 and engine != "simpy":
+        raise ValueError(f"cores={cores} (several requestors sharing the DRAM) needs engine='simpy', got {engine!r}")
     workload = (
         model_or_workload
         if isinstance(model_or_workload, Workload)
@@ -126,8 +145,14 @@ def simulate(
     from simulator.energy import estimate_energy
     from simulator.mapping import map_workload
     from simulator.memsim import closed_form_stats, simulate_schedule
+    from simulator.memsim.dram_presets import resolve_dram
 
+    where = "dram= of simulate()" if dram is not None else f"{hw.path or hw.name}: memory.{hw.dram.name}.device"
+    device = resolve_dram(dram, hw.dram.device, where)
     schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
                             independent_layers=layers == "independent")
-    stats = simulate_schedule(schedule, hw, timeline=timeline) if engine == "simpy" else closed_form_stats(schedule, hw)
-    return estimate_energy(workload, schedule, stats, hw)
+    if engine == "simpy":
+        stats = simulate_schedule(schedule, hw, timeline=timeline, fidelity=fidelity, dram=device, cores=cores)
+    else:
+        stats = closed_form_stats(schedule, hw, dram=device)
+    return estimate_energy(workload, schedule, stats, hw, dram=device)
