@@ -39,7 +39,7 @@ def test_simulate_lies_within_the_bracket_and_energy_is_the_sum_of_its_breakdown
     assert frame["energy_pj"].sum() == pytest.approx(report.total_energy_pj)
     assert sum(report.energy_by("component").values()) == pytest.approx(report.total_energy_pj)
     dram_pj = report.energy_by("component").get(("dram",), 0.0)
-    if dram != "flat" and engine == "simpy" and report.level_bits("dram") > 0:
+    if dram != "flat" and report.level_bits("dram") > 0:
         # the DRAM component is the device's per-command energy for one inference, not bits x per-bit energy
         assert dram_pj == pytest.approx(sum(mt.dram_energy_by_command_pj.values()))
         assert mt.dram_row_hit_rate is not None and 0.0 <= mt.dram_row_hit_rate <= 1.0
@@ -138,13 +138,13 @@ def test_cli_flags_reach_simulate(tmp_path):
     from simulator.cli.cmd_simulate import command
 
     out = tmp_path / "r.json"
-    result = CliRunner().invoke(command, ["lenet_300_100", "--profile", "horowitz45-2core-lpddr4", "--fidelity", "full",
+    result = CliRunner().invoke(command, ["lenet_300_100", "--profile", "horowitz45-2core-lpddr4", "--fidelity", "window",
                                           "--no-layers", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "latency bracket" in result.output and "stall cycles by cause" in result.output
     payload = json.loads(out.read_text())
     timing = payload["memory_timing"]
-    assert timing["requestors"] == 2 and timing["dram_model"] == "lpddr4-3200" and timing["fidelity"] == "full"
+    assert timing["requestors"] == 2 and timing["dram_model"] == "lpddr4-3200" and timing["fidelity"] == "window"
     assert timing["lower_bound_cycles"] <= payload["cycles"] <= timing["upper_bound_cycles"]
     bad = CliRunner().invoke(command, ["lenet_300_100", "--dram", "ddr9"])
     assert bad.exit_code == 2 and "unknown DRAM device 'ddr9'" in bad.output
