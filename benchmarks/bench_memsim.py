@@ -138,8 +138,8 @@ def bracket_rows() -> list[dict]:
                 start = time.perf_counter()
                 report = simulate(workload, profile_name, engine=engine, timeline=False, **kwargs)
                 cores = report.memory_timing.requestors
-                row = _report_row(bench, f"{label}, {cores} core{'s' * (cores > 1)}, DRAM {report.memory_timing.dram_model}",
-                                  report)
+                what = f"{label}, {cores} core{'s' * (cores > 1)}, DRAM {report.memory_timing.dram_model}"
+                row = _report_row(bench, what, report)
                 row["note"] += f"; {time.perf_counter() - start:.2f} s wall"
                 rows.append(row)
     return rows

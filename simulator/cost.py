@@ -525,8 +525,8 @@ class CostReport:
                 detail += f", {mt.dram_row_hit_rate:.0%} row hits"
             if mt.requestors > 1:
                 detail += f" · {mt.requestors} cores share the DRAM"
-            rows.append(HeadlineRow("bracket", "latency bracket", f"{format_seconds(lo)} .. {format_seconds(hi)}", detail,
-                                    self.latency_s))  # fmt: skip
+            bracket = f"{format_seconds(lo)} .. {format_seconds(hi)}"
+            rows.append(HeadlineRow("bracket", "latency bracket", bracket, detail, self.latency_s))
         if fp is None:
             rows.append(HeadlineRow("fits", "fits on chip", "n/a", "fit not evaluated by this costing"))
         else:

@@ -240,7 +240,8 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         "DRAM model": stats.dram_model + (" (device energy per command)" if device_pj else " (energy per bit)"),
     }
     if stats.requestors > 1:
-        metadata["cores"] = f"{stats.requestors} (batch split: one inference each, sharing the DRAM; energy per inference)"
+        metadata["cores"] = (f"{stats.requestors} (batch split: one inference each, sharing the DRAM; "
+                             "energy per inference)")
     return CostReport(
         model_name=workload.model_name,
         profile_name=profile.name,

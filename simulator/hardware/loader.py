@@ -140,7 +140,9 @@ _COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array",
 _ARRAY_KEYS = {"axes", "fill_drain"}
 _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
-_MEMORY_KEYS = {"kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device"}
+_MEMORY_KEYS = {
+    "kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device",
+}
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
 _ENERGY_RULES = {"sqrt_capacity", "mac_multiple"}

@@ -416,7 +416,7 @@ def memory_system_figure(config: Configuration) -> go.Figure:
             continue
         fig.add_bar(name=kind, y=rows["quantity"].tolist(), x=(rows["cycles"] * to_us).tolist(), orientation="h",
                     marker_color=colors[kind], customdata=rows["cycles"].tolist(),
-                    hovertemplate=f"%{{y}}: %{{x:.4g}} {unit} (%{{customdata:,.0f}} cycles)<extra></extra>")  # fmt: skip
+                    hovertemplate=f"%{{y}}: %{{x:.4g}} {unit} (%{{customdata:,.0f}} cycles)<extra></extra>")
     title = f"DRAM: {text(mt.dram_model) if mt else 'n/a'}"
     if mt is not None and mt.dram_row_hit_rate is not None:
         title += f" · row-buffer hit rate {100 * mt.dram_row_hit_rate:.1f} %"
