@@ -7,12 +7,15 @@ or ``HardwareProfile``) and returns a ``CostReport``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.cost import CostReport
 from simulator.energy import estimate_no_reuse
 from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
+
+if TYPE_CHECKING:
+    from simulator.memsim.dram import DramDevice
 
 __all__ = ["ENGINES", "FIDELITIES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model"]
 
@@ -84,7 +87,7 @@ def simulate(
     timeline: bool = True,
     precision: str | Precision | None = None,
     layers: str = "network",
-    dram: Any = None,
+    dram: str | DramDevice | None = None,
     cores: int | None = None,
     fidelity: str = "window",
 ) -> CostReport:

@@ -148,3 +148,12 @@ def test_cli_flags_reach_simulate(tmp_path):
     assert timing["lower_bound_cycles"] <= payload["cycles"] <= timing["upper_bound_cycles"]
     bad = CliRunner().invoke(command, ["lenet_300_100", "--dram", "ddr9"])
     assert bad.exit_code == 2 and "unknown DRAM device 'ddr9'" in bad.output
+
+
+def test_memory_timing_survives_the_saved_report_round_trip():
+    from simulator.jsonio import from_jsonable, to_jsonable
+
+    workload, profile = _small()
+    report = simulate(workload, profile, dram="lpddr4-3200", cores=2, timeline=False)
+    back = from_jsonable(to_jsonable(report), "test")
+    assert back.memory_timing == report.memory_timing
