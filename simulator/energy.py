@@ -64,9 +64,14 @@ CONVENTIONS = (
     "Arithmetic other than MACs that the profile cannot price (e.g. a float divide) is counted and listed in "
     "the report's coverage as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
     "Leakage = each level's leakage power x simulated time of the layer.",
-    "Timing: per op, a double-buffered pipeline (first load, then loads overlapping compute, last step, "
-    "last store); each memory level has one port serving transfers first come first served at its "
-    "bandwidth, with pipelined latency; ops run one after the other.",
+    "Timing (simpy): DMA, compute and write-back processes per core share the global buffer's capacity, so "
+    "loads overlap compute and the next op's first loads while there is room; each level has one port serving "
+    "transfers first come first served; the closed form's bracket (perfect overlap .. no overlap) bounds it. "
+    "closed-form: per op its phases one after the other.",
+    "DRAM: flat (bits x the level's per-bit energy, e.g. 640 pJ per 32-bit word) or a device model (per-command "
+    "energy from its IDD/VDD, DRAMPower-style: bursts charged to the DRAM reads/writes, activate, precharge, "
+    "refresh and background to all DRAM traffic, in proportion to bits). With N cores (batch split) the "
+    "numbers are per inference.",
     "KB = 1000 bytes, MB = 10^6 bytes.",
 )
 
