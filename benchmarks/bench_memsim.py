@@ -8,10 +8,11 @@
    of tile steps grows; on the 8 MB SRAM larger batches spill activations, which adds streams.
 3. SRAM sweep 32 KB .. 64 MB for LeNet-300-100, dense float32 vs Deep-Compressed by hand (8% density,
    6-bit shared weights, 5-bit relative indices): steady-state and cold energy per inference.
-4. The bracket (issue 15): LeNet-300-100 streaming its weights from DRAM (horowitz45-sram512k, flat and
-   LPDDR4 device) and ResNet-18 (same profile: weights stream) on 2 cores sharing one LPDDR4 (batch split): latency from the closed
-   form's lower / upper bounds, the phase model and the stateful simulation side by side, with the
-   stall breakdown and the DRAM row-hit rate that explain the gap.
+4. The bracket (issue 15), through ``simulate()``: LeNet-300-100 streaming its weights from DRAM
+   (horowitz45-sram512k, flat and LPDDR4 device) and ResNet-18 on horowitz45-2core-lpddr4 (2 cores sharing
+   one LPDDR4, batch split) against 1 core: latency from the closed form's lower / upper bounds, the phase
+   model and the stateful simulation side by side, with the stall breakdown, the DRAM row-hit rate and
+   the DRAM energy per bit that explain the gap.
 5. Window vs full fidelity on the zoo: the windowed simulation's latency error against playing every
    step (target < 1%), with the events and wall time of each.
 """
@@ -29,7 +30,6 @@ from simulator.hardware import load_profile
 from simulator.mapping import map_workload
 from simulator.mapping.tiling import search_tile
 from simulator.memsim import simulate_schedule
-from simulator.memsim.dram_presets import dram_preset
 from simulator.workload import CompressionRecord, TensorEncoding
 
 PROFILE = "horowitz45"
@@ -105,35 +105,42 @@ def run() -> list[dict]:
     return rows
 
 
-def _stats_row(bench: str, label: str, stats, clock_hz: float) -> dict:
-    stalls = ", ".join(f"{k} {v / max(stats.cycles, 1):.0%}" for k, v in stats.stall_cycles_by_cause.items() if v)
-    hit = f"; row hits {stats.dram_row_hit_rate:.0%}" if stats.dram_row_hit_rate is not None else ""
-    return {"benchmark": bench, "metric": f"latency: {label}", "value": stats.cycles / clock_hz * 1e6, "unit": "us",
-            "note": f"bracket [{stats.lower_bound_cycles / clock_hz * 1e6:.4g}, {stats.upper_bound_cycles / clock_hz * 1e6:.4g}] us; "
-                    f"stalls (cycles / latency, summed over cores): {stalls or 'none'}{hit}; {stats.events} events"}
+def _report_row(bench: str, label: str, report) -> dict:
+    """One latency row from a ``CostReport``: the simulated/closed-form latency with its bracket, stalls,
+    row-hit rate and DRAM energy per bit (all read off ``report.memory_timing``)."""
+    mt = report.memory_timing
+    us = 1e6 / report.clock_hz
+    stalls = ", ".join(f"{k} {v / max(report.cycles, 1):.0%}" for k, v in mt.stall_cycles_by_cause.items() if v)
+    hit = f"; row hits {mt.dram_row_hit_rate:.0%}" if mt.dram_row_hit_rate is not None else ""
+    dram_bits = report.level_bits("dram")
+    dram_pj = report.energy_by("component").get(("dram",), 0.0)
+    per_bit = f"; DRAM {dram_pj / dram_bits:.3g} pJ/bit ({mt.dram_model})" if dram_bits else ""
+    return {"benchmark": bench, "metric": f"latency: {label}", "value": report.cycles * us, "unit": "us",
+            "note": f"bracket [{mt.lower_bound_cycles * us:.4g}, {mt.upper_bound_cycles * us:.4g}] us; "
+                    f"stalls (cycles / latency, summed over cores): {stalls or 'none'}{hit}{per_bit}; "
+                    f"{report.total_energy_pj * 1e-6:.4g} uJ per inference; {report.sim_events} events"}
 
 
 def bracket_rows() -> list[dict]:
-    """LeNet-300-100 streaming from DRAM; ResNet-18 on 2 cores sharing an LPDDR4 (see the module docstring)."""
+    """Through ``simulate()``: LeNet-300-100 streaming from DRAM (horowitz45-sram512k, flat and LPDDR4) and
+    ResNet-18 on horowitz45-2core-lpddr4 (2 cores sharing one LPDDR4, batch split) against 1 core."""
     warnings.simplefilter("ignore")
     rows: list[dict] = []
-    lpddr4 = dram_preset("lpddr4-3200")
-    cases = (("lenet_300_100", "horowitz45-sram512k", 1), ("resnet18", "horowitz45-sram512k", 2))
-    for name, profile_name, cores in cases:
-        profile = load_profile(profile_name)
-        schedule = map_workload(trace_model(name), profile)
+    cases = (("lenet_300_100", "horowitz45-sram512k", ({"dram": "flat"}, {"dram": "lpddr4-3200"})),
+             ("resnet18", "horowitz45-2core-lpddr4", ({"cores": 1}, {})))
+    for name, profile_name, variants in cases:
+        workload = trace_model(name)
         bench = f"memsim/bracket {name}@{profile_name}"
-        for dram in (None, lpddr4):
-            tag = f"DRAM {dram.name if dram else 'flat'}"
-            for label, kwargs in (("phases (ops one after the other)", {"overlap": False}),
-                                  ("simulation, 1 core", {}),
-                                  *((("simulation, 2 cores (batch split, shared DRAM)", {"cores": 2}),) if cores == 2 else ())):
+        for kwargs in variants:
+            for engine, label in (("closed-form", "phases (ops one after the other)"), ("simpy", "simulation")):
+                if engine == "closed-form" and not kwargs:
+                    continue  # the closed form plays one requestor (the 1-core row has it)
                 start = time.perf_counter()
-                stats = simulate_schedule(schedule, profile, timeline=False, dram=dram, **kwargs)
-                row = _stats_row(bench, f"{label}, {tag}", stats, profile.clock_hz)
+                report = simulate(workload, profile_name, engine=engine, timeline=False, **kwargs)
+                cores = report.memory_timing.requestors
+                what = f"{label}, {cores} core{'s' * (cores > 1)}, DRAM {report.memory_timing.dram_model}"
+                row = _report_row(bench, what, report)
                 row["note"] += f"; {time.perf_counter() - start:.2f} s wall"
-                if stats.dram_energy_pj is not None:
-                    row["note"] += f"; DRAM device energy {stats.dram_energy_pj / max(stats.level_bits(schedule.dram), 1):.3g} pJ/bit"
                 rows.append(row)
     return rows
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.cost import CostReport
 from simulator.frozen import FrozenMap
 from simulator.energy import estimate_no_reuse
-from simulator.engines import ENGINES
+from simulator.engines import ENGINES, FIDELITIES
 from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
 
+if TYPE_CHECKING:
+    from simulator.memsim.dram import DramDevice
+
 __all__ = [
-    "ENGINES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model",
+    "ENGINES", "FIDELITIES", "LAYER_MODES", "resolve_precision", "resolve_profile", "simulate", "trace_model",
     "weight_patterns", "with_activation_density",
 ]
 
@@ -138,6 +141,9 @@ def simulate(
     layers: str = "network",
     activation_density: Mapping[str, float] | None = None,
     patterns: Mapping[str, Any] | None = None,
+    dram: str | DramDevice | None = None,
+    cores: int | None = None,
+    fidelity: str = "window",
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
@@ -167,6 +173,14 @@ def simulate(
             explicitly (replaces the density measured while tracing); recorded in the report's metadata.
         patterns: weights' non-zero patterns for sparse dataflows (``weight_patterns(module)``); taken
             from the module itself when the profile's dataflow needs them and a module is given.
+        dram: the DRAM behind the profile's DRAM level: a preset name (``"lpddr4-3200"``, ``"ddr4-3200-x64"``,
+            ``"hbm2"``; ``simulator.memsim.dram_presets``), a ``DramDevice``, or ``"flat"`` (per-bit energy,
+            flat bandwidth and latency); default: the profile's ``[memory.<dram>] device``. With a device,
+            DRAM energy is its per-command energy. Ignored by ``engine="baseline"`` (always flat).
+        cores: requestors sharing the DRAM (batch split: each core runs one inference; the report is per
+            inference); default: the profile's ``[compute] cores``. Needs ``engine="simpy"`` when > 1.
+        fidelity: ``"window"`` (bounded events: a window of steady-state steps per op, extrapolated) or
+            ``"full"`` (every step; for verification). SimPy engine only.
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
@@ -175,15 +189,22 @@ def simulate(
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if layers not in LAYER_MODES:
         raise ValueError(f"layers must be one of {LAYER_MODES}, got {layers!r}")
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"fidelity must be one of {FIDELITIES}, got {fidelity!r}")
     hw = resolve_profile(profile)
     if isinstance(model_or_workload, str) and hw.compute.dataflow != "dense" and patterns is None:
-        from models import load_model, model_spec
+        from models.resolve import resolve_model  # the sparse dataflow needs the real weights' pattern
 
-        if example_inputs is None and ":" not in model_or_workload:
-            example_inputs = model_spec(model_or_workload).example_input(batch_size)
-        model_or_workload = load_model(model_or_workload).eval()
+        resolved = resolve_model(model_or_workload, input_shape, batch_size, example_inputs)
+        model_or_workload, example_inputs = resolved.module, resolved.example_inputs
+        record = resolved.record if record is None else record
     if patterns is None and hw.compute.dataflow != "dense" and not isinstance(model_or_workload, Workload):
         patterns = weight_patterns(model_or_workload)
+    cores = hw.compute.cores if cores is None else cores
+    if not isinstance(cores, int) or cores < 1:
+        raise ValueError(f"cores must be a whole number >= 1, got {cores!r}")
+    if cores > 1 and engine != "simpy":
+        raise ValueError(f"cores={cores} (several requestors sharing the DRAM) needs engine='simpy', got {engine!r}")
     workload = (
         model_or_workload
         if isinstance(model_or_workload, Workload)
@@ -197,11 +218,17 @@ def simulate(
     from simulator.energy import estimate_energy
     from simulator.mapping import map_workload
     from simulator.memsim import closed_form_stats, simulate_schedule
+    from simulator.memsim.dram_presets import resolve_dram
 
+    where = "dram= of simulate()" if dram is not None else f"{hw.path or hw.name}: memory.{hw.dram.name}.device"
+    device = resolve_dram(dram, hw.dram.device, where)
     schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
                             independent_layers=layers == "independent", weight_patterns=patterns)
-    stats = simulate_schedule(schedule, hw, timeline=timeline) if engine == "simpy" else closed_form_stats(schedule, hw)
-    report = estimate_energy(workload, schedule, stats, hw)
+    if engine == "simpy":
+        stats = simulate_schedule(schedule, hw, timeline=timeline, fidelity=fidelity, dram=device, cores=cores)
+    else:
+        stats = closed_form_stats(schedule, hw, dram=device)
+    report = estimate_energy(workload, schedule, stats, hw, dram=device)
     notes = {}
     if activation_density:
         notes["activation density (set)"] = ", ".join(f"{k}={float(v):.4g}" for k, v in activation_density.items())

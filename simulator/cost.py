@@ -37,6 +37,7 @@ __all__ = [
     "EnergyKey",
     "Headline",
     "HeadlineRow",
+    "MemoryTiming",
     "OpCount",
     "TimelineEvent",
     "TrafficKey",
@@ -165,6 +166,40 @@ class Accuracy:
 
 
 @dataclass(frozen=True, slots=True)
+class MemoryTiming:
+    """What the memory system's play of the schedule says beyond the latency (issue 15).
+
+    Attributes:
+        lower_bound_cycles: the closed form's perfect-overlap bound (max of compute and the busiest port).
+        upper_bound_cycles: the closed form's no-overlap bound; the simulated cycles lie within the two.
+        stall_cycles_by_cause: compute waiting for ``dram``, ``sram``, a ``buffer_slot``, an ``other_core``
+            (summed over cores), or ``memory`` for the phase models.
+        dram_row_hit_rate: the DRAM device's row-buffer hit rate (None for the flat DRAM model).
+        dram_energy_by_command_pj: DRAM device energy per command class for one inference (activate,
+            precharge, read, write, refresh, background); empty for the flat model. Priced into ``energy_pj``.
+        buffer_peak_bits: the staging buffer's highest occupancy.
+        requestors: cores that shared the DRAM (batch split: one inference each).
+        fidelity: ``window``, ``full``, ``phases`` or ``closed-form``.
+        dram_model: ``flat`` or the DRAM device preset's name.
+    """
+
+    lower_bound_cycles: float
+    upper_bound_cycles: float
+    stall_cycles_by_cause: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    dram_row_hit_rate: float | None = None
+    dram_energy_by_command_pj: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    buffer_peak_bits: float = 0.0
+    requestors: int = 1
+    fidelity: str = "closed-form"
+    dram_model: str = "flat"
+
+    @property
+    def bracket_cycles(self) -> tuple[float, float]:
+        """(lower, upper) cycles."""
+        return self.lower_bound_cycles, self.upper_bound_cycles
+
+
+@dataclass(frozen=True, slots=True)
 class HeadlineRow:
     """One summary number as displayed: ``text`` (with ``detail`` beneath), ``value`` the number behind it.
 
@@ -269,6 +304,8 @@ class CostReport:
         sim_events: SimPy events scheduled to simulate the inference (0 when not simulated).
         compulsory_dram_bits: each weight and model input read once, each model output written once.
         cold_start_dram_bits: DRAM bits of the one-time weight load (resident models).
+        memory_timing: the memory system's bracket, stalls by cause, DRAM device facts; None when the
+            costing did not play the schedule (the no-reuse baseline).
     """
 
     model_name: str
@@ -294,6 +331,7 @@ class CostReport:
     sim_events: int = 0
     compulsory_dram_bits: float | None = None
     cold_start_dram_bits: float = 0.0
+    memory_timing: MemoryTiming | None = None
 
     # -- fit: read-only views of the footprint (the one home of what must be on chip) ------------
 
@@ -460,6 +498,17 @@ class CostReport:
                 float(self.weight_stored_bits), "good" if self.weight_stored_bits and ratio > 1.0001 else "",
             ),  # fmt: skip
         ]
+        mt = self.memory_timing
+        if mt is not None:
+            lo, hi = (cycles_to_s(c, self.clock_hz) for c in mt.bracket_cycles)
+            detail = f"{mt.lower_bound_cycles:,.0f} .. {mt.upper_bound_cycles:,.0f} cycles (perfect .. no overlap)"
+            detail += f" · DRAM {mt.dram_model}"
+            if mt.dram_row_hit_rate is not None:
+                detail += f", {mt.dram_row_hit_rate:.0%} row hits"
+            if mt.requestors > 1:
+                detail += f" · {mt.requestors} cores share the DRAM"
+            bracket = f"{format_seconds(lo)} .. {format_seconds(hi)}"
+            rows.append(HeadlineRow("bracket", "latency bracket", bracket, detail, self.latency_s))
         if fp is None:
             rows.append(HeadlineRow("fits", "fits on chip", "n/a", "fit not evaluated by this costing"))
         else:

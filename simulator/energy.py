@@ -16,12 +16,13 @@ import math
 from collections import defaultdict
 
 
-from simulator.cost import CostReport, Coverage
+from simulator.cost import CostReport, Coverage, MemoryTiming
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.residency import footprint, global_buffer_bits
 from simulator.mapping.schedule import OperationCount, Schedule
+from simulator.memsim.dram import DramDevice, stream_table
 from simulator.memsim.stats import MemoryStats
 from simulator.workload import DataType, Op, Workload
 
@@ -29,9 +30,11 @@ __all__ = [
     "CONVENTIONS",
     "NO_REUSE_CONVENTIONS",
     "compute_energy_pj",
+    "dram_device_energy_pj",
     "estimate_energy",
     "estimate_no_reuse",
     "leakage_energy_pj",
+    "memory_timing",
     "operation_energy_pj",
 ]
 
@@ -61,9 +64,14 @@ CONVENTIONS = (
     "Arithmetic other than MACs that the profile cannot price (e.g. a float divide) is counted and listed in "
     "the report's coverage as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
     "Leakage = each level's leakage power x simulated time of the layer.",
-    "Timing: per op, a double-buffered pipeline (first load, then loads overlapping compute, last step, "
-    "last store); each memory level has one port serving transfers first come first served at its "
-    "bandwidth, with pipelined latency; ops run one after the other.",
+    "Timing (simpy): DMA, compute and write-back processes per core share the global buffer's capacity, so "
+    "loads overlap compute and the next op's first loads while there is room; each level has one port serving "
+    "transfers first come first served; the closed form's bracket (perfect overlap .. no overlap) bounds it. "
+    "closed-form: per op its phases one after the other.",
+    "DRAM: flat (bits x the level's per-bit energy, e.g. 640 pJ per 32-bit word) or a device model (per-command "
+    "energy from its IDD/VDD, DRAMPower-style: bursts charged to the DRAM reads/writes, activate, precharge, "
+    "refresh and background to all DRAM traffic, in proportion to bits). With N cores (batch split) the "
+    "numbers are per inference.",
     "KB = 1000 bytes, MB = 10^6 bytes.",
 )
 
@@ -166,7 +174,8 @@ def leakage_energy_pj(profile: HardwareProfile, cycles: float) -> float:
     return sum(lv.leakage_mw for lv in profile.levels) * seconds * 1e9
 
 
-def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, profile: HardwareProfile) -> CostReport:
+def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, profile: HardwareProfile,
+                    dram: DramDevice | None = None) -> CostReport:
     """Price one steady-state inference: traffic x per-bit energy + operations x per-op energy + leakage.
 
     Args:
@@ -174,6 +183,9 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         schedule: the mapper's output (operation stream, residency, fit).
         stats: what the memory simulation (SimPy or closed form) moved and how long it took.
         profile: the hardware's per-event energies.
+        dram: the DRAM device the stats were played on (None: the flat model). With a device, DRAM energy
+            is the device's per-command energy (``stats.dram_energy_by_command_pj``), not bits x per-bit
+            energy, and the cold-start load is priced as a sequential stream on the device.
 
     Returns:
         A ``CostReport`` with energy by (layer, component, operand); components are ``compute``,
@@ -182,10 +194,18 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     """
     levels = {lv.name: lv for lv in profile.levels}
     energy: dict[tuple[str, str, str], float] = defaultdict(float)
-    for (layer, level, operand, direction), bits in stats.traffic_bits.items():
+    # With N requestors (batch split) the stats hold N inferences' traffic: the report is per inference.
+    share = 1.0 / max(1, stats.requestors)
+    traffic = {key: bits * share for key, bits in stats.traffic_bits.items()}
+    device_pj = {k: v * share for k, v in stats.dram_energy_by_command_pj.items()}
+    for (layer, level, operand, direction), bits in traffic.items():
+        if device_pj and level == schedule.dram:
+            continue  # priced below from the device's commands
         lv = levels[level]
         per_bit = lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj
         energy[(layer, level, operand)] += bits * per_bit
+    for key, pj in dram_device_energy_pj(traffic, device_pj, schedule.dram).items():
+        energy[key] += pj
     unpriced: dict[str, float] = defaultdict(float)
     for op in schedule.ops:
         for count in op.operations:
@@ -208,6 +228,10 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     cold = 0.0
     for (level, _, direction), bits in schedule.cold_start_traffic_bits.items():
         lv = levels[level]
+        if dram is not None and level == schedule.dram and bits > 0:
+            # the one-time load played on the device as one sequential stream
+            cold += dram.energy_pj(stream_table(dram, direction == "write").counts(bits / 8))
+            continue
         cold += bits * (lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj)
     cold += sum(c.count * operation_energy_pj(c, profile) for c in schedule.cold_start_operations)
     cold_dram_bits = sum(v for (lv, _, _), v in schedule.cold_start_traffic_bits.items() if lv == schedule.dram)
@@ -218,7 +242,11 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         + (schedule.global_buffer if schedule.resident and schedule.global_buffer else schedule.dram),
         "activations kept on chip": f"{len(schedule.kept_activations)}",
         "fused ops": str(sum(op.mapping == "fused" for op in schedule.ops)),
+        "DRAM model": stats.dram_model + (" (device energy per command)" if device_pj else " (energy per bit)"),
     }
+    if stats.requestors > 1:
+        metadata["cores"] = (f"{stats.requestors} (batch split: one inference each, sharing the DRAM; "
+                             "energy per inference)")
     return CostReport(
         model_name=workload.model_name,
         profile_name=profile.name,
@@ -236,10 +264,55 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         conventions=CONVENTIONS,
         metadata=FrozenMap(metadata),
         timeline=stats.timeline,
-        layer_traffic_bits=FrozenMap(stats.traffic_bits),
+        layer_traffic_bits=FrozenMap(traffic),
         level_word_bits=FrozenMap({lv.name: lv.word_bits for lv in profile.levels}),
         busy_cycles=stats.busy_cycles,
         sim_events=stats.events,
         compulsory_dram_bits=schedule.compulsory_dram_bits,
         cold_start_dram_bits=float(cold_dram_bits),
+        memory_timing=memory_timing(stats, share),
     )
+
+
+def memory_timing(stats: MemoryStats, share: float = 1.0) -> MemoryTiming:
+    """The report's record of the memory system's facts (device energy scaled to one inference by ``share``)."""
+    return MemoryTiming(
+        lower_bound_cycles=stats.lower_bound_cycles,
+        upper_bound_cycles=stats.upper_bound_cycles,
+        stall_cycles_by_cause=stats.stall_cycles_by_cause,
+        dram_row_hit_rate=stats.dram_row_hit_rate,
+        dram_energy_by_command_pj=FrozenMap({k: v * share for k, v in stats.dram_energy_by_command_pj.items()}),
+        buffer_peak_bits=stats.buffer_peak_bits,
+        requestors=stats.requestors,
+        fidelity=stats.fidelity,
+        dram_model=stats.dram_model,
+    )
+
+
+#: Which DRAM traffic direction carries each command class's energy (None: all DRAM traffic).
+_COMMAND_DIRECTION = {"read": "read", "write": "write"}
+
+
+def dram_device_energy_pj(traffic_bits: dict[tuple[str, str, str, str], float], device_pj: dict[str, float],
+                          dram: str) -> dict[tuple[str, str, str], float]:
+    """The DRAM device's energy per command class, charged to (layer, dram, operand).
+
+    Declared rule: read (write) burst energy goes to the DRAM reads (writes) in proportion to their bits;
+    activate, precharge, refresh and background energy to all DRAM traffic in proportion to its bits (the
+    device model plays the run's DRAM transfers as one command stream, so per-layer row locality is not
+    kept apart). The parts sum to the device's total, so energy = sum of the breakdown still holds.
+    """
+    out: dict[tuple[str, str, str], float] = defaultdict(float)
+    if not device_pj:
+        return out
+    dram_traffic = {k: b for k, b in traffic_bits.items() if k[1] == dram and b > 0}
+    for command, pj in device_pj.items():
+        direction = _COMMAND_DIRECTION.get(command)
+        carriers = {k: b for k, b in dram_traffic.items() if direction is None or k[3] == direction} or dram_traffic
+        total = sum(carriers.values())
+        if not total:
+            out[("", dram, "none")] += pj  # device energy with no traffic to carry it (e.g. refresh only)
+            continue
+        for (layer, level, operand, _), bits in carriers.items():
+            out[(layer, level, operand)] += pj * bits / total
+    return out

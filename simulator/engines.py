@@ -7,6 +7,10 @@ model (``pjsim --help`` stays fast): ``"simpy"`` (discrete-event memory model), 
 
 from __future__ import annotations
 
-__all__ = ["ENGINES"]
+__all__ = ["ENGINES", "FIDELITIES"]
 
 ENGINES: tuple[str, ...] = ("simpy", "closed-form", "baseline")
+
+#: How the SimPy engine plays each op (``simulate(fidelity=...)``): ``"window"`` simulates a window of
+#: steady-state steps and extrapolates (bounded events); ``"full"`` plays every step (for verification).
+FIDELITIES: tuple[str, ...] = ("window", "full")

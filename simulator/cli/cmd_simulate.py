@@ -15,7 +15,7 @@ import click
 
 from simulator.cli.model_arg import model_options, shape_and_batch
 from simulator.cli.outputs import check_outputs, mkdir_option
-from simulator.engines import ENGINES
+from simulator.engines import ENGINES, FIDELITIES
 
 if TYPE_CHECKING:  # the cost model and rich load when a command runs, not for --help
     from rich.console import Console
@@ -45,6 +45,7 @@ def report_payload(report: CostReport) -> dict:
         "cold_start_dram_bits": report.cold_start_dram_bits,
         "sim_events": report.sim_events,
         "busy_cycles": dict(report.busy_cycles),
+        "memory_timing": to_jsonable(report.memory_timing),
         "energy_pj": frame.drop(columns=["model", "profile", "method"]).to_dict(orient="records"),
         "metadata": dict(report.metadata),
         "conventions": list(report.conventions),
@@ -75,6 +76,10 @@ def _print_tables(report: CostReport, console: Console, layers: bool) -> None:
                       f"{format_bits(report.level_bits(_dram_name(report)))} / {format_bits(report.compulsory_dram_bits)}", "")  # fmt: skip
     if report.sim_events:
         table.add_row("SimPy events", f"{report.sim_events:,}", "")
+    mt = report.memory_timing
+    if mt is not None and any(mt.stall_cycles_by_cause.values()):
+        stalls = ", ".join(f"{k} {v:,.0f}" for k, v in mt.stall_cycles_by_cause.items() if v)
+        table.add_row("stall cycles by cause", stalls, "summed over cores" if mt.requestors > 1 else "")
     for k, v in report.metadata.items():
         table.add_row(k, str(v), "")
     console.print(table)
@@ -136,11 +141,19 @@ def simulate(*args, **kwargs) -> CostReport:
               help="Cost float tensors at this precision: 'int8', or 'w=int8,a=int8,acc=32' (default: the profile's).")
 @click.option("--independent-layers", is_flag=True,
               help="Cost every layer on its own from DRAM (as ZigZag and SCALE-Sim do), not the whole network.")
+@click.option("--dram", default=None,
+              help="DRAM device behind the profile's DRAM level: 'flat' (per-bit energy) or a preset "
+                   "(lpddr4-3200, ddr4-3200-x64, hbm2); default: the profile's [memory.<dram>] device.")
+@click.option("--cores", type=click.IntRange(min=1), default=None,
+              help="Cores sharing the DRAM (batch split, one inference each; simpy engine); default: the profile's.")
+@click.option("--fidelity", type=click.Choice(FIDELITIES), default="window", show_default=True,
+              help="window: a bounded window of steady-state steps per op; full: every step (verification).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
 def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
             no_fuse: bool, strict: bool, layers: bool, precision: str | None, independent_layers: bool,
+            dram: str | None, cores: int | None, fidelity: str,
             json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL on a profile.
 
@@ -154,6 +167,8 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
       pjsim simulate mypkg.nets:build --input-shape 8,3,64,64 --profile my_chip.toml --json out.json
       pjsim simulate lenet.pjc --profile horowitz45-sram512k
       pjsim simulate resnet18 --profile npu-ethos-n77 --precision int8
+      pjsim simulate lenet_300_100 --profile horowitz45-sram512k --dram lpddr4-3200
+      pjsim simulate resnet18 --profile horowitz45-2core-lpddr4
     """
     from rich.console import Console
 
@@ -166,9 +181,15 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
             Precision.parse(precision)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--precision") from None
-    report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
-                      fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
-                      layers="independent" if independent_layers else "network")
+    try:
+        report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
+                          fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
+                          layers="independent" if independent_layers else "network",
+                          dram=dram, cores=cores, fidelity=fidelity)
+    except ValueError as exc:
+        if "DRAM device" in str(exc) or "cores" in str(exc):
+            raise click.UsageError(str(exc)) from None
+        raise
     console = Console(width=max(100, Console().width))
     _print_tables(report, console, layers)
     files = {}  # both outputs or neither

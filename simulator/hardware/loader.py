@@ -145,12 +145,14 @@ MAX_PROFILE_BYTES = 1 << 20
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
-_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc"}
+_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "cores"}
 _CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
 _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
-_MEMORY_KEYS = {"kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage"}
+_MEMORY_KEYS = {
+    "kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device",
+}
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
 _ENERGY_RULES = {"sqrt_capacity", "mac_multiple"}
@@ -513,6 +515,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
                 latency_cycles=r.quantity(table, "latency", where, latency_units),
                 leakage_mw=r.quantity(table, "leakage", where, POWER_UNITS_MW),
                 banks=banks,
+                device=_read_dram_device(r, table, where, kind),
             )
         )
     _check_order(levels, path)
@@ -532,11 +535,35 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             precision=precision,
             dataflow=dataflow,
             csc=csc,
+            cores=_read_cores(r, compute_raw),
         ),
         levels=tuple(levels),
         sources=FrozenMap(r.sources),
         path=path,
     )
+
+
+def _read_dram_device(r: _Reader, table: Mapping[str, Any], where: str, kind: str) -> str:
+    """``[memory.<dram>] device``: ``"flat"`` (default) or a DRAM preset name, only on the ``dram`` level.
+
+    The name is checked against ``simulator.memsim.dram_presets`` when simulating (hardware must not
+    import memsim); its numbers are cited there.
+    """
+    if "device" not in table:
+        return "flat"
+    device = table["device"]
+    if not isinstance(device, str) or not device:
+        raise ProfileError(r.path, f"{where}.device", "a DRAM preset name such as 'lpddr4-3200', or 'flat'", device)
+    if kind != "dram" and device != "flat":
+        raise ProfileError(r.path, f"{where}.device", "a device only on the level of kind 'dram'", kind)
+    return device
+
+
+def _read_cores(r: _Reader, compute_raw: Mapping[str, Any]) -> int:
+    """``[compute] cores``: requestors sharing the DRAM (default 1), a positive integer with a source."""
+    if "cores" not in compute_raw:
+        return 1
+    return int(r.quantity(compute_raw, "cores", "compute", None, positive=True, integer=True))
 
 
 def _read_array(r: _Reader, raw: Any) -> ComputeArray:

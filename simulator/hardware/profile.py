@@ -48,6 +48,10 @@ class MemoryLevel:
     latency_cycles: float
     leakage_mw: float
     banks: int = 1
+    #: The device model behind a ``dram`` level: ``"flat"`` (the per-bit energies, bandwidth and latency
+    #: above, e.g. horowitz45's 640 pJ per 32-bit word) or a preset name of ``simulator.memsim.dram_presets``
+    #: (resolved when simulating: the hardware layer does not import memsim).
+    device: str = "flat"
 
     @property
     def read_energy_per_bit_pj(self) -> float:
@@ -193,6 +197,8 @@ class ComputeUnit:
     dataflow: str = "dense"
     #: The ``eie-csc`` dataflow's parameters (required with it, None otherwise).
     csc: CSCConfig | None = None
+    #: Requestors sharing the DRAM: ``cores`` copies of this array with their own on-chip levels (batch split).
+    cores: int = 1
 
 
 @dataclass(frozen=True, slots=True)

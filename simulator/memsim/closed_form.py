@@ -22,12 +22,12 @@ from collections import defaultdict
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.schedule import Schedule
-from simulator.memsim.dram import DramDevice
+from simulator.memsim.dram import DramCounts, DramDevice
 from simulator.memsim.phases import op_phases
 from simulator.memsim.service import level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
 
-__all__ = ["closed_form_stats", "cycle_bracket"]
+__all__ = ["closed_form_stats", "cycle_bracket", "sum_dram_counts"]
 
 
 def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice | None = None,
@@ -69,6 +69,7 @@ def closed_form_stats(schedule: Schedule, profile: HardwareProfile, dram: DramDe
     layer_cycles: dict[str, float] = defaultdict(float)
     busy: dict[str, float] = defaultdict(float)
     total = 0.0
+    dram_counts: list[DramCounts] = []
     for op in schedule.ops:
         for (level, operand, direction), bits in op.traffic_bits.items():
             traffic[(op.layer, level, operand, direction)] += bits
@@ -78,6 +79,9 @@ def closed_form_stats(schedule: Schedule, profile: HardwareProfile, dram: DramDe
             for t in phase.transfers:
                 write = all(d == "write" for _, _, d, _ in t.parts)
                 per_port[t.level] += timings[t.level].service_cycles(t.bits, write)
+                counts = timings[t.level].dram_counts(t.bits, write)
+                if counts is not None:
+                    dram_counts.append(counts)
             ends = [phase.compute_cycles]
             for name, cycles in per_port.items():
                 busy[name] += cycles
@@ -90,6 +94,7 @@ def closed_form_stats(schedule: Schedule, profile: HardwareProfile, dram: DramDe
         busy.setdefault(lv.name, 0.0)
     busy.setdefault(COMPUTE_RESOURCE, 0.0)
     lower, upper = cycle_bracket(schedule, profile, dram)
+    counts = sum_dram_counts(dram_counts)
     return MemoryStats(
         method="closed-form",
         traffic_bits=FrozenMap(traffic),
@@ -100,4 +105,14 @@ def closed_form_stats(schedule: Schedule, profile: HardwareProfile, dram: DramDe
         upper_bound_cycles=upper,
         dram_model=dram.name if dram is not None else "flat",
         stall_cycles_by_cause=FrozenMap({"memory": max(0.0, total - busy[COMPUTE_RESOURCE])}),
+        dram_row_hit_rate=counts.row_hit_rate if counts is not None else None,
+        dram_energy_by_command_pj=FrozenMap(dram.energy_breakdown_pj(counts) if (dram and counts) else {}),
     )
+
+
+def sum_dram_counts(counts: list[DramCounts]) -> DramCounts | None:
+    """The commands of several played streams together (None when there were none)."""
+    if not counts:
+        return None
+    fields = ("activates", "precharges", "reads", "writes", "refreshes", "row_hits", "row_misses")
+    return DramCounts(*(sum(getattr(c, f) for c in counts) for f in fields), cycles=sum(c.cycles for c in counts))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from simulator.memsim.dram import DramCurrents, DramDevice, DramGeometry, DramTiming
 
-__all__ = ["DRAM_PRESETS", "dram_preset"]
+__all__ = ["DRAM_PRESETS", "FLAT", "dram_preset", "resolve_dram"]
 
 
 def _tck(ns: float, tck_ns: float) -> int:
@@ -42,7 +42,9 @@ DDR4_3200_X64 = DramDevice(
     currents=DramCurrents(vdd=1.2, idd0=58.0, idd2n=37.0, idd3n=52.0, idd4r=168.0, idd4w=150.0, idd5b=250.0),
     source=("JEDEC JESD79-4B DDR4-3200AA (22-22-22) speed bin and timing table; one x64 rank of eight "
             "Micron MT40A1G8 (8 Gb x8, 1 KB page, 16 banks in 4 groups) — IDD table, -062E column, VDD 1.2 V "
-            "(VPP currents not modelled). Bank groups are not modelled: tCCD_S/tRRD_S apply to every pair."),
+            "(VPP currents not modelled). UNCONFIRMED: the IDD values (IDD0 58, IDD2N 37, IDD3N 52, IDD4R 168, "
+            "IDD4W 150, IDD5B 250 mA) were written from memory, not read off the Micron PDF; the timing values are "
+            "the JEDEC speed bin's. Bank groups are not modelled: tCCD_S/tRRD_S apply to every pair."),
 )
 
 _LP4_TCK = 0.625  # LPDDR4-3200: 1600 MHz clock
@@ -66,7 +68,9 @@ LPDDR4_3200 = DramDevice(
     currents=DramCurrents(vdd=1.1, idd0=60.0, idd2n=23.0, idd3n=32.0, idd4r=255.0, idd4w=230.0, idd5b=135.0),
     source=("JEDEC JESD209-4B LPDDR4-3200 (RL 28 / WL 14, tRCD/tRPpb 18 ns, tRAS 42 ns, tRFCab 280 ns, "
             "tREFI 3.904 us); four x16 channels = 64-bit, 25.6 GB/s as in the shipped profiles; VDD2 "
-            "currents of a Micron MT53E (8 Gb per channel) IDD table (VDD1/VDDQ not modelled)."),
+            "currents of a Micron MT53E (8 Gb per channel) IDD table (VDD1/VDDQ not modelled). UNCONFIRMED: the "
+            "VDD2 IDD values (IDD02 60, IDD2N2 23, IDD3N2 32, IDD4R2 255, IDD4W2 230, IDD52 135 mA) were written "
+            "from memory, not read off the Micron PDF; the timing values are JESD209-4's."),
 )
 
 _HBM_TCK = 1.0  # HBM2 at 2 Gb/s per pin: 1 GHz clock
@@ -100,3 +104,26 @@ def dram_preset(name: str) -> DramDevice:
         return DRAM_PRESETS[name]
     except KeyError:
         raise KeyError(f"unknown DRAM preset {name!r}; known: {sorted(DRAM_PRESETS)}") from None
+
+
+#: The declared flat DRAM model: the profile's DRAM level priced per bit (horowitz45: 640 pJ per 32-bit
+#: word, Han et al. 2015 Fig. 1) with its flat bandwidth and latency.
+FLAT = "flat"
+
+
+def resolve_dram(spec: str | DramDevice | None, profile_dram_device: str = FLAT,
+                 where: str = "dram") -> DramDevice | None:
+    """The device behind the DRAM level: ``spec`` (a preset name, a ``DramDevice`` or ``"flat"``), else
+    the profile's ``[memory.<dram>] device``; None for the flat model.
+
+    Raises:
+        ValueError: an unknown preset name (names ``where`` it came from and the known presets).
+    """
+    chosen = profile_dram_device if spec is None else spec
+    if isinstance(chosen, DramDevice):
+        return chosen
+    if chosen == FLAT:
+        return None
+    if chosen not in DRAM_PRESETS:
+        raise ValueError(f"{where}: unknown DRAM device {chosen!r}; expected {FLAT!r} or one of {sorted(DRAM_PRESETS)}")
+    return DRAM_PRESETS[chosen]

@@ -33,8 +33,8 @@ from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.schedule import OpSchedule, Schedule
 from simulator.memsim.buffers import StagingBuffer
-from simulator.memsim.closed_form import cycle_bracket
-from simulator.memsim.dram import DramCounts, DramDevice
+from simulator.memsim.closed_form import cycle_bracket, sum_dram_counts
+from simulator.memsim.dram import DramDevice
 from simulator.memsim.levels import ComputeArray, CountingEnvironment, Port
 from simulator.memsim.phases import Phase, op_phases
 from simulator.memsim.service import LevelTiming, level_timings
@@ -74,7 +74,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
     env.run()
     runner.check_finished()
     lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores)
-    counts = _sum_counts(dram_port.dram_counts)
+    counts = sum_dram_counts(dram_port.dram_counts)
     dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
     return MemoryStats(
         method="simpy" if overlap else "simpy-phases",
@@ -108,13 +108,6 @@ def _staging_capacity_bits(schedule: Schedule) -> float:
     if not schedule.global_buffer:
         return float("inf")
     return schedule.global_buffer_bits - (schedule.weight_onchip_bits if schedule.fits_on_chip else 0)
-
-
-def _sum_counts(counts: list[DramCounts]) -> DramCounts | None:
-    if not counts:
-        return None
-    fields = ("activates", "precharges", "reads", "writes", "refreshes", "row_hits", "row_misses")
-    return DramCounts(*(sum(getattr(c, f) for c in counts) for f in fields), cycles=sum(c.cycles for c in counts))
 
 
 class _Phases:

@@ -75,7 +75,11 @@ class MemoryStats:
 
     @property
     def compute_cycles(self) -> float:
-        return float(self.busy_cycles.get(COMPUTE_RESOURCE, 0.0))
+        """Cycles the compute array computed; with several cores (``core<i>.compute``) the busiest core's."""
+        if COMPUTE_RESOURCE in self.busy_cycles:
+            return float(self.busy_cycles[COMPUTE_RESOURCE])
+        per_core = [v for k, v in self.busy_cycles.items() if k.endswith(f".{COMPUTE_RESOURCE}")]
+        return float(max(per_core, default=0.0))
 
     @property
     def stall_cycles(self) -> float:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.engines import FIDELITIES  # every step, or a bounded window of steady-state steps
 from simulator.mapping.schedule import OpSchedule
 
 __all__ = ["FIDELITIES", "StepGroup", "op_step_groups", "step_footprint_bits"]
 
-#: Simulation fidelities: every step, or a bounded window of steps with steady-state groups.
-FIDELITIES = ("window", "full")
 
 
 @dataclass(frozen=True, slots=True)

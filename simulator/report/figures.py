@@ -21,6 +21,7 @@ from simulator.report.tables import (
     component_order,
     fit_table,
     layer_energy_table,
+    memory_timing_table,
     sram_curve_table,
     stall_intervals,
     storage_part_table,
@@ -36,6 +37,7 @@ __all__ = [
     "comparison_figure",
     "energy_by_layer_figure",
     "fit_figure",
+    "memory_system_figure",
     "share_figure",
     "sram_curve_figure",
     "storage_figure",
@@ -393,6 +395,36 @@ def timeline_figure(config: Configuration) -> go.Figure:
     fig.update_yaxes(categoryorder="array", categoryarray=[text(r) for r in resources][::-1])
     fig.update_xaxes(rangemode="tozero")
     fig.update_layout(margin=dict(t=60, b=60), legend=dict(yanchor="top", y=-0.35), showlegend=len(layers) <= 14)
+    return fig
+
+
+def memory_system_figure(config: Configuration) -> go.Figure:
+    """The bracket (lower bound, simulated, upper bound) and the stall cycles by cause, as horizontal bars
+    in the report's time unit; the title names the DRAM model and its row-buffer hit rate."""
+    report = config.cost
+    mt = report.memory_timing
+    table = memory_timing_table(report)
+    to_us = 1e6 / report.clock_hz if report.clock_hz else 1.0
+    unit = "µs" if report.clock_hz else "cycles"
+    if report.clock_hz and table["cycles"].max() * to_us >= 10_000:
+        to_us, unit = to_us / 1000, "ms"
+    colors = {"bracket": "#4C78A8", "stall": "#d62728"}
+    fig = go.Figure()
+    for kind in ("bracket", "stall"):
+        rows = table[table["kind"] == kind]
+        if rows.empty:
+            continue
+        fig.add_bar(name=kind, y=rows["quantity"].tolist(), x=(rows["cycles"] * to_us).tolist(), orientation="h",
+                    marker_color=colors[kind], customdata=rows["cycles"].tolist(),
+                    hovertemplate=f"%{{y}}: %{{x:.4g}} {unit} (%{{customdata:,.0f}} cycles)<extra></extra>")
+    title = f"DRAM: {text(mt.dram_model) if mt else 'n/a'}"
+    if mt is not None and mt.dram_row_hit_rate is not None:
+        title += f" · row-buffer hit rate {100 * mt.dram_row_hit_rate:.1f} %"
+    if mt is not None and mt.requestors > 1:
+        title += f" · {mt.requestors} cores share it (stalls summed over cores)"
+    _layout(fig, height=max(280, 120 + 34 * len(table)), xaxis_title=f"time ({unit})",
+            title=dict(text=title, font=dict(size=13), x=0.01, y=0.98))  # fmt: skip
+    fig.update_yaxes(categoryorder="array", categoryarray=table["quantity"].tolist()[::-1])
     return fig
 
 

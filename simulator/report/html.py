@@ -141,6 +141,15 @@ def _section(i: int, config: Configuration) -> _Section:
         add("sram", "Energy vs SRAM size", caption, F.sram_curve_figure(config))
     else:
         sec.notes.append("Energy vs SRAM size: not computed for this configuration.")
+    if r.memory_timing is not None:
+        mt = r.memory_timing
+        hit = f" DRAM row-buffer hit rate {100 * mt.dram_row_hit_rate:.1f} %." if mt.dram_row_hit_rate is not None else ""
+        add("memory", "Memory system",
+            f"The latency bracket of the closed form (lower: perfect overlap, the busiest of compute and the ports; "
+            f"upper: no overlap) with the simulated latency between them, and the cycles stalled by cause "
+            f"(dram: compute waited for a load; sram: for the on-chip levels; buffer_slot: a load waited for room; "
+            f"other_core: a DRAM transfer queued behind another core). DRAM model: {mt.dram_model}.{hit}",
+            F.memory_system_figure(config))  # fmt: skip
     if r.timeline:
         add("timeline", "Timeline",
             f"The simulated inference per resource ({len(r.timeline):,} busy intervals, coloured by layer; hover for "

@@ -25,6 +25,7 @@ __all__ = [
     "energy_tables",
     "fit_table",
     "layer_energy_table",
+    "memory_timing_table",
     "profile_constants_table",
     "sram_curve_table",
     "stall_intervals",
@@ -120,6 +121,20 @@ def summary_table(items: Sequence[CostReport | Configuration]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def memory_timing_table(report: CostReport) -> pd.DataFrame:
+    """The memory system's latency facts of one report: ``quantity, cycles`` rows: the bracket's lower
+    bound, the simulated latency, the upper bound, then the stall cycles by cause (empty without
+    ``report.memory_timing``)."""
+    mt = report.memory_timing
+    if mt is None:
+        return pd.DataFrame(columns=["quantity", "kind", "cycles"])
+    rows = [("lower bound (perfect overlap)", "bracket", mt.lower_bound_cycles),
+            (f"simulated ({mt.fidelity})", "bracket", report.cycles),
+            ("upper bound (no overlap)", "bracket", mt.upper_bound_cycles)]
+    rows += [(f"stall: {cause}", "stall", cycles) for cause, cycles in mt.stall_cycles_by_cause.items()]
+    return pd.DataFrame(rows, columns=["quantity", "kind", "cycles"])
 
 
 def storage_stage_table(configs: Sequence[Configuration]) -> pd.DataFrame:
