@@ -401,7 +401,9 @@ class Workload:
 
     def __post_init__(self) -> None:
         spans = _lifetimes(self.ops, self.tensors)
-        delta = np.zeros(len(self.ops) + 1, dtype=np.int64)
+        # Two slots past the last op: a model input of a workload with no costed op (everything
+        # unsupported) still has a span [0, 0], whose end + 1 must land inside the array.
+        delta = np.zeros(len(self.ops) + 2, dtype=np.int64)
         np.add.at(delta, spans.start, spans.bits)
         np.add.at(delta, spans.end + 1, -spans.bits)
         live = np.cumsum(delta)[: len(self.ops)]

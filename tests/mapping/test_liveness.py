@@ -127,3 +127,15 @@ def test_bad_aliases_are_named():
         make_workload("bad", [], chained)
     with pytest.raises(ValueError, match="names the tensor itself"):
         TensorInfo("a", "activation", (4,), FLOAT32, alias_of="a")
+
+
+def test_a_workload_whose_ops_were_all_unsupported_still_builds():
+    """A model whose only op has no rule (e.g. a dynamic-quantized LSTM) traces to no ops: its liveness is
+    empty, not an IndexError (found by h-llm)."""
+    from simulator.workload import FLOAT32, TensorInfo, make_workload
+
+    w = make_workload("m", [], {"input:0": TensorInfo("input:0", "input", (2, 2), FLOAT32)},
+                      unsupported={"aten.quantized_lstm.input": 1})
+    assert w.peak_activation_bits == 0
+    assert len(w.live_bits_per_op()) == 0
+    assert dict(w.unsupported) == {"aten.quantized_lstm.input": 1}

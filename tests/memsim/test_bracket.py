@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from simulator.mapping import map_workload
 from simulator.memsim import closed_form_stats, simulate_schedule
 from simulator.memsim.dram_presets import DRAM_PRESETS
-from tests.test_mapping import profiles, workloads
+from tests.mapping.test_mapper import profiles, workloads
 
 PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-9

@@ -14,7 +14,7 @@ from simulator.api import simulate
 from simulator.hardware import load_profile
 from simulator.memsim.dram_presets import DRAM_PRESETS
 from tests.memsim.builders import chain_workload, level, make_profile
-from tests.test_mapping import profiles, workloads
+from tests.mapping.test_mapper import profiles, workloads
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-9
