@@ -42,7 +42,7 @@ def expected_figures(configs) -> int:
     n = 1 + (len(configs) > 1)
     for c in configs:
         n += bool(c.cost.energy_pj) + bool(c.cost.weight_dense_bits) + bool(c.cost.footprint and (c.cost.footprint.layer_weight_bits or c.cost.footprint.layer_live_activation_bits))
-        n += bool(c.sram_curve and c.sram_curve.points) + bool(c.cost.timeline)
+        n += bool(c.sram_curve and c.sram_curve.points) + bool(c.cost.timeline) + (c.cost.memory_timing is not None)
     return n
 
 
