@@ -39,6 +39,7 @@ __all__ = [
     "UNANNOTATED_VIEWS",
     "arith",
     "data_type_of",
+    "merge_arith",
     "register_op_rule",
 ]
 
@@ -217,6 +218,14 @@ def arith(dtype: DataType, **counts: int) -> tuple[ArithCount, ...]:
         if count:
             out.append(ArithCount(operation, dtype, int(count)))
     return tuple(out)
+
+
+def merge_arith(counts: tuple[ArithCount, ...]) -> tuple[ArithCount, ...]:
+    """``counts`` with the same (operation, dtype) summed, zero counts dropped (a fused op's parts in one list)."""
+    merged: dict[tuple[str, DataType], int] = {}
+    for c in counts:
+        merged[(c.operation, c.dtype)] = merged.get((c.operation, c.dtype), 0) + c.count
+    return tuple(ArithCount(op, dt, n) for (op, dt), n in merged.items() if n)
 
 
 _TORCH_DTYPES: dict[torch.dtype, DataType] = {

@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 from simulator.ops import AttentionDims, OpKind, TransformerLayerDims
-from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
+from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, merge_arith, register_op_rule
 from simulator.trace.rules.elementwise import activation_arith
 from simulator.trace.rules.norm import layer_norm_arith
 from simulator.trace.rules.reduce import softmax_arith
@@ -51,7 +51,7 @@ def _sdpa_result(q: TensorMeta, k: TensorMeta, v: TensorMeta, mask: Any, causal:
     masked = isinstance(mask, TensorMeta)
     counts = softmax_arith(scores, q.dtype) + arith(q.dtype, mult=scores, add=scores if masked else 0)
     return RuleResult(
-        OpKind.ATTENTION, macs=macs, mac_dtype=q.dtype, arith=_merge(counts), write_outputs=(0,), dims=dims
+        OpKind.ATTENTION, macs=macs, mac_dtype=q.dtype, arith=merge_arith(counts), write_outputs=(0,), dims=dims
     )
 
 
@@ -100,13 +100,6 @@ def _mha_arith(batch: int, length: int, source: int, embed: int, heads: int, dty
     return softmax_arith(scores, dtype) + arith(dtype, add=bias_adds, mult=scores)
 
 
-def _merge(counts: tuple[ArithCount, ...]) -> tuple[ArithCount, ...]:
-    merged: dict[tuple[str, DataType], int] = {}
-    for c in counts:
-        merged[(c.operation, c.dtype)] = merged.get((c.operation, c.dtype), 0) + c.count
-    return tuple(ArithCount(op, dt, n) for (op, dt), n in merged.items() if n)
-
-
 @register_op_rule(aten._native_multi_head_attention)
 def native_mha_rule(
     query: TensorMeta,
@@ -136,7 +129,7 @@ def native_mha_rule(
         OpKind.ATTENTION,
         macs=mha_macs(batch, length, source, embed),
         mac_dtype=query.dtype,
-        arith=_merge(counts),
+        arith=merge_arith(counts),
         write_outputs=(0, 1) if need_weights else (0,),
         dims=_projected_dims(batch, length, source, embed, int(num_head)),
     )
@@ -198,6 +191,6 @@ def transformer_encoder_layer_rule(
         OpKind.TRANSFORMER_LAYER,
         macs=macs,
         mac_dtype=dt,
-        arith=_merge(counts),
+        arith=merge_arith(counts),
         dims=TransformerLayerDims(_projected_dims(batch, length, length, embed, int(num_heads)), ffn),
     )

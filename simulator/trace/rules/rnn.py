@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.ops import OpKind, RecurrentDims
-from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, register_op_rule
+from simulator.trace.op_rules import RuleResult, TensorMeta, arith, aten, merge_arith, register_op_rule
 from simulator.trace.rules.elementwise import activation_arith
 from simulator.workload import ArithCount, DataType
 
@@ -50,13 +50,6 @@ def cell_arith(gates: int, tokens: int, hidden: int, biases: bool, dtype: DataTy
     if c["sigmoid"]:
         out += activation_arith("sigmoid", c["sigmoid"] * h, dtype)
     return out + activation_arith("tanh", c["tanh"] * h, dtype)
-
-
-def _merge(counts: tuple[ArithCount, ...]) -> tuple[ArithCount, ...]:
-    merged: dict[tuple[str, DataType], int] = {}
-    for c in counts:
-        merged[(c.operation, c.dtype)] = merged.get((c.operation, c.dtype), 0) + c.count
-    return tuple(ArithCount(op, dt, n) for (op, dt), n in merged.items() if n)
 
 
 @register_op_rule(aten.mkldnn_rnn_layer)
@@ -88,7 +81,7 @@ def mkldnn_rnn_layer_rule(
         OpKind.RECURRENT,
         macs=dims.macs,
         mac_dtype=x.dtype,
-        arith=_merge(cell_arith(dims.gates, tokens, hidden, biases, x.dtype)),
+        arith=merge_arith(cell_arith(dims.gates, tokens, hidden, biases, x.dtype)),
         write_outputs=(0, 1, 2),
         dims=dims,
     )
@@ -117,6 +110,6 @@ def fused_cell_rule(
     n_out = 3 if gates == 4 else 2
     return RuleResult(
         OpKind.ELEMENTWISE,
-        arith=_merge(cell_arith(gates, tokens, hidden, biases, input_gates.dtype)),
+        arith=merge_arith(cell_arith(gates, tokens, hidden, biases, input_gates.dtype)),
         write_outputs=tuple(range(n_out - 1)),
     )
