@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.cost import CostReport
 from simulator.frozen import FrozenMap
 from simulator.energy import estimate_no_reuse
-from simulator.engines import ENGINES, FIDELITIES
+from simulator.engines import ENGINES, FIDELITIES, OBJECTIVES
 from simulator.hardware import HardwareProfile, Precision, load_profile
 from simulator.workload import CompressionRecord, Workload
 
@@ -144,6 +144,7 @@ def simulate(
     dram: str | DramDevice | None = None,
     cores: int | None = None,
     fidelity: str = "window",
+    objective: str = "energy",
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
@@ -181,6 +182,9 @@ def simulate(
             inference); default: the profile's ``[compute] cores``. Needs ``engine="simpy"`` when > 1.
         fidelity: ``"window"`` (bounded events: a window of steady-state steps per op, extrapolated) or
             ``"full"`` (every step; for verification). SimPy engine only.
+        objective: what the mapper's tile search minimises: ``"energy"`` (default), ``"latency"`` or
+            ``"edp"`` (energy x latency); ``simulator.mapping.tiling`` states the scores and the tie-break.
+            Ignored by ``engine="baseline"`` (no mapping).
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
@@ -191,6 +195,8 @@ def simulate(
         raise ValueError(f"layers must be one of {LAYER_MODES}, got {layers!r}")
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be one of {FIDELITIES}, got {fidelity!r}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     hw = resolve_profile(profile)
     if isinstance(model_or_workload, str) and hw.compute.dataflow != "dense" and patterns is None:
         from models.resolve import resolve_model  # the sparse dataflow needs the real weights' pattern
@@ -223,13 +229,16 @@ def simulate(
     where = "dram= of simulate()" if dram is not None else f"{hw.path or hw.name}: memory.{hw.dram.name}.device"
     device = resolve_dram(dram, hw.dram.device, where)
     schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
-                            independent_layers=layers == "independent", weight_patterns=patterns)
+                            independent_layers=layers == "independent", weight_patterns=patterns,
+                            objective=objective)
     if engine == "simpy":
         stats = simulate_schedule(schedule, hw, timeline=timeline, fidelity=fidelity, dram=device, cores=cores)
     else:
         stats = closed_form_stats(schedule, hw, dram=device)
     report = estimate_energy(workload, schedule, stats, hw, dram=device)
     notes = {}
+    if objective != "energy":
+        notes["mapping objective"] = objective
     if activation_density:
         notes["activation density (set)"] = ", ".join(f"{k}={float(v):.4g}" for k, v in activation_density.items())
     sparse = sorted({op.mapping for op in schedule.ops if op.mapping.startswith(hw.compute.dataflow)} - {"dense"})

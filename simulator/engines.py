@@ -7,10 +7,14 @@ model (``pjsim --help`` stays fast): ``"simpy"`` (discrete-event memory model), 
 
 from __future__ import annotations
 
-__all__ = ["ENGINES", "FIDELITIES"]
+__all__ = ["ENGINES", "FIDELITIES", "OBJECTIVES"]
 
 ENGINES: tuple[str, ...] = ("simpy", "closed-form", "baseline")
 
 #: How the SimPy engine plays each op (``simulate(fidelity=...)``): ``"window"`` simulates a window of
 #: steady-state steps and extrapolates (bounded events); ``"full"`` plays every step (for verification).
 FIDELITIES: tuple[str, ...] = ("window", "full")
+
+#: What the mapper's tile search minimises (``simulate(objective=...)``, ``--objective``): energy, latency
+#: or energy-delay product; scores and tie-break in ``simulator.mapping.tiling``.
+OBJECTIVES: tuple[str, ...] = ("energy", "latency", "edp")

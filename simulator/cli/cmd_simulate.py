@@ -15,7 +15,7 @@ import click
 
 from simulator.cli.model_arg import model_options, shape_and_batch
 from simulator.cli.outputs import check_outputs, mkdir_option
-from simulator.engines import ENGINES, FIDELITIES
+from simulator.engines import ENGINES, FIDELITIES, OBJECTIVES
 
 if TYPE_CHECKING:  # the cost model and rich load when a command runs, not for --help
     from rich.console import Console
@@ -139,6 +139,8 @@ def simulate(*args, **kwargs) -> CostReport:
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--precision", default=None,
               help="Cost float tensors at this precision: 'int8', or 'w=int8,a=int8,acc=32' (default: the profile's).")
+@click.option("--objective", type=click.Choice(OBJECTIVES), default="energy", show_default=True,
+              help="What the mapper's tile search minimises: energy, latency or energy-delay product (edp).")
 @click.option("--independent-layers", is_flag=True,
               help="Cost every layer on its own from DRAM (as ZigZag and SCALE-Sim do), not the whole network.")
 @click.option("--dram", default=None,
@@ -152,7 +154,7 @@ def simulate(*args, **kwargs) -> CostReport:
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
 def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
-            no_fuse: bool, strict: bool, layers: bool, precision: str | None, independent_layers: bool,
+            no_fuse: bool, strict: bool, layers: bool, precision: str | None, objective: str, independent_layers: bool,
             dram: str | None, cores: int | None, fidelity: str,
             json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL on a profile.
@@ -169,6 +171,7 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
       pjsim simulate resnet18 --profile npu-ethos-n77 --precision int8
       pjsim simulate lenet_300_100 --profile horowitz45-sram512k --dram lpddr4-3200
       pjsim simulate resnet18 --profile horowitz45-2core-lpddr4
+      pjsim simulate resnet18 --profile zigzag-tpu-like --objective latency
     """
     from rich.console import Console
 
@@ -184,7 +187,7 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
     try:
         report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
                           fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
-                          layers="independent" if independent_layers else "network",
+                          layers="independent" if independent_layers else "network", objective=objective,
                           dram=dram, cores=cores, fidelity=fidelity)
     except ValueError as exc:
         if "DRAM device" in str(exc) or "cores" in str(exc):

@@ -11,9 +11,24 @@ operand crosses the boundary between the child and its parent level:
   but the first reads them back.
 
 All candidate tiles (powers of two and even splits of each dimension) and all six loop orders are
-evaluated as numpy arrays at once; the cheapest feasible one wins. Tie-break (documented rule): among
-tilings of (relatively, 1e-9) equal energy the one with the *most* steps, because smaller steps let the
-memory model overlap the next step's transfers with this step's compute (fewest steps serialises them).
+evaluated as numpy arrays at once and scored by the run's objective (``OBJECTIVES``); the feasible
+candidate of least score wins:
+
+* ``energy``: the energy of the traffic across the boundary (and, innermost, of the partial sums the
+  compute array keeps in the tile);
+* ``latency``: the boundary's cycles in the double-buffered pipeline of ``memsim.phases`` with the op's
+  compute cycles ``C`` (the same for every tiling, ``spatial.array_cycles``) and ``T`` steps: the first
+  step's transfer is exposed, the other steps overlap transfer and compute, the last step's compute is
+  exposed: ``X / T + max(X + P, C) (T - 1) / T + C / T``, where ``X`` is the cycles of this candidate's
+  traffic, each operand crossing taking the slower of the parent's and the child's port
+  (``bits / bandwidth_bits_per_cycle``), and ``P`` the cycles those ports spend on the op's other
+  traffic (the outer boundaries already chosen, at least one pass through the level below);
+* ``edp``: energy x latency.
+
+Tie-break (the one documented rule, ``_choose``): among candidates of (relatively, 1e-9) equal score,
+the one with the *most* steps (smaller steps let the memory model overlap the next step's transfers
+with this step's compute; fewest steps serialises them), then the lower energy, then the lower latency,
+then the first in enumeration order (loop orders as in ``ORDERS``, then the smaller m, n, k).
 
 Convolutions (``conv`` given): ``A`` is the input feature map, not an M x K matrix. Its tile holds the
 input pixels of ``m`` output pixels x ``k`` reduction elements *including the halo*
@@ -33,13 +48,21 @@ from itertools import permutations
 
 import numpy as np
 
+from simulator.engines import OBJECTIVES
 from simulator.mapping.convgeom import ConvGeometry
 
-__all__ = ["ORDERS", "TileChoice", "candidate_sizes", "search_tile"]
+__all__ = ["OBJECTIVES", "ORDERS", "TileChoice", "candidate_sizes", "check_objective", "search_tile"]
 
-#: Tie-break among tilings of equal energy: "most_steps" (default: overlap) or "fewest_steps" (v1).
+#: Tie-break among tilings of equal score: "most_steps" (default: overlap) or "fewest_steps" (v1).
 #: Read at search time (clear ``search_tile.cache_clear()`` after changing it).
 TIE_BREAK = "most_steps"
+
+
+def check_objective(objective: str) -> str:
+    """``objective`` if it names one of ``OBJECTIVES``; a ValueError naming the choices otherwise."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    return objective
 #: The six loop orders, outermost first.
 ORDERS: tuple[str, ...] = tuple("".join(p) for p in permutations("MNK"))
 _RELEVANT = {"A": "MK", "B": "KN", "O": "MN"}
@@ -65,6 +88,7 @@ class TileChoice:
     passes: float
     inner_passes: float
     energy_pj: float
+    latency_cycles: float = 0.0
 
 
 def candidate_sizes(dim: int) -> np.ndarray:
@@ -93,8 +117,14 @@ def search_tile(
     cost_pj: tuple[float, float, float, float],
     inner_psum_pj: tuple[float, float],
     conv: ConvGeometry | None = None,
+    *,
+    objective: str = "energy",
+    cost_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+    inner_psum_cycles: tuple[float, float] = (0.0, 0.0),
+    compute_cycles: float = 0.0,
+    port_load_cycles: float = 0.0,
 ) -> TileChoice | None:
-    """The cheapest tile of a ``G x (M, N, K)`` GEMM that fits ``budget_bits`` (None: none fits).
+    """The tile of least ``objective`` of a ``G x (M, N, K)`` GEMM that fits ``budget_bits`` (None: none fits).
 
     Args:
         dims: ``(G, M, N, K)``.
@@ -107,10 +137,16 @@ def search_tile(
         inner_psum_pj: at the innermost level, energy of the compute array writing all outputs into
             the tile once and reading them back once (reduction chunks of ``k``); zeros elsewhere.
         conv: the conv's sliding-window geometry (A tiles include the halo), None for a plain GEMM.
+        objective: ``"energy"``, ``"latency"`` or ``"edp"`` (see the module docstring).
+        cost_cycles: port cycles of the same four whole-operand moves as ``cost_pj``.
+        inner_psum_cycles: port cycles of the two moves of ``inner_psum_pj``.
+        compute_cycles: the compute array's cycles for the whole GEMM (the same for every tiling).
+        port_load_cycles: cycles the same ports spend on the op's other traffic (other boundaries).
 
     Returns:
-        The ``TileChoice`` of least energy, or None when even a 1 x 1 x 1 tile does not fit.
+        The ``TileChoice`` of least score, or None when even a 1 x 1 x 1 tile does not fit.
     """
+    check_objective(objective)
     g, m_dim, n_dim, k_dim = dims
     cm, cn, ck = candidate_sizes(m_dim), candidate_sizes(n_dim), candidate_sizes(k_dim)
     mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
@@ -130,25 +166,24 @@ def search_tile(
     footprint = (a_tile * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
     steps = g * trips["M"] * trips["N"] * trips["K"]
     inner_passes = trips["K"]
-    ca, cb, co_up, co_down = cost_pj
-    w0, r0 = inner_psum_pj
-    inner = inner_passes * w0 + (inner_passes - 1.0) * r0
     energies = np.empty((len(ORDERS), mm.size))
+    transfer = np.empty((len(ORDERS), mm.size))
     refetch = {}
     for i, order in enumerate(ORDERS):
         ra, rb, passes = (_refetch(order, trips, x) for x in ("A", "B", "O"))
         ra = ra * halo
         refetch[order] = (ra, rb, passes)
-        energies[i] = (ra * ca if sa else 0) + (rb * cb if sb else 0) + (passes * co_up + (passes - 1.0) * co_down if so else 0) + inner
+        energies[i] = _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed)
+        transfer[i] = _moved(cost_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed)
     feasible = footprint <= budget_bits
     if not feasible.any():
         return None
+    # The double-buffered pipeline of T steps (module docstring): first transfer and last compute exposed.
+    busy = np.maximum(transfer + port_load_cycles, compute_cycles)
+    latency = transfer / steps + busy * (steps - 1.0) / steps + compute_cycles / steps
     energies[:, ~feasible] = np.inf
-    flat_energy = energies.ravel()
-    flat_steps = np.broadcast_to(steps, energies.shape).ravel()
-    # Cheapest first; among (relatively) equal energies the most steps (overlap, see the module docstring).
-    rounded = np.round(flat_energy / max(float(flat_energy[np.isfinite(flat_energy)].min()), 1e-9), 9)
-    best = int(np.lexsort((-flat_steps if TIE_BREAK == "most_steps" else flat_steps, rounded))[0])
+    latency[:, ~feasible] = np.inf
+    best = _choose(objective, energies.ravel(), latency.ravel(), np.broadcast_to(steps, energies.shape).ravel())
     oi, ci = divmod(best, mm.size)
     order = ORDERS[oi]
     ra, rb, passes = refetch[order]
@@ -163,5 +198,33 @@ def search_tile(
         refetch_b=float(rb[ci]) if sb else 0.0,
         passes=float(passes[ci]) if so else 0.0,
         inner_passes=float(inner_passes[ci]),
-        energy_pj=float(flat_energy[best]),
+        energy_pj=float(energies.ravel()[best]),
+        latency_cycles=float(latency.ravel()[best]),
     )
+
+
+def _moved(
+    whole: tuple[float, float, float, float], inner_whole: tuple[float, float], ra: np.ndarray, rb: np.ndarray,
+    passes: np.ndarray, inner_passes: np.ndarray, streamed: tuple[bool, bool, bool],
+) -> np.ndarray:
+    """Per candidate, the sum over operands of (times crossed) x (cost of one whole crossing): energy or cycles."""
+    ca, cb, co_up, co_down = whole
+    w0, r0 = inner_whole
+    sa, sb, so = streamed
+    inner = inner_passes * w0 + (inner_passes - 1.0) * r0
+    return (ra * ca if sa else 0) + (rb * cb if sb else 0) + (passes * co_up + (passes - 1.0) * co_down if so else 0) + inner
+
+
+def _relative(values: np.ndarray) -> np.ndarray:
+    """Values over the least finite one, rounded to 1e-9: equal within that are ties."""
+    finite = values[np.isfinite(values)]
+    scale = max(float(finite.min()), 1e-9) if finite.size else 1.0
+    return np.round(values / scale, 9)
+
+
+def _choose(objective: str, energy: np.ndarray, latency: np.ndarray, steps: np.ndarray) -> int:
+    """Index of the winning candidate: least score, then the tie-break of the module docstring (the one home)."""
+    score = {"energy": energy, "latency": latency, "edp": energy * latency}[objective]
+    overlap = -steps if TIE_BREAK == "most_steps" else steps
+    # np.lexsort sorts by the last key first; it is stable, so full ties keep enumeration order.
+    return int(np.lexsort((_relative(latency), _relative(energy), overlap, _relative(score)))[0])

@@ -8,7 +8,7 @@ numel(w) / C. Padding and dilation change only the output size, which the rule r
 NB: MACs against padded zeros are counted (as dense hardware executes them).
 
 Both emit ``OpKind.CONV`` with a ``ConvDims`` record; ``ConvDims.transposed`` tells them apart, and
-the mapper tiles a transposed convolution as the GEMM it is (see ``simulator.mapping.mapper.gemm_view``).
+the mapper tiles a transposed convolution as the GEMM it is (see ``simulator.mapping.gemm.gemm_view``).
 """
 
 from __future__ import annotations

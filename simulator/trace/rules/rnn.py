@@ -14,7 +14,7 @@ costs the same on every device:
   (h' = n + z*(h - n)), 2H mults, 2H sigmoids, H tanh.
 
 The fused layer is an ``OpKind.RECURRENT`` op with ``RecurrentDims``; the mapper tiles it as its two
-GEMMs (``simulator.mapping.mapper.map_recurrent``). NB: the recurrence makes the H x H GEMM
+GEMMs (``simulator.mapping.transformer.map_recurrent``). NB: the recurrence makes the H x H GEMM
 sequential over time (M = batch per step); the mapper folds all tokens into M, which is what lets the
 weights be reused across steps when the layer's weights stay on chip.
 """
