@@ -51,7 +51,7 @@ import numpy as np
 from simulator.engines import OBJECTIVES
 from simulator.mapping.convgeom import ConvGeometry
 
-__all__ = ["OBJECTIVES", "ORDERS", "TileChoice", "candidate_sizes", "check_objective", "search_tile"]
+__all__ = ["OBJECTIVES", "ORDERS", "TileChoice", "candidate_scores", "candidate_sizes", "check_objective", "search_tile"]
 
 #: Tie-break among tilings of equal score: "most_steps" (default: overlap) or "fewest_steps" (v1).
 #: Read at search time (clear ``search_tile.cache_clear()`` after changing it).
@@ -147,6 +147,85 @@ def search_tile(
         The ``TileChoice`` of least score, or None when even a 1 x 1 x 1 tile does not fit.
     """
     check_objective(objective)
+    c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, cost_cycles,
+                  inner_psum_cycles, compute_cycles, port_load_cycles)
+    if not c.feasible.any():
+        return None
+    mm, nn, kk, steps, footprint, inner_passes = c.mm, c.nn, c.kk, c.steps, c.footprint, c.inner_passes
+    sa, sb, so = streamed
+    energies, latency, refetch = c.energy_pj, c.latency_cycles, c.refetch
+    best = _choose(objective, energies.ravel(), latency.ravel(), np.broadcast_to(steps, energies.shape).ravel())
+    oi, ci = divmod(best, mm.size)
+    order = ORDERS[oi]
+    ra, rb, passes = refetch[order]
+    return TileChoice(
+        m=int(mm[ci]),
+        n=int(nn[ci]),
+        k=int(kk[ci]),
+        order=order,
+        steps=int(steps[ci]),
+        footprint_bits=float(footprint[ci]),
+        refetch_a=float(ra[ci]) if sa else 0.0,
+        refetch_b=float(rb[ci]) if sb else 0.0,
+        passes=float(passes[ci]) if so else 0.0,
+        inner_passes=float(inner_passes[ci]),
+        energy_pj=float(energies.ravel()[best]),
+        latency_cycles=float(latency.ravel()[best]),
+    )
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Every candidate tile x loop order of one search: (orders, tiles) arrays, infeasible ones at inf."""
+
+    mm: np.ndarray
+    nn: np.ndarray
+    kk: np.ndarray
+    steps: np.ndarray
+    footprint: np.ndarray
+    inner_passes: np.ndarray
+    refetch: dict
+    energy_pj: np.ndarray
+    latency_cycles: np.ndarray
+    feasible: np.ndarray
+
+
+def candidate_scores(
+    dims: tuple[int, int, int, int],
+    elem_bits: tuple[float, float, float],
+    streamed: tuple[bool, bool, bool],
+    budget_bits: float,
+    cost_pj: tuple[float, float, float, float],
+    inner_psum_pj: tuple[float, float],
+    conv: ConvGeometry | None = None,
+    *,
+    cost_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+    inner_psum_cycles: tuple[float, float] = (0.0, 0.0),
+    compute_cycles: float = 0.0,
+    port_load_cycles: float = 0.0,
+) -> dict[str, np.ndarray]:
+    """Every candidate's score under each objective (``search_tile``'s arguments), flattened in the order
+    ``search_tile`` enumerates them (loop orders, then tiles); infeasible candidates score inf."""
+    c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, cost_cycles,
+                  inner_psum_cycles, compute_cycles, port_load_cycles)
+    energy, latency = c.energy_pj.ravel(), c.latency_cycles.ravel()
+    return {"energy": energy, "latency": latency, "edp": energy * latency}
+
+
+def _evaluate(
+    dims: tuple[int, int, int, int],
+    elem_bits: tuple[float, float, float],
+    streamed: tuple[bool, bool, bool],
+    budget_bits: float,
+    cost_pj: tuple[float, float, float, float],
+    inner_psum_pj: tuple[float, float],
+    conv: ConvGeometry | None,
+    cost_cycles: tuple[float, float, float, float],
+    inner_psum_cycles: tuple[float, float],
+    compute_cycles: float,
+    port_load_cycles: float,
+) -> _Candidates:
+    """Footprint, refetches, energy and latency of every candidate at once (module docstring)."""
     g, m_dim, n_dim, k_dim = dims
     cm, cn, ck = candidate_sizes(m_dim), candidate_sizes(n_dim), candidate_sizes(k_dim)
     mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
@@ -176,31 +255,12 @@ def search_tile(
         energies[i] = _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed)
         transfer[i] = _moved(cost_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed)
     feasible = footprint <= budget_bits
-    if not feasible.any():
-        return None
     # The double-buffered pipeline of T steps (module docstring): first transfer and last compute exposed.
     busy = np.maximum(transfer + port_load_cycles, compute_cycles)
     latency = transfer / steps + busy * (steps - 1.0) / steps + compute_cycles / steps
     energies[:, ~feasible] = np.inf
     latency[:, ~feasible] = np.inf
-    best = _choose(objective, energies.ravel(), latency.ravel(), np.broadcast_to(steps, energies.shape).ravel())
-    oi, ci = divmod(best, mm.size)
-    order = ORDERS[oi]
-    ra, rb, passes = refetch[order]
-    return TileChoice(
-        m=int(mm[ci]),
-        n=int(nn[ci]),
-        k=int(kk[ci]),
-        order=order,
-        steps=int(steps[ci]),
-        footprint_bits=float(footprint[ci]),
-        refetch_a=float(ra[ci]) if sa else 0.0,
-        refetch_b=float(rb[ci]) if sb else 0.0,
-        passes=float(passes[ci]) if so else 0.0,
-        inner_passes=float(inner_passes[ci]),
-        energy_pj=float(energies.ravel()[best]),
-        latency_cycles=float(latency.ravel()[best]),
-    )
+    return _Candidates(mm, nn, kk, steps, footprint, inner_passes, refetch, energies, latency, feasible)
 
 
 def _moved(

@@ -107,3 +107,11 @@ def test_debug_prints_the_traceback():
     r = run("--debug", "simulate", "no_such_model")
     assert r.returncode == 1
     assert "Traceback" in r.stderr and "unknown model" in r.stderr
+
+
+
+def test_simulate_objective_option():
+    ok = run("simulate", "lenet_300_100", "--engine", "closed-form", "--objective", "latency", "--no-layers")
+    assert ok.returncode == 0, ok.stderr
+    bad = run("simulate", "lenet_300_100", "--objective", "power")
+    assert bad.returncode == 2 and "power" in bad.stderr
