@@ -12,7 +12,6 @@ It is the upper bound the memory hierarchy improves on, and what the lecture's D
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 
@@ -20,6 +19,7 @@ from simulator.cost import CostReport, Coverage, MemoryTiming
 from simulator.errors import ProfileError
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
+from simulator.mapping.compute import op_compute_cycles
 from simulator.mapping.residency import footprint, global_buffer_bits
 from simulator.mapping.schedule import OperationCount, Schedule
 from simulator.memsim.dram import DramDevice, stream_table
@@ -84,7 +84,8 @@ NO_REUSE_CONVENTIONS = (
     "Fit: the same footprint as the mapped engines (weights in their on-chip encoding + peak live "
     "activations against the outermost on-chip level); every layer that moves an activation through DRAM spills.",
     "KB = 1000 bytes, MB = 10^6 bytes.",
-    "Cycles: per op, max(MACs / MACs-per-cycle, DRAM bits / DRAM bandwidth) (no overlap between ops).",
+    "Cycles: per op, max(compute cycles, DRAM bits / DRAM bandwidth) (no overlap between ops); compute cycles "
+    "as the mapped engines count them (mapping.compute: array geometry, zero handling, other arithmetic).",
 )
 
 
@@ -122,8 +123,8 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
             traffic[(op.module, dram.name, access.role, access.direction)] += bits
             per_bit = dram.read_energy_per_bit_pj if access.direction == "read" else dram.write_energy_per_bit_pj
             add((op.module, dram.name, access.role), bits * per_bit)
-        compute_cycles = math.ceil(op.macs / profile.compute.macs_per_cycle)
-        total_cycles += max(compute_cycles, dram_bits / dram.bandwidth_bits_per_cycle)
+        # The same compute cycles as the mapped engines (array geometry, zero handling, other arithmetic).
+        total_cycles += max(op_compute_cycles(op, workload, profile), dram_bits / dram.bandwidth_bits_per_cycle)
 
     fit = footprint(workload, global_buffer_bits(profile), tuple(spilling))
     return CostReport(

@@ -17,10 +17,9 @@ from simulator.frozen import FrozenMap
 from simulator.mapping.context import MappingContext, Traffic, codebook_bits, op_name, role_of
 from simulator.mapping.convgeom import ConvGeometry
 from simulator.mapping.operands import entry_bits_onchip
-from simulator.mapping.operations import GemmResult, decode_operations, gemm_schedule, zero_handling
+from simulator.mapping.operations import GemmResult, decode_operations, gemm_cycles, gemm_schedule
 from simulator.mapping.registry import register_op_mapper
 from simulator.mapping.schedule import MappingError, OpSchedule, Tile
-from simulator.mapping.spatial import array_cycles
 from simulator.mapping.tiling import search_tile
 from simulator.ops import ConvDims, GemmDims, OpKind
 from simulator.workload import Op, TensorInfo, Workload
@@ -121,9 +120,9 @@ def tile_gemm(
     psum_bits = out_bits * max(out_elem_bits, ctx.profile.compute.accumulator_bits) / out_elem_bits
     weight = info_b if info_b.kind == "weight" else (info_a if info_a.kind == "weight" else None)
     activation = info_a if weight is info_b else info_b
-    e_macs, c_macs, dw = zero_handling(macs, ctx, weight, activation)
-    # The array's cycles do not depend on the tiling; the latency objective overlaps transfers with them.
-    cycles = array_cycles(ctx.profile.compute, loops, (g, m, n, k), macs, c_macs)
+    # The array's cycles do not depend on the tiling (``compute.op_compute_cycles`` gives the baseline the
+    # same); the latency objective overlaps transfers with them.
+    e_macs, c_macs, dw, cycles = gemm_cycles(ctx.profile, view, macs, loops, weight, activation)
     # The compute array reads the stored entries of the weight once per use, the other operand once per MAC.
     array_bits = [
         (operand, macs * dw * entry_bits_onchip(info) if info is weight else e_macs * info.dtype.bits)

@@ -10,13 +10,22 @@ multiply + add, or as an add for sign-arithmetic weights; ``gemm_schedule`` asse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.context import MappingContext, Traffic, edge_traffic, role_of
 from simulator.mapping.operands import stored_fraction, weight_density
+from simulator.mapping.spatial import arith_cycles, array_cycles
 from simulator.mapping.schedule import OperationCount, OpSchedule, Tile
 from simulator.workload import DataType, Op, TensorInfo
 
-__all__ = ["GemmResult", "arith_operations", "decode_operations", "gemm_schedule", "mac_operations", "zero_handling"]
+if TYPE_CHECKING:
+    from simulator.mapping.gemm import GemmView
+
+__all__ = [
+    "GemmResult", "arith_operations", "decode_operations", "gemm_cycles", "gemm_schedule", "mac_operations",
+    "zero_handling",
+]
 
 
 def arith_operations(op: Op) -> list[OperationCount]:
@@ -24,16 +33,27 @@ def arith_operations(op: Op) -> list[OperationCount]:
     return [OperationCount(a.operation, a.dtype.name, float(a.count)) for a in op.arith]
 
 
-def zero_handling(macs: int, ctx: MappingContext, weight: TensorInfo | None, activation: TensorInfo | None) -> tuple[float, float, float]:
+def zero_handling(
+    macs: int, profile: HardwareProfile, weight: TensorInfo | None, activation: TensorInfo | None
+) -> tuple[float, float, float]:
     """(MACs that cost energy, MACs that take cycles, weight density) under the profile's zero handling."""
     dw = weight_density(weight) if weight is not None else 1.0
     da = activation.measured_density if activation is not None and activation.measured_density is not None else 1.0
-    mode = ctx.profile.zero_handling
+    mode = profile.zero_handling
     if mode == "skip":
         return macs * dw * da, macs * dw * da, dw
     if mode == "gate":
         return macs * dw * da, float(macs), dw
     return float(macs), float(macs), dw
+
+
+def gemm_cycles(
+    profile: HardwareProfile, view: GemmView, macs: int, loops: dict[str, int] | None, weight: TensorInfo | None,
+    activation: TensorInfo | None,
+) -> tuple[float, float, float, float]:
+    """(MACs that cost energy, MACs that take cycles, weight density, compute cycles) of one GEMM of ``macs``."""
+    e_macs, c_macs, dw = zero_handling(macs, profile, weight, activation)
+    return e_macs, c_macs, dw, array_cycles(profile.compute, loops, (view.g, view.m, view.n, view.k), macs, c_macs)
 
 
 def decode_operations(macs: int, weight: TensorInfo | None, dw: float) -> list[OperationCount]:
@@ -100,6 +120,6 @@ def gemm_schedule(op: Op, ctx: MappingContext, traffic: Traffic, results: list[G
     return OpSchedule(
         index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten, mapping="gemm",
         tiles=tuple(t for r in results for t in r.tiles), traffic_bits=traffic.frozen(), operations=tuple(operations),
-        macs=op.macs, compute_cycles=sum(r.cycles for r in results) + arith / ctx.profile.compute.macs_per_cycle,
+        macs=op.macs, compute_cycles=sum(r.cycles for r in results) + arith_cycles(ctx.profile.compute, arith),
         steps=sum(r.steps for r in results),
     )

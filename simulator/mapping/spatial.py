@@ -30,7 +30,7 @@ from simulator.frozen import FrozenMap
 from simulator.ops import ConvDims
 from simulator.hardware.profile import ComputeUnit, COMPOSITE_DIMS, LOOP_DIMS, UNROLLABLE_DIMS, ComputeArray
 
-__all__ = ["SpatialChoice", "array_cycles", "conv_loop_nest", "gemm_loop_nest", "unroll"]
+__all__ = ["SpatialChoice", "arith_cycles", "array_cycles", "conv_loop_nest", "gemm_loop_nest", "unroll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +135,8 @@ def array_cycles(
     nest = loops if loops is not None else gemm_loop_nest(*gemm)
     choice = unroll(compute.array, nest)
     return choice.cycles * (cycle_macs / macs if macs else 0.0)
+
+
+def arith_cycles(compute: ComputeUnit, operations: float) -> float:
+    """Cycles of ``operations`` non-MAC operations (or MACs of an op without GEMMs): one per MAC lane per cycle."""
+    return operations / compute.macs_per_cycle

@@ -11,6 +11,7 @@ from simulator.frozen import FrozenMap
 from simulator.mapping.context import MappingContext, Traffic, edge_traffic, op_name, role_of
 from simulator.mapping.operations import arith_operations
 from simulator.mapping.registry import register_op_mapper
+from simulator.mapping.spatial import arith_cycles
 from simulator.mapping.schedule import MappingError, OperationCount, OpSchedule
 from simulator.ops import OpKind
 from simulator.workload import Op
@@ -76,5 +77,5 @@ def map_streaming(op: Op, ctx: MappingContext) -> OpSchedule:
         index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten,
         mapping="fused" if ctx.free_reads[op.index] else "streaming", tiles=(),
         traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
-        compute_cycles=work / ctx.profile.compute.macs_per_cycle, steps=steps,
+        compute_cycles=arith_cycles(ctx.profile.compute, work), steps=steps,
     )

@@ -8,19 +8,52 @@ DRAM otherwise (``map_gemm_chain``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from simulator.mapping.context import MappingContext, Traffic
 from simulator.mapping.gemm import GemmView, tile_gemm
 from simulator.mapping.operations import gemm_schedule
 from simulator.mapping.registry import register_op_mapper
 from simulator.mapping.schedule import OpSchedule
 from simulator.ops import AttentionDims, OpKind, RecurrentDims, TransformerLayerDims
-from simulator.workload import DataType, Op, TensorInfo
+from simulator.workload import DataType, Op, TensorInfo, Workload
 
-__all__ = ["INTERNAL", "map_attention", "map_gemm_chain", "map_recurrent"]
+__all__ = [
+    "GEMM_CHAINS", "INTERNAL", "GemmChain", "attention_chain", "map_attention", "map_gemm_chain", "map_recurrent",
+    "op_chain", "recurrent_chain",
+]
+
+
+@dataclass(frozen=True)
+class GemmChain:
+    """An op as its GEMMs: each view with the tensors it writes (internal names in elements, the op's
+    outputs in bits), the MAC type, the operands streamed once (``extras``) and the op's operand reads."""
+
+    gemms: list[tuple[GemmView, list[tuple[str, int | float]]]]
+    dtype: DataType
+    extras: list[str]
+    reads: list[str]
+
+
+def _outputs(op: Op, ctx: MappingContext) -> list[tuple[str, float]]:
+    return [(t, float(bits)) for t, bits in ctx.writes[op.index]]
 
 
 @register_op_mapper(OpKind.ATTENTION, OpKind.TRANSFORMER_LAYER)
 def map_attention(op: Op, ctx: MappingContext) -> OpSchedule | None:
+    """Attention and transformer encoder layers as their chain of GEMMs (``attention_chain``)."""
+    chain = op_chain(op, ctx.workload, _outputs(op, ctx))
+    return map_gemm_chain(op, ctx, chain.gemms, chain.dtype, chain.extras, chain.reads) if chain else None
+
+
+@register_op_mapper(OpKind.RECURRENT)
+def map_recurrent(op: Op, ctx: MappingContext) -> OpSchedule | None:
+    """A fused recurrent layer as its two GEMMs over all tokens (``recurrent_chain``)."""
+    chain = op_chain(op, ctx.workload, _outputs(op, ctx))
+    return map_gemm_chain(op, ctx, chain.gemms, chain.dtype, chain.extras, chain.reads) if chain else None
+
+
+def attention_chain(op: Op, workload: Workload, outputs: list[tuple[str, float]]) -> GemmChain | None:
     """Attention and transformer encoder layers as their chain of GEMMs, from ``AttentionDims``.
 
     Bare scaled-dot-product attention (no projections; q, k, v are the op's first three inputs):
@@ -43,9 +76,8 @@ def map_attention(op: Op, ctx: MappingContext) -> OpSchedule | None:
     else:
         return None
     reads = list(dict.fromkeys(a.tensor for a in op.reads))
-    inputs = [t for t in reads if ctx.workload.tensors[t].kind != "weight"]
-    weights = [t for t in reads if ctx.workload.tensors[t].kind == "weight"]
-    outputs = [(t, float(bits)) for t, bits in ctx.writes[op.index]]
+    inputs = [t for t in reads if workload.tensors[t].kind != "weight"]
+    weights = [t for t in reads if workload.tensors[t].kind == "weight"]
     if not outputs:
         return None
     b, length, h = att.batch, att.query_length, att.heads
@@ -53,15 +85,13 @@ def map_attention(op: Op, ctx: MappingContext) -> OpSchedule | None:
     if not att.projections:
         if not inputs:
             return None
-        q, k, v = _qkv(op, ctx, inputs, att)
+        q, k, v = _qkv(op, workload, inputs, att)
         gemms = [
             (GemmView(heads, length, att.key_length, att.head_dim, q, k),
              [("scores", heads * length * att.key_length)]),
             (GemmView(heads, length, att.value_head_dim, att.key_length, "scores", v), outputs),
         ]
-        dtype = ctx.workload.tensors[q].dtype
-        extras = [t for t in reads if t not in (q, k, v)]
-        return map_gemm_chain(op, ctx, gemms, dtype, extras, reads)
+        return GemmChain(gemms, workload.tensors[q].dtype, [t for t in reads if t not in (q, k, v)], reads)
     e = att.embed
     if att.key_length != length or len(inputs) != 1:
         return None
@@ -69,7 +99,7 @@ def map_attention(op: Op, ctx: MappingContext) -> OpSchedule | None:
 
     def weight_of(numel: int, taken: set[str]) -> str | None:
         for w in weights:
-            if w not in taken and ctx.workload.tensors[w].numel == numel:
+            if w not in taken and workload.tensors[w].numel == numel:
                 taken.add(w)
                 return w
         return None
@@ -94,13 +124,10 @@ def map_attention(op: Op, ctx: MappingContext) -> OpSchedule | None:
         ]
     else:
         gemms.append((GemmView(1, rows, e, e, "context", w_out), outputs))
-    extras = [w for w in weights if w not in taken]
-    return map_gemm_chain(op, ctx, gemms, ctx.workload.tensors[x].dtype, extras, [x, *weights])
+    return GemmChain(gemms, workload.tensors[x].dtype, [w for w in weights if w not in taken], [x, *weights])
 
 
-
-@register_op_mapper(OpKind.RECURRENT)
-def map_recurrent(op: Op, ctx: MappingContext) -> OpSchedule | None:
+def recurrent_chain(op: Op, workload: Workload, outputs: list[tuple[str, float]]) -> GemmChain | None:
     """A fused recurrent layer as its two GEMMs over all tokens, from ``RecurrentDims``.
 
     The input GEMM (tokens x I x G*H, weight W_ih) writes the gate pre-activations and the hidden
@@ -112,32 +139,30 @@ def map_recurrent(op: Op, ctx: MappingContext) -> OpSchedule | None:
     if not isinstance(d, RecurrentDims) or op.macs <= 0:
         return None
     reads = list(dict.fromkeys(a.tensor for a in op.reads))
-    infos = ctx.workload.tensors
+    infos = workload.tensors
     gh = d.gates * d.hidden_size
     weights = [t for t in reads if infos[t].kind == "weight"]
     w_ih = next((w for w in weights if infos[w].numel == gh * d.input_size), None)
     w_hh = next((w for w in weights if w != w_ih and infos[w].numel == gh * d.hidden_size), None)
     elements = {a.tensor: a.bits // max(infos[a.tensor].dtype.bits, 1) for a in op.reads}
     x = next((t for t in reads if infos[t].kind != "weight" and elements[t] == d.tokens * d.input_size), None)
-    outputs = [(t, float(bits)) for t, bits in ctx.writes[op.index]]
     if w_ih is None or w_hh is None or x is None or not outputs:
         return None
     gemms = [
         (GemmView(1, d.tokens, gh, d.input_size, x, w_ih), [("gates", d.tokens * gh), ("states", d.tokens * d.hidden_size)]),
         (GemmView(1, d.tokens, gh, d.hidden_size, "states", w_hh), outputs),
     ]
-    extras = [t for t in reads if t not in (x, w_ih, w_hh)]
-    return map_gemm_chain(op, ctx, gemms, infos[x].dtype, extras, reads)
+    return GemmChain(gemms, infos[x].dtype, [t for t in reads if t not in (x, w_ih, w_hh)], reads)
 
 
-def _qkv(op: Op, ctx: MappingContext, inputs: list[str], att: AttentionDims) -> tuple[str, str, str]:
+def _qkv(op: Op, workload: Workload, inputs: list[str], att: AttentionDims) -> tuple[str, str, str]:
     """q, k, v of a bare attention op among its distinct inputs (in argument order; a repeated tensor,
     as in ``sdpa(x, kv, kv)``, appears once): q first, k next, v the next input of v's size (else k).
     NB: ``sdpa(x, x, v)`` is read as q = x, k = v; the products are the same, only tile shapes differ."""
     q = inputs[0]
     k = inputs[1] if len(inputs) > 1 else q
     v_elements = att.batch * att.kv_heads * att.key_length * att.value_head_dim
-    elements = {a.tensor: a.bits // max(ctx.workload.tensors[a.tensor].dtype.bits, 1) for a in op.reads}
+    elements = {a.tensor: a.bits // max(workload.tensors[a.tensor].dtype.bits, 1) for a in op.reads}
     v = inputs[2] if len(inputs) > 2 and elements[inputs[2]] == v_elements else k
     return q, k, v
 
@@ -185,3 +210,20 @@ def map_gemm_chain(
         return gemm_schedule(op, ctx, traffic, results, extras, reads)
     finally:
         ctx.internal.clear()
+
+
+
+#: Op kind -> its GEMM chain.
+GEMM_CHAINS = {OpKind.ATTENTION: attention_chain, OpKind.TRANSFORMER_LAYER: attention_chain,
+               OpKind.RECURRENT: recurrent_chain}
+
+
+def op_chain(op: Op, workload: Workload, outputs: list[tuple[str, float]]) -> GemmChain | None:
+    """The GEMM chain of an op (the mappers above and ``compute.op_compute_cycles`` read this one), None
+    when its kind has none, its operands do not fit, or the chain's MACs are not the op's (within 1%)."""
+    build = GEMM_CHAINS.get(op.kind)
+    chain = build(op, workload, outputs) if build is not None else None
+    if chain is None:
+        return None
+    total = sum(v.g * v.m * v.n * v.k for v, _ in chain.gemms)
+    return None if abs(total - op.macs) > 0.01 * op.macs else chain
