@@ -50,6 +50,9 @@ class PeerSummary:
     dram_bits_by_operand: dict[str, float]
     network_cycles: float
     wall_s: float
+    #: Simulated cycles of the MAC layers alone (what ZigZag's latency counts: its workloads hold only the
+    #: conv and fc layers); ``network_cycles`` adds pooling, residual adds and the other non-MAC ops.
+    mac_layer_cycles: float = 0.0
 
     @property
     def compute_cycles(self) -> float:
@@ -100,4 +103,5 @@ def peer_summary(profile_name: str, workload=None, independent_layers: bool = Fa
                 if level == dram:
                     traffic[f"{operand} {direction}"] += bits
     macs = sum(op.macs for op in schedule.ops if op.layer in mac_layers)
-    return PeerSummary(profile_name, macs, cycles, dict(energy), dict(traffic), report.cycles, wall)
+    mac_cycles = sum(c for layer, c in stats.layer_cycles.items() if layer in mac_layers)
+    return PeerSummary(profile_name, macs, cycles, dict(energy), dict(traffic), report.cycles, wall, mac_cycles)

@@ -80,13 +80,13 @@ def test_zigzag_tpu_like_energy_whole_network(tpu_like):
     assert tpu_like.energy_pj == pytest.approx(target, rel=0.05)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "documented miss: pjsim layer-by-layer simulated cycles 4,554,110 vs ZigZag 3,703,960.5 (1.23x); pjsim's count "
-    "also includes the non-MAC ops (pooling, residual adds) that ZigZag does not cost, each through DRAM"))
 def test_zigzag_tpu_like_latency_layer_by_layer(tpu_like_origin):
-    """zigzag/EXPECTED.md: 3,703,960.5 cycles; tolerance 10% (issue 13)."""
+    """zigzag/EXPECTED.md: 3,703,960.5 cycles; tolerance 10% (issue 13). Like with like: ZigZag's resnet18.onnx holds
+    only the conv and fc layers, so pjsim's simulated cycles of those layers are compared: 3,666,328 (0.990x). The
+    whole network (4,552,355 cycles, 1.23x) adds 886,027 cycles of pooling and residual adds through DRAM."""
     target, _source = PEER_REFERENCE["zigzag-tpu-like"]["latency_cycles"]
-    assert tpu_like_origin.network_cycles == pytest.approx(target, rel=0.10)
+    assert tpu_like_origin.mac_layer_cycles == pytest.approx(target, rel=0.10)
+    assert tpu_like_origin.network_cycles > tpu_like_origin.mac_layer_cycles
 
 
 def test_zigzag_tpu_like_mac_energy(tpu_like):
@@ -113,10 +113,8 @@ def test_zigzag_edge_tpu_like_energy_layer_by_layer(edge_tpu_origin):
     assert edge_tpu_origin.energy_pj == pytest.approx(target, rel=0.05)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "documented miss: pjsim layer-by-layer simulated cycles 3,753,337 vs ZigZag 2,887,804.5 (1.30x); includes the "
-    "non-MAC ops ZigZag does not cost, each through DRAM"))
 def test_zigzag_edge_tpu_like_latency_layer_by_layer(edge_tpu_origin):
-    """zigzag/EXPECTED.md: 2,887,804.5 cycles; tolerance 10% (issue 13)."""
+    """zigzag/EXPECTED.md: 2,887,804.5 cycles; tolerance 10% (issue 13). Conv and fc layers only, as ZigZag costs
+    them: pjsim 2,873,913 simulated cycles (0.995x); the whole network's 3,759,955 adds the non-MAC ops."""
     target, _source = PEER_REFERENCE["zigzag-edge-tpu-like"]["latency_cycles"]
-    assert edge_tpu_origin.network_cycles == pytest.approx(target, rel=0.10)
+    assert edge_tpu_origin.mac_layer_cycles == pytest.approx(target, rel=0.10)
