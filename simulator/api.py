@@ -183,7 +183,7 @@ def simulate(
         fidelity: ``"window"`` (bounded events: a window of steady-state steps per op, extrapolated) or
             ``"full"`` (every step; for verification). SimPy engine only.
         objective: what the mapper's tile search minimises: ``"energy"`` (default), ``"latency"`` or
-            ``"edp"`` (energy x latency); ``simulator.mapping.tiling`` states the scores and the tie-break.
+            ``"edp"`` (energy x latency); ``simulator.mapping.objective`` states the scores and the tie-break.
             Ignored by ``engine="baseline"`` (no mapping).
 
     Raises:

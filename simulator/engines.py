@@ -16,5 +16,5 @@ ENGINES: tuple[str, ...] = ("simpy", "closed-form", "baseline")
 FIDELITIES: tuple[str, ...] = ("window", "full")
 
 #: What the mapper's tile search minimises (``simulate(objective=...)``, ``--objective``): energy, latency
-#: or energy-delay product; scores and tie-break in ``simulator.mapping.tiling``.
+#: or energy-delay product; scores and tie-break in ``simulator.mapping.objective``.
 OBJECTIVES: tuple[str, ...] = ("energy", "latency", "edp")

@@ -50,7 +50,7 @@ class MappingContext:
     independent: bool = False
     #: Non-zero patterns of weights (by tensor name) for sparse dataflows (``sparse_csc``).
     patterns: Mapping[str, WeightPattern] = field(default_factory=dict)
-    #: What the tile search minimises (``tiling.OBJECTIVES``).
+    #: What the tile search minimises (``objective.OBJECTIVES``).
     objective: str = "energy"
 
     def info(self, tensor: str) -> TensorInfo:

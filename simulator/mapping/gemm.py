@@ -157,20 +157,19 @@ def tile_gemm(
             psum_bits * (pc.read_energy_per_bit_pj + cc.write_energy_per_bit_pj),
         )
         inner = (psum_bits * cc.write_energy_per_bit_pj, psum_bits * cc.read_energy_per_bit_pj) if child == 0 else (0.0, 0.0)
-        # Port cycles of the same moves (each crossing as slow as the slower of the two ports).
+        # Cycles each port spends on the same moves (the parent reads A, B, read-backs and takes the output
+        # writes; the child the reverse), and on the op's other traffic: what outer boundaries already put on
+        # the parent, at least one pass of every operand through the child below (the array's reads innermost).
         bw_p, bw_c = pc.bandwidth_bits_per_cycle, cc.bandwidth_bits_per_cycle
-        port = (max(a_p / bw_p, a_c / bw_c), max(b_p / bw_p, b_c / bw_c), psum_bits / min(bw_p, bw_c),
-                psum_bits / min(bw_p, bw_c))
+        parent_port = (a_p / bw_p, b_p / bw_p, psum_bits / bw_p, psum_bits / bw_p)
+        child_port = (a_c / bw_c, b_c / bw_c, psum_bits / bw_c, psum_bits / bw_c)
         inner_port = (psum_bits / bw_c, psum_bits / bw_c) if child == 0 else (0.0, 0.0)
-        # The same ports' other load for this op: what outer boundaries already put on the parent, and at
-        # least one pass of every operand through the child below (the array's reads at the innermost level).
         below = sum(bits for _, bits in array_bits) + out_bits if child == 0 else a_c + b_c + out_bits
         committed = sum(b for (lv, _, _), b in traffic.bits.items() if lv == pc.name)
-        other = max(committed / bw_p, below / bw_c)
         budget, factor = ctx.budget(child)
         choice = search_tile((g, m, n, k), elem, streamed, budget, cost, inner, geom, objective=ctx.objective,
-                             cost_cycles=port, inner_psum_cycles=inner_port, compute_cycles=cycles,
-                             port_load_cycles=other)
+                             parent_cycles=parent_port, child_cycles=child_port, inner_psum_cycles=inner_port,
+                             compute_cycles=cycles, port_load_cycles=(committed / bw_p, below / bw_c))
         if choice is None:
             smallest = sum(e for e, s in zip(elem, streamed) if s)
             raise MappingError(

@@ -13,8 +13,8 @@ Pipeline, one step per line:
    when the live activations over that span fit that half (``residency.kept_activations``; so more
    SRAM can only keep more activations on chip), and spills to DRAM otherwise.
 4. tiling: each op with MACs is tiled at every on-chip level by a vectorised search (``tiling.py``)
-   minimising the energy of the traffic across the boundary above that level; SRAM tiles are double
-   buffered (half the capacity), register-file tiles are not.
+   minimising the objective (``objective.py``: energy by default) of the traffic across the boundary
+   above that level; SRAM tiles are double buffered (half the capacity), register-file tiles are not.
 5. streams: the result per op is its memory-access stream (bits per level, operand and direction) and
    its operation stream (MACs after zero handling, other arithmetic, decode work).
 
@@ -52,7 +52,7 @@ from simulator.mapping.residency import footprint, global_buffer_bits, kept_acti
 from simulator.mapping.schedule import MappingError, OperationCount, OpSchedule, Schedule
 from simulator.mapping.sparse_csc import WeightPattern
 from simulator.mapping.streaming import STREAMING_KINDS, map_streaming
-from simulator.mapping.tiling import check_objective
+from simulator.mapping.objective import check_objective
 from simulator.mapping.transformer import map_attention, map_recurrent
 from simulator.ops import OpKind
 from simulator.workload import Workload
@@ -149,7 +149,7 @@ def map_workload(
             (``[compute] dataflow = "eie-csc"``: each PE's work from the real weights); a weight without
             one is costed as balanced, and its op's mapping says so.
         objective: what each tile search minimises, ``"energy"`` (default), ``"latency"`` or ``"edp"``
-            (``tiling.OBJECTIVES``; scores and the tie-break rule in ``tiling``'s docstring).
+            (``objective.py``: the scores and the tie-break rule).
 
     Raises:
         MappingError: a level cannot hold the smallest tile of an op (names the op, the level and the

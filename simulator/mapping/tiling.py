@@ -11,24 +11,8 @@ operand crosses the boundary between the child and its parent level:
   but the first reads them back.
 
 All candidate tiles (powers of two and even splits of each dimension) and all six loop orders are
-evaluated as numpy arrays at once and scored by the run's objective (``OBJECTIVES``); the feasible
-candidate of least score wins:
-
-* ``energy``: the energy of the traffic across the boundary (and, innermost, of the partial sums the
-  compute array keeps in the tile);
-* ``latency``: the boundary's cycles in the double-buffered pipeline of ``memsim.phases`` with the op's
-  compute cycles ``C`` (the same for every tiling, ``spatial.array_cycles``) and ``T`` steps: the first
-  step's transfer is exposed, the other steps overlap transfer and compute, the last step's compute is
-  exposed: ``X / T + max(X + P, C) (T - 1) / T + C / T``, where ``X`` is the cycles of this candidate's
-  traffic, each operand crossing taking the slower of the parent's and the child's port
-  (``bits / bandwidth_bits_per_cycle``), and ``P`` the cycles those ports spend on the op's other
-  traffic (the outer boundaries already chosen, at least one pass through the level below);
-* ``edp``: energy x latency.
-
-Tie-break (the one documented rule, ``_choose``): among candidates of (relatively, 1e-9) equal score,
-the one with the *most* steps (smaller steps let the memory model overlap the next step's transfers
-with this step's compute; fewest steps serialises them), then the lower energy, then the lower latency,
-then the first in enumeration order (loop orders as in ``ORDERS``, then the smaller m, n, k).
+evaluated as numpy arrays at once, scored by the run's objective (energy, latency or EDP of the traffic
+across the boundary) and the winner taken by the one tie-break rule; both live in ``objective.py``.
 
 Convolutions (``conv`` given): ``A`` is the input feature map, not an M x K matrix. Its tile holds the
 input pixels of ``m`` output pixels x ``k`` reduction elements *including the halo*
@@ -48,21 +32,14 @@ from itertools import permutations
 
 import numpy as np
 
-from simulator.engines import OBJECTIVES
 from simulator.mapping.convgeom import ConvGeometry
+from simulator.mapping.objective import OBJECTIVES, check_objective, choose, pipeline_latency
 
 __all__ = ["OBJECTIVES", "ORDERS", "TileChoice", "candidate_scores", "candidate_sizes", "check_objective", "search_tile"]
 
-#: Tie-break among tilings of equal score: "most_steps" (default: overlap) or "fewest_steps" (v1).
+#: First tie-break key (``objective.choose``): "most_steps" (default: overlap) or "fewest_steps" (v1).
 #: Read at search time (clear ``search_tile.cache_clear()`` after changing it).
 TIE_BREAK = "most_steps"
-
-
-def check_objective(objective: str) -> str:
-    """``objective`` if it names one of ``OBJECTIVES``; a ValueError naming the choices otherwise."""
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    return objective
 #: The six loop orders, outermost first.
 ORDERS: tuple[str, ...] = tuple("".join(p) for p in permutations("MNK"))
 _RELEVANT = {"A": "MK", "B": "KN", "O": "MN"}
@@ -119,10 +96,11 @@ def search_tile(
     conv: ConvGeometry | None = None,
     *,
     objective: str = "energy",
-    cost_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+    parent_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+    child_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
     inner_psum_cycles: tuple[float, float] = (0.0, 0.0),
     compute_cycles: float = 0.0,
-    port_load_cycles: float = 0.0,
+    port_load_cycles: tuple[float, float] = (0.0, 0.0),
 ) -> TileChoice | None:
     """The tile of least ``objective`` of a ``G x (M, N, K)`` GEMM that fits ``budget_bits`` (None: none fits).
 
@@ -138,23 +116,25 @@ def search_tile(
             the tile once and reading them back once (reduction chunks of ``k``); zeros elsewhere.
         conv: the conv's sliding-window geometry (A tiles include the halo), None for a plain GEMM.
         objective: ``"energy"``, ``"latency"`` or ``"edp"`` (see the module docstring).
-        cost_cycles: port cycles of the same four whole-operand moves as ``cost_pj``.
-        inner_psum_cycles: port cycles of the two moves of ``inner_psum_pj``.
+        parent_cycles: cycles the parent's port spends on the same four whole-operand moves as ``cost_pj``.
+        child_cycles: cycles the child's port spends on them.
+        inner_psum_cycles: cycles the child's port spends on the two moves of ``inner_psum_pj``.
         compute_cycles: the compute array's cycles for the whole GEMM (the same for every tiling).
-        port_load_cycles: cycles the same ports spend on the op's other traffic (other boundaries).
+        port_load_cycles: cycles the parent's and the child's port spend on the op's other traffic.
 
     Returns:
         The ``TileChoice`` of least score, or None when even a 1 x 1 x 1 tile does not fit.
     """
     check_objective(objective)
-    c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, cost_cycles,
-                  inner_psum_cycles, compute_cycles, port_load_cycles)
+    c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, parent_cycles,
+                  child_cycles, inner_psum_cycles, compute_cycles, port_load_cycles)
     if not c.feasible.any():
         return None
     mm, nn, kk, steps, footprint, inner_passes = c.mm, c.nn, c.kk, c.steps, c.footprint, c.inner_passes
     sa, sb, so = streamed
     energies, latency, refetch = c.energy_pj, c.latency_cycles, c.refetch
-    best = _choose(objective, energies.ravel(), latency.ravel(), np.broadcast_to(steps, energies.shape).ravel())
+    flat_steps = np.broadcast_to(steps, energies.shape).ravel()
+    best = choose(objective, energies.ravel(), latency.ravel(), flat_steps, TIE_BREAK)
     oi, ci = divmod(best, mm.size)
     order = ORDERS[oi]
     ra, rb, passes = refetch[order]
@@ -199,15 +179,16 @@ def candidate_scores(
     inner_psum_pj: tuple[float, float],
     conv: ConvGeometry | None = None,
     *,
-    cost_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+    parent_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+    child_cycles: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
     inner_psum_cycles: tuple[float, float] = (0.0, 0.0),
     compute_cycles: float = 0.0,
-    port_load_cycles: float = 0.0,
+    port_load_cycles: tuple[float, float] = (0.0, 0.0),
 ) -> dict[str, np.ndarray]:
     """Every candidate's score under each objective (``search_tile``'s arguments), flattened in the order
     ``search_tile`` enumerates them (loop orders, then tiles); infeasible candidates score inf."""
-    c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, cost_cycles,
-                  inner_psum_cycles, compute_cycles, port_load_cycles)
+    c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, parent_cycles,
+                  child_cycles, inner_psum_cycles, compute_cycles, port_load_cycles)
     energy, latency = c.energy_pj.ravel(), c.latency_cycles.ravel()
     return {"energy": energy, "latency": latency, "edp": energy * latency}
 
@@ -220,10 +201,11 @@ def _evaluate(
     cost_pj: tuple[float, float, float, float],
     inner_psum_pj: tuple[float, float],
     conv: ConvGeometry | None,
-    cost_cycles: tuple[float, float, float, float],
+    parent_cycles: tuple[float, float, float, float],
+    child_cycles: tuple[float, float, float, float],
     inner_psum_cycles: tuple[float, float],
     compute_cycles: float,
-    port_load_cycles: float,
+    port_load_cycles: tuple[float, float],
 ) -> _Candidates:
     """Footprint, refetches, energy and latency of every candidate at once (module docstring)."""
     g, m_dim, n_dim, k_dim = dims
@@ -246,18 +228,18 @@ def _evaluate(
     steps = g * trips["M"] * trips["N"] * trips["K"]
     inner_passes = trips["K"]
     energies = np.empty((len(ORDERS), mm.size))
-    transfer = np.empty((len(ORDERS), mm.size))
+    parent_port = np.empty((len(ORDERS), mm.size))
+    child_port = np.empty((len(ORDERS), mm.size))
     refetch = {}
     for i, order in enumerate(ORDERS):
         ra, rb, passes = (_refetch(order, trips, x) for x in ("A", "B", "O"))
         ra = ra * halo
         refetch[order] = (ra, rb, passes)
         energies[i] = _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed)
-        transfer[i] = _moved(cost_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed)
+        parent_port[i] = _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed)
+        child_port[i] = _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed)
     feasible = footprint <= budget_bits
-    # The double-buffered pipeline of T steps (module docstring): first transfer and last compute exposed.
-    busy = np.maximum(transfer + port_load_cycles, compute_cycles)
-    latency = transfer / steps + busy * (steps - 1.0) / steps + compute_cycles / steps
+    latency = pipeline_latency(parent_port, child_port, port_load_cycles, compute_cycles, steps)
     energies[:, ~feasible] = np.inf
     latency[:, ~feasible] = np.inf
     return _Candidates(mm, nn, kk, steps, footprint, inner_passes, refetch, energies, latency, feasible)
@@ -273,18 +255,3 @@ def _moved(
     sa, sb, so = streamed
     inner = inner_passes * w0 + (inner_passes - 1.0) * r0
     return (ra * ca if sa else 0) + (rb * cb if sb else 0) + (passes * co_up + (passes - 1.0) * co_down if so else 0) + inner
-
-
-def _relative(values: np.ndarray) -> np.ndarray:
-    """Values over the least finite one, rounded to 1e-9: equal within that are ties."""
-    finite = values[np.isfinite(values)]
-    scale = max(float(finite.min()), 1e-9) if finite.size else 1.0
-    return np.round(values / scale, 9)
-
-
-def _choose(objective: str, energy: np.ndarray, latency: np.ndarray, steps: np.ndarray) -> int:
-    """Index of the winning candidate: least score, then the tie-break of the module docstring (the one home)."""
-    score = {"energy": energy, "latency": latency, "edp": energy * latency}[objective]
-    overlap = -steps if TIE_BREAK == "most_steps" else steps
-    # np.lexsort sorts by the last key first; it is stable, so full ties keep enumeration order.
-    return int(np.lexsort((_relative(latency), _relative(energy), overlap, _relative(score)))[0])

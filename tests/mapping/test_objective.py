@@ -1,7 +1,7 @@
 """The mapping objective (energy | latency | edp): each objective picks its own best tiling, scores are vectorised.
 
 Hand-checked case (``G, M, N, K = 1, 4, 4, 1``; 1-bit elements; a 12-bit tile budget; moving a whole
-operand across the boundary once costs 1 pJ and 2 port cycles; the array computes for 16 cycles):
+operand across the boundary once costs 1 pJ and 2 cycles of the parent's port; the array computes for 16 cycles):
 
 * ``m, n = 4, 1`` (loop order MKN): nothing is re-fetched, energy A + B + O = 3 pJ, 4 steps,
   transfer X = 6 cycles, latency = X/T + max(X, C)(T-1)/T + C/T = 1.5 + 12 + 4 = 17.5 cycles;
@@ -27,7 +27,7 @@ CASE = dict(
     dims=(1, 4, 4, 1), elem_bits=(1.0, 1.0, 1.0), streamed=(True, True, True), budget_bits=12.0,
     cost_pj=(1.0, 1.0, 1.0, 0.0), inner_psum_pj=(0.0, 0.0),
 )
-TIMING = dict(cost_cycles=(2.0, 2.0, 2.0, 0.0), compute_cycles=16.0)
+TIMING = dict(parent_cycles=(2.0, 2.0, 2.0, 0.0), compute_cycles=16.0)
 
 
 def _pick(objective: str):
@@ -63,13 +63,14 @@ def test_default_objective_is_energy():
     budget=st.floats(64.0, 1e5),
     cost=st.tuples(*[st.floats(0.0, 100.0)] * 4),
     cycles=st.tuples(*[st.floats(0.0, 100.0)] * 4),
+    child=st.tuples(*[st.floats(0.0, 100.0)] * 4),
     compute=st.floats(0.0, 1e4),
-    load=st.floats(0.0, 1e3),
+    load=st.tuples(st.floats(0.0, 1e3), st.floats(0.0, 1e3)),
     objective=st.sampled_from(OBJECTIVES),
 )
-def test_chosen_candidate_scores_the_minimum(dims, elem, streamed, budget, cost, cycles, compute, load, objective):
+def test_chosen_candidate_scores_the_minimum(dims, elem, streamed, budget, cost, cycles, child, compute, load, objective):
     args = (dims, elem, streamed, budget, cost, (0.0, 0.0))
-    timing = dict(cost_cycles=cycles, compute_cycles=compute, port_load_cycles=load)
+    timing = dict(parent_cycles=cycles, child_cycles=child, compute_cycles=compute, port_load_cycles=load)
     choice = search_tile(*args, objective=objective, **timing)
     scores = candidate_scores(*args, **timing)[objective]
     if choice is None:
