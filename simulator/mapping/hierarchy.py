@@ -97,10 +97,9 @@ def nest_energy(counts: NestCounts, costs: Mapping[str, LevelCost], mac_pj: floa
             math.ceil(c.reads / b) * lc.read_pj + math.ceil(c.fills / b) * lc.write_pj + math.ceil(c.updates / b) * lc.update_pj
         )
         breakdown[f"{c.level}.{c.operand}"] = per_instance * c.instances
-    for name in dict.fromkeys(c.level for c in counts.counts):
-        lc = costs[name]
-        if lc.leak_pj_per_cycle:
-            inst = next(c.instances for c in counts.counts if c.level == name)
+    for name, inst in counts.level_instances:
+        lc = costs.get(name)
+        if lc is not None and lc.leak_pj_per_cycle:
             breakdown[f"{name}.leak"] = lc.leak_pj_per_cycle * inst * counts.compute_cycles
     return NestEnergy(FrozenMap(breakdown), counts.macs)
 

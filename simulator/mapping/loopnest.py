@@ -60,6 +60,8 @@ class NestCounts:
     macs: int
     compute_instances: int
     counts: tuple[OperandCounts, ...]
+    #: Every storage level (outermost first) with its instance count, kept operands or not.
+    level_instances: tuple[tuple[str, int], ...] = ()
 
     def get(self, level: str, operand: str) -> OperandCounts | None:
         """The counts of ``operand`` at ``level`` (None: the operand bypasses the level)."""
@@ -196,4 +198,5 @@ def count_accesses(problem: LoopProblem, mapping: FixedMapping) -> NestCounts:
             )
     order = {name: i for i, name in enumerate(mapping.names)}
     counts.sort(key=lambda c: (order[c.level], OPERANDS.index(c.operand)))
-    return NestCounts(problem.name, problem.macs, nest.instances(n), tuple(counts))
+    instances = tuple((lvl.level, nest.instances(i)) for i, lvl in enumerate(mapping.levels))
+    return NestCounts(problem.name, problem.macs, nest.instances(n), tuple(counts), instances)

@@ -25,7 +25,7 @@ from typing import Any
 from simulator.mapping.fixed import FixedMapping, LevelMapping, LoopProblem, MappingError
 from simulator.mapping.hierarchy import LevelCost
 
-__all__ = ["TimeloopArch", "TimeloopLevel", "read_arch", "read_ert", "read_mapping", "read_problem"]
+__all__ = ["TimeloopArch", "TimeloopLevel", "read_arch", "read_ert", "read_map_txt", "read_mapping", "read_problem"]
 
 _OPERAND = {"Weights": "weights", "Inputs": "inputs", "Outputs": "outputs"}
 
@@ -180,3 +180,39 @@ def read_ert(path: str | Path, arch: TimeloopArch) -> tuple[dict[str, LevelCost]
         )
     compute = next(v["compute"] for v in by_name.values() if "compute" in v)
     return costs, compute
+
+
+def read_map_txt(path: str | Path, arch: TimeloopArch, problem: LoopProblem) -> FixedMapping:
+    """Timeloop's printed mapping (``timeloop-*.map.txt``) -> ``FixedMapping``: the loop nest as Timeloop evaluated it.
+
+    ``Name [ Weights:96 (96) ... ]`` opens a level (the operands listed are kept); ``| for K in [0:16)`` lines are
+    its temporal loops, outermost first; ``(Spatial-X)``/``(Spatial-Y)`` loops are a fanout. A header that names no
+    storage level of ``arch`` (``inter_PE_spatial``) holds only a fanout: it belongs to the level above it.
+    """
+    names = {lv.name for lv in arch.levels}
+    order: list[str] = []
+    temporal: dict[str, list[tuple[str, int]]] = {}
+    spatial: dict[str, list[tuple[str, int]]] = {}
+    keeps: dict[str, frozenset[str]] = {}
+    current = None
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        text = line.strip()
+        if "[" in text and not text.startswith("|") and text.endswith("]"):
+            name, _, rest = text.partition("[")
+            name = name.strip()
+            if name in names:
+                current = name
+                order.append(name)
+                kept = [tok.split(":")[0] for tok in rest.rstrip("]").split() if ":" in tok]
+                keeps[name] = frozenset(_OPERAND[k] for k in kept)
+        elif text.startswith("| for") or text.startswith("|") and " for " in text:
+            body = text.lstrip("| ").split()
+            dim, bound = body[1], int(body[3].strip("[)").split(":")[1])
+            if current is None:
+                raise MappingError(f"{path}: loop {text!r} before any storage level")
+            (spatial if "Spatial" in text else temporal).setdefault(current, []).append((dim, bound))
+    return FixedMapping(
+        levels=tuple(
+            LevelMapping(n, tuple(temporal.get(n, ())), tuple(spatial.get(n, ())), keeps[n]) for n in order
+        )
+    )
