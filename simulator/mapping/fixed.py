@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.fileio import read_bounded_text
+from simulator.mapping.schedule import MappingError
 
 __all__ = ["OPERANDS", "FixedMapping", "LevelMapping", "LoopProblem", "MappingError", "load_fixed_mapping"]
 
@@ -29,10 +30,6 @@ OPERANDS: tuple[str, ...] = ("weights", "inputs", "outputs")
 
 #: A data dim: an affine sum of loop dims, ``((coefficient, loop_dim), ...)``.
 Projection = tuple[tuple[int, str], ...]
-
-
-class MappingError(ValueError):
-    """A fixed mapping that cannot be applied: names the file/level/dim and what was expected."""
 
 
 def _factor_map(pairs: tuple[tuple[str, int], ...], where: str) -> None:

@@ -2,7 +2,10 @@
 
 Profile format v2 lets a memory level serve a subset of the operands (``operands = ["weights"]``); the others
 bypass it. ``operand_levels`` is the one place that answers "through which levels does operand X move"
-(innermost first); the general mapper and the fixed-mapping path both ask it.
+(innermost first); the general mapper and the fixed-mapping path both ask it. The general mapper (``mapper.py``)
+asks two questions per access: ``serves`` (a boundary whose inner level does not keep the operand moves nothing
+of it: no tile there) and ``serving_level`` (an access booked at a bypassed level happens at the next level out
+that keeps the operand: weights that bypass the SRAM are read from DRAM straight into the register file).
 
 ``LevelCost`` is what pricing a fixed mapping needs from a level: the access granularity (``block_words``
 operand words per access, Timeloop's ``width / datawidth``), the energy of one read, write (fill) and update
@@ -22,7 +25,23 @@ from simulator.hardware.profile import HardwareProfile, MemoryLevel
 from simulator.mapping.fixed import OPERANDS, MappingError
 from simulator.mapping.loopnest import NestCounts
 
-__all__ = ["LevelCost", "NestEnergy", "check_capacity", "level_costs", "nest_energy", "operand_levels"]
+__all__ = [
+    "LevelCost", "NestEnergy", "check_capacity", "level_costs", "nest_energy", "operand_levels", "serves", "serving_level",
+]
+
+
+def serves(level: MemoryLevel, operand: str) -> bool:
+    """Whether ``level`` stores ``operand`` (v1 levels serve all three)."""
+    return operand in level.operands
+
+
+def serving_level(profile: HardwareProfile, operand: str, level_idx: int) -> int:
+    """The innermost level at or outside ``level_idx`` that serves ``operand`` (the outermost always does):
+    where an access the general mapper books at a bypassed level really happens."""
+    levels = profile.levels
+    while level_idx < len(levels) - 1 and operand not in levels[level_idx].operands:
+        level_idx += 1
+    return level_idx
 
 
 def operand_levels(profile: HardwareProfile, operand: str) -> tuple[MemoryLevel, ...]:

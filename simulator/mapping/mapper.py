@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
+from simulator.mapping.hierarchy import serves, serving_level
 from simulator.mapping.convgeom import ConvGeometry, conv_geometry
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
@@ -231,11 +232,14 @@ class _Traffic:
         return self.ctx.bits_at(tensor, level_idx, self.fraction.get(tensor, 1.0))
 
     def add(self, level_idx: int, operand: str, direction: str, bits: float) -> None:
+        level_idx = serving_level(self.ctx.profile, operand, level_idx)  # per-operand hierarchies (bypass)
         if bits:
             self.bits[(self.ctx.levels[level_idx].name, operand, direction)] += float(bits)
 
     def down(self, tensor: str, operand: str, parent: int, child: int, times: float = 1.0, whole: bool = False) -> None:
         """``tensor`` (the part the op reads, or all of it when ``whole``) copied ``times`` times from ``parent`` into ``child``."""
+        if not serves(self.ctx.levels[child], operand):
+            return  # the child level is bypassed by this operand: the move happens at the next boundary in
         fraction = 1.0 if whole else self.fraction.get(tensor, 1.0)
         self.add(parent, operand, "read", times * self.ctx.bits_at(tensor, parent, fraction))
         self.add(child, operand, "write", times * self.ctx.bits_at(tensor, child, fraction))
@@ -412,6 +416,7 @@ def _tile_gemm(
             if at_dram
             else (True, True, bool(out_tensors))
         )
+        streamed = tuple(s and serves(levels[child], r) for s, r in zip(streamed, (role_a, role_b, "outputs")))
         if not any(streamed):
             # Everything already lives in the child level (resident): no tile, no traffic at this boundary;
             # at the innermost level the accumulator then holds a full reduction.

@@ -137,3 +137,22 @@ def test_yaml_mapping_equals_timeloops_printed_nest():
         a = ts.read_map_txt(d / "ref-output" / case / "timeloop-model.map.txt", arch, problem)
         b = ts.read_mapping(d / "map" / f"conv1d+oc+ic-3levelspatial-{case}-ws.map.yaml", arch, problem, fanout_below="MainMemory")
         assert nontrivial(a) == nontrivial(b)
+
+
+#: Shipped profile per exercise (hw_profiles/timeloop-tutorial-*.toml, each value citing the arch/ERT file).
+PROFILE_OF = {"00": "timeloop-tutorial-1level", "01": "timeloop-tutorial-2level", "02": "timeloop-tutorial-2level",
+              "03": "timeloop-tutorial-3level", "04": "timeloop-tutorial-3level-spatial", "05": "timeloop-tutorial-3level"}
+
+
+@pytest.mark.parametrize("exercise,source,case,fanout_below", CASES, ids=[f"{c[0][:2]}-{c[2]}" for c in CASES])
+def test_shipped_profiles_price_the_tutorial_like_timeloop(exercise, source, case, fanout_below):
+    """The shipped profile's per-access energies (via ``level_costs``) give Timeloop's fJ/MAC, and every tile fits."""
+    from simulator.hardware import load_profile
+    from simulator.mapping.hierarchy import check_capacity, level_costs
+
+    counts, _, _, total_fj = _run(exercise, source, case, fanout_below)
+    profile = load_profile(PROFILE_OF[exercise[:2]])
+    costs = level_costs(profile, 8)
+    check_capacity(counts, costs, 8)
+    mac_pj = profile.compute.op_energy_pj["int8.mult"] + profile.compute.op_energy_pj["int8.add"]
+    assert nest_energy(counts, costs, mac_pj).per_mac_pj * 1000 == pytest.approx(total_fj, rel=1e-4)
