@@ -18,6 +18,7 @@ Conventions read from the Timeloop documentation and checked against its outputs
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,16 @@ from typing import Any
 from simulator.mapping.fixed import FixedMapping, LevelMapping, LoopProblem, MappingError
 from simulator.mapping.hierarchy import LevelCost
 
-__all__ = ["TimeloopArch", "TimeloopLevel", "read_arch", "read_ert", "read_map_txt", "read_mapping", "read_problem"]
+__all__ = ["TimeloopArch", "TimeloopLevel", "read_arch", "read_ert", "read_map_txt", "read_mapping", "read_problem", "read_stats"]
 
 _OPERAND = {"Weights": "weights", "Inputs": "inputs", "Outputs": "outputs"}
+_STATS_FIELDS = {
+    "Scalar reads (per-instance)": "reads",
+    "Scalar fills (per-instance)": "fills",
+    "Scalar updates (per-instance)": "updates",
+    "Utilized capacity": "tile_words",
+    "Utilized instances (max)": "instances",
+}
 
 
 def _load(path: str | Path) -> Any:
@@ -216,3 +224,28 @@ def read_map_txt(path: str | Path, arch: TimeloopArch, problem: LoopProblem) -> 
             LevelMapping(n, tuple(temporal.get(n, ())), tuple(spatial.get(n, ())), keeps[n]) for n in order
         )
     )
+
+
+def read_stats(path: str | Path) -> tuple[dict[tuple[str, str], dict[str, int]], float]:
+    """Timeloop's ``stats.txt`` -> {(level, operand): {reads, fills, updates, tile_words, instances}} (per instance)
+    and the ``Total`` fJ/Compute: the reference side of the tutorial comparisons."""
+    text = Path(path).read_text(encoding="utf-8")
+    levels_part = text.split("\nNetworks\n")[0]
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    level = operand = None
+    for line in levels_part.splitlines():
+        m = re.match(r"^=== (\S+) ===$", line)
+        if m:
+            level, operand = m.group(1), None
+            continue
+        m = re.match(r"^    (Weights|Inputs|Outputs):$", line)
+        if m:
+            operand = _OPERAND[m.group(1)]
+            out[(level, operand)] = {}
+            continue
+        if operand is not None:
+            key, _, value = line.strip().partition(" : ")
+            if key.strip() in _STATS_FIELDS:
+                out[(level, operand)][_STATS_FIELDS[key.strip()]] = int(value.split()[0])
+    total = float(re.findall(r"^\s+Total\s+=\s+([\d.]+)$", text, re.M)[-1])
+    return out, total

@@ -10,87 +10,17 @@ measured agreement is to the printed 0.01 fJ, see benchmarks/results/PEERS.md).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("yaml")
 
+from benchmarks.bench_timeloop import CASES, TUTORIAL, run_case as _run  # noqa: E402
 from simulator.mapping import timeloop_spec as ts  # noqa: E402
 from simulator.mapping.hierarchy import nest_energy  # noqa: E402
-from simulator.mapping.loopnest import count_accesses  # noqa: E402
 
-TUTORIAL = Path(__file__).resolve().parents[3] / "shared" / "peers-data" / "timeloop" / "tutorial"  # ../shared
 pytestmark = pytest.mark.skipif(not TUTORIAL.is_dir(), reason="peers-data not present")
-
-_OPERAND = {"Weights": "weights", "Inputs": "inputs", "Outputs": "outputs"}
-_FIELDS = {
-    "Scalar reads (per-instance)": "reads",
-    "Scalar fills (per-instance)": "fills",
-    "Scalar updates (per-instance)": "updates",
-    "Utilized capacity": "tile_words",
-    "Utilized instances (max)": "instances",
-}
-
-#: (exercise, mapping source, ref-output case, fanout placement). Mapping source: a ``map/*.map.yaml`` file, or for
-#: exercise 05 (mapper search) the mapping Timeloop's mapper printed in ``ref-output/<case>/timeloop-mapper.map.txt``.
-#: 04: Timeloop evaluated the ``PE`` fanout directly below MainMemory (its map.txt prints ``inter_PE_spatial`` under
-#: MainMemory and its stats give GlobalBuffer 16 instances), so the fanout is placed there.
-CASES = [
-    ("00-model-conv1d-1level", "map/conv1d-1level.map.yaml", ".", None),
-    ("01-model-conv1d-2level", "map/conv1d-2level-os.map.yaml", "os", None),
-    ("01-model-conv1d-2level", "map/conv1d-2level-ws.map.yaml", "ws", None),
-    ("02-model-conv1d+oc-2level", "map/conv1d+oc-2level-os.map.yaml", "no-tiling", None),
-    ("02-model-conv1d+oc-2level", "map/conv1d+oc-2level-os-tiled.map.yaml", "tiling", None),
-    ("03-model-conv1d+oc-3level", "map/conv1d+oc-3level.map.yaml", "no-bypass", None),
-    ("03-model-conv1d+oc-3level", "map/conv1d+oc-3level-bypass.map.yaml", "bypass", None),
-    ("04-model-conv1d+oc-3levelspatial", "map/conv1d+oc+ic-3levelspatial-cp-ws.map.yaml", "cp", "MainMemory"),
-    ("04-model-conv1d+oc-3levelspatial", "map/conv1d+oc+ic-3levelspatial-kp-ws.map.yaml", "kp", "MainMemory"),
-    ("05-mapper-conv1d+oc-3level", "map.txt", "baked", None),
-    ("05-mapper-conv1d+oc-3level", "map.txt", "freebypass", None),
-    ("05-mapper-conv1d+oc-3level", "map.txt", "null", None),
-]
-
-
-def parse_stats(path: Path) -> tuple[dict[tuple[str, str], dict[str, int]], float]:
-    """Timeloop stats.txt -> {(level, operand): {reads, fills, updates, tile_words, instances}}, total fJ/MAC."""
-    text = path.read_text(encoding="utf-8")
-    levels_part = text.split("\nNetworks\n")[0]
-    out: dict[tuple[str, str], dict[str, int]] = {}
-    level = operand = None
-    for line in levels_part.splitlines():
-        m = re.match(r"^=== (\S+) ===$", line)
-        if m:
-            level, operand = m.group(1), None
-            continue
-        m = re.match(r"^    (Weights|Inputs|Outputs):$", line)
-        if m:
-            operand = _OPERAND[m.group(1)]
-            out[(level, operand)] = {}
-            continue
-        if operand is not None:
-            key, _, value = line.strip().partition(" : ")
-            if key.strip() in _FIELDS:
-                out[(level, operand)][_FIELDS[key.strip()]] = int(value.split()[0])
-    total = float(re.findall(r"^\s+Total\s+=\s+([\d.]+)$", text, re.M)[-1])
-    return out, total
-
-
-def _run(exercise: str, source: str, case: str, fanout_below: str | None):
-    d = TUTORIAL / exercise
-    ref = d / "ref-output" / case
-    tool = "mapper" if exercise.startswith("05") else "model"
-    problem = ts.read_problem(next((d / "prob").iterdir()))
-    arch = ts.read_arch(next((d / "arch").iterdir()))
-    if source == "map.txt":
-        mapping = ts.read_map_txt(ref / f"timeloop-{tool}.map.txt", arch, problem)
-    else:
-        mapping = ts.read_mapping(d / source, arch, problem, fanout_below=fanout_below)
-    counts = count_accesses(problem, mapping)
-    costs, mac_pj = ts.read_ert(ref / f"timeloop-{tool}.ERT_summary.yaml", arch)
-    expected, total_fj = parse_stats(ref / f"timeloop-{tool}.stats.txt")
-    return counts, nest_energy(counts, costs, mac_pj), expected, total_fj
 
 
 @pytest.mark.parametrize("exercise,source,case,fanout_below", CASES, ids=[f"{c[0][:2]}-{c[2]}" for c in CASES])
