@@ -145,6 +145,7 @@ def simulate(
     cores: int | None = None,
     fidelity: str = "window",
     objective: str = "energy",
+    mapping: Any = None,
 ) -> CostReport:
     """Cost one inference of a model (or an already traced ``Workload``) on a hardware profile.
 
@@ -185,6 +186,9 @@ def simulate(
         objective: what the mapper's tile search minimises: ``"energy"`` (default), ``"latency"`` or
             ``"edp"`` (energy x latency); ``simulator.mapping.objective`` states the scores and the tie-break.
             Ignored by ``engine="baseline"`` (no mapping).
+        mapping: fixed mappings for some layers instead of the search: a ``FixedMapping`` (with ``layer``), an
+            iterable of them, or a TOML file (``simulator.mapping.fixed.load_fixed_mapping``); counted by
+            ``simulator.mapping.loopnest``. Not with ``engine="baseline"``.
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
@@ -220,6 +224,8 @@ def simulate(
         workload = with_activation_density(workload, activation_density)
     workload, hw = resolve_precision(workload, hw, precision)
     if engine == "baseline":
+        if mapping is not None:
+            raise ValueError("mapping= (fixed mappings) needs engine='simpy' or 'closed-form', not 'baseline'")
         return estimate_no_reuse(workload, hw)
     from simulator.energy import estimate_energy
     from simulator.mapping import map_workload
@@ -231,6 +237,10 @@ def simulate(
     schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
                             independent_layers=layers == "independent", weight_patterns=patterns,
                             objective=objective)
+    if mapping is not None:
+        from simulator.mapping.fixed_apply import apply_fixed_mappings, resolve_mappings
+
+        schedule = apply_fixed_mappings(schedule, workload, hw, resolve_mappings(mapping))
     if engine == "simpy":
         stats = simulate_schedule(schedule, hw, timeline=timeline, fidelity=fidelity, dram=device, cores=cores)
     else:

@@ -150,12 +150,14 @@ def simulate(*args, **kwargs) -> CostReport:
               help="Cores sharing the DRAM (batch split, one inference each; simpy engine); default: the profile's.")
 @click.option("--fidelity", type=click.Choice(FIDELITIES), default="window", show_default=True,
               help="window: a bounded window of steady-state steps per op; full: every step (verification).")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Fixed mappings (TOML, one [[mapping]] per layer) used instead of the search for the layers they name.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
 def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
             no_fuse: bool, strict: bool, layers: bool, precision: str | None, objective: str, independent_layers: bool,
-            dram: str | None, cores: int | None, fidelity: str,
+            dram: str | None, cores: int | None, fidelity: str, mapping_file: Path | None,
             json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL on a profile.
 
@@ -172,6 +174,7 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
       pjsim simulate lenet_300_100 --profile horowitz45-sram512k --dram lpddr4-3200
       pjsim simulate resnet18 --profile horowitz45-2core-lpddr4
       pjsim simulate resnet18 --profile zigzag-tpu-like --objective latency
+      pjsim simulate lenet5 --profile horowitz45 --mapping conv1.mapping.toml
     """
     from rich.console import Console
 
@@ -188,7 +191,7 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
         report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
                           fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
                           layers="independent" if independent_layers else "network", objective=objective,
-                          dram=dram, cores=cores, fidelity=fidelity)
+                          dram=dram, cores=cores, fidelity=fidelity, mapping=mapping_file)
     except ValueError as exc:
         if "DRAM device" in str(exc) or "cores" in str(exc):
             raise click.UsageError(str(exc)) from None

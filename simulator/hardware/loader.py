@@ -52,6 +52,15 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     bandwidth = { value = 25.6, unit = "GB/s", source = "..." }       # GB/s, MB/s, bit/cycle, B/cycle
     latency = { value = 100, unit = "ns", source = "..." }            # ns, us, cycle
     leakage = { value = 0, unit = "mW", source = "..." }              # uW, mW, W
+    # v2, optional (``_read_memory_v2``):
+    operands = ["weights", "inputs"]     # operands this level keeps (default all); the others bypass it
+    update_energy = { value = 4, unit = "pJ", source = "..." }        # partial-sum update access (default write_energy)
+    read_bandwidth = { value = 64, unit = "bit/cycle", source = "..." }   # separate ports (default: bandwidth)
+    write_bandwidth = { value = 64, unit = "bit/cycle", source = "..." }
+    instances = { value = 16, source = "..." }                        # identical copies (one RF per PE)
+
+Several ``register_file`` levels may be listed, each with its own costs. ``word`` is the access granularity:
+a fixed mapping (``simulator.mapping.hierarchy``) prices every action in whole words (Timeloop's block).
 
 Rules (``simulator.hardware.rules`` documents each one and why):
 
@@ -152,6 +161,7 @@ _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
 _MEMORY_KEYS = {
     "kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device",
+    "operands", "update_energy", "read_bandwidth", "write_bandwidth", "instances",
 }
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
@@ -516,6 +526,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
                 leakage_mw=r.quantity(table, "leakage", where, POWER_UNITS_MW),
                 banks=banks,
                 device=_read_dram_device(r, table, where, kind),
+                **_read_memory_v2(r, table, where, ctx, bandwidth_units),
             )
         )
     _check_order(levels, path)
@@ -541,6 +552,41 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
         sources=FrozenMap(r.sources),
         path=path,
     )
+
+
+_OPERAND_NAMES = ("weights", "inputs", "outputs")
+
+
+def _read_memory_v2(
+    r: _Reader, table: Mapping[str, Any], where: str, ctx: _LevelContext, bandwidth_units: Mapping[str, float]
+) -> dict[str, Any]:
+    """The optional v2 keys of a ``[memory.<name>]`` level (absent: the v1 behaviour).
+
+    ``operands`` (the operands the level keeps; the others bypass it; the DRAM level keeps all three),
+    ``update_energy`` (a partial-sum read-modify-write access, default ``write_energy``), ``read_bandwidth`` /
+    ``write_bandwidth`` (separate ports, default the shared ``bandwidth``), ``instances`` (identical copies, e.g.
+    one register file per PE; ``capacity`` is their total and must divide evenly).
+    """
+    out: dict[str, Any] = {}
+    if "operands" in table:
+        ops = table["operands"]
+        expected = f"a non-empty list of distinct operands from {list(_OPERAND_NAMES)}"
+        if not isinstance(ops, list) or not ops or len(set(ops)) != len(ops) or not set(ops) <= set(_OPERAND_NAMES):
+            raise ProfileError(r.path, f"{where}.operands", expected, ops)
+        if ctx.kind == "dram" and set(ops) != set(_OPERAND_NAMES):
+            raise ProfileError(r.path, f"{where}.operands", "all three operands on the dram level (nothing bypasses it)", ops)
+        out["operands"] = tuple(o for o in _OPERAND_NAMES if o in ops)
+    if "update_energy" in table:
+        out["update_energy_pj"] = _memory_energy(r, table, "update_energy", where, ctx)
+    for key in ("read_bandwidth", "write_bandwidth"):
+        if key in table:
+            out[f"{key}_bits_per_cycle"] = r.quantity(table, key, where, bandwidth_units, positive=True)
+    if "instances" in table:
+        n = int(r.quantity(table, "instances", where, None, positive=True, integer=True))
+        if ctx.capacity_bits % n:
+            raise ProfileError(r.path, f"{where}.instances", f"a count dividing the capacity ({ctx.capacity_bits} bits)", n)
+        out["instances"] = n
+    return out
 
 
 def _read_dram_device(r: _Reader, table: Mapping[str, Any], where: str, kind: str) -> str:

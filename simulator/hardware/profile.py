@@ -52,6 +52,15 @@ class MemoryLevel:
     #: above, e.g. horowitz45's 640 pJ per 32-bit word) or a preset name of ``simulator.memsim.dram_presets``
     #: (resolved when simulating: the hardware layer does not import memsim).
     device: str = "flat"
+    #: v2: the operands this level serves (``weights``, ``inputs``, ``outputs``); the others bypass it.
+    operands: tuple[str, ...] = ("weights", "inputs", "outputs")
+    #: v2: energy of a read-modify-write update of partial sums per access (None: ``write_energy_pj``).
+    update_energy_pj: float | None = None
+    #: v2: separate read/write port bandwidths (None: the shared ``bandwidth_bits_per_cycle``).
+    read_bandwidth_bits_per_cycle: float | None = None
+    write_bandwidth_bits_per_cycle: float | None = None
+    #: v2: identical instances (one per PE for a register file); ``capacity_bits`` is their total.
+    instances: int = 1
 
     @property
     def read_energy_per_bit_pj(self) -> float:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
+from simulator.mapping.hierarchy import serves, serving_level
 from simulator.mapping.operands import offchip_bits, onchip_bits
 from simulator.mapping.sparse_csc import WeightPattern
 from simulator.workload import Op, TensorInfo, Workload
@@ -112,11 +113,14 @@ class Traffic:
         return self.ctx.bits_at(tensor, level_idx, self.fraction.get(tensor, 1.0))
 
     def add(self, level_idx: int, operand: str, direction: str, bits: float) -> None:
+        level_idx = serving_level(self.ctx.profile, operand, level_idx)  # per-operand hierarchies (bypass)
         if bits:
             self.bits[(self.ctx.levels[level_idx].name, operand, direction)] += float(bits)
 
     def down(self, tensor: str, operand: str, parent: int, child: int, times: float = 1.0, whole: bool = False) -> None:
         """``tensor`` (the part the op reads, or all of it when ``whole``) copied ``times`` times from ``parent`` into ``child``."""
+        if not serves(self.ctx.levels[child], operand):
+            return  # the child level is bypassed by this operand: the move happens at the next boundary in
         fraction = 1.0 if whole else self.fraction.get(tensor, 1.0)
         self.add(parent, operand, "read", times * self.ctx.bits_at(tensor, parent, fraction))
         self.add(child, operand, "write", times * self.ctx.bits_at(tensor, child, fraction))

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from simulator.frozen import FrozenMap
+from simulator.mapping.hierarchy import serves
 from simulator.mapping.context import MappingContext, Traffic, codebook_bits, op_name, role_of
 from simulator.mapping.convgeom import ConvGeometry
 from simulator.mapping.operands import entry_bits_onchip
@@ -137,6 +138,7 @@ def tile_gemm(
             if at_dram
             else (True, True, bool(out_tensors))
         )
+        streamed = tuple(s and serves(ctx.levels[child], r) for s, r in zip(streamed, (role_a, role_b, "outputs")))
         if not any(streamed):
             # Everything already lives in the child level (resident): no tile, no traffic at this boundary;
             # at the innermost level the accumulator then holds a full reduction.

@@ -1,0 +1,211 @@
+"""Fixed mappings: a loop nest per storage level, given by the user instead of the mapper's search.
+
+A ``LoopProblem`` is one perfectly nested MAC loop nest (Timeloop's "problem shape"): named loop dims with
+their bounds, and for each operand (``weights``, ``inputs``, ``outputs``) the data dims it is indexed by, each an
+affine sum of loop dims (``inputs`` of a conv1d: ``W = P + R``, so an input tile of ``P`` x ``R`` iterations
+covers ``P + R - 1`` pixels, the sliding window).
+
+A ``FixedMapping`` lists the storage levels outermost first. Each ``LevelMapping`` holds the level's temporal
+loops (outermost first, factor per dim), its spatial loops (the fanout directly below the level: each child
+instance gets one slice) and the operands the level keeps (the others bypass it). The product of every dim's
+factors over all levels must equal its bound. The access counts of a mapping are computed by
+``simulator.mapping.loopnest``; the TOML form (``load_fixed_mapping``) is documented there and in the README.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator.fileio import read_bounded_text
+from simulator.mapping.schedule import MappingError
+
+__all__ = ["OPERANDS", "FixedMapping", "LevelMapping", "LoopProblem", "MappingError", "load_fixed_mapping"]
+
+#: The operands of a MAC loop nest, in the order every table lists them.
+OPERANDS: tuple[str, ...] = ("weights", "inputs", "outputs")
+
+#: A data dim: an affine sum of loop dims, ``((coefficient, loop_dim), ...)``.
+Projection = tuple[tuple[int, str], ...]
+
+
+def _factor_map(pairs: tuple[tuple[str, int], ...], where: str) -> None:
+    for dim, factor in pairs:
+        if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
+            raise MappingError(f"{where}: factor of {dim!r} must be a positive integer, got {factor!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class LoopProblem:
+    """One MAC loop nest: ``bounds`` (loop dim -> iterations) and per operand its data dims.
+
+    ``projections[operand]`` is a tuple of data dims, each a tuple of ``(coefficient, loop_dim)`` terms.
+    """
+
+    name: str
+    bounds: tuple[tuple[str, int], ...]
+    projections: tuple[tuple[str, tuple[Projection, ...]], ...]
+
+    def __post_init__(self) -> None:
+        _factor_map(self.bounds, f"problem {self.name!r} bounds")
+        dims = {d for d, _ in self.bounds}
+        ops = [op for op, _ in self.projections]
+        if sorted(ops) != sorted(OPERANDS):
+            raise MappingError(f"problem {self.name!r}: operands {ops}, expected exactly {list(OPERANDS)}")
+        for op, data_dims in self.projections:
+            for term in (t for dd in data_dims for t in dd):
+                if term[1] not in dims:
+                    raise MappingError(f"problem {self.name!r}: {op} is indexed by {term[1]!r}, not a loop dim {sorted(dims)}")
+
+    @property
+    def bound(self) -> dict[str, int]:
+        return dict(self.bounds)
+
+    def projection(self, operand: str) -> tuple[Projection, ...]:
+        return dict(self.projections)[operand]
+
+    def relevant(self, operand: str) -> frozenset[str]:
+        """Loop dims that index ``operand`` (a loop over any other dim reuses the operand's tile)."""
+        return frozenset(dim for dd in self.projection(operand) for _, dim in dd)
+
+    @property
+    def macs(self) -> int:
+        return math.prod(b for _, b in self.bounds)
+
+    def footprint(self, operand: str, extents: dict[str, int]) -> int:
+        """Words of ``operand`` touched by a tile of ``extents`` iterations per loop dim (a hyper-rectangle)."""
+        return math.prod(sum(c * (extents.get(d, 1) - 1) for c, d in dd) + 1 for dd in self.projection(operand))
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMapping:
+    """One storage level of a fixed mapping.
+
+    ``temporal``: ``(dim, factor)`` loops outermost first; ``spatial``: the fanout below this level;
+    ``keeps``: the operands stored here (the others bypass the level).
+    """
+
+    level: str
+    temporal: tuple[tuple[str, int], ...] = ()
+    spatial: tuple[tuple[str, int], ...] = ()
+    keeps: frozenset[str] = frozenset(OPERANDS)
+
+    def __post_init__(self) -> None:
+        _factor_map(self.temporal, f"level {self.level!r} temporal")
+        _factor_map(self.spatial, f"level {self.level!r} spatial")
+        unknown = set(self.keeps) - set(OPERANDS)
+        if unknown:
+            raise MappingError(f"level {self.level!r}: keeps {sorted(unknown)}, expected a subset of {list(OPERANDS)}")
+
+    @property
+    def fanout(self) -> int:
+        return math.prod(f for _, f in self.spatial)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedMapping:
+    """A complete mapping of one ``LoopProblem``: storage levels outermost first.
+
+    ``layer`` names the pjsim op it applies to when given to ``simulate(mapping=...)`` (None: tests/peers).
+    """
+
+    levels: tuple[LevelMapping, ...]
+    layer: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            raise MappingError("a fixed mapping needs at least one storage level")
+        if set(self.levels[0].keeps) != set(OPERANDS):
+            raise MappingError(f"the outermost level {self.levels[0].level!r} must keep every operand, keeps {sorted(self.levels[0].keeps)}")
+
+    def check(self, problem: LoopProblem) -> None:
+        """Raise ``MappingError`` unless every dim's factors multiply to its bound (naming the dim)."""
+        bounds = problem.bound
+        got: dict[str, int] = {}
+        for lvl in self.levels:
+            for dim, f in (*lvl.temporal, *lvl.spatial):
+                if dim not in bounds:
+                    raise MappingError(f"level {lvl.level!r}: loop over {dim!r}, problem dims are {sorted(bounds)}")
+                got[dim] = got.get(dim, 1) * f
+        for dim, bound in bounds.items():
+            if got.get(dim, 1) != bound:
+                raise MappingError(f"mapping of {problem.name!r}: factors of {dim!r} multiply to {got.get(dim, 1)}, bound is {bound}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(lvl.level for lvl in self.levels)
+
+
+def _pairs(raw: Any, where: str) -> tuple[tuple[str, int], ...]:
+    """``[["K", 16], ["P", 4]]`` or ``{K = 16, P = 4}`` (TOML keeps table order) -> pairs."""
+    if isinstance(raw, dict):
+        items = list(raw.items())
+    elif isinstance(raw, list) and all(isinstance(p, list) and len(p) == 2 for p in raw):
+        items = [tuple(p) for p in raw]
+    else:
+        raise MappingError(f"{where}: expected a table {{K = 16}} or a list [[\"K\", 16]], got {raw!r}")
+    pairs = tuple((str(d), f) for d, f in items)
+    _factor_map(pairs, where)
+    return pairs
+
+
+def load_fixed_mapping(path: str | Path) -> tuple[FixedMapping, ...]:
+    """Read a fixed-mapping TOML file: one ``[[mapping]]`` per layer, levels outermost first.
+
+    ::
+
+        [[mapping]]
+        layer = "conv1"                      # the op name pjsim traced (``pjsim inspect`` lists them)
+        [[mapping.level]]
+        name = "dram"                        # a memory level of the profile
+        temporal = [["K", 4], ["OY", 7]]     # outermost first
+        [[mapping.level]]
+        name = "sram"
+        temporal = [["C", 3]]
+        spatial = [["K", 16]]                # fanout below this level
+        keeps = ["weights", "inputs"]        # default: all three
+
+    Raises:
+        MappingError: naming the file and the key that is wrong.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(read_bounded_text(path, 1 << 20, "fixed mapping"))
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{path}: not valid TOML ({exc})") from None
+    entries = raw.get("mapping")
+    if not isinstance(entries, list) or not entries:
+        raise MappingError(f"{path}: expected at least one [[mapping]] table")
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"{path}: mapping[{i}]"
+        layer = entry.get("layer")
+        if not isinstance(layer, str) or not layer:
+            raise MappingError(f"{where}.layer: expected the traced op name, got {layer!r}")
+        levels_raw = entry.get("level")
+        if not isinstance(levels_raw, list) or not levels_raw:
+            raise MappingError(f"{where}: expected [[mapping.level]] tables, outermost first")
+        levels = []
+        for j, lv in enumerate(levels_raw):
+            lw = f"{where}.level[{j}]"
+            unknown = set(lv) - {"name", "temporal", "spatial", "keeps"}
+            if unknown:
+                raise MappingError(f"{lw}: unknown keys {sorted(unknown)} (expected name, temporal, spatial, keeps)")
+            if not isinstance(lv.get("name"), str):
+                raise MappingError(f"{lw}.name: expected a memory level name, got {lv.get('name')!r}")
+            keeps = lv.get("keeps", list(OPERANDS))
+            if not isinstance(keeps, list) or not set(keeps) <= set(OPERANDS):
+                raise MappingError(f"{lw}.keeps: expected a subset of {list(OPERANDS)}, got {keeps!r}")
+            levels.append(
+                LevelMapping(
+                    level=lv["name"],
+                    temporal=_pairs(lv.get("temporal", []), f"{lw}.temporal"),
+                    spatial=_pairs(lv.get("spatial", []), f"{lw}.spatial"),
+                    keeps=frozenset(keeps),
+                )
+            )
+        out.append(FixedMapping(levels=tuple(levels), layer=layer))
+    return tuple(out)
