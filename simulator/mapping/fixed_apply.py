@@ -52,7 +52,7 @@ def _pair(sizes: tuple[int, ...]) -> tuple[int, int]:
 
 def op_problem(op: Op, workload: Workload) -> LoopProblem | None:
     """The MAC loop nest of ``op`` as a ``LoopProblem`` (None: the op has no MAC loop nest)."""
-    from simulator.mapping.mapper import gemm_view  # the mapper's GEMM view is the one home of GEMM shapes
+    from simulator.mapping.gemm import gemm_view  # the mapper's GEMM view is the one home of GEMM shapes
 
     conv = op.dims if isinstance(op.dims, ConvDims) else None
     bounds = conv_loop_nest(conv) if conv is not None else None
