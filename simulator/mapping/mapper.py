@@ -45,6 +45,7 @@ from simulator.mapping.convgeom import ConvGeometry, conv_geometry
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
+from simulator.mapping.row_stationary_map import map_row_stationary
 from simulator.mapping.sparse_csc import WeightPattern, map_eie_csc
 from simulator.mapping.spatial import array_cycles, conv_loop_nest
 from simulator.mapping.tiling import search_tile
@@ -739,6 +740,7 @@ def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
 #: an op (returns None) the dense mapper maps it.
 DATAFLOW_MAPPERS: FrozenMap[str, FrozenMap[OpKind, OpMapper]] = FrozenMap({
     "eie-csc": FrozenMap({OpKind.LINEAR: map_eie_csc, OpKind.MATMUL: map_eie_csc}),
+    "eyeriss-rs": FrozenMap({OpKind.CONV: map_row_stationary}),
 })
 
 
