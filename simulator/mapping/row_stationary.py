@@ -74,6 +74,7 @@ class Fold:
     rc: int
     active_pes: float  # mean over the strips
     e: int  # output rows of the layer
+    peak_pes: int  # PEs busy in a full strip (the JSSC paper's "active PEs")
 
     @property
     def strip_rows(self) -> int:
@@ -94,7 +95,8 @@ def fold(r: int, e: int, cfg: RSConfig) -> Fold:
     rate = sets * e / strips
     best = int(np.lexsort((w, rate))[-1])
     s, st = int(sets[best]), int(strips[best])
-    return Fold(int(w[best]), s, st, rchunks, rc, s * rc * e / st, e)
+    peak = s * rc * min(e, int(min(blocks[best], pieces[best]) * w[best]))
+    return Fold(int(w[best]), s, st, rchunks, rc, s * rc * e / st, e, peak)
 
 
 def tile_values(x: int) -> np.ndarray:

@@ -110,7 +110,7 @@ def map_row_stationary(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simu
     operations = [OperationCount("mac", dtype, G * run.gated_macs), *_arith_operations(op)]
     arith = sum(a.count for a in op.arith)
     cycles = G * run.cycles * (da if mode == "skip" else 1.0)
-    mapping = (f"eyeriss-rs: {fd.active_pes:.0f}/{cfg.pes} PEs (set {fd.rc}x{fd.width} x{fd.sets}, "
+    mapping = (f"eyeriss-rs: {fd.peak_pes}/{cfg.pes} PEs (set {fd.rc}x{fd.width} x{fd.sets}, "
                f"{fd.strips} strips), p={run.p} q={run.q} n={run.n} t={run.t} r={run.r}; GLB ifmap "
                f"{tiling.ifmap_share:.0%} filter {tiling.filter_share:.0%} psum {tiling.psum_share:.0%}")
     return OpSchedule(
