@@ -121,6 +121,24 @@ def _dram_name(report: CostReport) -> str:
     return "dram" if "dram" in names or not names else sorted(names)[-1]
 
 
+def parse_activation_density(text: str) -> dict[str, float]:
+    """``--activation-density``: ``"0.35"`` -> ``{"*": 0.35}`` (every layer with MACs), ``"fc6=0.35,fc7=0.3"``
+    -> per layer. Raises ``click.BadParameter`` naming the part that is not a density in (0, 1]."""
+    out: dict[str, float] = {}
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    for part in parts or [text]:
+        layer, _, value = part.rpartition("=") if "=" in part else ("*", "", part)
+        try:
+            density = float(value)
+        except ValueError:
+            density = float("nan")
+        if not layer.strip() or not 0.0 < density <= 1.0:
+            raise click.BadParameter(f"{part!r}: expected a density in (0, 1], as '0.35' or 'fc6=0.35,fc7=0.35'",
+                                     param_hint="--activation-density")
+        out[layer.strip()] = density
+    return out
+
+
 def simulate(*args, **kwargs) -> CostReport:
     """``simulator.api.simulate``, imported when the command runs (``pjsim --help`` stays light)."""
     from simulator.api import simulate as api_simulate
@@ -148,12 +166,15 @@ def simulate(*args, **kwargs) -> CostReport:
               help="Cores sharing the DRAM (batch split, one inference each; simpy engine); default: the profile's.")
 @click.option("--fidelity", type=click.Choice(FIDELITIES), default="window", show_default=True,
               help="window: a bounded window of steady-state steps per op; full: every step (verification).")
+@click.option("--activation-density", "activation_density", default=None,
+              help="What-if: fraction of non-zero input activations, '0.35' for every layer with MACs or "
+                   "'fc6=0.35,fc7=0.35' per layer (replaces the density measured while tracing; recorded in the report).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
 def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
             no_fuse: bool, strict: bool, layers: bool, precision: str | None, independent_layers: bool,
-            dram: str | None, cores: int | None, fidelity: str,
+            dram: str | None, cores: int | None, fidelity: str, activation_density: str | None,
             json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL on a profile.
 
@@ -169,6 +190,7 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
       pjsim simulate resnet18 --profile npu-ethos-n77 --precision int8
       pjsim simulate lenet_300_100 --profile horowitz45-sram512k --dram lpddr4-3200
       pjsim simulate resnet18 --profile horowitz45-2core-lpddr4
+      pjsim simulate alexnet_caffe --profile eyeriss --activation-density conv2=0.61,conv3=0.28
     """
     from rich.console import Console
 
@@ -181,13 +203,14 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
             Precision.parse(precision)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--precision") from None
+    densities = parse_activation_density(activation_density) if activation_density is not None else None
     try:
         report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
                           fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
                           layers="independent" if independent_layers else "network",
-                          dram=dram, cores=cores, fidelity=fidelity)
+                          dram=dram, cores=cores, fidelity=fidelity, activation_density=densities)
     except ValueError as exc:
-        if "DRAM device" in str(exc) or "cores" in str(exc):
+        if "DRAM device" in str(exc) or "cores" in str(exc) or "activation_density" in str(exc):
             raise click.UsageError(str(exc)) from None
         raise
     console = Console(width=max(100, Console().width))
