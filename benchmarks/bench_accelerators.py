@@ -145,14 +145,15 @@ class EyerissLayer:
     active_pes: int
     zeros: float
     dram_mb: float
+    glb_mb: float
 
 
 EYERISS_LAYERS = (
-    EyerissLayer("conv1", 332, 16.5, 154, 0.0001, 5.0),
-    EyerissLayer("conv2", 288, 39.2, 135, 0.387, 4.0),
-    EyerissLayer("conv3", 266, 21.8, 156, 0.725, 3.0),
-    EyerissLayer("conv4", 235, 16.0, 156, 0.793, 2.1),
-    EyerissLayer("conv5", 236, 10.0, 156, 0.776, 1.3),
+    EyerissLayer("conv1", 332, 16.5, 154, 0.0001, 5.0, 18.5),
+    EyerissLayer("conv2", 288, 39.2, 135, 0.387, 4.0, 77.6),
+    EyerissLayer("conv3", 266, 21.8, 156, 0.725, 3.0, 50.2),
+    EyerissLayer("conv4", 235, 16.0, 156, 0.793, 2.1, 37.4),
+    EyerissLayer("conv5", 236, 10.0, 156, 0.776, 1.3, 24.9),
 )
 EYERISS_SOURCE = "Chen et al., Eyeriss, JSSC 2017"
 #: AlexNet CONV1-5, batch 4 (reference.md): frame rate, DRAM accesses per MAC, chip power.
@@ -173,6 +174,7 @@ class EyerissResult:
     macs: int
     active_pes: float
     mapping: str
+    glb_bytes: float = 0.0
 
     @property
     def power_mw(self) -> float:
@@ -215,10 +217,13 @@ def eyeriss_alexnet(seed: int = SEED) -> list[EyerissResult]:
         energy = sum(v for (lay, comp, _), v in report.energy_pj.items() if lay == layer.name and comp != dram)
         dram_bits = sum(v for (lay, lev, _, _), v in report.layer_traffic_bits.items()
                         if lay == layer.name and lev == dram)
+        glb_bits = sum(v for (lay, lev, _, _), v in report.layer_traffic_bits.items()
+                       if lay == layer.name and lev == profile.global_buffer.name)
         mapping = ops[0].mapping if ops else ""
         pes = float(mapping.split(":")[1].split("/")[0]) if mapping.startswith("eyeriss-rs") else float("nan")
         out.append(EyerissResult(layer.name, cycles / profile.clock_hz * 1e3, energy / 1e6,
-                                 dram_bits / report.level_word_bits[dram], sum(o.macs for o in ops), pes, mapping))
+                                 dram_bits / report.level_word_bits[dram], sum(o.macs for o in ops), pes, mapping,
+                                 glb_bits / 8))
     return out
 
 
@@ -234,14 +239,14 @@ def _eyeriss_lines() -> tuple[list[str], list[dict]]:
     total = eyeriss_total(results)
     lines = ["\n# Eyeriss (Chen et al., JSSC 2017) reproduced: AlexNet CONV1-5, batch 4, row stationary\n",
              "| layer | PEs pjsim / paper | time [ms] pjsim / paper | error | power [mW] pjsim / paper | "
-             "DRAM [MB] pjsim / paper | mapping |",
-             "|---|---|---|---|---|---|---|"]
+             "DRAM [MB] pjsim / paper | GLB [MB] pjsim / paper | mapping |",
+             "|---|---|---|---|---|---|---|---|"]
     rows = []
     for r, layer in zip(results, EYERISS_LAYERS):
         err = r.time_ms / layer.time_ms - 1
         lines.append(f"| {r.name} | {r.active_pes:.0f} / {layer.active_pes} | {r.time_ms:.1f} / {layer.time_ms} | "
                      f"{err:+.1%} | {r.power_mw:.0f} / {layer.power_mw:.0f} | {r.dram_accesses * 2 / 1e6:.2f} / "
-                     f"{layer.dram_mb} | {r.mapping} |")
+                     f"{layer.dram_mb} | {r.glb_bytes / 1e6:.1f} / {layer.glb_mb} | {r.mapping} |")
         rows.append({"benchmark": f"accelerators/eyeriss/{r.name}", "metric": "layer time", "value": r.time_ms,
                      "unit": "ms", "target": f"{layer.time_ms} ms ({EYERISS_SOURCE}, Table V, recalled)",
                      "note": f"error {err:+.1%}; PEs {r.active_pes:.0f} vs {layer.active_pes}"})
