@@ -170,7 +170,7 @@ def rs_candidates(layer: RSLayer, fd: Fold, cfg: RSConfig, density: float, glb_w
     # GLB: ifmap rows per strip (halo included), multicast to the filter sets; filters per image pass
     # and strip; psums written per channel pass and read back but for the first.
     rows_in = (min(fd.strip_rows, L.e) - 1) * L.u + L.r
-    glb_ifmap = L.n * L.c * L.w * min(fd.strips * rows_in, L.h * fd.strips) * m_passes
+    glb_ifmap = L.n * L.c * L.w * fd.strips * rows_in * m_passes
     glb_filter = L.m * L.c * L.r * L.s * n_passes * fd.strips
     psum_writes = outputs * c_passes * fd.rchunks
     glb_reads = glb_ifmap + glb_filter + (psum_writes - outputs)

@@ -38,12 +38,16 @@ def rs_layer(dims) -> RSLayer | None:  # noqa: ANN001 (simulator.ops.ConvDims)
 def map_row_stationary(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.mapping.mapper._Context)
     """A conv op on the ``eyeriss-rs`` dataflow (``mapping="eyeriss-rs ..."``), or None to decline."""
     from simulator.mapping.mapper import _arith_operations, _edge_traffic, _role, _Traffic, gemm_view
-    from simulator.mapping.schedule import OperationCount, OpSchedule
+    from simulator.mapping.schedule import MappingError, OperationCount, OpSchedule
     from simulator.ops import ConvDims
 
     cfg = ctx.profile.compute.rs
-    if cfg is None or not isinstance(op.dims, ConvDims) or ctx.gb_idx != 2 or op.macs <= 0:
+    if cfg is None or not isinstance(op.dims, ConvDims) or op.macs <= 0:
         return None
+    if len(ctx.levels) != 4:
+        names = [lv.name for lv in ctx.levels]
+        raise MappingError(f"profile '{ctx.profile.name}': the eyeriss-rs dataflow needs four memory levels "
+                           f"(PE scratchpads, array network, global buffer, DRAM), found {names}")
     layer = rs_layer(op.dims)
     view = gemm_view(op, ctx.workload)
     if layer is None or view is None or layer.macs != op.macs:

@@ -128,3 +128,16 @@ def test_eyeriss_profile_maps_convs_row_stationary_gates_zeros_and_codes_feature
     raw = 2 * 32 * 16 * 16 * 16
     assert dram_reads(sparse) == pytest.approx(raw * 0.25 * 64 / 3 / 16, rel=0.02)
     assert dram_reads(dense) == pytest.approx(raw)
+
+
+def test_eyeriss_rs_on_a_profile_without_its_four_levels_is_refused():
+    import torch
+
+    from simulator.api import simulate
+    from simulator.hardware import load_profile
+    from simulator.mapping.schedule import MappingError
+
+    base = load_profile("eyeriss")
+    three = type(base)(base.name, base.description, base.clock_hz, base.compute, base.levels[1:])
+    with pytest.raises(MappingError, match="four memory levels"):
+        simulate(torch.nn.Conv2d(3, 4, 3), three, torch.randn(1, 3, 8, 8), engine="closed-form", timeline=False)
