@@ -132,11 +132,11 @@ def eie_layer(layer: EIELayer, dense_too: bool = False, seed: int = SEED) -> EIE
 
 @dataclass(frozen=True, slots=True)
 class EyerissLayer:
-    """One AlexNet conv layer as the Eyeriss chip ran it (Chen et al., JSSC 2017, Table V, batch 4).
+    """One AlexNet conv layer as the Eyeriss chip ran it (Chen et al., JSSC 2017, per-layer AlexNet table, batch 4).
 
     Recalled from the paper (reference.md quotes only the totals, which these reproduce: 115.3 ms for 4
     frames = 34.7 fps; 15.4 MB / 2 B / 2.66 G MACs = 0.0029 DRAM accesses per MAC; 278 mW); check against the
-    paper's Table V. ``zeros``: fraction of zero ifmap values the chip saw (ImageNet inputs, trained weights).
+    paper's per-layer table (recalled here as Table V; the number is not checked). ``zeros``: fraction of zero ifmap values the chip saw (ImageNet inputs, trained weights).
     """
 
     name: str

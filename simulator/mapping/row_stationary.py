@@ -12,7 +12,7 @@ networks", ISCA 2016 (Sec. IV); Chen, Krishna, Emer, Sze, JSSC 2017 (Sec. III, V
   floor(cols / w)`` blocks; with more blocks than pieces the set is replicated ``sets`` times (extra sets
   take other filters ``t`` or channels ``r``), with fewer the pieces are strip-mined over passes.
   AlexNet on 12 x 14: CONV1 11 x 14 = 154 PEs, CONV2 2 x (5 x 14) - 5 = 135, CONV3-5 4 x (3 x 13) = 156,
-  the PE counts the JSSC paper reports (Table V).
+  the PE counts the JSSC paper reports in its per-layer AlexNet table (recalled, not in reference.md).
 * **Packing** (``rs_candidates``): each PE runs ``p`` filters x ``q`` channels x ``n`` images per pass,
   limited by its scratchpads: ``p q S <= filter``, ``n q S <= ifmap``, ``p n <= psum`` words. All
   ``(p, q, n, t)`` candidates are costed at once (numpy) and the cheapest in energy is kept.

@@ -53,7 +53,7 @@ def test_glb_shared_by_search_when_the_layer_does_not_fit():
 
 
 @pytest.mark.parametrize(("layer", "r", "e", "pes"), [
-    # Chen et al., JSSC 2017, Table V: active PEs of AlexNet CONV1-5 on the 12 x 14 array.
+    # Chen et al., JSSC 2017, per-layer AlexNet table (recalled; reference.md has only the totals): active PEs.
     ("conv1", 11, 55, 154), ("conv2", 5, 27, 135), ("conv3", 3, 13, 156), ("conv4", 3, 13, 156), ("conv5", 3, 13, 156),
 ])
 def test_alexnet_folding_uses_the_papers_pe_counts(layer, r, e, pes):
