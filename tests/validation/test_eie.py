@@ -30,9 +30,8 @@ MISSES = {
     "is 1.5x the load-balanced ideal (issue 14's formula); not modelled: whatever beyond the CSC work, fillers "
     "and queue stalls "
     "(e.g. the non-zero detector scanning 25088 inputs, 392 per PE) costs that. Noticed (h-eyeriss): VGG-6 needs "
-    "25089 column pointers and ~100 k entries per PE, above what a 32 KB pointer SRAM of 16-bit pointers holds "
-    "(16384 pointers, 65536 addressable entries), so the chip must split the layer; how the paper ran it is "
-    "not in reference.md",
+    "25089 column pointers per PE, more than a 32 KB pointer SRAM of 16-bit pointers holds (16384), so the chip "
+    "must split the layer's columns; how the paper ran it is not in reference.md",
 }
 
 
