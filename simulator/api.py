@@ -100,7 +100,8 @@ def with_activation_density(workload: Workload, activation_density: Mapping[str,
     """The workload with the input activations of the named layers set to a density of non-zeros.
 
     ``{layer: d}``: every non-weight tensor read by an op of module ``layer`` gets
-    ``measured_density = d`` (it replaces a density measured during tracing).
+    ``measured_density = d`` (it replaces a density measured during tracing). The key ``"*"`` names every
+    layer with MACs (``pjsim simulate --activation-density 0.35``); a named layer overrides it.
 
     Raises:
         ValueError: a layer the workload does not have (naming the known layers), or ``d`` outside (0, 1].
@@ -109,6 +110,9 @@ def with_activation_density(workload: Workload, activation_density: Mapping[str,
 
     layers = {op.module for op in workload.ops}
     tensors = dict(workload.tensors)
+    if "*" in activation_density:
+        every = {op.module: activation_density["*"] for op in workload.ops if op.macs > 0}
+        activation_density = {**every, **{k: v for k, v in activation_density.items() if k != "*"}}
     for layer, density in activation_density.items():
         if layer not in layers:
             raise ValueError(

@@ -121,6 +121,24 @@ def _dram_name(report: CostReport) -> str:
     return "dram" if "dram" in names or not names else sorted(names)[-1]
 
 
+def parse_activation_density(text: str) -> dict[str, float]:
+    """``--activation-density``: ``"0.35"`` -> ``{"*": 0.35}`` (every layer with MACs), ``"fc6=0.35,fc7=0.3"``
+    -> per layer. Raises ``click.BadParameter`` naming the part that is not a density in (0, 1]."""
+    out: dict[str, float] = {}
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    for part in parts or [text]:
+        layer, _, value = part.rpartition("=") if "=" in part else ("*", "", part)
+        try:
+            density = float(value)
+        except ValueError:
+            density = float("nan")
+        if not layer.strip() or not 0.0 < density <= 1.0:
+            raise click.BadParameter(f"{part!r}: expected a density in (0, 1], as '0.35' or 'fc6=0.35,fc7=0.35'",
+                                     param_hint="--activation-density")
+        out[layer.strip()] = density
+    return out
+
+
 def simulate(*args, **kwargs) -> CostReport:
     """``simulator.api.simulate``, imported when the command runs (``pjsim --help`` stays light)."""
     from simulator.api import simulate as api_simulate
@@ -152,12 +170,16 @@ def simulate(*args, **kwargs) -> CostReport:
               help="window: a bounded window of steady-state steps per op; full: every step (verification).")
 @click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Fixed mappings (TOML, one [[mapping]] per layer) used instead of the search for the layers they name.")
+@click.option("--activation-density", "activation_density", default=None,
+              help="What-if: fraction of non-zero input activations, '0.35' for every layer with MACs or "
+                   "'fc6=0.35,fc7=0.35' per layer (replaces the density measured while tracing; recorded in the report).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
 def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
             no_fuse: bool, strict: bool, layers: bool, precision: str | None, objective: str, independent_layers: bool,
             dram: str | None, cores: int | None, fidelity: str, mapping_file: Path | None,
+            activation_density: str | None,
             json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL on a profile.
 
@@ -175,6 +197,7 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
       pjsim simulate resnet18 --profile horowitz45-2core-lpddr4
       pjsim simulate resnet18 --profile zigzag-tpu-like --objective latency
       pjsim simulate lenet5 --profile horowitz45 --mapping conv1.mapping.toml
+      pjsim simulate alexnet_caffe --profile eyeriss --activation-density conv2=0.61,conv3=0.28
     """
     from rich.console import Console
 
@@ -187,13 +210,15 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
             Precision.parse(precision)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--precision") from None
+    densities = parse_activation_density(activation_density) if activation_density is not None else None
     try:
         report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
                           fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
                           layers="independent" if independent_layers else "network", objective=objective,
-                          dram=dram, cores=cores, fidelity=fidelity, mapping=mapping_file)
+                          dram=dram, cores=cores, fidelity=fidelity, mapping=mapping_file,
+                          activation_density=densities)
     except ValueError as exc:
-        if "DRAM device" in str(exc) or "cores" in str(exc):
+        if "DRAM device" in str(exc) or "cores" in str(exc) or "activation_density" in str(exc):
             raise click.UsageError(str(exc)) from None
         raise
     console = Console(width=max(100, Console().width))

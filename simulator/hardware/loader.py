@@ -19,11 +19,19 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
                                          # are costed at these types (simulate(precision=...) overrides)
 
     dataflow = "dense"                   # optional: "dense" (default) | "eie-csc" (then [compute.csc] is required)
+                                         # | "eyeriss-rs" (then [compute.rs] is required)
 
     [compute.csc]                        # eie-csc only; one PE per MAC lane (macs_per_cycle)
     relative_index_bits = { value = 4, unit = "bit", source = "..." }
     pointer_bits = { value = 16, unit = "bit", source = "..." }
     queue_depth = { value = 8, source = "..." }                       # activation queue entries per PE
+
+    [compute.rs]                         # eyeriss-rs only; rows x cols = macs_per_cycle
+    rows = { value = 12, source = "..." }                             # physical PE array
+    cols = { value = 14, source = "..." }
+    filter_words = { value = 224, source = "..." }                    # per-PE scratchpads, data words
+    ifmap_words = { value = 12, source = "..." }
+    psum_words = { value = 24, source = "..." }
 
     [compute.array]                      # v2, optional: array geometry (then macs_per_cycle may be omitted)
     fill_drain = { value = 94, unit = "cycle", source = "..." }       # optional, per spatial fold (systolic)
@@ -120,6 +128,7 @@ from simulator.hardware.profile import (
     ZERO_HANDLING,
     ArrayAxis,
     CSCConfig,
+    RSConfig,
     ComputeArray,
     ComputeUnit,
     HardwareProfile,
@@ -154,8 +163,9 @@ MAX_PROFILE_BYTES = 1 << 20
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
-_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "cores"}
+_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "rs", "cores"}
 _CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
+_RS_KEYS = {"rows", "cols", "filter_words", "ifmap_words", "psum_words"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
 _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
@@ -495,6 +505,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
     zero_handling = r.string(compute_raw, "zero_handling", "compute", ZERO_HANDLING)
     dataflow = r.string(compute_raw, "dataflow", "compute", DATAFLOWS) if "dataflow" in compute_raw else "dense"
     csc = _read_csc(r, compute_raw, int(macs_per_cycle), dataflow)
+    rs = _read_rs(r, compute_raw, int(macs_per_cycle), dataflow)
 
     op_energy = _read_energy_table(r, _require(raw, "energy", path, ""))
     sqrt_refs = _read_rules(r, raw.get("rules", {}))
@@ -546,6 +557,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             precision=precision,
             dataflow=dataflow,
             csc=csc,
+            rs=rs,
             cores=_read_cores(r, compute_raw),
         ),
         levels=tuple(levels),
@@ -647,6 +659,22 @@ def _read_csc(r: _Reader, compute_raw: Mapping[str, Any], pes: int, dataflow: st
         for key in sorted(_CSC_KEYS)
     }
     return CSCConfig(pes=pes, **values)
+
+
+def _read_rs(r: _Reader, compute_raw: Mapping[str, Any], pes: int, dataflow: str) -> RSConfig | None:
+    """``[compute.rs]``: the ``eyeriss-rs`` dataflow's PE array (rows x cols = ``macs_per_cycle``) and
+    per-PE scratchpad words; required with that dataflow, refused without it."""
+    if dataflow != "eyeriss-rs":
+        if "rs" in compute_raw:
+            raise ProfileError(r.path, "compute.rs", 'only with compute.dataflow = "eyeriss-rs"', "a [compute.rs] table")
+        return None
+    raw = _require(compute_raw, "rs", r.path, "compute")
+    _check_keys(raw, _RS_KEYS, r.path, "compute.rs")
+    values = {key: int(r.quantity(raw, key, "compute.rs", None, positive=True, integer=True)) for key in sorted(_RS_KEYS)}
+    if values["rows"] * values["cols"] != pes:
+        raise ProfileError(r.path, "compute.rs", f"rows x cols = macs_per_cycle ({pes})",
+                           f"{values['rows']} x {values['cols']}")
+    return RSConfig(**values)
 
 
 def _read_precision(r: _Reader, raw: Any) -> Precision:

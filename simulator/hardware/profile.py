@@ -27,7 +27,7 @@ LEVEL_KINDS = ("register_file", "sram", "dram")
 #: How the compute array treats zero operands: skip (no cycle, no energy), gate (cycle, no energy), none.
 ZERO_HANDLING = ("skip", "gate", "none")
 #: Dataflows a profile may select (``[compute] dataflow``); ``dense`` is the default.
-DATAFLOWS = ("dense", "eie-csc")
+DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +186,32 @@ class CSCConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RSConfig:
+    """The Eyeriss row-stationary dataflow's PE array (profile ``[compute.rs]``, read by
+    ``simulator.mapping.row_stationary``).
+
+    Attributes:
+        rows, cols: the physical PE array (Eyeriss: 12 x 14).
+        filter_words, ifmap_words, psum_words: each PE's scratchpads in data words (Eyeriss: 224, 12, 24).
+    """
+
+    rows: int
+    cols: int
+    filter_words: int
+    ifmap_words: int
+    psum_words: int
+
+    def __post_init__(self) -> None:
+        for name in ("rows", "cols", "filter_words", "ifmap_words", "psum_words"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"RSConfig.{name} must be >= 1, got {getattr(self, name)}")
+
+    @property
+    def pes(self) -> int:
+        return self.rows * self.cols
+
+
+@dataclass(frozen=True, slots=True)
 class ComputeUnit:
     """The compute array: throughput, accumulator width, zero handling and per-operation energies.
 
@@ -206,6 +232,8 @@ class ComputeUnit:
     dataflow: str = "dense"
     #: The ``eie-csc`` dataflow's parameters (required with it, None otherwise).
     csc: CSCConfig | None = None
+    #: The ``eyeriss-rs`` dataflow's PE array and scratchpads (required with it, None otherwise).
+    rs: RSConfig | None = None
     #: Requestors sharing the DRAM: ``cores`` copies of this array with their own on-chip levels (batch split).
     cores: int = 1
 

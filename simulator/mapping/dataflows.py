@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from simulator.frozen import FrozenMap
 from simulator.mapping.registry import OpMapper
+from simulator.mapping.row_stationary_map import map_row_stationary
 from simulator.mapping.sparse_csc import map_eie_csc
 from simulator.ops import OpKind
 
@@ -18,4 +19,5 @@ __all__ = ["DATAFLOW_MAPPERS"]
 #: an op (returns None) the dense mapper maps it.
 DATAFLOW_MAPPERS: FrozenMap[str, FrozenMap[OpKind, OpMapper]] = FrozenMap({
     "eie-csc": FrozenMap({OpKind.LINEAR: map_eie_csc, OpKind.MATMUL: map_eie_csc}),
+    "eyeriss-rs": FrozenMap({OpKind.CONV: map_row_stationary}),
 })

@@ -32,3 +32,24 @@ def test_independent_layers_flag_costs_more_dram(tmp_path):
         assert result.exit_code == 0, result.output
         energies.append(json.loads(out.read_text())["total_energy_pj"])
     assert energies[1] > energies[0]
+
+
+def test_activation_density_flag_is_applied_and_recorded(tmp_path):
+    """``--activation-density``: a what-if density for every layer or per layer, recorded in the report."""
+    outs = {}
+    for name, extra in (("traced", []), ("all", ["--activation-density", "0.35"]),
+                        ("one", ["--activation-density", "fc1=0.5"])):
+        out = tmp_path / f"{name}.json"
+        result = CliRunner().invoke(command, ["lenet_300_100", "--profile", "eyeriss", "--no-layers", "--json",
+                                              str(out), *extra])
+        assert result.exit_code == 0, result.output
+        outs[name] = json.loads(out.read_text())
+    # Eyeriss gates zero activations: fewer non-zeros, less MAC and scratchpad energy.
+    assert outs["all"]["total_energy_pj"] < outs["one"]["total_energy_pj"] < outs["traced"]["total_energy_pj"]
+    assert "=0.35" in json.dumps(outs["all"]) and "fc1=0.5" in json.dumps(outs["one"])
+
+
+def test_bad_activation_density_is_a_usage_error():
+    for bad in ("1.5", "fc1=x", "nolayer=0.3"):
+        result = CliRunner().invoke(command, ["lenet_300_100", "--activation-density", bad, "--no-layers"])
+        assert result.exit_code == 2, (bad, result.output)

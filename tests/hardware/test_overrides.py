@@ -40,7 +40,7 @@ def test_override_changes_a_rule_derived_energy():
 
 def test_override_of_a_rule_reference_and_a_ladder_factor():
     p = load_profile("eyeriss", overrides={"memory.dram.read_energy.factor": 100})
-    assert p.dram.read_energy_pj == pytest.approx(85.0)  # 100 × 0.85 pJ
+    assert p.dram.read_energy_pj == pytest.approx(151.51)  # 100 × 1.5151 pJ (the 65 nm int16 MAC)
     assert p.sources["memory.dram.read_energy.factor"] == SWEEP_OVERRIDE_SOURCE
     q = load_profile("horowitz45-full", overrides={"rules.sqrt_capacity.sram_32k.energy": 40})
     assert q.level("sram").read_energy_pj == pytest.approx(2 * load_profile("horowitz45-full").level("sram").read_energy_pj)
