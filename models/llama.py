@@ -134,6 +134,8 @@ class LlamaModel(nn.Module):
     def __init__(self, c: LlamaConfig) -> None:
         super().__init__()
         self.config = c
+        #: Set by ``simulator.compress.llm.KVCacheQuantize``: the cache's bits per value (None: the weights' width).
+        self.kv_cache_value_bits: int | None = None
         self.embed_tokens = nn.Embedding(c.vocab, c.embed)
         self.layers = nn.ModuleList(Block(c) for _ in range(c.layers))
         self.norm = RMSNorm(c.embed, c.norm_eps)
@@ -163,7 +165,9 @@ class LlamaModel(nn.Module):
 
     @property
     def cache_value_bits(self) -> int:
-        """Bits of one cached key/value element (the weights' floating-point width; 8 for integer weights)."""
+        """Bits of one cached key/value element (a quantized cache's, else the weights' floating-point width)."""
+        if self.kv_cache_value_bits is not None:
+            return self.kv_cache_value_bits
         dtype = self.lm_head.weight.dtype
         return torch.finfo(dtype).bits if dtype.is_floating_point else 8
 

@@ -21,8 +21,14 @@ The model builds its own inputs, so this study never imports torch (design.md).
   stops fitting a memory (the global buffer by default, or any capacity, e.g. a DRAM's).
 
 KV-cache bits = 2 (k and v) x layers x kv_heads x head_dim x tokens x batch x bits per value.
-NB: the prefill is traced without the cache, so writing the prompt's P tokens into the cache is not
-costed (P x the per-token cache bits, small next to the weights).
+The prefill is traced as the cached step at position 0 over a P-token cache, so writing the prompt's keys
+and values into the cache is costed (P x the per-token cache bits), as every decode step's one-token write.
+
+Compression: ``record`` (from ``simulator.compress``, e.g. ``GroupQuantize``/``SemiStructured24``) gives
+the weights' encodings, keyed by the model's own parameter names; the cache is held, read and written at
+``model.cache_value_bits`` (``KVCacheQuantize`` sets it): the traced cache inputs and their views are
+re-typed to that width (``simulator.mapping.precision.retype_tensors``), the attention arithmetic stays
+at the model's type.
 """
 
 from __future__ import annotations
@@ -35,10 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from simulator.api import resolve_profile, simulate
+from simulator.api import resolve_profile, simulate, trace_model
 from simulator.cost import CostReport
+from simulator.frozen import FrozenMap
 from simulator.hardware import HardwareProfile
+from simulator.mapping.precision import retype_tensors
 from simulator.mapping.residency import Footprint
+from simulator.workload import CompressionRecord, DataType
 
 __all__ = ["DecodeSample", "GenerationReport", "max_context_tokens", "simulate_generation"]
 
@@ -105,6 +114,20 @@ def max_context_tokens(weight_bits: int, activation_bits: int, kv_bits_per_token
     return max(room // kv_bits_per_token, 0) if kv_bits_per_token > 0 else 0
 
 
+def _step_record(record: CompressionRecord | None) -> CompressionRecord | None:
+    """``record`` keyed for the traced step module (``CachedStep`` holds the model as ``model``)."""
+    if record is None:
+        return None
+    return CompressionRecord(FrozenMap({f"model.{k}": v for k, v in record.encodings.items()}), record.steps)
+
+
+def _cache_type(traced: DataType, bits: int) -> DataType:
+    """The type the cache is held at: the traced one at its own width, else an integer (<= 8 bits) or float."""
+    if bits == traced.bits:
+        return traced
+    return DataType("int", bits) if bits <= 8 else DataType(traced.kind, bits)
+
+
 def simulate_generation(
     model: Any,
     profile: str | Path | HardwareProfile = "horowitz45-full",
@@ -116,6 +139,7 @@ def simulate_generation(
     engine: str = "closed-form",
     device: str | None = None,
     memory_bits: int | None = None,
+    record: CompressionRecord | None = None,
 ) -> GenerationReport:
     """Cost one prefill and ``new_tokens`` decode steps (module doc); ``device="meta"`` for large configs.
 
@@ -127,6 +151,7 @@ def simulate_generation(
         engine: ``"closed-form"`` (default, fast) or ``"simpy"``.
         device: where to build inputs (None: the model's own device).
         memory_bits: the capacity the fit question is asked against (default: the global buffer).
+        record: the weights' encodings (a ``simulator.compress`` transform's record for this model).
     """
     for name, value in (("prompt_tokens", prompt_tokens), ("new_tokens", new_tokens), ("batch", batch), ("samples", samples)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -140,14 +165,22 @@ def simulate_generation(
     cache_bits_value = model.cache_value_bits
     name = type(model).__name__
 
-    prefill = simulate(model, hw, model.token_inputs(batch, prompt_tokens, device), engine=engine, timeline=False)
+    step_record = _step_record(record)
+
+    def cost(start: int, tokens: int) -> CostReport:
+        """The cached step writing ``tokens`` tokens at ``start`` over a cache of ``start + tokens``."""
+        cache = model.empty_cache(batch, start + tokens, device=device)
+        w = trace_model(model.step(start), (*model.token_inputs(batch, tokens, device), *cache), step_record)
+        w = retype_tensors(w, {f"input:{i + 1}": _cache_type(w.tensors[f"input:{i + 1}"].dtype, cache_bits_value)
+                               for i in range(len(cache))})
+        return simulate(w, hw, engine=engine, timeline=False)
+
+    prefill = cost(0, prompt_tokens)
 
     lengths = np.unique(np.linspace(prompt_tokens, prompt_tokens + new_tokens - 1, min(samples, new_tokens)).round().astype(int))
     taken: list[DecodeSample] = []
-    one = model.token_inputs(batch, 1, device)
     for c in lengths.tolist():
-        cache = model.empty_cache(batch, c + 1, device=device)
-        r = simulate(model.step(c), hw, (*one, *cache), engine=engine, timeline=False)
+        r = cost(c, 1)
         taken.append(
             DecodeSample(
                 cache_tokens=c,

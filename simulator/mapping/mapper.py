@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
 from simulator.mapping.convgeom import ConvGeometry, conv_geometry
-from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, weight_density
+from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, structured_skip, weight_density
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
 from simulator.mapping.sparse_csc import WeightPattern, map_eie_csc
@@ -328,7 +328,9 @@ def _zero_handling(macs: int, ctx: _Context, weight: TensorInfo | None, activati
     """(MACs that cost energy, MACs that take cycles, weight density) under the profile's zero handling."""
     dw = weight_density(weight) if weight is not None else 1.0
     da = activation.measured_density if activation is not None and activation.measured_density is not None else 1.0
-    mode = ctx.profile.zero_handling
+    mode = "structured" if structured_skip(weight, ctx.profile) else ctx.profile.zero_handling
+    if mode == "structured":  # 2:4 sparse tensor cores: only the weight pattern is skipped
+        return macs * dw, macs * dw, dw
     if mode == "skip":
         return macs * dw * da, macs * dw * da, dw
     if mode == "gate":
@@ -346,7 +348,7 @@ def _decode_operations(macs: int, weight: TensorInfo | None, dw: float) -> list[
     # Sign-arithmetic weights keep one scale per filter, applied once per output (see _mac_operations).
     if enc.codebook_entries > 0 and enc.mac_arithmetic != "sign":
         out.append(OperationCount("codebook", f"{weight.dtype.kind}{enc.codebook_value_bits}", macs * dw, "weights"))
-    if enc.index_bits > 0:
+    if enc.index_bits > 0 and not enc.structure:  # 2:4 metadata selects operands (a mux), no index add
         entries = weight.numel * stored_fraction(weight)
         out.append(OperationCount("index_add", f"int{enc.index_bits}", entries * uses_per_element, "weights"))
     return out
