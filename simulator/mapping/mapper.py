@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile, MemoryLevel
 from simulator.mapping.convgeom import ConvGeometry, conv_geometry
+from simulator.mapping.flash import scores_on_chip
 from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_bits, stored_fraction, structured_skip, weight_density
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
@@ -668,7 +669,8 @@ def _map_gemm_chain(
             if name in _INTERNAL:
                 info = TensorInfo(prefix + name, "activation", (int(numel),), dtype, producer=op.index,
                                   last_use=op.index)
-                on_chip = ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits)
+                on_chip = ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits
+                                                      or scores_on_chip(name, ctx.profile))
                 home = ctx.gb_idx if on_chip else ctx.dram_idx
                 ctx.internal[prefix + name] = (info, home)
                 if home == ctx.dram_idx:
