@@ -18,6 +18,8 @@ without allocating weights.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -154,6 +156,18 @@ class LlamaModel(nn.Module):
             pair = None if cache is None else (cache[2 * i], cache[2 * i + 1])
             x = layer(x, cos, sin, pair, start)
         return self.lm_head(self.norm(x))
+
+    def shallow(self, layers: int) -> "LlamaModel":
+        """This model with only its first ``layers`` blocks (the same module objects, nothing copied): traced
+        once and repeated by ``simulator.trace.stack.stack_layers`` (``simulate_generation``)."""
+        m = copy.copy(self)
+        m._modules = dict(self._modules)
+        m._modules["layers"] = nn.ModuleList(list(self.layers)[:layers])
+        m.config = dataclasses.replace(self.config, layers=layers)
+        return m
+
+    #: Module prefixes of block 0, block 1 and block ``i`` as ``stack_layers`` reads them in a traced step.
+    LAYER_PREFIX = "model.layers.{}"
 
     def step(self, start: int) -> "CachedStep":
         """The module one cached forward at position ``start`` is traced as (``simulator.generation``)."""
