@@ -21,6 +21,7 @@ block 1's weight encodings (a record that compresses blocks differently needs th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from simulator.workload import Op, TensorAccess, TensorInfo, Workload, make_workload
@@ -75,6 +76,7 @@ def stack_layers(workload: Workload, prefix0: str, prefix1: str, prefix_of: str,
                 from_prev[b.tensor] = _twin(workload, b.tensor, r0, r1)
     extra = (total - 2) * n
 
+    @functools.lru_cache(maxsize=None)
     def rename(name: str, c: int) -> str:
         """Block-1 name -> copy c's (c >= 1); suffix names shifted past the copies."""
         info = tensors[name]
