@@ -112,3 +112,17 @@ def test_generation_with_int4_record_on_meta_7b_is_cheaper_per_token():
     i4 = simulate_generation(model, "horowitz45-full", prompt_tokens=4, new_tokens=2, samples=2, device="meta", record=rec)
     assert i4.energy_per_token_pj < fp.energy_per_token_pj
     assert i4.samples[0].dram_bits < fp.samples[0].dram_bits
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=50, deadline=None)
+@given(rows=st.integers(1, 64), groups=st.integers(1, 16), group=st.sampled_from([32, 64, 128]),
+       bits=st.sampled_from([4, 8]), param_bits=st.sampled_from([16, 20, 32]))
+def test_group_encoding_parts_sum_to_stored_bits(rows, groups, group, bits, param_bits):
+    numel = rows * groups * group
+    enc = TensorEncoding(value_bits=bits, group_size=group, group_param_bits=param_bits)
+    assert sum(enc.stored_bits_by_part(numel).values()) == enc.stored_bits(numel) == numel * bits + rows * groups * param_bits
+    assert enc.onchip_bits(numel) == enc.stored_bits(numel)
