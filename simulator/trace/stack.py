@@ -66,14 +66,11 @@ def stack_layers(workload: Workload, prefix0: str, prefix1: str, prefix_of: str,
         raise ValueError(f"stack_layers: '{prefix0}' and '{prefix1}' share model inputs {sorted(own0 & own1)}")
     input_stride = min(own1) - min(own0) if own0 and own1 else 0
     # block-1 tensors that block 1 reads from block 0: for copy c they come from copy c - 1
-    from_prev = {}
-    for i, j in zip(r0, r1):
-        for a, b in zip(workload.ops[i].accesses, workload.ops[j].accesses):
-            prod_b = tensors[b.tensor].producer
-            if b.direction == "read" and prod_b is not None and prod_b in r0:
-                # b (made in block 0) plays for block 1 the role a plays for block 0: a's producer is before
-                # block 0 or in it; the block-0 tensor b corresponds to block-1 tensor at the same slot
-                from_prev[b.tensor] = _twin(workload, b.tensor, r0, r1)
+    from_prev = {
+        a.tensor: _twin(workload, a.tensor, r0, r1)
+        for j in r1 for a in workload.ops[j].accesses
+        if a.direction == "read" and tensors[a.tensor].producer in r0
+    }
     extra = (total - 2) * n
 
     @functools.lru_cache(maxsize=None)
