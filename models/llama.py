@@ -18,6 +18,8 @@ without allocating weights.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -134,6 +136,8 @@ class LlamaModel(nn.Module):
     def __init__(self, c: LlamaConfig) -> None:
         super().__init__()
         self.config = c
+        #: Set by ``simulator.compress.llm.KVCacheQuantize``: the cache's bits per value (None: the weights' width).
+        self.kv_cache_value_bits: int | None = None
         self.embed_tokens = nn.Embedding(c.vocab, c.embed)
         self.layers = nn.ModuleList(Block(c) for _ in range(c.layers))
         self.norm = RMSNorm(c.embed, c.norm_eps)
@@ -153,6 +157,18 @@ class LlamaModel(nn.Module):
             x = layer(x, cos, sin, pair, start)
         return self.lm_head(self.norm(x))
 
+    def shallow(self, layers: int) -> "LlamaModel":
+        """This model with only its first ``layers`` blocks (the same module objects, nothing copied): traced
+        once and repeated by ``simulator.trace.stack.stack_layers`` (``simulate_generation``)."""
+        m = copy.copy(self)
+        m._modules = dict(self._modules)
+        m._modules["layers"] = nn.ModuleList(list(self.layers)[:layers])
+        m.config = dataclasses.replace(self.config, layers=layers)
+        return m
+
+    #: Module prefixes of block 0, block 1 and block ``i`` as ``stack_layers`` reads them in a traced step.
+    LAYER_PREFIX = "model.layers.{}"
+
     def step(self, start: int) -> "CachedStep":
         """The module one cached forward at position ``start`` is traced as (``simulator.generation``)."""
         return CachedStep(self, start)
@@ -163,7 +179,9 @@ class LlamaModel(nn.Module):
 
     @property
     def cache_value_bits(self) -> int:
-        """Bits of one cached key/value element (the weights' floating-point width; 8 for integer weights)."""
+        """Bits of one cached key/value element (a quantized cache's, else the weights' floating-point width)."""
+        if self.kv_cache_value_bits is not None:
+            return self.kv_cache_value_bits
         dtype = self.lm_head.weight.dtype
         return torch.finfo(dtype).bits if dtype.is_floating_point else 8
 

@@ -30,16 +30,21 @@ DEFAULT_SEED = 0
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     """A zoo entry: the (seeded) factory, the shape of one example input (batch 1), a one-line
-    description and the seed the factory initialises its weights with."""
+    description, the seed the factory initialises its weights with and the input's dtype (``"int64"``
+    for token ids)."""
 
     name: str
     factory: Callable[..., torch.nn.Module]
     input_shape: tuple[int, ...]
     description: str
     seed: int = DEFAULT_SEED
+    input_dtype: str = "float32"
 
     def example_input(self, batch_size: int = 1, device: str | torch.device = "cpu") -> torch.Tensor:
-        """A deterministic example input of the model's shape."""
+        """A deterministic example input of the model's shape (token ids: zeros; the cost does not depend on them)."""
+        dtype = getattr(torch, self.input_dtype)
+        if not dtype.is_floating_point:
+            return torch.zeros((batch_size, *self.input_shape[1:]), dtype=dtype, device=device)
         gen = torch.Generator().manual_seed(0)
         x = torch.rand((batch_size, *self.input_shape[1:]), generator=gen)
         return x.to(device)
@@ -65,7 +70,8 @@ def seeded(factory: Callable[[], torch.nn.Module], seed: int) -> Callable[..., t
     return build
 
 
-def register_model(name: str, input_shape: tuple[int, ...], description: str, seed: int = DEFAULT_SEED):
+def register_model(name: str, input_shape: tuple[int, ...], description: str, seed: int = DEFAULT_SEED,
+                   input_dtype: str = "float32"):
     """Decorator registering a zero-argument factory under ``name``; refuses duplicates.
 
     Returns the seeded builder (``seeded(factory, seed)``), so a direct call of the decorated
@@ -76,7 +82,7 @@ def register_model(name: str, input_shape: tuple[int, ...], description: str, se
         if name in MODELS:
             raise RuntimeError(f"duplicate model registration: {name}")
         build = seeded(factory, seed)
-        MODELS[name] = ModelSpec(name, build, input_shape, description, seed)
+        MODELS[name] = ModelSpec(name, build, input_shape, description, seed, input_dtype)
         return build
 
     return decorator

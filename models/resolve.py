@@ -84,8 +84,10 @@ def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
-def _example(shape: tuple[int, ...]) -> torch.Tensor:
-    """The zoo's deterministic example input (uniform [0, 1), seed 0) of ``shape``."""
+def _example(shape: tuple[int, ...], dtype: str = "float32") -> torch.Tensor:
+    """The zoo's deterministic example input (uniform [0, 1), seed 0; token ids: zeros) of ``shape``."""
+    if not getattr(torch, dtype).is_floating_point:
+        return torch.zeros(shape, dtype=getattr(torch, dtype))
     return torch.rand(shape, generator=torch.Generator().manual_seed(0))
 
 
@@ -149,14 +151,14 @@ def resolve_model(
     """
     if not isinstance(spec, str) or not spec:
         raise ModelError(f"expected a model name, package.module:factory or a .pjc file, got {spec!r}")
-    record, source, path = CompressionRecord(), "zoo", None
+    record, source, path, dtype = CompressionRecord(), "zoo", None, "float32"
     if spec.endswith(PJC_SUFFIX):
         name, label, net, known, record, source, path = _build_pjc(spec)
     elif ":" in spec:
         name, label, net, known, source = spec, spec, load_model(spec), None, "import"
     else:
         zoo = model_spec(spec)
-        name, label, net, known = spec, spec, zoo.factory(), zoo.input_shape
+        name, label, net, known, dtype = spec, spec, zoo.factory(), zoo.input_shape, zoo.input_dtype
     if example_inputs is None:
-        example_inputs = _example(_shape(spec, known, input_shape, batch_size))
+        example_inputs = _example(_shape(spec, known, input_shape, batch_size), dtype)
     return ResolvedModel(name, label, net.eval(), example_inputs, record, source, path)

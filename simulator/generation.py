@@ -16,13 +16,23 @@ The model builds its own inputs, so this study never imports torch (design.md).
   number of samples, not with N.
 - **Where the KV cache lives**: per sample, whether that step's weights, activations and cache fit the
   global buffer together (``CostReport.footprint.fits``); the step itself reads the cache from DRAM.
+- **Speed**: a model with a ``shallow(n)`` hook and ``LAYER_PREFIX`` (``LlamaModel``) is traced with two
+  blocks and the trace repeated to all of them (``simulator.trace.stack.stack_layers``, same costs as the
+  full trace); a 7B config at P = 512, N = 2048 then runs in seconds (benchmarks/bench_llm.py).
 - **Footprint**: weights + peak live activations (of the prefill, traced without a cache) + the KV
   cache at the maximum context P + N (``Footprint.kv_cache_bits``), and the context length at which it
   stops fitting a memory (the global buffer by default, or any capacity, e.g. a DRAM's).
 
 KV-cache bits = 2 (k and v) x layers x kv_heads x head_dim x tokens x batch x bits per value.
-NB: the prefill is traced without the cache, so writing the prompt's P tokens into the cache is not
-costed (P x the per-token cache bits, small next to the weights).
+The prefill is traced as the cached step at position 0 over a P-token cache, so writing the prompt's keys
+and values into the cache is costed (P x the per-token cache bits), as every decode step's one-token write.
+
+Compression: ``record`` (from ``simulator.compress``, e.g. ``GroupQuantize``/``SemiStructured24``) gives
+the weights' encodings, keyed by the model's own parameter names; the cache is held, read and written at
+``model.cache_value_bits`` (``KVCacheQuantize`` sets it; unset, a profile's ``[compute] precision``
+activations type wins, e.g. fp16 for a float32 trace): the traced cache inputs and their views are
+re-typed to that width (``simulator.mapping.precision.retype_tensors``), the attention arithmetic stays
+at the model's type.
 """
 
 from __future__ import annotations
@@ -35,10 +45,13 @@ from typing import Any
 
 import numpy as np
 
-from simulator.api import resolve_profile, simulate
+from simulator.api import resolve_profile, simulate, trace_model
 from simulator.cost import CostReport
+from simulator.frozen import FrozenMap
 from simulator.hardware import HardwareProfile
+from simulator.mapping.precision import retype_tensors
 from simulator.mapping.residency import Footprint
+from simulator.workload import CompressionRecord, DataType
 
 __all__ = ["DecodeSample", "GenerationReport", "max_context_tokens", "simulate_generation"]
 
@@ -105,6 +118,20 @@ def max_context_tokens(weight_bits: int, activation_bits: int, kv_bits_per_token
     return max(room // kv_bits_per_token, 0) if kv_bits_per_token > 0 else 0
 
 
+def _step_record(record: CompressionRecord | None) -> CompressionRecord | None:
+    """``record`` keyed for the traced step module (``CachedStep`` holds the model as ``model``)."""
+    if record is None:
+        return None
+    return CompressionRecord(FrozenMap({f"model.{k}": v for k, v in record.encodings.items()}), record.steps)
+
+
+def _cache_type(traced: DataType, bits: int) -> DataType:
+    """The type the cache is held at: the traced one at its own width, else an integer (<= 8 bits) or float."""
+    if bits == traced.bits:
+        return traced
+    return DataType("int", bits) if bits <= 8 else DataType(traced.kind, bits)
+
+
 def simulate_generation(
     model: Any,
     profile: str | Path | HardwareProfile = "horowitz45-full",
@@ -116,6 +143,7 @@ def simulate_generation(
     engine: str = "closed-form",
     device: str | None = None,
     memory_bits: int | None = None,
+    record: CompressionRecord | None = None,
 ) -> GenerationReport:
     """Cost one prefill and ``new_tokens`` decode steps (module doc); ``device="meta"`` for large configs.
 
@@ -127,6 +155,7 @@ def simulate_generation(
         engine: ``"closed-form"`` (default, fast) or ``"simpy"``.
         device: where to build inputs (None: the model's own device).
         memory_bits: the capacity the fit question is asked against (default: the global buffer).
+        record: the weights' encodings (a ``simulator.compress`` transform's record for this model).
     """
     for name, value in (("prompt_tokens", prompt_tokens), ("new_tokens", new_tokens), ("batch", batch), ("samples", samples)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -138,22 +167,45 @@ def simulate_generation(
             raise TypeError(f"simulate_generation: the model needs a '{hook}' hook (see simulator.generation), got {type(model).__name__}")
     hw = resolve_profile(profile)
     cache_bits_value = model.cache_value_bits
+    precision = hw.compute.precision
+    if getattr(model, "kv_cache_value_bits", None) is None and precision is not None and precision.activations is not None:
+        # an unquantized cache is held at the float activations' precision the profile computes at
+        cache_bits_value = precision.activations.bits
     name = type(model).__name__
 
-    prefill = simulate(model, hw, model.token_inputs(batch, prompt_tokens, device), engine=engine, timeline=False)
+    step_record = _step_record(record)
+
+    layers = getattr(model.config, "layers", 0)
+    stacked = layers > 2 and hasattr(model, "shallow") and hasattr(model, "LAYER_PREFIX")
+    traced = model.shallow(2) if stacked else model
+
+    def cost(start: int, tokens: int) -> CostReport:
+        """The cached step writing ``tokens`` tokens at ``start`` over a cache of ``start + tokens``.
+
+        Identical blocks are traced once: two blocks traced, repeated to all (``stack_layers``)."""
+        cache = traced.empty_cache(batch, start + tokens, device=device)
+        w = trace_model(traced.step(start), (*traced.token_inputs(batch, tokens, device), *cache), step_record)
+        if stacked:
+            from simulator.trace.stack import stack_layers  # simulator.trace imports torch: only when tracing
+
+            fmt = model.LAYER_PREFIX
+            w = stack_layers(w, fmt.format(0), fmt.format(1), fmt, layers)
+        w = retype_tensors(w, {n: _cache_type(t.dtype, cache_bits_value) for n, t in w.tensors.items()
+                               if t.kind == "input" and n != "input:0"})
+        return simulate(w, hw, engine=engine, timeline=False)
+
+    prefill = cost(0, prompt_tokens)
 
     lengths = np.unique(np.linspace(prompt_tokens, prompt_tokens + new_tokens - 1, min(samples, new_tokens)).round().astype(int))
     taken: list[DecodeSample] = []
-    one = model.token_inputs(batch, 1, device)
     for c in lengths.tolist():
-        cache = model.empty_cache(batch, c + 1, device=device)
-        r = simulate(model.step(c), hw, (*one, *cache), engine=engine, timeline=False)
+        r = cost(c, 1)
         taken.append(
             DecodeSample(
                 cache_tokens=c,
                 energy_pj=r.total_energy_pj,
                 latency_s=r.latency_s,
-                dram_bits=float(r.to_frame().query("component == @hw.levels[-1].name")["bits"].sum()),
+                dram_bits=r.level_bits(hw.levels[-1].name),
                 kv_cache_bits=model.config.kv_cache_bits(c + 1, batch, cache_bits_value),
                 kv_cache_fits_on_chip=bool(r.footprint is not None and r.footprint.fits),
             )

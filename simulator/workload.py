@@ -31,6 +31,7 @@ __all__ = [
     "Lifetimes",
     "Op",
     "OPERAND_ROLES",
+    "STRUCTURED_SPARSITY",
     "TENSOR_KINDS",
     "TensorAccess",
     "TensorEncoding",
@@ -40,6 +41,9 @@ __all__ = [
 
 #: ``bfloat`` is bfloat16's family (8-bit exponent, 8-bit significand): its own type, not float16.
 DATA_KINDS = ("int", "float", "bfloat")
+#: Semi-structured sparsity patterns an encoding may declare (``TensorEncoding.structure``) and a compute
+#: array may support (``[compute] structured_sparsity``).
+STRUCTURED_SPARSITY = ("", "2:4")
 TENSOR_KINDS = ("weight", "input", "activation")
 OPERAND_ROLES = ("weights", "inputs", "outputs")
 ACCESS_DIRECTIONS = ("read", "write")
@@ -95,6 +99,13 @@ class TensorEncoding:
         huffman_block_symbols: symbols per independently decodable Huffman block of a coded stream
             (its block padding and offsets are part of the mean code lengths above; the file writer
             codes with this block size, so the stream it writes is the one the means describe).
+        group_size: values sharing one quantization scale (and zero point) in group-wise quantization
+            (GPTQ/AWQ-style weight-only int4/int8, e.g. 128 consecutive input channels); 0 = no groups.
+        group_param_bits: bits stored per group: its scale plus its zero point (16 + 16 for fp16 scale
+            and zero, 16 + 4 for an fp16 scale and a 4-bit zero, 16 for symmetric); 0 without groups.
+        structure: a hardware sparsity pattern the entries follow, ``""`` (none) or ``"2:4"`` (NVIDIA's
+            semi-structured sparsity: 2 kept values in every 4, each with ``index_bits = 2`` bits of
+            metadata selecting its position; hardware that declares the pattern skips the pruned MACs).
     """
 
     density: float = 1.0
@@ -107,8 +118,18 @@ class TensorEncoding:
     mean_index_code_bits: float | None = None
     mac_arithmetic: str = "multiply"
     huffman_block_symbols: int = 4096
+    group_size: int = 0
+    group_param_bits: int = 0
+    structure: str = ""
 
     def __post_init__(self) -> None:
+        if self.structure not in STRUCTURED_SPARSITY:
+            raise ValueError(f"TensorEncoding.structure must be one of {STRUCTURED_SPARSITY}, got {self.structure!r}")
+        if self.group_size < 0 or self.group_param_bits < 0 or (self.group_size == 0) != (self.group_param_bits == 0):
+            raise ValueError(
+                f"TensorEncoding.group_size and group_param_bits must both be positive (groups) or both 0, "
+                f"got {self.group_size} and {self.group_param_bits}"
+            )
         if self.mac_arithmetic not in ("multiply", "sign"):
             raise ValueError(f"TensorEncoding.mac_arithmetic must be 'multiply' or 'sign', got {self.mac_arithmetic!r}")
         if not (0.0 < self.density <= 1.0) or not math.isfinite(self.density):
@@ -128,7 +149,8 @@ class TensorEncoding:
 
     @property
     def is_dense(self) -> bool:
-        return self.density == 1.0 and self.index_bits == 0 and self.codebook_entries == 0 and self.mean_code_bits is None
+        return (self.density == 1.0 and self.index_bits == 0 and self.codebook_entries == 0 and self.mean_code_bits is None
+                and self.group_size == 0)
 
     def stored_entries(self, numel: int) -> int:
         """Entries physically stored: kept values plus filler zeros."""
@@ -150,6 +172,15 @@ class TensorEncoding:
         agree without looking at the weights.
         """
         return self.codebook_entries * self.codebook_value_bits
+
+    def group_params_bits(self, numel: int) -> int:
+        """Bits of the per-group scales and zero points: ``ceil(numel / group_size) x group_param_bits``.
+
+        Groups run along the dense tensor (the transform refuses rows that do not divide by the group
+        size, so ``numel / group_size`` is exact): a 4096 x 4096 int4 layer in groups of 128 holds
+        4096 x 32 groups. 0 without groups.
+        """
+        return -(-numel // self.group_size) * self.group_param_bits if self.group_size else 0
 
     @staticmethod
     def _stream_bits(entries: int, fixed_bits: int, mean_code_bits: float | None) -> int:
@@ -175,18 +206,20 @@ class TensorEncoding:
         so. The storage accountant's per-tensor total and the tensor's bits in the ``.pjc`` payload
         equal this number bit for bit (the file packs sections without padding).
         """
-        return self.codebook_bits() + self.value_stream_bits(numel) + self.index_stream_bits(numel)
+        return self.codebook_bits() + self.value_stream_bits(numel) + self.index_stream_bits(numel) + self.group_params_bits(numel)
 
     def onchip_bits(self, numel: int) -> int:
         """Bits the tensor occupies on chip: the one definition of the mapper's on-chip form.
 
         Fixed-width entries (value or codebook index + relative index, fillers included) plus the
-        codebook; Huffman codes are decoded when the weights are loaded, so they never sit on chip.
+        codebook and the group scales/zero points; Huffman codes are decoded when the weights are loaded,
+        so they never sit on chip.
         """
-        return self.stored_entries(numel) * (self.value_bits + self.index_bits) + self.codebook_bits()
+        return self.stored_entries(numel) * (self.value_bits + self.index_bits) + self.codebook_bits() + self.group_params_bits(numel)
 
     def stored_bits_by_part(self, numel: int) -> dict[str, int]:
-        """``stored_bits`` split into ``values``, ``indices``, ``fillers`` and ``codebook`` (sums exactly).
+        """``stored_bits`` split into ``values``, ``indices``, ``fillers``, ``codebook`` and, for group-wise
+        quantization, ``scales`` (sums exactly).
 
         Each stream's bits (Huffman tables and block offsets included) are shared between kept and
         filler entries in proportion to their counts; the storage accountant, which sees the actual
@@ -196,8 +229,11 @@ class TensorEncoding:
         value, index = self.value_stream_bits(numel), self.index_stream_bits(numel)
         filler_value = (value * self.filler_entries + entries // 2) // entries if entries else 0
         filler_index = (index * self.filler_entries + entries // 2) // entries if entries else 0
-        return {"values": value - filler_value, "indices": index - filler_index,
-                "fillers": filler_value + filler_index, "codebook": self.codebook_bits()}
+        parts = {"values": value - filler_value, "indices": index - filler_index,
+                 "fillers": filler_value + filler_index, "codebook": self.codebook_bits()}
+        if self.group_size:
+            parts["scales"] = self.group_params_bits(numel)
+        return parts
 
     def encoded_bits(self, numel: int) -> int:
         """Same as ``stored_bits`` (the name older callers use)."""

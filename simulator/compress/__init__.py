@@ -2,7 +2,8 @@
 
 Registered in ``TRANSFORMS`` (name -> class): ``prune`` (magnitude pruning), ``share`` (k-means
 weight sharing), ``quantize`` / ``quantize-activations`` (linear quantization), ``huffman``
-(Huffman coding of the stored streams). ``deep_compression`` composes them with the papers' recipes.
+(Huffman coding of the stored streams), and for LLMs ``group-quantize`` (weight-only int4/int8 with
+per-group scales), ``sparsity-2:4`` and ``kv-cache-quantize`` (``simulator.compress.llm``). ``deep_compression`` composes them with the papers' recipes.
 """
 
 from simulator.compress.base import TRANSFORMS, CompressError, Transform, register_transform, resolve_layers
@@ -10,6 +11,7 @@ from simulator.compress.binary import BinaryWeights, quantize_weights
 from simulator.compress.coding import HuffmanCoding
 from simulator.compress.distill import Distill, DistillConfig, distill
 from simulator.compress.kmeans import kmeans_1d
+from simulator.compress.llm import GroupQuantize, KVCacheQuantize, SemiStructured24
 from simulator.compress.lottery import LotteryConfig, LotteryTicket, lottery_ticket
 from simulator.compress.lowrank import LowRank, low_rank
 from simulator.compress.prune import MagnitudePrune, iterative_prune, keep_masks
@@ -26,12 +28,15 @@ __all__ = [
     "DeepCompressionRecipe",
     "Distill",
     "DistillConfig",
+    "GroupQuantize",
     "HuffmanCoding",
+    "KVCacheQuantize",
     "LinearQuantize",
     "LotteryConfig",
     "LotteryTicket",
     "LowRank",
     "MagnitudePrune",
+    "SemiStructured24",
     "Transform",
     "WeightSharing",
     "deep_compression",

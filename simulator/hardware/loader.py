@@ -20,6 +20,8 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
 
     dataflow = "dense"                   # optional: "dense" (default) | "eie-csc" (then [compute.csc] is required)
                                          # | "eyeriss-rs" (then [compute.rs] is required)
+    structured_sparsity = ["2:4"]        # optional: sparsity patterns the array skips (sparse tensor cores)
+    attention = "flash"                  # optional: "materialize" (default) | "flash" (scores tiled on chip)
 
     [compute.csc]                        # eie-csc only; one PE per MAC lane (macs_per_cycle)
     relative_index_bits = { value = 4, unit = "bit", source = "..." }
@@ -126,6 +128,7 @@ from simulator.hardware.profile import (
     DATAFLOWS,
     LEVEL_KINDS,
     ZERO_HANDLING,
+    ATTENTION_MODES,
     ArrayAxis,
     CSCConfig,
     RSConfig,
@@ -143,7 +146,7 @@ from simulator.hardware.rules import (
     sqrt_capacity_energy,
 )
 from simulator.units import CAPACITY_UNITS_BITS, ENERGY_UNITS_PJ, FREQUENCY_UNITS_HZ, POWER_UNITS_MW
-from simulator.workload import DataType
+from simulator.workload import STRUCTURED_SPARSITY, DataType
 
 __all__ = [
     "MAX_PROFILE_BYTES",
@@ -163,7 +166,8 @@ MAX_PROFILE_BYTES = 1 << 20
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
-_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "rs", "cores"}
+_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "rs", "cores",
+                 "structured_sparsity", "attention"}
 _CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
 _RS_KEYS = {"rows", "cols", "filter_words", "ifmap_words", "psum_words"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
@@ -559,6 +563,8 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             csc=csc,
             rs=rs,
             cores=_read_cores(r, compute_raw),
+            structured_sparsity=_read_structured_sparsity(r, compute_raw),
+            attention=r.string(compute_raw, "attention", "compute", ATTENTION_MODES) if "attention" in compute_raw else "materialize",
         ),
         levels=tuple(levels),
         sources=FrozenMap(r.sources),
@@ -615,6 +621,15 @@ def _read_dram_device(r: _Reader, table: Mapping[str, Any], where: str, kind: st
     if kind != "dram" and device != "flat":
         raise ProfileError(r.path, f"{where}.device", "a device only on the level of kind 'dram'", kind)
     return device
+
+
+def _read_structured_sparsity(r: _Reader, compute_raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """``[compute] structured_sparsity``: a list of patterns from ``STRUCTURED_SPARSITY`` (default none)."""
+    raw = compute_raw.get("structured_sparsity", [])
+    allowed = [p for p in STRUCTURED_SPARSITY if p]
+    if not isinstance(raw, list) or any(p not in allowed for p in raw):
+        raise ProfileError(r.path, "compute.structured_sparsity", f"a list of patterns from {allowed}", raw)
+    return tuple(raw)
 
 
 def _read_cores(r: _Reader, compute_raw: Mapping[str, Any]) -> int:

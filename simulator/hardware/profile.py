@@ -26,6 +26,8 @@ __all__ = [
 LEVEL_KINDS = ("register_file", "sram", "dram")
 #: How the compute array treats zero operands: skip (no cycle, no energy), gate (cycle, no energy), none.
 ZERO_HANDLING = ("skip", "gate", "none")
+#: ``[compute] attention``: how attention scores are held (``ComputeUnit.attention``).
+ATTENTION_MODES = ("materialize", "flash")
 #: Dataflows a profile may select (``[compute] dataflow``); ``dense`` is the default.
 DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs")
 
@@ -236,6 +238,13 @@ class ComputeUnit:
     rs: RSConfig | None = None
     #: Requestors sharing the DRAM: ``cores`` copies of this array with their own on-chip levels (batch split).
     cores: int = 1
+    #: Semi-structured sparsity patterns the array skips (``"2:4"``: sparse tensor cores); a weight whose
+    #: ``TensorEncoding.structure`` is listed costs only its kept MACs, whatever ``zero_handling`` says.
+    structured_sparsity: tuple[str, ...] = ()
+    #: How attention's scores are held: ``"materialize"`` (Q K^T then P V, scores spill when they do not
+    #: fit) or ``"flash"`` (tiles of the scores streamed through on-chip softmax, never written off chip;
+    #: ``simulator.mapping.flash``).
+    attention: str = "materialize"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,10 @@ Conventions (stated in the report):
 
 from __future__ import annotations
 
+from simulator.hardware import HardwareProfile
 from simulator.workload import TensorInfo
 
-__all__ = ["entry_bits_onchip", "offchip_bits", "onchip_bits", "stored_fraction", "weight_density"]
+__all__ = ["entry_bits_onchip", "offchip_bits", "onchip_bits", "stored_fraction", "structured_skip", "weight_density"]
 
 
 def onchip_bits(info: TensorInfo) -> int:
@@ -57,3 +58,11 @@ def stored_fraction(info: TensorInfo) -> float:
     if enc is None or info.numel == 0:
         return 1.0
     return enc.stored_entries(info.numel) / info.numel
+
+
+def structured_skip(info: TensorInfo | None, profile: HardwareProfile) -> bool:
+    """The weight follows a sparsity pattern (``"2:4"``) the compute array declares: its pruned MACs take
+    no cycle and no energy, whatever ``zero_handling`` says, and its metadata selects operands (a mux, not
+    an index add)."""
+    enc = None if info is None else info.encoding
+    return enc is not None and bool(enc.structure) and enc.structure in profile.compute.structured_sparsity

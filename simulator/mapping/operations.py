@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.context import MappingContext, Traffic, edge_traffic, role_of
-from simulator.mapping.operands import stored_fraction, weight_density
+from simulator.mapping.operands import stored_fraction, structured_skip, weight_density
 from simulator.mapping.spatial import arith_cycles, array_cycles
 from simulator.mapping.schedule import OperationCount, OpSchedule, Tile
 from simulator.workload import DataType, Op, TensorInfo
@@ -39,7 +39,9 @@ def zero_handling(
     """(MACs that cost energy, MACs that take cycles, weight density) under the profile's zero handling."""
     dw = weight_density(weight) if weight is not None else 1.0
     da = activation.measured_density if activation is not None and activation.measured_density is not None else 1.0
-    mode = profile.zero_handling
+    mode = "structured" if structured_skip(weight, profile) else profile.zero_handling
+    if mode == "structured":  # 2:4 sparse tensor cores: only the weight pattern is skipped
+        return macs * dw, macs * dw, dw
     if mode == "skip":
         return macs * dw * da, macs * dw * da, dw
     if mode == "gate":
@@ -66,7 +68,7 @@ def decode_operations(macs: int, weight: TensorInfo | None, dw: float) -> list[O
     # Sign-arithmetic weights keep one scale per filter, applied once per output (see mac_operations).
     if enc.codebook_entries > 0 and enc.mac_arithmetic != "sign":
         out.append(OperationCount("codebook", f"{weight.dtype.kind}{enc.codebook_value_bits}", macs * dw, "weights"))
-    if enc.index_bits > 0:
+    if enc.index_bits > 0 and not enc.structure:  # 2:4 metadata selects operands (a mux), no index add
         entries = weight.numel * stored_fraction(weight)
         out.append(OperationCount("index_add", f"int{enc.index_bits}", entries * uses_per_element, "weights"))
     return out

@@ -18,7 +18,7 @@ from simulator.frozen import FrozenMap
 from simulator.hardware.profile import Precision
 from simulator.workload import ArithCount, DataType, TensorAccess, TensorInfo, Workload, make_workload
 
-__all__ = ["at_precision"]
+__all__ = ["at_precision", "retype_tensors"]
 
 
 def _target(info: TensorInfo, precision: Precision) -> DataType:
@@ -71,3 +71,23 @@ def _scaled_bits(access: TensorAccess, old: TensorInfo, new: TensorInfo) -> int:
         return access.bits
     return access.bits // old.dtype.bits * new.dtype.bits
 
+
+
+def retype_tensors(workload: Workload, dtypes: dict[str, DataType]) -> Workload:
+    """``workload`` with the named tensors (and every view aliasing them) stored at new types; their
+    accesses shrink or grow by the same ratio, arithmetic is unchanged (values are converted on the way
+    in, e.g. a KV cache held at int8 and dequantized for an fp16 attention: ``simulator.generation``)."""
+    wanted = {n: d for n, d in dtypes.items() if n in workload.tensors}
+    for name, info in workload.tensors.items():
+        if info.alias_of in dtypes:
+            wanted[name] = dtypes[info.alias_of]
+    tensors = {name: _retype(info, wanted[name]) if name in wanted else info for name, info in workload.tensors.items()}
+    if all(tensors[n] is workload.tensors[n] for n in tensors):
+        return workload
+    ops = [
+        replace(op, accesses=tuple(
+            TensorAccess(a.tensor, a.role, a.direction, _scaled_bits(a, workload.tensors[a.tensor], tensors[a.tensor]))
+            for a in op.accesses))
+        for op in workload.ops
+    ]
+    return make_workload(workload.model_name, ops, FrozenMap(tensors), workload.unsupported, workload.batch_size)

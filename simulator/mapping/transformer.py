@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.mapping.flash import scores_on_chip
 from simulator.mapping.context import MappingContext, Traffic
 from simulator.mapping.gemm import GemmView, tile_gemm
 from simulator.mapping.operations import gemm_schedule
@@ -191,7 +192,8 @@ def map_gemm_chain(
             if name in INTERNAL:
                 info = TensorInfo(prefix + name, "activation", (int(numel),), dtype, producer=op.index,
                                   last_use=op.index)
-                on_chip = ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits)
+                on_chip = ctx.gb_idx is not None and (ctx.resident or info.dense_bits <= ctx.act_budget_bits
+                                                      or scores_on_chip(name, ctx.profile))
                 home = ctx.gb_idx if on_chip else ctx.dram_idx
                 ctx.internal[prefix + name] = (info, home)
                 if home == ctx.dram_idx:

@@ -27,6 +27,7 @@ the model had any).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ import simulator.trace.rules  # noqa: F401  (registers every op rule)
 from simulator.errors import TraceError
 from simulator.frozen import FrozenMap
 from simulator.trace.encoding import detect_encoding
+from simulator.trace.meta_sdpa import FusedSdpaOnMeta
 from simulator.trace.op_rules import IGNORED_OPS, OP_RULES, UNANNOTATED_VIEWS, TensorMeta, data_type_of
 from simulator.workload import (
     CompressionRecord,
@@ -492,7 +494,7 @@ def trace(
             if isinstance(t, torch.Tensor):
                 recorder.register_input(t, i)
         try:
-            with modules, recorder:
+            with modules, recorder, (FusedSdpaOnMeta() if on_meta else contextlib.nullcontext()):
                 if substitutes is not None:
                     torch.func.functional_call(model, substitutes, inputs, strict=False)
                 else:

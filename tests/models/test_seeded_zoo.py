@@ -21,7 +21,7 @@ from simulator.trace.encoding import detect_encoding
 
 REPO = Path(__file__).resolve().parents[2]
 #: Zoo models above 25 M parameters take seconds to build twice; they run with the slow tests.
-BIG = {"vgg16", "alexnet", "alexnet_caffe", "resnet50"}
+BIG = {"vgg16", "alexnet", "alexnet_caffe", "resnet50", "gpt2_small"}
 
 
 def _zoo_params():
