@@ -51,9 +51,11 @@ def pipeline_latency(
     return np.maximum(parent_port, child_port) / steps + busy * (steps - 1.0) / steps + compute_cycles / steps
 
 
-def _relative(values: np.ndarray) -> np.ndarray:
-    """Values over the least finite one, rounded to 1e-9: equal within that are ties."""
-    finite = values[np.isfinite(values)]
+def _relative(values: np.ndarray, of: np.ndarray | None = None) -> np.ndarray:
+    """``values`` over the least finite entry of ``of`` (default: of ``values``), rounded to 1e-9: equal
+    within that are ties."""
+    ref = values if of is None else of
+    finite = ref[np.isfinite(ref)]
     scale = max(float(finite.min()), 1e-9) if finite.size else 1.0
     return np.round(values / scale, 9)
 
@@ -62,7 +64,11 @@ def choose(
     objective: str, energy: np.ndarray, latency: np.ndarray, steps: np.ndarray, tie_break: str = "most_steps"
 ) -> int:
     """Index of the winning candidate: least score, then the tie-break rule of the module docstring."""
-    score = {"energy": energy, "latency": latency, "edp": energy * latency}[objective]
-    overlap = -steps if tie_break == "most_steps" else steps
+    score = _relative({"energy": energy, "latency": latency, "edp": energy * latency}[objective])
+    tied = np.flatnonzero(score == score.min())
+    if tied.size == 1:
+        return int(tied[0])
+    overlap = -steps[tied] if tie_break == "most_steps" else steps[tied]
     # np.lexsort sorts by the last key first; it is stable, so full ties keep enumeration order.
-    return int(np.lexsort((_relative(latency), _relative(energy), overlap, _relative(score)))[0])
+    order = np.lexsort((_relative(latency[tied], latency), _relative(energy[tied], energy), overlap))
+    return int(tied[order[0]])
