@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.model_arg import model_options, shape_and_batch
+from simulator.cli.model_arg import ModelArgs, model_options
 from simulator.cli.outputs import check_outputs, mkdir_option
 
 __all__ = ["command"]
@@ -31,7 +31,7 @@ __all__ = ["command"]
 )
 @mkdir_option
 def command(
-    model: str, batch_size: int | None, input_shape: tuple[int, ...] | None, device: str, out: Path | None, mkdir: bool
+    model: str, model_args: ModelArgs, device: str, out: Path | None, mkdir: bool
 ) -> None:
     """Trace MODEL and print MACs, weights and traffic per layer.
 
@@ -59,7 +59,7 @@ def command(
     if out is not None:
         check_op_stream_path(out)
     check_outputs({"--out": out}, mkdir=mkdir)
-    workload = trace_model(model, device=device, **shape_and_batch(input_shape, batch_size, model))
+    workload = trace_model(model_args.resolve(model), device=device)
 
     title = f"{workload.model_name}: batch {workload.batch_size}, {len(workload.ops)} ops"
     table = Table(title=title, title_justify="left")
