@@ -199,6 +199,9 @@ class ComputeUnit:
     csc: CSCConfig | None = None
     #: Requestors sharing the DRAM: ``cores`` copies of this array with their own on-chip levels (batch split).
     cores: int = 1
+    #: Static/idle power of the whole chip or board beyond the per-event energies (``[compute] static_power``,
+    #: mW): drawn for the whole latency whatever the array does; priced by ``energy.static_energy_pj``.
+    static_power_mw: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
