@@ -62,8 +62,12 @@ def trace_model(
         name = resolved.name if resolved.source in ("zoo", "import", "onnx") else f"{resolved.name} ({resolved.label})"
         model, example_inputs = resolved.module, resolved.example_inputs
         record = resolved.record if record is None else record
+    if example_inputs is None and inputs:
+        from models.input_spec import make_inputs
+
+        example_inputs = make_inputs(list(inputs), model, batch_size)
     if example_inputs is None:
-        raise ValueError("example_inputs are needed to trace an nn.Module")
+        raise ValueError("example_inputs (or inputs=[...] specs) are needed to trace an nn.Module")
     return trace(model, example_inputs, record=record, model_name=name, device=device)
 
 
@@ -162,8 +166,9 @@ def simulate(
     schedule (``engine``) -> price it (``simulator.energy.estimate_energy``).
 
     Args:
-        model_or_workload: a zoo name, a ``package.module:factory`` path, a ``.pjc`` file, an
-            ``nn.Module`` or a ``Workload`` (strings as ``trace_model`` resolves them).
+        model_or_workload: a zoo name, a ``package.module:factory`` path, a ``.pjc``/``.pt``/``.onnx``
+            file, a ``models.resolve.ResolvedModel``, an ``nn.Module`` or a ``Workload`` (strings as
+            ``trace_model`` resolves them).
         profile: a shipped profile name, a TOML path or a ``HardwareProfile``.
         example_inputs: inputs to trace with (zoo models have a default).
         record: compression record describing the weights' encodings.

@@ -42,3 +42,12 @@ def test_several_inputs_and_batch_override():
     x, mask = make_inputs(["x:float32[1,3,8,8]", "mask:bool[1,8]"], batch_size=8)
     assert x.shape == (8, 3, 8, 8) and mask.shape == (8, 8) and mask.dtype == torch.bool
     assert 0.0 <= float(x.min()) and float(x.max()) < 1.0
+
+
+def test_api_takes_input_specs_for_a_module():
+    """``trace_model``/``simulate`` accept ``inputs=`` for an ``nn.Module`` as for a model argument."""
+    from simulator.api import trace_model
+
+    net = nn.Sequential(nn.Embedding(100, 8), nn.Linear(8, 4))
+    workload = trace_model(net, inputs=["ids:int64[3,10]"])
+    assert workload.batch_size == 3 and sum(op.macs for op in workload.ops) == 3 * 10 * 8 * 4
