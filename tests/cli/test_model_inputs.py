@@ -137,14 +137,19 @@ def test_onnx_resnet18_has_torchvision_macs():
     assert onnx_macs == zoo_macs == RESNET18_MACS
 
 
-@pytest.mark.parametrize("name, macs", [("alexnet", None), ("mobilenetv2", None)])
-def test_onnx_peer_graphs_trace(name, macs):
-    """The other shape-only graphs ZigZag ships import and trace (LRN, Reshape, Clip, Softmax, depthwise)."""
+def test_onnx_peer_graphs_match_their_references():
+    """ZigZag's other shape-only graphs: MobileNetV2 has the MACs of the zoo's (torchvision's) MobileNetV2;
+    the Caffe AlexNet graph (LRN, Reshape, Dropout, Softmax, grouped convs) has Caffe AlexNet's
+    60,965,224 parameters (reference.md section 3)."""
     pytest.importorskip("onnx")
+    from models.resolve import resolve_model
     from simulator.api import trace_model
 
-    workload = trace_model(str(ZIGZAG / f"{name}.onnx"))
-    assert sum(op.macs for op in workload.ops) > 1e8
+    mobilenet = sum(op.macs for op in trace_model(str(ZIGZAG / "mobilenetv2.onnx")).ops)
+    assert mobilenet == sum(op.macs for op in trace_model("mobilenet_v2", device="meta").ops) == 300_774_272
+    alexnet = resolve_model(str(ZIGZAG / "alexnet.onnx"))
+    assert sum(p.numel() for p in alexnet.module.parameters()) == 60_965_224
+    assert sum(op.macs for op in trace_model(alexnet).ops) > 6e8
 
 
 def test_onnx_file_simulated_from_a_clean_directory(tmp_path):
