@@ -135,11 +135,12 @@ def _whatif(prune: float | None, share_bits: int | None, index_bits: int | None,
         raise click.BadParameter(str(exc), param_hint=f"--{key}" if key in ("prune", "share-bits", "index-bits", "huffman") else None) from None
 
 
-def simulate(*args, **kwargs) -> CostReport:
-    """``simulator.api.simulate``, imported when the command runs (``pjsim --help`` stays light)."""
+def simulate(model: str, profile: str, model_args: ModelArgs, **kwargs) -> CostReport:
+    """``simulator.api.simulate`` of MODEL resolved under the input options; imported when the command
+    runs (``pjsim --help`` stays light)."""
     from simulator.api import simulate as api_simulate
 
-    return api_simulate(*args, **kwargs)
+    return api_simulate(model_args.resolve(model), profile, **kwargs)
 
 
 @click.command("simulate")
@@ -208,10 +209,8 @@ def command(model: str, profile: str, model_args: ModelArgs, engine: str,
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--precision") from None
     try:
-        with progress_steps(f"simulating {model}") as step:
-            resolved = model_args.resolve(model)
-            step("tracing, mapping and simulating" if compress is None else "compressing, tracing, mapping and simulating")
-            report = simulate(resolved, profile, compress=compress, engine=engine,
+        with progress_steps(f"simulating {model}"):
+            report = simulate(model, profile, model_args, compress=compress, engine=engine,
                               fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
                               layers="independent" if independent_layers else "network",
                               dram=dram, cores=cores, fidelity=fidelity)
