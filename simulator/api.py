@@ -39,28 +39,41 @@ def trace_model(
     batch_size: int | None = None,
     device: str | None = None,
     input_shape: tuple[int, ...] | None = None,
+    inputs: Any = None,
 ) -> Workload:
-    """Trace a model argument or an ``nn.Module``.
+    """Trace a model argument, a ``models.resolve.ResolvedModel`` or an ``nn.Module``.
 
     A string goes through ``models.resolve.resolve_model`` (one resolver for the CLI and the API): a
     zoo name (``"lenet_300_100"``), ``package.module:factory`` (needs ``input_shape`` or
     ``example_inputs``) or a ``.pjc`` file (costed with its stored encodings unless ``record`` is
-    given). ``input_shape`` is batch first and its batch is honoured. ``device="meta"`` traces
-    without weight or activation memory (see ``simulator.trace.trace``).
+    given), ``.pt``/``.pth`` (``FILE.pt@ARCH``) or ``.onnx``. ``input_shape`` is batch first and its
+    batch is honoured; ``inputs`` are typed input specs instead (``"ids:int64[1,128]"``, one per
+    forward argument; ``models.input_spec``). ``device="meta"`` traces without weight or activation
+    memory (see ``simulator.trace.trace``).
     """
     from simulator.trace import trace
 
     name = None
-    if isinstance(model, str):
+    if isinstance(model, str) or _is_resolved(model):
         from models.resolve import resolve_model
 
-        resolved = resolve_model(model, input_shape, batch_size, example_inputs)
-        name = resolved.name if resolved.source != "pjc" else f"{resolved.name} ({resolved.label})"
+        resolved = model if _is_resolved(model) else resolve_model(
+            model, input_shape, batch_size, example_inputs, inputs=inputs)
+        name = resolved.name if resolved.source in ("zoo", "import", "onnx") else f"{resolved.name} ({resolved.label})"
         model, example_inputs = resolved.module, resolved.example_inputs
         record = resolved.record if record is None else record
+    if example_inputs is None and inputs:
+        from models.input_spec import make_inputs
+
+        example_inputs = make_inputs(list(inputs), model, batch_size)
     if example_inputs is None:
-        raise ValueError("example_inputs are needed to trace an nn.Module")
+        raise ValueError("example_inputs (or inputs=[...] specs) are needed to trace an nn.Module")
     return trace(model, example_inputs, record=record, model_name=name, device=device)
+
+
+def _is_resolved(model: Any) -> bool:
+    """A ``models.resolve.ResolvedModel`` (checked by name: the API does not import torch to test it)."""
+    return type(model).__name__ == "ResolvedModel" and hasattr(model, "example_inputs")
 
 
 LAYER_MODES = ("network", "independent")
@@ -137,6 +150,8 @@ def simulate(
     batch_size: int | None = None,
     *,
     input_shape: tuple[int, ...] | None = None,
+    inputs: Any = None,
+    compress: Any = None,
     engine: str = "simpy",
     fuse_elementwise: bool = True,
     strict: bool = False,
@@ -157,13 +172,19 @@ def simulate(
     schedule (``engine``) -> price it (``simulator.energy.estimate_energy``).
 
     Args:
-        model_or_workload: a zoo name, a ``package.module:factory`` path, a ``.pjc`` file, an
-            ``nn.Module`` or a ``Workload`` (strings as ``trace_model`` resolves them).
+        model_or_workload: a zoo name, a ``package.module:factory`` path, a ``.pjc``/``.pt``/``.onnx``
+            file, a ``models.resolve.ResolvedModel``, an ``nn.Module`` or a ``Workload`` (strings as
+            ``trace_model`` resolves them).
         profile: a shipped profile name, a TOML path or a ``HardwareProfile``.
         example_inputs: inputs to trace with (zoo models have a default).
         record: compression record describing the weights' encodings.
         batch_size: batch of the default example input (default 1).
         input_shape: shape of the example input, batch first (its batch is honoured).
+        inputs: typed input specs instead of a shape, one per forward argument
+            (``["ids:int64[1,128]"]``; ``models.input_spec``).
+        compress: what-if compression of the real weights before costing: a
+            ``simulator.compress.whatif.WhatIf`` or its keywords (``{"prune": 0.1, "share_bits": 5,
+            "index_bits": 5, "huffman": True}``); no training (prune + k-means share + encode).
         engine: ``"simpy"`` (discrete-event model, default), ``"closed-form"`` (same phases, timed by
             formula, no timeline) or ``"baseline"`` (no reuse: every operand from DRAM once per op).
         fuse_elementwise: fold elementwise ops into their producer.
@@ -206,12 +227,23 @@ def simulate(
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     hw = resolve_profile(profile)
-    if isinstance(model_or_workload, str) and hw.compute.dataflow != "dense" and patterns is None:
-        from models.resolve import resolve_model  # the sparse dataflow needs the real weights' pattern
+    model_name = None
+    needs_module = compress is not None or (hw.compute.dataflow != "dense" and patterns is None)
+    if needs_module and (isinstance(model_or_workload, str) or _is_resolved(model_or_workload)):
+        from models.resolve import resolve_model  # the real weights: their pattern, or to compress them
 
-        resolved = resolve_model(model_or_workload, input_shape, batch_size, example_inputs)
+        resolved = model_or_workload if _is_resolved(model_or_workload) else resolve_model(
+            model_or_workload, input_shape, batch_size, example_inputs, inputs=inputs)
         model_or_workload, example_inputs = resolved.module, resolved.example_inputs
         record = resolved.record if record is None else record
+        model_name = resolved.name if resolved.source in ("zoo", "import", "onnx") else f"{resolved.name} ({resolved.label})"
+    compress_note = None
+    if compress is not None:
+        if isinstance(model_or_workload, Workload):
+            raise ValueError("compress= needs the model's weights: give a model, not a traced Workload")
+        from simulator.compress.whatif import apply_whatif
+
+        model_or_workload, record, compress_note = apply_whatif(model_or_workload, compress, record)
     if patterns is None and hw.compute.dataflow != "dense" and not isinstance(model_or_workload, Workload):
         patterns = weight_patterns(model_or_workload)
     cores = hw.compute.cores if cores is None else cores
@@ -222,8 +254,10 @@ def simulate(
     workload = (
         model_or_workload
         if isinstance(model_or_workload, Workload)
-        else trace_model(model_or_workload, example_inputs, record, batch_size, input_shape=input_shape)
+        else trace_model(model_or_workload, example_inputs, record, batch_size, input_shape=input_shape, inputs=inputs)
     )
+    if model_name is not None and not isinstance(model_or_workload, Workload):
+        workload = replace(workload, model_name=model_name)
     if activation_density:
         workload = with_activation_density(workload, activation_density)
     workload, hw = resolve_precision(workload, hw, precision)
@@ -253,6 +287,8 @@ def simulate(
     notes = {}
     if objective != "energy":
         notes["mapping objective"] = objective
+    if compress_note:
+        notes["what-if compression"] = compress_note
     if activation_density:
         notes["activation density (set)"] = ", ".join(f"{k}={float(v):.4g}" for k, v in activation_density.items())
     sparse = sorted({op.mapping for op in schedule.ops if op.mapping.startswith(hw.compute.dataflow)} - {"dense"})

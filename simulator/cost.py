@@ -2,7 +2,7 @@
 
 Energy is kept per (layer, component, operand) in pJ for one steady-state inference:
 ``component`` is ``"compute"``, ``"decode"``, a memory level's name from the profile (``"rf"``,
-``"sram"``, ``"dram"``) or ``"leakage"``; ``operand`` is ``"weights"``, ``"inputs"``, ``"outputs"`` or
+``"sram"``, ``"dram"``), ``"leakage"`` or ``"static"``; ``operand`` is ``"weights"``, ``"inputs"``, ``"outputs"`` or
 ``"none"`` (arithmetic and leakage). The one-time cost of loading resident weights into SRAM before the
 first inference is kept apart in ``cold_start_energy_pj``.
 
@@ -49,7 +49,7 @@ EnergyKey = tuple[str, str, str]  # (layer, component, operand)
 TrafficKey = tuple[str, str, str, str]  # (layer, level, operand, direction)
 
 #: Display order of the usual components (other level names sort after these).
-COMPONENT_ORDER = ("compute", "decode", "rf", "register_file", "sram", "dram", "leakage")
+COMPONENT_ORDER = ("compute", "decode", "rf", "register_file", "sram", "dram", "leakage", "static")
 
 #: Columns of ``CostReport.to_frame()`` in order.
 FRAME_COLUMNS = ("model", "profile", "method", "layer", "component", "operand", "energy_pj", "bits", "accesses")

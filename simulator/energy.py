@@ -34,6 +34,7 @@ __all__ = [
     "estimate_energy",
     "estimate_no_reuse",
     "leakage_energy_pj",
+    "static_energy_pj",
     "memory_timing",
     "operation_energy_pj",
 ]
@@ -64,6 +65,7 @@ CONVENTIONS = (
     "Arithmetic other than MACs that the profile cannot price (e.g. a float divide) is counted and listed in "
     "the report's coverage as unpriced, at 0 pJ; a MAC the profile cannot price is an error.",
     "Leakage = each level's leakage power x simulated time of the layer.",
+    "Static = the profile's static/idle power ([compute] static_power) x simulated time of the layer.",
     "Timing (simpy): DMA, compute and write-back processes per core share the global buffer's capacity, so "
     "loads overlap compute and the next op's first loads while there is room; each level has one port serving "
     "transfers first come first served; the closed form's bracket (perfect overlap .. no overlap) bounds it. "
@@ -169,6 +171,15 @@ def operation_energy_pj(count: OperationCount, profile: HardwareProfile) -> floa
     return profile.op_energy_pj(operation, dtype)  # unlisted int widths come from the profile's declared rules
 
 
+def static_energy_pj(profile: HardwareProfile, cycles: float) -> float:
+    """The chip's static/idle power (``[compute] static_power``) over ``cycles``: mW x s = 1e9 pJ.
+
+    Drawn whether or not the array computes (clock tree, always-on domains, regulator quiescent
+    current), so an under-used array pays it for its whole latency; component ``"static"``.
+    """
+    return profile.compute.static_power_mw * (cycles / profile.clock_hz) * 1e9
+
+
 def leakage_energy_pj(profile: HardwareProfile, cycles: float) -> float:
     """Leakage of every memory level over ``cycles``: mW x s = 1e9 pJ."""
     seconds = cycles / profile.clock_hz
@@ -225,6 +236,9 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         leak = leakage_energy_pj(profile, cycles)
         if leak:
             energy[(layer, "leakage", "none")] += leak
+        static = static_energy_pj(profile, cycles)
+        if static:
+            energy[(layer, "static", "none")] += static
 
     cold = 0.0
     for (level, _, direction), bits in schedule.cold_start_traffic_bits.items():

@@ -309,8 +309,8 @@ def configuration_for(
     """The configuration ``pjsim report MODEL@PROFILE`` (or ``checkpoint:NAME@PROFILE``) builds.
 
     Args:
-        model: zoo name, ``package.module:factory`` or a ``.pjc`` file (``models.resolve``; None
-            when ``checkpoint`` is given).
+        model: a model argument (zoo name, ``package.module:factory``, ``.pjc``/``.pt``/``.onnx``) or a
+            ``models.resolve.ResolvedModel`` (``models.resolve``; None when ``checkpoint`` is given).
         profile: shipped profile name, path or profile.
         checkpoint: a shipped checkpoint name (``models.load_checkpoint``), dense or compressed.
         sram_points: points of the energy-vs-SRAM curve (0 = none; the footprint's need is added).

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from simulator.cli.model_arg import ModelArgs, model_options
 from simulator.cli.outputs import check_outputs, mkdir_option
 
 __all__ = ["command"]
@@ -23,9 +24,16 @@ RECIPE_CHOICES = ("deep-compression",)
               help="Compressed file to write [default: reports/MODEL-deep-compression.pjc].")
 @click.option("--no-biases", is_flag=True, help="Leave biases out of the storage totals (they stay in the file).")
 @click.option("--layers", is_flag=True, help="Also print the per-layer breakdown of the final stage.")
+@model_options
 @mkdir_option
-def command(model: str, recipe: str, data: Path | None, out: Path | None, no_biases: bool, layers: bool, mkdir: bool) -> None:
-    """Compress MODEL (zoo name) and write it in the pjsim file format (.pjc).
+def command(model: str, recipe: str, data: Path | None, out: Path | None, no_biases: bool, layers: bool,
+            model_args: ModelArgs, mkdir: bool) -> None:
+    """Compress MODEL and write it in the pjsim file format (.pjc).
+
+    MODEL is a zoo name, package.module:factory or FILE.pt@ARCH. The papers' per-layer recipes are
+    used for lenet_300_100, lenet5, alexnet(_caffe) and vgg16; any other model gets the generic
+    recipe (per layer type, from Deep Compression's AlexNet: conv keep 35% with 8-bit shared weights,
+    fc keep 9% with 5-bit, 5-bit relative indices).
 
     The file can be traced, simulated and reported like a model (pjsim simulate FILE.pjc) and
     inspected (pjsim inspect FILE.pjc).
@@ -39,38 +47,43 @@ def command(model: str, recipe: str, data: Path | None, out: Path | None, no_bia
       pjsim compress lenet_300_100                       # one-shot, no data needed
       pjsim compress lenet5 --data ~/mnist --out lenet5.pjc
       pjsim compress alexnet_caffe --layers
+      pjsim compress resnet18 --out resnet18.pjc       # generic recipe
     """
-    from models import load_model
     from models.pretrained import available_checkpoints, load_checkpoint
+    from simulator.cli.progress import progress_steps
     from simulator.compress import deep_compression, get_recipe
     from simulator.storage import pack, storage_report
 
-    check_outputs({"--out": out or Path("reports") / f"{model}-deep-compression.pjc"}, mkdir=mkdir or out is None)
-    chosen = get_recipe(model)
+    stem = Path(model.partition("@")[0]).stem if model.partition("@")[0].endswith((".pt", ".pth")) else model.replace(":", "-")
+    if model.endswith((".onnx", ".pjc")):
+        raise click.BadParameter(f"'{model}': compress takes a zoo name, package.module:factory or FILE.pt@ARCH "
+                                 "(a .pjc file must name an architecture pjsim can rebuild)", param_hint="MODEL")
+    check_outputs({"--out": out or Path("reports") / f"{stem}-deep-compression.pjc"}, mkdir=mkdir or out is None)
+    resolved = model_args.resolve(model)
     if f"{model}-dense" in available_checkpoints():
         net, _, meta = load_checkpoint(f"{model}-dense")
         click.echo(f"{model}: shipped dense checkpoint ({meta.get('test_errors')} test errors)")
     else:
-        net = load_model(model)
-        click.echo(f"{model}: zoo initial weights (no trained checkpoint shipped)")
+        net = resolved.module
+        click.echo(f"{model}: {'zoo initial weights (no trained checkpoint shipped)' if resolved.source == 'zoo' else 'weights as given'}")
+    chosen = get_recipe(resolved.name, net)
+    click.echo(f"recipe: {chosen.source}")
     train_data = None
     if data is not None:
-        from models import model_spec
         from models.mnist import load_mnist
 
-        if tuple(model_spec(model).input_shape[1:]) != (1, 28, 28):
-            raise click.BadParameter(f"--data is MNIST; {model} takes inputs of shape {model_spec(model).input_shape}",
+        if tuple(resolved.input_shape[1:]) != (1, 28, 28):
+            raise click.BadParameter(f"--data is MNIST; {model} takes inputs of shape {resolved.input_shape}",
                                      param_hint="--data")
 
         train_data = load_mnist("train", path=data)
     else:
         click.echo("no --data: one-shot pruning and weight sharing, no retraining")
-    net, record = deep_compression(net, chosen, data=train_data)
-    out = out or Path("reports") / f"{model}-deep-compression.pjc"
-    from models import model_spec
-
+    with progress_steps(f"compressing {model}", total=3) as step:
+        net, record = deep_compression(net, chosen, data=train_data, on_stage=lambda stage, *_: step(stage))
+    out = out or Path("reports") / f"{stem}-deep-compression.pjc"
     # The input shape travels in the file so a .pjc is self-describing (models.resolve reads it).
-    result = pack(net, record, out, model_name=model, metadata={"input_shape": list(model_spec(model).input_shape)})
+    result = pack(net, record, out, model_name=resolved.name, metadata={"input_shape": list(resolved.input_shape)})
     report = storage_report(net, record, include_biases=not no_biases)
     click.echo(report.table())
     if layers:

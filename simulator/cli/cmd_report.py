@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.model_arg import model_options, shape_and_batch
+from simulator.cli.model_arg import ModelArgs, model_options
 from simulator.cli.outputs import check_outputs, mkdir_option
 
 __all__ = ["command", "parse_spec"]
@@ -42,7 +42,7 @@ def parse_spec(spec: str, default_profile: str) -> tuple[str | None, str | None,
 @click.option("--no-export", is_flag=True, help="Write only the HTML (no CSV/JSON tables).")
 @mkdir_option
 def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, out: Path, title: str,
-            sram_points: int, batch_size: int | None, input_shape: tuple[int, ...] | None,
+            sram_points: int, model_args: ModelArgs,
             no_export: bool, mkdir: bool) -> None:  # fmt: skip
     """Build one report comparing configurations side by side.
 
@@ -69,7 +69,7 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
     default_out = out == _DEFAULT_OUT
     outputs = {"--out": out} | ({} if no_export else {f"--out ({p.name})": p for p in export_paths(out)})
     check_outputs(outputs, mkdir=mkdir, defaults=dict.fromkeys(outputs, default_out))
-    shape = shape_and_batch(input_shape, batch_size, *(model for model, _, _ in parsed))
+    model_args.check(*(model for model, _, _ in parsed))
     configs, notes = [], []
     for path in from_json:
         saved_title, saved_notes, saved = load_report_json(path)
@@ -80,8 +80,9 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
     points_per_config = 1 + sram_points
     with progress_steps("costing", total=len(parsed) * points_per_config) as step:
         for model, checkpoint, prof in parsed:
-            configs.append(configuration_for(model, prof, checkpoint=checkpoint, sram_points=sram_points,
-                                             **shape, progress=lambda: step(f"{model or checkpoint} on {prof}")))
+            resolved = model_args.resolve(model) if model is not None else None
+            configs.append(configuration_for(resolved, prof, checkpoint=checkpoint, sram_points=sram_points,
+                                             batch_size=model_args.batch_size, progress=lambda: step(f"{model or checkpoint} on {prof}")))
     write_html(configs, out, title=title, notes=notes, export=not no_export, make_parents=mkdir or default_out)
     for c in configs:
         head = c.cost.headline()

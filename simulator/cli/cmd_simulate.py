@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simulator.cli.model_arg import model_options, shape_and_batch
+from simulator.cli.model_arg import ModelArgs, model_options
 from simulator.cli.outputs import check_outputs, mkdir_option
 from simulator.engines import ENGINES, FIDELITIES, OBJECTIVES
 
@@ -139,11 +139,26 @@ def parse_activation_density(text: str) -> dict[str, float]:
     return out
 
 
-def simulate(*args, **kwargs) -> CostReport:
-    """``simulator.api.simulate``, imported when the command runs (``pjsim --help`` stays light)."""
+def _whatif(prune: float | None, share_bits: int | None, index_bits: int | None, huffman: bool) -> object | None:
+    """The ``WhatIf`` of the compression flags (None when none is given); bad settings are usage errors."""
+    if prune is None and share_bits is None and index_bits is None and not huffman:
+        return None
+    from simulator.compress.base import CompressError
+    from simulator.compress.whatif import WhatIf
+
+    try:
+        return WhatIf(prune=prune, share_bits=share_bits, index_bits=index_bits, huffman=huffman)
+    except CompressError as exc:
+        key = str(exc).split(":", 1)[0].replace("_", "-")
+        raise click.BadParameter(str(exc), param_hint=f"--{key}" if key in ("prune", "share-bits", "index-bits", "huffman") else None) from None
+
+
+def simulate(model: str, profile: str, model_args: ModelArgs, **kwargs) -> CostReport:
+    """``simulator.api.simulate`` of MODEL resolved under the input options; imported when the command
+    runs (``pjsim --help`` stays light)."""
     from simulator.api import simulate as api_simulate
 
-    return api_simulate(*args, **kwargs)
+    return api_simulate(model_args.resolve(model), profile, **kwargs)
 
 
 @click.command("simulate")
@@ -173,18 +188,24 @@ def simulate(*args, **kwargs) -> CostReport:
 @click.option("--activation-density", "activation_density", default=None,
               help="What-if: fraction of non-zero input activations, '0.35' for every layer with MACs or "
                    "'fc6=0.35,fc7=0.35' per layer (replaces the density measured while tracing; recorded in the report).")
+@click.option("--prune", type=float, default=None,
+              help="What-if: keep this density of every conv/linear weight by magnitude (0.1 keeps 10%), no retraining.")
+@click.option("--share-bits", type=int, default=None, help="What-if: k-means weight sharing with this many index bits (1..16).")
+@click.option("--index-bits", type=int, default=None, help="What-if: relative-index bits of pruned weights [default: 5].")
+@click.option("--huffman", is_flag=True, help="What-if: Huffman-code the index streams (with --prune and/or --share-bits).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the breakdown as JSON.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the energy breakdown as CSV.")
 @mkdir_option
-def command(model: str, profile: str, batch_size: int | None, input_shape: tuple[int, ...] | None, engine: str,
+def command(model: str, profile: str, model_args: ModelArgs, engine: str,
             no_fuse: bool, strict: bool, layers: bool, precision: str | None, objective: str, independent_layers: bool,
-            dram: str | None, cores: int | None, fidelity: str, mapping_file: Path | None,
-            activation_density: str | None,
-            json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
+            dram: str | None, cores: int | None, fidelity: str, mapping_file: Path | None, activation_density: str | None,
+            prune: float | None, share_bits: int | None,
+            index_bits: int | None, huffman: bool, json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL on a profile.
 
-    MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory)
-    or a .pjc file (costed with its stored encodings).
+    MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory),
+    a .pjc file (costed with its stored encodings), FILE.pt@ARCH (a state dict) or an .onnx file.
+    --prune/--share-bits/--index-bits/--huffman compress the real weights first (what-if, no retraining).
 
     \b
     Examples:
@@ -198,13 +219,19 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
       pjsim simulate resnet18 --profile zigzag-tpu-like --objective latency
       pjsim simulate lenet5 --profile horowitz45 --mapping conv1.mapping.toml
       pjsim simulate alexnet_caffe --profile eyeriss --activation-density conv2=0.61,conv3=0.28
+      pjsim simulate lenet_300_100 --prune 0.1 --share-bits 5 --index-bits 5 --huffman
+      pjsim simulate models.llama:llama_tiny --input 'ids:int64[1,128]'
+      pjsim simulate weights.pt@resnet18 --input-shape 8,3,224,224
+      pjsim simulate resnet18.onnx --profile npu-ethos-n77
     """
     from rich.console import Console
 
+    from simulator.cli.progress import progress_steps
     from simulator.fileio import write_files_atomic
     from simulator.hardware import Precision
 
     check_outputs({"--json": json_out, "--csv": csv_out}, mkdir=mkdir)
+    compress = _whatif(prune, share_bits, index_bits, huffman)
     if precision is not None:
         try:
             Precision.parse(precision)
@@ -212,11 +239,12 @@ def command(model: str, profile: str, batch_size: int | None, input_shape: tuple
             raise click.BadParameter(str(exc), param_hint="--precision") from None
     densities = parse_activation_density(activation_density) if activation_density is not None else None
     try:
-        report = simulate(model, profile, **shape_and_batch(input_shape, batch_size, model), engine=engine,
-                          fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
-                          layers="independent" if independent_layers else "network", objective=objective,
-                          dram=dram, cores=cores, fidelity=fidelity, mapping=mapping_file,
-                          activation_density=densities)
+        with progress_steps(f"simulating {model}"):
+            report = simulate(model, profile, model_args, compress=compress, engine=engine,
+                              fuse_elementwise=not no_fuse, strict=strict, timeline=False, precision=precision,
+                              layers="independent" if independent_layers else "network", objective=objective,
+                              dram=dram, cores=cores, fidelity=fidelity, mapping=mapping_file,
+                              activation_density=densities)
     except ValueError as exc:
         if "DRAM device" in str(exc) or "cores" in str(exc) or "activation_density" in str(exc):
             raise click.UsageError(str(exc)) from None

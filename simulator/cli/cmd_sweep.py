@@ -60,15 +60,7 @@ def command(
       pjsim sweep my_sweep.toml --dask-local 4
       pjsim sweep my_sweep.toml --scheduler tcp://10.0.0.5:8786
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
+    from simulator.cli.progress import progress_counter
     from simulator.fileio import csv_safe_frame, write_files_atomic
     from simulator.report.sweep_report import render_sweep_html
     from simulator.sweep import load_spec, make_backend, report_inputs, run
@@ -85,20 +77,7 @@ def command(
     check_not_in_use(db_path)  # a second sweep on one database is refused before any work
     runner = make_backend(backend, workers=workers, scheduler=scheduler, dask_local=dask_local)
     click.echo(f"sweep '{sweep_spec.name}': {sweep_spec.model} on {sweep_spec.profile}, backend {runner.describe()}, db {db_path}")
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("points"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, transient=False) as bar:
-        task_id = bar.add_task(sweep_spec.name, total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task_id, completed=done, total=total)
-
+    with progress_counter(sweep_spec.name, unit="points") as progress:
         df = run(sweep_spec, backend=runner, db=db_path, chunk_size=chunk_size, progress=progress, max_points=max_points)
     files = {csv_out: csv_safe_frame(df).to_csv(index=False)}
     if not no_report:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.model_arg import model_options, shape_and_batch
+from simulator.cli.model_arg import ModelArgs, model_options
 from simulator.cli.outputs import check_outputs, mkdir_option
 
 __all__ = ["command"]
@@ -31,12 +31,12 @@ __all__ = ["command"]
 )
 @mkdir_option
 def command(
-    model: str, batch_size: int | None, input_shape: tuple[int, ...] | None, device: str, out: Path | None, mkdir: bool
+    model: str, model_args: ModelArgs, device: str, out: Path | None, mkdir: bool
 ) -> None:
     """Trace MODEL and print MACs, weights and traffic per layer.
 
-    MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory)
-    or a .pjc file (traced with its stored encodings).
+    MODEL is a zoo name (pjsim models list), package.module:factory (from the current directory),
+    a .pjc file (traced with its stored encodings), FILE.pt@ARCH (a state dict) or an .onnx file.
 
     \b
     Conventions: 1 MAC = 1 multiply + 1 add (FLOPs in Han et al.'s sense = 2 x MACs);
@@ -47,6 +47,8 @@ def command(
       pjsim trace lenet5 --out lenet5_ops.csv
       pjsim trace mypkg.nets:build --input-shape 8,3,64,64
       pjsim trace lenet.pjc
+      pjsim trace models.llama:llama_tiny --input 'ids:int64[1,128]'
+      pjsim trace resnet18.onnx
     """
     from rich.console import Console
     from rich.table import Table
@@ -59,7 +61,10 @@ def command(
     if out is not None:
         check_op_stream_path(out)
     check_outputs({"--out": out}, mkdir=mkdir)
-    workload = trace_model(model, device=device, **shape_and_batch(input_shape, batch_size, model))
+    from simulator.cli.progress import progress_steps
+
+    with progress_steps(f"tracing {model}"):
+        workload = trace_model(model_args.resolve(model), device=device)
 
     title = f"{workload.model_name}: batch {workload.batch_size}, {len(workload.ops)} ops"
     table = Table(title=title, title_justify="left")

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "simulator.cli.cmd_sweep",
     "simulator.cli.cmd_compress",
     "simulator.cli.cmd_inspect",
+    "simulator.cli.cmd_export",
     "simulator.cli.cmd_generate",
 )
 

@@ -32,7 +32,7 @@ from simulator.compress.training import train_classifier
 from simulator.frozen import FrozenMap
 from simulator.workload import CompressionRecord
 
-__all__ = ["RECIPES", "DeepCompressionRecipe", "deep_compression", "get_recipe"]
+__all__ = ["GENERIC_DEFAULTS", "RECIPES", "DeepCompressionRecipe", "deep_compression", "generic_recipe", "get_recipe"]
 
 #: train(model, stage, params) with stage "prune-retrain" (params None: all) or "finetune" (codebooks).
 TrainFn = Callable[[nn.Module, str, "list[nn.Parameter] | None"], object]
@@ -123,11 +123,42 @@ RECIPES["alexnet"] = DeepCompressionRecipe(
 )
 
 
-def get_recipe(recipe: str | DeepCompressionRecipe) -> DeepCompressionRecipe:
-    """A recipe by zoo name (``"lenet5"``) or the recipe itself."""
+#: Per-layer-type defaults of the generic recipe: (fraction kept, bits per shared-weight index) for conv
+#: kernels (weights of 3+ dims) and fully connected / embedding matrices (2-D), and the relative-index
+#: bits. Deep Compression (Han, Mao, Dally, ICLR 2016), Table 4 (AlexNet; shared/reference.md section 2):
+#: conv layers keep 35-84% (conv2-conv5 35-38%) with 8-bit weights, fc6/fc7 keep 9% with 5-bit weights
+#: (8 bits conv, 5 bits fc in every network of the paper); relative indices 5 bits (LeNet, VGG-16).
+GENERIC_DEFAULTS = {"conv": (0.35, 8), "fc": (0.09, 5), "index_bits": 5}
+
+
+def generic_recipe(model: nn.Module, name: str) -> DeepCompressionRecipe:
+    """Deep Compression for any network: ``GENERIC_DEFAULTS`` per layer type, every conv/fc weight.
+
+    Raises:
+        CompressError: the model has no weight of 2 or more dimensions to compress.
+    """
+    from simulator.compress.base import weight_params
+
+    weights = weight_params(model)
+    if not weights:
+        raise CompressError(f"{name}: no conv or linear weight to compress")
+    kind = {n.removesuffix(".weight"): ("conv" if p.dim() > 2 else "fc") for n, p in weights.items()}
+    return DeepCompressionRecipe(
+        name=name, keep=FrozenMap({k: GENERIC_DEFAULTS[t][0] for k, t in kind.items()}),
+        weight_bits=FrozenMap({k: GENERIC_DEFAULTS[t][1] for k, t in kind.items()}),
+        index_bits=GENERIC_DEFAULTS["index_bits"],
+        source="generic per-layer-type defaults from Han, Mao, Dally, Deep Compression, ICLR 2016, Table 4 "
+               "(shared/reference.md section 2): conv keep 35%, 8-bit weights; fc keep 9%, 5-bit; index 5 bits",
+    )
+
+
+def get_recipe(recipe: str | DeepCompressionRecipe, model: nn.Module | None = None) -> DeepCompressionRecipe:
+    """A recipe by zoo name (``"lenet5"``), the recipe itself, or (given ``model``) the generic recipe."""
     if isinstance(recipe, DeepCompressionRecipe):
         return recipe
     if recipe not in RECIPES:
+        if model is not None:
+            return generic_recipe(model, recipe)
         raise CompressError(f"no Deep Compression recipe for {recipe!r}; built in: {', '.join(sorted(RECIPES))}")
     return RECIPES[recipe]
 

@@ -13,6 +13,7 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
 
     [compute]
     macs_per_cycle = { value = 1, source = "..." }                    # whole array, per cycle
+    static_power = { value = 0.8, unit = "mW", source = "..." }       # optional: idle/static power x latency
     accumulator_bits = { value = 32, unit = "bit", source = "..." }
     zero_handling = "none"               # "skip" (no cycle, no energy) | "gate" (cycle, no energy) | "none"
     precision = { weights = "int8", activations = "int8", source = "..." }   # v2, optional: float tensors
@@ -167,7 +168,8 @@ _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
 _COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "rs", "cores",
-                 "structured_sparsity", "attention"}
+                 "structured_sparsity", "attention",
+                 "static_power"}
 _CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
 _RS_KEYS = {"rows", "cols", "filter_words", "ifmap_words", "psum_words"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
@@ -565,6 +567,8 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             cores=_read_cores(r, compute_raw),
             structured_sparsity=_read_structured_sparsity(r, compute_raw),
             attention=r.string(compute_raw, "attention", "compute", ATTENTION_MODES) if "attention" in compute_raw else "materialize",
+            static_power_mw=(r.quantity(compute_raw, "static_power", "compute", POWER_UNITS_MW)
+                             if "static_power" in compute_raw else 0.0),
         ),
         levels=tuple(levels),
         sources=FrozenMap(r.sources),

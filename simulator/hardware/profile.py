@@ -245,6 +245,9 @@ class ComputeUnit:
     #: fit) or ``"flash"`` (tiles of the scores streamed through on-chip softmax, never written off chip;
     #: ``simulator.mapping.flash``).
     attention: str = "materialize"
+    #: Static/idle power of the whole chip or board beyond the per-event energies (``[compute] static_power``,
+    #: mW): drawn for the whole latency whatever the array does; priced by ``energy.static_energy_pj``.
+    static_power_mw: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

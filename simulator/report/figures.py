@@ -51,6 +51,7 @@ COMPONENT_COLORS = {
     "sram": "#54A24B",
     "dram": "#E45756",
     "leakage": "#9D9D9D",
+    "static": "#6B6B6B",
 }
 OPERAND_COLORS = {"weights": "#F58518", "inputs": "#4C78A8", "outputs": "#B279A2", "none": "#BAB0AC"}
 OPERAND_LABELS = {"none": "arithmetic (no operand)"}

@@ -245,7 +245,7 @@ def pack(model: nn.Module | dict, record: CompressionRecord, path: str | Path, m
             t = item.contiguous()
             if t.dtype not in _DTYPES:
                 raise PjsimError(f"tensor {name!r} has dtype {t.dtype}, which the pjsim file cannot store")
-            blob = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+            blob = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""  # 0-dim too (BatchNorm counters)
             writer.write(blob, 8 * len(blob))
             desc += _RAW.pack(_DTYPES.index(t.dtype))
         descriptors.append(desc)

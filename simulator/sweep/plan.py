@@ -144,8 +144,17 @@ def _check_model(spec: SweepSpec) -> None:
                 "accuracy.checkpoint",
                 f"no shipped checkpoint {checkpoint!r} for the accuracy step; shipped: {', '.join(available_checkpoints())}",
             )
+    from models.resolve import ONNX_SUFFIX, PJC_SUFFIX, PT_SUFFIXES
+
+    if spec.model.partition("@")[0].endswith((PJC_SUFFIX, ONNX_SUFFIX, *PT_SUFFIXES)):
+        from pathlib import Path
+
+        if not Path(spec.model.partition("@")[0]).is_file():
+            raise SweepSpecError(spec.source, "sweep.model", f"no such file {spec.model.partition('@')[0]!r} "
+                                 "(a path is relative to the current directory)")
+        return
     if ":" in spec.model:
-        if spec.input_shape is None:
+        if spec.input_shape is None and not spec.inputs:
             raise SweepSpecError(
                 spec.source, "sweep.input_shape", f"model '{spec.model}' is not in the zoo; give its input_shape (batch first)"
             )

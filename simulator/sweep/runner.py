@@ -85,7 +85,8 @@ def _trace(
         example = None
         if spec.input_shape is not None:
             example = ModelSpec(model, lambda: None, spec.input_shape, "").example_input(batch_size)
-        workloads[(model, batch_size)] = trace_model(model, example_inputs=example, batch_size=batch_size)
+        workloads[(model, batch_size)] = trace_model(model, example_inputs=example, batch_size=batch_size,
+                                                     inputs=spec.inputs or None)
     return workloads
 
 

@@ -4,8 +4,9 @@ Format (every key but ``sweep.model``, ``sweep.profile`` and the axes is optiona
 
     [sweep]
     name = "lenet-sram-density"       # default: the file's stem
-    model = "lenet_300_100"           # zoo name; package.module:factory only with --allow-import
+    model = "lenet_300_100"           # zoo name, a .pjc/.onnx/FILE.pt@ARCH file; package.module:factory only with --allow-import
     input_shape = [1, 1, 28, 28]      # only for package.module:factory models (batch first)
+    # inputs = ["ids:int64[1,128]"]   # or typed inputs, one per forward argument (models.input_spec)
     profile = "horowitz45"            # shipped name, or a .toml path relative to this file
     batch_size = 1
     engine = "simpy"                  # "simpy" | "closed-form" | "baseline" (simulate's engine)
@@ -77,7 +78,7 @@ MAX_SPEC_BYTES = 1 << 20
 _TOP_KEYS = {"sweep", "compression", "axis", "accuracy"}
 _ACCURACY_KEYS = {"dataset", "checkpoint", "test_images", "data_path"}
 _SWEEP_KEYS = {
-    "name", "description", "model", "input_shape", "profile", "batch_size", "sampling", "samples", "seed", "constraints",
+    "name", "description", "model", "input_shape", "inputs", "profile", "batch_size", "sampling", "samples", "seed", "constraints",
     "engine",
 }
 _AXIS_KEYS = {"key", "values", "min", "max", "num", "scale", "integer"}
@@ -291,6 +292,18 @@ def parse_spec(
         ):
             raise SweepSpecError(source, "sweep.input_shape", f"expected a list of whole numbers >= 1, found {input_shape!r}")
         input_shape = tuple(input_shape)
+    inputs = sweep.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise SweepSpecError(source, "sweep.inputs", f"expected a list of input specs such as ['ids:int64[1,128]'], found {inputs!r}")
+    if inputs and input_shape is not None:
+        raise SweepSpecError(source, "sweep.inputs", "give input_shape or inputs, not both")
+    from models.input_spec import parse_input_spec
+
+    for i, text in enumerate(inputs):
+        try:
+            parse_input_spec(text, i)
+        except ValueError as exc:
+            raise SweepSpecError(source, f"sweep.inputs[{i}]", str(exc)) from None
 
     comp_raw = raw.get("compression", {})
     _check_keys(comp_raw, set(COMPRESSION_KEYS), source, "compression")
@@ -366,6 +379,7 @@ def parse_spec(
         constraints=tuple(constraints),
         source=source,
         input_shape=input_shape,
+        inputs=tuple(inputs),
         accuracy=accuracy,
         engine=engine,
     )

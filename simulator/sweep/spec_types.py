@@ -182,6 +182,7 @@ class SweepSpec:
         source: where the spec came from (file path or ``"<dict>"``), for error messages.
         input_shape: shape of one example input, batch dimension first (needed for a
             ``package.module:factory`` model; zoo models know theirs).
+        inputs: typed input specs instead (``["ids:int64[1,128]"]``; ``models.input_spec``).
         accuracy: the accuracy step (None = no accuracy column).
         engine: how each point is timed (``simulator.api.simulate``'s ``engine``): ``"simpy"``
             (discrete-event, default), ``"closed-form"`` (same phases, timed by formula) or
@@ -200,5 +201,6 @@ class SweepSpec:
     constraints: tuple[Constraint, ...] = ()
     source: str = "<dict>"
     input_shape: tuple[int, ...] | None = None
+    inputs: tuple[str, ...] = ()
     accuracy: AccuracySpec | None = None
     engine: str = "simpy"
