@@ -113,15 +113,16 @@ class DramGeometry:
 
 @dataclass(frozen=True, slots=True)
 class DramCounts:
-    """Commands a played request stream issued, and how long it took (tCK)."""
+    """Commands a played request stream issued, and how long it took (tCK). Whole numbers from the
+    controller; fractional for pipelined pieces of a stream (``StreamTable.pipelined``)."""
 
-    activates: int = 0
-    precharges: int = 0
-    reads: int = 0
-    writes: int = 0
-    refreshes: int = 0
-    row_hits: int = 0
-    row_misses: int = 0
+    activates: float = 0
+    precharges: float = 0
+    reads: float = 0
+    writes: float = 0
+    refreshes: float = 0
+    row_hits: float = 0
+    row_misses: float = 0
     cycles: float = 0.0
 
     @property
@@ -373,6 +374,13 @@ class StreamTable:
         self.done = np.asarray(played.done)
         self.acts = np.asarray(played.activates_upto)
         self.window = window_bursts
+        # Pipelined view (what a controller with many outstanding requests sustains): the second half of
+        # the window gives the steady cycles and activates per burst; the lead is the first access's
+        # latency the steady rate does not account for (lead + n x steady = done[n-1] at n = window).
+        half = window_bursts // 2
+        self.steady_tck_per_burst = float(self.done[-1] - self.done[half - 1]) / (window_bursts - half)
+        self.acts_per_burst = float(self.acts[-1]) / window_bursts
+        self.lead_tck = max(0.0, float(self.done[-1]) - window_bursts * self.steady_tck_per_burst)
 
     def counts(self, nbytes: float) -> DramCounts:
         g, t = self.device.geometry, self.device.timing
@@ -392,6 +400,24 @@ class StreamTable:
             cycles *= t.refi / busy
         acts_i = round(acts)
         return DramCounts(acts_i, acts_i + refreshes, reads, writes, refreshes, round(n) - acts_i, acts_i, cycles)
+
+
+    def pipelined(self, nbytes: float) -> DramCounts:
+        """Commands and port time of ``nbytes`` of a stream that continues the previous requests (pipelined
+        with them: no first-access latency, which ``lead_tck`` gives separately). Linear in ``nbytes``
+        (fractional counts), so a stream cut in steps costs what it costs whole."""
+        g, t = self.device.geometry, self.device.timing
+        if nbytes <= 0:
+            return DramCounts()
+        n = float(nbytes) / g.burst_bytes
+        cycles, acts = n * self.steady_tck_per_burst, n * self.acts_per_burst
+        refreshes = 0.0
+        if self.refresh:
+            busy = t.refi - t.rp - t.rfc
+            refreshes = cycles / busy * g.channels
+            cycles *= t.refi / busy
+        return DramCounts(acts, acts + refreshes, 0.0 if self.write else n, n if self.write else 0.0, refreshes,
+                          n - acts, acts, cycles)
 
 
 _TABLES: dict[tuple[DramDevice, bool, bool], StreamTable] = {}

@@ -39,7 +39,7 @@ from simulator.memsim.levels import ComputeArray, CountingEnvironment, Port
 from simulator.memsim.phases import Phase, op_phases
 from simulator.memsim.service import LevelTiming, level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
-from simulator.memsim.steps import StepGroup, op_step_groups
+from simulator.memsim.steps import StepGroup, op_step_groups, staging_capacity_bits
 
 __all__ = ["simulate_schedule"]
 
@@ -83,7 +83,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         layer_cycles=FrozenMap(runner.layer_cycles),
         busy_cycles=FrozenMap(runner.busy()),
         events=env.scheduled_events,
-        timeline=tuple(TimelineEvent(*entry) for entry in log) if timeline else (),
+        timeline=tuple(TimelineEvent(*entry) for entry in sorted(log, key=lambda e: e[2])) if timeline else (),
         lower_bound_cycles=lower,
         upper_bound_cycles=upper,
         stall_cycles_by_cause=FrozenMap(runner.stalls()),
@@ -95,19 +95,6 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         buffer_peak_bits=runner.buffer_peak_bits,
         buffer_occupancy=runner.occupancy,
     )
-
-
-def _chain(event: simpy.Event, then: simpy.Event) -> Generator[Any, Any, None]:
-    yield event
-    then.succeed()
-
-
-def _staging_capacity_bits(schedule: Schedule) -> float:
-    """Global-buffer bits free for staging steps: all of it, less the resident weights when the model fits
-    (the only place the engine reads the schedule's residency)."""
-    if not schedule.global_buffer:
-        return float("inf")
-    return schedule.global_buffer_bits - (schedule.weight_onchip_bits if schedule.fits_on_chip else 0)
 
 
 class _Phases:
@@ -154,7 +141,10 @@ class _Phases:
 
 
 class _Core:
-    """One requestor: its staging buffer, compute array and on-chip ports; DMA, compute, write-back processes."""
+    """One requestor: its staging buffer, compute array and on-chip ports; DMA, compute, write-back processes.
+
+    Ports and the array are booked by reservation (``levels``): a process books its transfers now and
+    waits on one timeout for the latest release or arrival it needs."""
 
     def __init__(self, pipe: _Pipeline, index: int) -> None:
         env, schedule = pipe.env, pipe.schedule
@@ -167,11 +157,10 @@ class _Core:
         }
         self.array = ComputeArray(env, pipe.log)
         self.array.name = f"{tag}{COMPUTE_RESOURCE}"
-        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", _staging_capacity_bits(schedule))
+        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", staging_capacity_bits(schedule))
         n = len(schedule.ops)
         self.ready = [simpy.Store(env) for _ in range(n)]
         self.written = [env.event() for _ in range(n)]
-        self.computed = [env.event() for _ in range(n)]
         self.pending = [len(g) for g in pipe.groups]
         self.complete = [0.0] * n
         self.wait_load = 0.0
@@ -179,27 +168,24 @@ class _Core:
         env.process(self.dma())
         env.process(self.compute())
 
-    def _moves(self, op: OpSchedule, level: str, parts, what: str, write: bool,
-               released: simpy.Event | None = None) -> simpy.Process:
-        bits = sum(b for *_, b in parts)
-        for operand, direction, b in parts:
-            self.pipe.traffic[(op.layer, level, operand, direction)] += b
-        return self.env.process(self.ports[level].transfer(bits, op.layer, what, write, self.index, released))
+    def _wait(self, cycle: float) -> simpy.Event | None:
+        return self.env.timeout(cycle - self.env.now) if cycle > self.env.now else None
 
-    def _issue(self, op: OpSchedule, reads) -> Generator[Any, Any, simpy.Event]:
-        """Issue DRAM loads; return once the port has taken them (the DMA may issue the next request:
-        the latency is pipelined) with the event of their data's arrival."""
-        released = [self.env.event() for _ in reads]
-        jobs = [self._moves(op, self.pipe.schedule.dram, ((operand, "read", bits),), f"load {operand}", False, rel)
-                for (operand, bits), rel in zip(reads, released)]
-        if released:
-            yield self.env.all_of(released)
-        return self.env.all_of(jobs)
+    def _issue(self, op: OpSchedule, parts, write: bool) -> tuple[float, float]:
+        """Book DRAM transfers of ``(operand, bits)``: (latest port release, latest arrival)."""
+        dram, release, arrival = self.pipe.schedule.dram, float(self.env.now), float(self.env.now)
+        direction, verb = ("write", "store") if write else ("read", "load")
+        for operand, bits in parts:
+            self.pipe.traffic[(op.layer, dram, operand, direction)] += bits
+            r, a = self.ports[dram].reserve(bits, op.layer, f"{verb} {operand}", write, self.index)
+            release, arrival = max(release, r), max(arrival, a)
+        return release, arrival
 
     def dma(self) -> Generator[Any, Any, None]:
         """Per step group: reserve a slot, issue the first step's share of the loads (the group may start
         when it arrives), then the rest of the group (its ``loaded`` event). Non-weight reads of an op's
-        first step wait for the previous op's write-back; weights never wait (prefetch)."""
+        first step wait for the previous op's write-back; weights never wait (prefetch). The DMA issues
+        its next request once the port has taken the previous ones (the latency is pipelined)."""
         ops = self.pipe.schedule.ops
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
@@ -208,21 +194,26 @@ class _Core:
                 reads = [(o, b * first_share) for o, b in g.dram_reads]
                 late = [(o, b) for o, b in reads if o != "weights"]
                 if g.first and i > 0 and late and not self.written[i - 1].triggered:
-                    arrived_early = yield from self._issue(op, [(o, b) for o, b in reads if o == "weights"])
+                    _, early = self._issue(op, [(o, b) for o, b in reads if o == "weights"], False)
                     yield self.written[i - 1]  # the producer's outputs must be in DRAM first
-                    arrived_late = yield from self._issue(op, late)
-                    arrived = self.env.all_of([arrived_early, arrived_late])
+                    release, arrived = self._issue(op, late, False)
+                    arrived = max(arrived, early)
                 else:
-                    arrived = yield from self._issue(op, reads)
-                loaded = self.env.event()
+                    release, arrived = self._issue(op, reads, False)
+                loaded = self.env.event() if g.steps > 1 else None
                 yield self.ready[i].put((arrived, loaded))
-                if g.steps > 1:
+                if (wait := self._wait(release)) is not None:
+                    yield wait
+                if loaded is not None:
                     yield from self.buffer.reserve(self._rest_slot_bits(g))
                     rest = 1.0 - first_share
-                    arrived_rest = yield from self._issue(op, [(o, b * rest) for o, b in g.dram_reads])
-                    self.env.process(_chain(arrived_rest, loaded))
-                else:
-                    loaded.succeed()
+                    release, arrived_rest = self._issue(op, [(o, b * rest) for o, b in g.dram_reads], False)
+                    if (wait := self._wait(arrived_rest)) is not None:
+                        wait.callbacks.append(lambda _, ev=loaded: ev.succeed())
+                    else:
+                        loaded.succeed()
+                    if (wait := self._wait(release)) is not None:
+                        yield wait
 
     def _rest_slot_bits(self, g: StepGroup) -> float:
         """Room the rest of a group holds while it loads: one slot per step, at most as many as the buffer
@@ -233,47 +224,59 @@ class _Core:
         slots = int(self.buffer.capacity_bits // g.slot_bits) - 2
         return max(0, min(g.steps - 1, slots)) * g.slot_bits
 
-    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, None]:
-        """``share`` of the group's on-chip traffic and compute, concurrently."""
-        jobs = [self._moves(op, lv, tuple((o, d, b * share) for o, d, b in parts), "tile traffic", False)
-                for lv, parts in g.onchip]
+    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, float]:
+        """``share`` of the group's on-chip traffic and compute, concurrently. Waits until the array and
+        the on-chip ports are free again (the next step may start: on-chip latency is pipelined like the
+        DRAM's) and returns the cycle the step's data has all arrived (its outputs are ready)."""
+        start = float(self.env.now)
+        free = done = start
         if g.compute_cycles > 0:
-            jobs.append(self.env.process(self.array.compute(g.compute_cycles * share, op.layer, op.kind)))
-        start = self.env.now
-        yield self.env.all_of(jobs)
-        self.wait_onchip += max(0.0, self.env.now - start - g.compute_cycles * share)
+            free = done = self.array.reserve(g.compute_cycles * share, op.layer, op.kind)
+        for lv, parts in g.onchip:
+            bits = 0.0
+            for o, d, b in parts:
+                self.pipe.traffic[(op.layer, lv, o, d)] += b * share
+                bits += b * share
+            release, arrival = self.ports[lv].reserve(bits, op.layer, "tile traffic", False, self.index)
+            free, done = max(free, release), max(done, arrival)
+        if (wait := self._wait(free)) is not None:
+            yield wait
+        self.wait_onchip += max(0.0, free - start - g.compute_cycles * share)
+        return done
 
     def compute(self) -> Generator[Any, Any, None]:
         """Per step group: wait for its first step, compute all but its last step, wait for the rest of
         its data, compute the last step (a group of identical steps streams through its slot); each part's
-        DRAM writes go to a write-back process."""
+        DRAM writes go to a write-back process once the part's outputs are ready."""
         ops = self.pipe.schedule.ops
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
                 asked = self.env.now
                 arrived, loaded = yield self.ready[i].get()
-                yield arrived
+                if (wait := self._wait(arrived)) is not None:
+                    yield wait
                 self.wait_load += self.env.now - asked
-                if g.steps > 1:
+                if loaded is not None:
                     head = 1.0 - 1.0 / g.steps
-                    yield from self._run(op, g, head)
-                    self.env.process(self.write_back(i, op, g, head, final=False, loaded=loaded))
+                    done = yield from self._run(op, g, head)
+                    self.env.process(self.write_back(i, op, g, head, done, final=False, loaded=loaded))
                     asked = self.env.now
                     yield loaded
                     self.wait_load += self.env.now - asked
-                yield from self._run(op, g, 1.0 / g.steps)
-                self.env.process(self.write_back(i, op, g, 1.0 / g.steps, final=True))
-            self.computed[i].succeed()
+                done = yield from self._run(op, g, 1.0 / g.steps)
+                self.env.process(self.write_back(i, op, g, 1.0 / g.steps, done, final=True))
 
-    def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, final: bool,
+    def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, ready: float, final: bool,
                    loaded: simpy.Event | None = None) -> Generator[Any, Any, None]:
-        """Store ``share`` of the group's DRAM writes; the head part frees the room the rest of the group
-        reserved (once it has been reserved: ``loaded``), the final part the group's first slot."""
-        dram = self.pipe.schedule.dram
-        jobs = [self._moves(op, dram, ((operand, "write", bits * share),), f"store {operand}", True)
-                for operand, bits in g.dram_writes]
-        if jobs:
-            yield self.env.all_of(jobs)
+        """From cycle ``ready``, store ``share`` of the group's DRAM writes; the head part frees the room the
+        rest of the group reserved (once it has been reserved: ``loaded``), the final part the group's
+        first slot."""
+        if (wait := self._wait(ready)) is not None:
+            yield wait
+        if g.dram_writes:
+            _, arrived = self._issue(op, [(o, b * share) for o, b in g.dram_writes], True)
+            if (wait := self._wait(arrived)) is not None:
+                yield wait
         if not final:
             if loaded is not None:
                 yield loaded

@@ -140,11 +140,15 @@ def test_many_fractional_slots_never_deadlock():
 
 
 def test_dram_device_behind_the_port_by_hand():
-    """8 KB of weights from the DDR4-3200 preset, core clock = DRAM clock (1.6 GHz, 1 cycle = 1 tCK):
-    one row (8 KB) -> ACT 0, first RD at tRCD 22, data from 22 + CL 22 = 44, then 128 bursts back to back:
-    44 + 128 x 4 = 556 tCK, stretched by refresh at its average rate 12,480 / (12,480 - 22 - 560).
-    Energy (DRAMPower, preset currents): one ACT 1,872 + one PRE 2,772 + 128 RD x 2,784 pJ + background
-    499.2 mW over the stream's time; 127 of 128 bursts hit the open row."""
+    """8 KB of weights from the DDR4-3200 preset, core clock = DRAM clock (1.6 GHz, 1 cycle = 1 tCK).
+    Pipelined (a controller with requests outstanding): the port is held for the stream's steady rate,
+    128 bursts x tBURST 4 = 512 tCK (the next row's ACT hides behind the bursts on another bank),
+    stretched by refresh at its average rate 12,480 / (12,480 - 22 - 560); the data arrives the first
+    access's latency later: tRCD 22 + CL 22 = 44 tCK; then 1 compute cycle.
+    Energy (DRAMPower, preset currents): one ACT per 8 KB row (128 bursts x 16 / 2048) 1,872 + its PRE
+    2,772, 128 RD x 2,784 pJ, refresh 512 / 11,898 of one REF (8 x 1.2 V x (250 - 52) mA x 560 x 0.625 ns
+    = 665,280 pJ, plus its share of a precharge) and background 499.2 mW over the port time; 127 of 128
+    bursts hit the open row."""
     from simulator.memsim.dram_presets import DDR4_3200_X64
 
     profile = make_profile([
@@ -153,13 +157,15 @@ def test_dram_device_behind_the_port_by_hand():
     ], clock_hz=1.6e9)
     op = _op(0, {("dram", "weights", "read"): 8 * 1024 * 8.0}, 1.0)
     stats = simulate_schedule(_schedule(op, buffer_bits=10**6), profile, dram=DDR4_3200_X64)
-    tck = 556 * 12480 / (12480 - 22 - 560)
+    busy = 12480 - 22 - 560
+    tck = 512 * 12480 / busy
     assert stats.busy_cycles["dram"] == pytest.approx(tck)
-    assert stats.cycles == pytest.approx(tck + 1.0)  # no flat latency on a device; then 1 compute cycle
+    assert stats.cycles == pytest.approx(tck + 44 + 1.0)
     assert stats.dram_row_hit_rate == pytest.approx(127 / 128)
     assert stats.dram_model == "ddr4-3200-x64"
-    expected_pj = 1872 + 2772 + 128 * 2784 + 499.2 * tck * 0.625
-    assert stats.dram_energy_pj == pytest.approx(expected_pj)
+    refreshes = 512 / busy
+    expected_pj = 1872 + 2772 * (1 + refreshes) + 128 * 2784 + 665280 * refreshes + 499.2 * tck * 0.625
+    assert stats.dram_energy_pj == pytest.approx(expected_pj, rel=1e-3)
     flat = simulate_schedule(_schedule(op, buffer_bits=10**6), profile)
     assert flat.busy_cycles["dram"] == 8 * 1024 * 8 / 32.0 and flat.dram_energy_pj is None
 
