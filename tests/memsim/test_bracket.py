@@ -12,7 +12,7 @@ from simulator.memsim import closed_form_stats, simulate_schedule
 from simulator.memsim.dram_presets import DRAM_PRESETS
 from tests.mapping.test_mapper import profiles, workloads
 
-PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=int(__import__("os").environ.get("PJSIM_HYPOTHESIS_EXAMPLES", 30)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-9
 
 

@@ -34,8 +34,9 @@ def test_two_step_op_double_buffers_through_slots():
     """640 weight bits in 2 steps, 100 compute cycles, 64 output bits to DRAM; slot = 352 bits per step.
     DMA: step 1 load 0..10 (arrives 20), step 2 load 10..20 (the latency is pipelined; a second slot is free).
     Compute: step 1 20..70 (SRAM 672 bits 20..30.5), store 70..71; step 2 70..120 (SRAM 70..80.5), store
-    120..121 arrives 131. Bracket: lower max(100, 22, 21) = 100; upper 100 + 2 x (10 + 10) + 2 x (1 + 10)
-    + 2 x (10.5 + 1) = 185."""
+    120..121 arrives 131. Bracket: lower max(100, 22, 21) = 100; upper = compute 100 + service (DRAM reads
+    20 + writes 2 + SRAM 21) + one round of latencies (the 8000-bit buffer holds 22 slots of 352 bits:
+    ceil(2 / 21) = 1 round of DRAM read 10 + SRAM 1 + DRAM write 10) = 164."""
     op = _op(0, {("dram", "weights", "read"): 640.0, ("sram", "weights", "write"): 640.0,
                  ("sram", "weights", "read"): 640.0, ("sram", "outputs", "read"): 64.0,
                  ("dram", "outputs", "write"): 64.0}, 100.0, steps=2)
@@ -51,7 +52,7 @@ def test_two_step_op_double_buffers_through_slots():
         TimelineEvent("dram", 120.0, 121.0, "l0", "store outputs"),
     )
     assert stats.cycles == 131.0
-    assert stats.bracket == (100.0, 185.0)
+    assert stats.bracket == (100.0, 164.0)
     assert stats.stall_cycles_by_cause["dram"] == 20.0
     assert stats.buffer_peak_bits == 704.0  # two 352-bit slots in flight
     assert {k[1:]: v for k, v in stats.traffic_bits.items()} == dict(op.traffic_bits)
@@ -63,7 +64,8 @@ WEIGHTS_ONLY = {("dram", "weights", "read"): 320.0, ("sram", "weights", "write")
 def test_next_ops_weights_load_while_the_previous_op_computes():
     """Two ops, 320 weight bits (10 port cycles + 10 latency) and 100 compute cycles each.
     Phases (no overlap): 20 + 100 per op = 240. Pipeline: B's weights load 10..20 (arrive 30) while A
-    computes 20..120; B computes 120..220. Bracket: lower 200, upper 200 + 2 x (10 + 10) + 2 x (5 + 1) SRAM writes = 252."""
+    computes 20..120; B computes 120..220. Bracket: lower 200, upper 200 + per op (10 DRAM + 5 SRAM write
+    service cycles) + one round of latencies (10 + 1): 200 + 2 x 26 = 252."""
     ops = (_op(0, WEIGHTS_ONLY, 100.0), _op(1, WEIGHTS_ONLY, 100.0))
     phases = simulate_schedule(_schedule(*ops), PROFILE, overlap=False)
     assert phases.cycles == 240.0
