@@ -40,6 +40,7 @@ from simulator.memsim.phases import Phase, op_phases
 from simulator.memsim.service import LevelTiming, level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
 from simulator.memsim.steps import StepGroup, op_step_groups, staging_capacity_bits
+from simulator.memsim.usage import utilisation_series
 
 __all__ = ["simulate_schedule"]
 
@@ -75,6 +76,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
     runner.check_finished()
     lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores)
     counts = sum_dram_counts(dram_port.dram_counts)
+    bin_cycles, series = utilisation_series({s.name: s.intervals for s in runner.servers()}, float(env.now))
     dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
     return MemoryStats(
         method="simpy" if overlap else "simpy-phases",
@@ -94,6 +96,8 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         dram_energy_by_command_pj=FrozenMap(dram_energy),
         buffer_peak_bits=runner.buffer_peak_bits,
         buffer_occupancy=runner.occupancy,
+        utilisation_bin_cycles=bin_cycles,
+        utilisation_over_time=FrozenMap(series),
     )
 
 
@@ -130,6 +134,9 @@ class _Phases:
 
     def check_finished(self) -> None:
         """Phases cannot deadlock (no buffer state): nothing to check."""
+
+    def servers(self) -> list:
+        return [*self.ports.values(), self.array]
 
     def busy(self) -> dict[str, float]:
         busy = {name: port.busy_cycles for name, port in self.ports.items()}
@@ -322,6 +329,14 @@ class _Pipeline:
                     raise RuntimeError(
                         f"memsim deadlock: core {core.index} stopped at op {i} ({op.layer!r}, {op.steps} steps) with "
                         f"{core.buffer.container.level} of {core.buffer.capacity_bits} buffer bits reserved")
+
+    def servers(self) -> list:
+        """Every port and array once (the DRAM port is shared by the cores)."""
+        seen = {}
+        for core in self.core_list:
+            for s in (*core.ports.values(), core.array):
+                seen[id(s)] = s
+        return list(seen.values())
 
     def busy(self) -> dict[str, float]:
         busy: dict[str, float] = {}
