@@ -38,7 +38,7 @@ __all__ = ["closed_form_stats", "cycle_bracket", "sum_dram_counts"]
 
 
 def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice | None = None,
-                  cores: int = 1) -> tuple[float, float]:
+                  cores: int = 1, shared_levels: tuple[str, ...] = ()) -> tuple[float, float]:
     """(lower, upper) cycles of ``cores`` requestors each playing ``schedule`` (see the module docstring)."""
     timings = level_timings(profile, dram)
     capacity = staging_capacity_bits(schedule)
@@ -63,9 +63,10 @@ def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice
         slots = int(capacity // slot) if slot > 0 and not math.isinf(capacity) else steps + 1
         rounds = steps if slots < 2 else math.ceil(steps / (slots - 1))
         upper += rounds * chain
-    # Each core has its own on-chip ports; the DRAM port serves every core.
-    busiest = max(port_best.values(), default=0.0)
-    lower = max(compute, busiest, port_best.get(schedule.dram, 0.0) * cores)
+    # Each core has its own on-chip ports; the DRAM port (and any shared level's) serves every core.
+    shared = {schedule.dram, *shared_levels}
+    busiest = max((v * (cores if name in shared else 1) for name, v in port_best.items()), default=0.0)
+    lower = max(compute, busiest)
     return lower, upper * cores
 
 

@@ -46,7 +46,8 @@ __all__ = ["simulate_schedule"]
 
 
 def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline: bool = True, overlap: bool = True,
-                      fidelity: str = "window", dram: DramDevice | None = None, cores: int = 1) -> MemoryStats:
+                      fidelity: str = "window", dram: DramDevice | None = None, cores: int = 1,
+                      shared_levels: tuple[str, ...] = ()) -> MemoryStats:
     """Run steady-state inference of ``schedule`` through the SimPy model of ``profile``.
 
     Args:
@@ -57,6 +58,8 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         fidelity: ``"window"`` (bounded events) or ``"full"`` (every step; for verification).
         dram: a DRAM device model behind the profile's DRAM level (None: the level's flat bandwidth/latency).
         cores: requestors sharing the DRAM (batch split: one inference each); needs ``overlap``.
+        shared_levels: on-chip levels (by name) whose port every core shares, like the DRAM's (a shared
+            SRAM); by default each core has its own.
 
     Returns:
         ``MemoryStats`` with the traffic the simulation moved, latency, busy cycles, stalls, bracket, timeline.
@@ -65,6 +68,9 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         raise ValueError(f"cores must be >= 1, got {cores}")
     if cores > 1 and not overlap:
         raise ValueError("several cores need the stateful pipeline (overlap=True)")
+    unknown = set(shared_levels) - {lv.name for lv in profile.levels}
+    if unknown:
+        raise ValueError(f"shared_levels names no level of profile {profile.name!r}: {sorted(unknown)}")
     env = CountingEnvironment()
     log: list[tuple[str, float, float, str, str]] = []
     timings = level_timings(profile, dram)
@@ -72,9 +78,12 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     play = _Pipeline if overlap else _Phases
     runner = play(env, schedule, profile, timings, dram_port, log, traffic, fidelity, cores)
+    if overlap:
+        runner.shared = {name: Port(env, timings[name], log) for name in shared_levels if name != schedule.dram}
+        runner.start()
     env.run()
     runner.check_finished()
-    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores)
+    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores, shared_levels=shared_levels)
     counts = sum_dram_counts(dram_port.dram_counts)
     bin_cycles, series = utilisation_series({s.name: s.intervals for s in runner.servers()}, float(env.now))
     dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
@@ -158,7 +167,7 @@ class _Core:
         self.pipe, self.index, self.env = pipe, index, env
         tag = "" if pipe.cores == 1 else f"core{index}."
         self.ports = {
-            name: (pipe.dram_port if name == schedule.dram else Port(env, LevelTiming(
+            name: (pipe.dram_port if name == schedule.dram else pipe.shared[name] if name in pipe.shared else Port(env, LevelTiming(
                 f"{tag}{t.name}", t.bandwidth_bits_per_cycle, t.flat_latency_cycles), pipe.log))
             for name, t in pipe.timings.items()
         }
@@ -305,7 +314,12 @@ class _Pipeline:
         self.env, self.schedule, self.timings, self.dram_port = env, schedule, timings, dram_port
         self.log, self.traffic, self.cores = log, traffic, cores
         self.groups = [op_step_groups(op, schedule.dram, schedule.global_buffer, fidelity) for op in schedule.ops]
-        self.core_list = [_Core(self, c) for c in range(cores)]
+        self.shared: dict[str, Port] = {}
+        self.core_list: list[_Core] = []
+
+    def start(self) -> None:
+        """Create the cores (after ``shared`` is set: the ports every core uses besides the DRAM's)."""
+        self.core_list = [_Core(self, c) for c in range(self.cores)]
 
     @property
     def layer_cycles(self) -> dict[str, float]:
@@ -349,7 +363,8 @@ class _Pipeline:
     def stalls(self) -> dict[str, float]:
         """Cycles by cause, summed over cores: compute waiting for a load (DRAM), for the on-chip levels
         (SRAM), DMA waiting for a buffer slot, DRAM transfers queued behind another core."""
-        queued_other = sum(self.dram_port.queue_cycles.values()) if self.cores > 1 else 0.0
+        queued_other = (sum(sum(p.queue_cycles.values()) for p in (self.dram_port, *self.shared.values()))
+                        if self.cores > 1 else 0.0)
         return {
             "dram": sum(c.wait_load for c in self.core_list),
             "sram": sum(c.wait_onchip for c in self.core_list),

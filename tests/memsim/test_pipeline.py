@@ -184,3 +184,20 @@ def test_an_op_without_dram_reads_does_not_hold_the_prefetch_back():
     loads = [e for e in stats.timeline if e.what == "load weights"]
     assert [(e.start_cycle, e.end_cycle) for e in loads] == [(0, 10.0), (10.0, 20.0)]
     assert stats.cycles == 221.0
+
+
+def test_two_cores_sharing_one_sram_queue_on_its_port():
+    """6,400 SRAM bits (100 cycles at 64 bits/cycle, latency 1) and 10 compute cycles per core. Private
+    SRAMs: both cores' traffic runs 0..100 in parallel, data in at 101. One shared SRAM: core 0 0..100
+    (in at 101), core 1 queued behind it 100..200 (in at 201): 100 cycles waiting for another core, and
+    the lower bound counts the shared SRAM's total of both cores (200)."""
+    ops = (_op(0, {("sram", "weights", "read"): 6400.0}, 10.0),)
+    private = simulate_schedule(_schedule(*ops), PROFILE, cores=2)
+    shared = simulate_schedule(_schedule(*ops), PROFILE, cores=2, shared_levels=("sram",))
+    assert private.cycles == 101.0
+    assert shared.cycles == 201.0
+    assert shared.stall_cycles_by_cause["other_core"] == 100.0
+    assert shared.bracket[0] == 200.0 and private.bracket[0] == 100.0
+    assert shared.bracket[0] <= shared.cycles <= shared.bracket[1]
+    with pytest.raises(ValueError, match="shared_levels names no level"):
+        simulate_schedule(_schedule(*ops), PROFILE, cores=2, shared_levels=("l2",))
