@@ -181,6 +181,9 @@ class MemoryTiming:
         requestors: cores that shared the DRAM (batch split: one inference each).
         fidelity: ``window``, ``full``, ``phases`` or ``closed-form``.
         dram_model: ``flat`` or the DRAM device preset's name.
+        utilisation_bin_cycles: width of the bins of ``utilisation_over_time`` (0: no series).
+        utilisation_over_time: per memory port (and compute array) its busy fraction in each bin of the
+            run, at most 64 bins: bandwidth utilisation over time (``simulator.memsim.usage``).
     """
 
     lower_bound_cycles: float
@@ -192,6 +195,8 @@ class MemoryTiming:
     requestors: int = 1
     fidelity: str = "closed-form"
     dram_model: str = "flat"
+    utilisation_bin_cycles: float = 0.0
+    utilisation_over_time: FrozenMap[str, tuple[float, ...]] = field(default_factory=FrozenMap)
 
     @property
     def bracket_cycles(self) -> tuple[float, float]:

@@ -301,6 +301,8 @@ def memory_timing(stats: MemoryStats, share: float = 1.0) -> MemoryTiming:
         requestors=stats.requestors,
         fidelity=stats.fidelity,
         dram_model=stats.dram_model,
+        utilisation_bin_cycles=stats.utilisation_bin_cycles,
+        utilisation_over_time=stats.utilisation_over_time,
     )
 
 

@@ -7,16 +7,22 @@ what the phase model (``simulate_schedule(..., overlap=False)``) does; it is the
 
 ``cycle_bracket``: bounds any schedule-respecting play of the schedule must lie within.
 * lower (perfect overlap): every resource is one-at-a-time, so the run lasts at least as long as the
-  compute array's total and as the busiest port's total service time (DRAM shared by all requestors);
-* upper (no overlap): the run is never longer than doing every piece of work one after the other, each
-  step's transfers with their full latency: per op and per stream ``T x (service(bits / T) + latency)``
-  plus the compute cycles, times the number of requestors. (A work-conserving play always has some
-  piece of work in progress, so it is at most the sum of all pieces.)
+  compute array's total and as the busiest port's total service time at its best (a DRAM device at its
+  peak: every burst a row hit, no refresh; DRAM shared by all requestors);
+* upper (no overlap between compute and transfers, nor between ops): per op, the compute cycles plus
+  every level's service time for all its bits (the DRAM device's sequential streams with their row
+  misses at row ends and refresh: the worst the engine plays) plus the latencies that cannot hide behind
+  other work: one chain (DRAM read + on-chip + DRAM write latency) per round of steps the staging buffer
+  cannot overlap — ``ceil(T / (slots - 1))`` rounds with ``slots`` step slots in the buffer, ``T``
+  when one slot is all it holds — times the number of requestors. (A work-conserving play always has some
+  piece of work or a latency of the chain in progress.) Before issue 15's rework the upper bound charged
+  every step its latencies (``T x latency``): ~1,000x loose on LeNet-300-100.
 Transfers are timed by ``service`` (flat bandwidth/latency, or the DRAM device), as in the simulation.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from simulator.frozen import FrozenMap
@@ -26,39 +32,41 @@ from simulator.memsim.dram import DramCounts, DramDevice
 from simulator.memsim.phases import op_phases
 from simulator.memsim.service import level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
+from simulator.memsim.steps import staging_capacity_bits, step_footprint_bits
 
 __all__ = ["closed_form_stats", "cycle_bracket", "sum_dram_counts"]
 
 
 def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice | None = None,
-                  cores: int = 1) -> tuple[float, float]:
+                  cores: int = 1, shared_levels: tuple[str, ...] = ()) -> tuple[float, float]:
     """(lower, upper) cycles of ``cores`` requestors each playing ``schedule`` (see the module docstring)."""
     timings = level_timings(profile, dram)
+    capacity = staging_capacity_bits(schedule)
     compute = 0.0
-    port_total: dict[str, float] = defaultdict(float)
+    port_best: dict[str, float] = defaultdict(float)
     upper = 0.0
     for op in schedule.ops:
         steps = max(1, op.steps)
         compute += op.compute_cycles
         upper += op.compute_cycles
-        onchip: dict[str, float] = defaultdict(float)
+        bits_at: dict[tuple[str, bool], float] = defaultdict(float)
         for (level, _, direction), bits in op.traffic_bits.items():
-            if bits <= 0:
-                continue
+            if bits > 0:
+                bits_at[(level, level == schedule.dram and direction == "write")] += bits
+        chain = 0.0
+        for (level, write), bits in bits_at.items():
             t = timings[level]
-            write = direction == "write"
-            if level == schedule.dram:
-                port_total[level] += t.service_cycles(bits, write)
-                upper += steps * (t.service_cycles(bits / steps, write) + t.latency_cycles)
-            else:
-                onchip[level] += bits
-        for level, bits in onchip.items():
-            t = timings[level]
-            port_total[level] += t.service_cycles(bits)
-            upper += steps * (t.service_cycles(bits / steps) + t.latency_cycles)
-    # Each core has its own on-chip ports; the DRAM port serves every core.
-    busiest = max(port_total.values(), default=0.0)
-    lower = max(compute, busiest, port_total.get(schedule.dram, 0.0) * cores)
+            port_best[level] += t.peak_cycles(bits)
+            upper += t.service_cycles(bits, write)
+            chain += t.latency(write)
+        slot = min(math.ceil(step_footprint_bits(op, schedule.dram, schedule.global_buffer)), capacity)
+        slots = int(capacity // slot) if slot > 0 and not math.isinf(capacity) else steps + 1
+        rounds = steps if slots < 2 else math.ceil(steps / (slots - 1))
+        upper += rounds * chain
+    # Each core has its own on-chip ports; the DRAM port (and any shared level's) serves every core.
+    shared = {schedule.dram, *shared_levels}
+    busiest = max((v * (cores if name in shared else 1) for name, v in port_best.items()), default=0.0)
+    lower = max(compute, busiest)
     return lower, upper * cores
 
 
@@ -76,16 +84,18 @@ def closed_form_stats(schedule: Schedule, profile: HardwareProfile, dram: DramDe
         op_cycles = 0.0
         for phase in op_phases(op, schedule.dram):
             per_port: dict[str, float] = defaultdict(float)
+            arrival: dict[str, float] = defaultdict(float)  # served back to back in order; each its own latency
             for t in phase.transfers:
                 write = all(d == "write" for _, _, d, _ in t.parts)
                 per_port[t.level] += timings[t.level].service_cycles(t.bits, write)
+                arrival[t.level] = max(arrival[t.level], per_port[t.level] + timings[t.level].latency(write))
                 counts = timings[t.level].dram_counts(t.bits, write)
                 if counts is not None:
                     dram_counts.append(counts)
             ends = [phase.compute_cycles]
             for name, cycles in per_port.items():
                 busy[name] += cycles
-                ends.append(cycles + timings[name].latency_cycles)
+                ends.append(arrival[name])
             busy[COMPUTE_RESOURCE] += phase.compute_cycles
             op_cycles += max(ends)
         layer_cycles[op.layer] += op_cycles

@@ -18,13 +18,15 @@ Address mapping (low bits to high): column (within a row) | channel | bank | ran
 stream fills a row, then moves to the next channel/bank (bank-level parallelism), and a tile walk
 (``tile_walk_addresses``) produces row hits inside a run and misses when it strides to another row.
 
-Scheduling: requests are served in order per requestor; several requestors are interleaved round robin
-(``round_robin``). A request's ACT may be issued as early as the bank and the rank's tRRD/tFAW allow
+Scheduling (``DramController(scheduler=...)``, ``SCHEDULERS``): ``"fcfs"`` serves requests in the given
+order (several requestors interleaved round robin by ``round_robin``); ``"fr-fcfs"`` (first ready, first
+come first served; Rixner et al., ISCA 2000) serves, among the requests that have arrived by the time
+the controller issued its last column command, the oldest that hits an open row, else the oldest. A request's ACT may be issued as early as the bank and the rank's tRRD/tFAW allow
 (the controller sees its queue), its column command then waits for tRCD, the bus, and the read/write
 turnarounds (tWTR: write data end -> read command; tRTW: read command -> write command).
 Refresh: every tREFI the channel precharges all banks (tRP if a row is open) and refreshes (tRFC).
 Not modelled: bank groups (tCCD_L/tRRD_L), tRTP, the command bus (one command per tCK), power-down,
-FR-FCFS reordering, VPP/VDDQ currents.
+VPP/VDDQ currents.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ __all__ = [
     "DramTiming",
     "DramController",
     "FlatDram",
+    "SCHEDULERS",
     "StreamTable",
     "round_robin",
     "stream_table",
@@ -113,15 +116,16 @@ class DramGeometry:
 
 @dataclass(frozen=True, slots=True)
 class DramCounts:
-    """Commands a played request stream issued, and how long it took (tCK)."""
+    """Commands a played request stream issued, and how long it took (tCK). Whole numbers from the
+    controller; fractional for pipelined pieces of a stream (``StreamTable.pipelined``)."""
 
-    activates: int = 0
-    precharges: int = 0
-    reads: int = 0
-    writes: int = 0
-    refreshes: int = 0
-    row_hits: int = 0
-    row_misses: int = 0
+    activates: float = 0
+    precharges: float = 0
+    reads: float = 0
+    writes: float = 0
+    refreshes: float = 0
+    row_hits: float = 0
+    row_misses: float = 0
     cycles: float = 0.0
 
     @property
@@ -245,13 +249,40 @@ def round_robin(streams: list[list[DramRequest]]) -> list[DramRequest]:
     return out
 
 
-class DramController:
-    """Times request streams on one ``DramDevice`` (open-page policy, in-order per arbitration order)."""
+#: Request schedulers of the controller (see the module docstring).
+SCHEDULERS = ("fcfs", "fr-fcfs")
 
-    def __init__(self, device: DramDevice, refresh: bool = True, keep_log: bool = False) -> None:
+
+class DramController:
+    """Times request streams on one ``DramDevice`` (open-page policy; ``scheduler`` in ``SCHEDULERS``)."""
+
+    def __init__(self, device: DramDevice, refresh: bool = True, keep_log: bool = False,
+                 scheduler: str = "fcfs") -> None:
+        if scheduler not in SCHEDULERS:
+            raise ValueError(f"DRAM scheduler must be one of {SCHEDULERS}, got {scheduler!r}")
         self.device = device
         self.refresh = refresh
         self.keep_log = keep_log
+        self.scheduler = scheduler
+
+    def _order(self, requests: list[DramRequest], bank_ix: np.ndarray, row_ix: np.ndarray, open_row: list[int]):
+        """Indices of ``requests`` in service order; reads the controller's state (``open_row``, and the
+        cycle of the last column command sent back through ``send``) as it plays (FR-FCFS)."""
+        if self.scheduler == "fcfs":
+            for k in range(len(requests)):
+                yield k
+            return
+        pending = list(range(len(requests)))
+        now = 0.0
+        while pending:
+            arrived = [k for k in pending if requests[k].arrival <= now]
+            if not arrived:
+                first = min(pending, key=lambda k: requests[k].arrival)
+                arrived = [first]
+            pick = next((k for k in arrived if open_row[int(bank_ix[k])] == int(row_ix[k])), arrived[0])
+            pending.remove(pick)
+            issued = yield pick
+            now = max(now, issued if issued is not None else now)
 
     def decode(self, addresses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(channel, global bank index, row) of each address (vectorised)."""
@@ -281,11 +312,14 @@ class DramController:
         last_rd_cmd = [-1e18] * g.channels
         next_ref = [float(t.refi)] * g.channels
         c = dict(activates=0, precharges=0, reads=0, writes=0, refreshes=0, row_hits=0, row_misses=0)
-        done: list[float] = []
-        acts_upto: list[int] = []
+        done: list[float] = [0.0] * len(requests)
+        acts_upto: list[int] = [0] * len(requests)
         log: list[tuple[str, float, int, int]] = []
         end = 0.0
-        for i, req in enumerate(requests):
+        order = self._order(requests, bank_ix, row_ix, open_row)
+        i = next(order, None)
+        while i is not None:
+            req = requests[i]
             ch, b, row = int(channel[i]), int(bank_ix[i]), int(row_ix[i])
             rank = b // g.banks
             start = max(req.arrival, 0.0)
@@ -346,9 +380,13 @@ class DramController:
                 log.append(("WR" if req.write else "RD", cmd, ch, b))
             col_ok[b] = cmd + t.burst  # tCCD = tBURST
             bus_free[ch] = data + t.burst
-            done.append(data + t.burst)
-            acts_upto.append(c["activates"])
+            done[i] = data + t.burst
+            acts_upto[i] = c["activates"]
             end = max(end, data + t.burst)
+            try:
+                i = order.send(cmd)  # the generator picks the next request knowing the last command's cycle
+            except StopIteration:
+                i = None
         return DramResult(tuple(done), DramCounts(**c, cycles=end), tuple(log), tuple(acts_upto))
 
     def stream(self, nbytes: float, write: bool = False) -> DramCounts:
@@ -373,6 +411,13 @@ class StreamTable:
         self.done = np.asarray(played.done)
         self.acts = np.asarray(played.activates_upto)
         self.window = window_bursts
+        # Pipelined view (what a controller with many outstanding requests sustains): the second half of
+        # the window gives the steady cycles and activates per burst; the lead is the first access's
+        # latency the steady rate does not account for (lead + n x steady = done[n-1] at n = window).
+        half = window_bursts // 2
+        self.steady_tck_per_burst = float(self.done[-1] - self.done[half - 1]) / (window_bursts - half)
+        self.acts_per_burst = float(self.acts[-1]) / window_bursts
+        self.lead_tck = max(0.0, float(self.done[-1]) - window_bursts * self.steady_tck_per_burst)
 
     def counts(self, nbytes: float) -> DramCounts:
         g, t = self.device.geometry, self.device.timing
@@ -392,6 +437,24 @@ class StreamTable:
             cycles *= t.refi / busy
         acts_i = round(acts)
         return DramCounts(acts_i, acts_i + refreshes, reads, writes, refreshes, round(n) - acts_i, acts_i, cycles)
+
+
+    def pipelined(self, nbytes: float) -> DramCounts:
+        """Commands and port time of ``nbytes`` of a stream that continues the previous requests (pipelined
+        with them: no first-access latency, which ``lead_tck`` gives separately). Linear in ``nbytes``
+        (fractional counts), so a stream cut in steps costs what it costs whole."""
+        g, t = self.device.geometry, self.device.timing
+        if nbytes <= 0:
+            return DramCounts()
+        n = float(nbytes) / g.burst_bytes
+        cycles, acts = n * self.steady_tck_per_burst, n * self.acts_per_burst
+        refreshes = 0.0
+        if self.refresh:
+            busy = t.refi - t.rp - t.rfc
+            refreshes = cycles / busy * g.channels
+            cycles *= t.refi / busy
+        return DramCounts(acts, acts + refreshes, 0.0 if self.write else n, n if self.write else 0.0, refreshes,
+                          n - acts, acts, cycles)
 
 
 _TABLES: dict[tuple[DramDevice, bool, bool], StreamTable] = {}

@@ -39,13 +39,15 @@ from simulator.memsim.levels import ComputeArray, CountingEnvironment, Port
 from simulator.memsim.phases import Phase, op_phases
 from simulator.memsim.service import LevelTiming, level_timings
 from simulator.memsim.stats import COMPUTE_RESOURCE, MemoryStats
-from simulator.memsim.steps import StepGroup, op_step_groups
+from simulator.memsim.steps import StepGroup, op_step_groups, staging_capacity_bits
+from simulator.memsim.usage import utilisation_series
 
 __all__ = ["simulate_schedule"]
 
 
 def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline: bool = True, overlap: bool = True,
-                      fidelity: str = "window", dram: DramDevice | None = None, cores: int = 1) -> MemoryStats:
+                      fidelity: str = "window", dram: DramDevice | None = None, cores: int = 1,
+                      shared_levels: tuple[str, ...] = ()) -> MemoryStats:
     """Run steady-state inference of ``schedule`` through the SimPy model of ``profile``.
 
     Args:
@@ -56,6 +58,8 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         fidelity: ``"window"`` (bounded events) or ``"full"`` (every step; for verification).
         dram: a DRAM device model behind the profile's DRAM level (None: the level's flat bandwidth/latency).
         cores: requestors sharing the DRAM (batch split: one inference each); needs ``overlap``.
+        shared_levels: on-chip levels (by name) whose port every core shares, like the DRAM's (a shared
+            SRAM); by default each core has its own.
 
     Returns:
         ``MemoryStats`` with the traffic the simulation moved, latency, busy cycles, stalls, bracket, timeline.
@@ -64,6 +68,9 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         raise ValueError(f"cores must be >= 1, got {cores}")
     if cores > 1 and not overlap:
         raise ValueError("several cores need the stateful pipeline (overlap=True)")
+    unknown = set(shared_levels) - {lv.name for lv in profile.levels}
+    if unknown:
+        raise ValueError(f"shared_levels names no level of profile {profile.name!r}: {sorted(unknown)}")
     env = CountingEnvironment()
     log: list[tuple[str, float, float, str, str]] = []
     timings = level_timings(profile, dram)
@@ -71,10 +78,14 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     play = _Pipeline if overlap else _Phases
     runner = play(env, schedule, profile, timings, dram_port, log, traffic, fidelity, cores)
+    if overlap:
+        runner.shared = {name: Port(env, timings[name], log) for name in shared_levels if name != schedule.dram}
+        runner.start()
     env.run()
     runner.check_finished()
-    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores)
+    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores, shared_levels=shared_levels)
     counts = sum_dram_counts(dram_port.dram_counts)
+    bin_cycles, series = utilisation_series({s.name: s.intervals for s in runner.servers()}, float(env.now))
     dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
     return MemoryStats(
         method="simpy" if overlap else "simpy-phases",
@@ -83,7 +94,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         layer_cycles=FrozenMap(runner.layer_cycles),
         busy_cycles=FrozenMap(runner.busy()),
         events=env.scheduled_events,
-        timeline=tuple(TimelineEvent(*entry) for entry in log) if timeline else (),
+        timeline=tuple(TimelineEvent(*entry) for entry in sorted(log, key=lambda e: e[2])) if timeline else (),
         lower_bound_cycles=lower,
         upper_bound_cycles=upper,
         stall_cycles_by_cause=FrozenMap(runner.stalls()),
@@ -94,20 +105,9 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         dram_energy_by_command_pj=FrozenMap(dram_energy),
         buffer_peak_bits=runner.buffer_peak_bits,
         buffer_occupancy=runner.occupancy,
+        utilisation_bin_cycles=bin_cycles,
+        utilisation_over_time=FrozenMap(series),
     )
-
-
-def _chain(event: simpy.Event, then: simpy.Event) -> Generator[Any, Any, None]:
-    yield event
-    then.succeed()
-
-
-def _staging_capacity_bits(schedule: Schedule) -> float:
-    """Global-buffer bits free for staging steps: all of it, less the resident weights when the model fits
-    (the only place the engine reads the schedule's residency)."""
-    if not schedule.global_buffer:
-        return float("inf")
-    return schedule.global_buffer_bits - (schedule.weight_onchip_bits if schedule.fits_on_chip else 0)
 
 
 class _Phases:
@@ -144,6 +144,9 @@ class _Phases:
     def check_finished(self) -> None:
         """Phases cannot deadlock (no buffer state): nothing to check."""
 
+    def servers(self) -> list:
+        return [*self.ports.values(), self.array]
+
     def busy(self) -> dict[str, float]:
         busy = {name: port.busy_cycles for name, port in self.ports.items()}
         busy[COMPUTE_RESOURCE] = self.array.busy_cycles
@@ -154,24 +157,26 @@ class _Phases:
 
 
 class _Core:
-    """One requestor: its staging buffer, compute array and on-chip ports; DMA, compute, write-back processes."""
+    """One requestor: its staging buffer, compute array and on-chip ports; DMA, compute, write-back processes.
+
+    Ports and the array are booked by reservation (``levels``): a process books its transfers now and
+    waits on one timeout for the latest release or arrival it needs."""
 
     def __init__(self, pipe: _Pipeline, index: int) -> None:
         env, schedule = pipe.env, pipe.schedule
         self.pipe, self.index, self.env = pipe, index, env
         tag = "" if pipe.cores == 1 else f"core{index}."
         self.ports = {
-            name: (pipe.dram_port if name == schedule.dram else Port(env, LevelTiming(
+            name: (pipe.dram_port if name == schedule.dram else pipe.shared[name] if name in pipe.shared else Port(env, LevelTiming(
                 f"{tag}{t.name}", t.bandwidth_bits_per_cycle, t.flat_latency_cycles), pipe.log))
             for name, t in pipe.timings.items()
         }
         self.array = ComputeArray(env, pipe.log)
         self.array.name = f"{tag}{COMPUTE_RESOURCE}"
-        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", _staging_capacity_bits(schedule))
+        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", staging_capacity_bits(schedule))
         n = len(schedule.ops)
         self.ready = [simpy.Store(env) for _ in range(n)]
         self.written = [env.event() for _ in range(n)]
-        self.computed = [env.event() for _ in range(n)]
         self.pending = [len(g) for g in pipe.groups]
         self.complete = [0.0] * n
         self.wait_load = 0.0
@@ -179,27 +184,24 @@ class _Core:
         env.process(self.dma())
         env.process(self.compute())
 
-    def _moves(self, op: OpSchedule, level: str, parts, what: str, write: bool,
-               released: simpy.Event | None = None) -> simpy.Process:
-        bits = sum(b for *_, b in parts)
-        for operand, direction, b in parts:
-            self.pipe.traffic[(op.layer, level, operand, direction)] += b
-        return self.env.process(self.ports[level].transfer(bits, op.layer, what, write, self.index, released))
+    def _wait(self, cycle: float) -> simpy.Event | None:
+        return self.env.timeout(cycle - self.env.now) if cycle > self.env.now else None
 
-    def _issue(self, op: OpSchedule, reads) -> Generator[Any, Any, simpy.Event]:
-        """Issue DRAM loads; return once the port has taken them (the DMA may issue the next request:
-        the latency is pipelined) with the event of their data's arrival."""
-        released = [self.env.event() for _ in reads]
-        jobs = [self._moves(op, self.pipe.schedule.dram, ((operand, "read", bits),), f"load {operand}", False, rel)
-                for (operand, bits), rel in zip(reads, released)]
-        if released:
-            yield self.env.all_of(released)
-        return self.env.all_of(jobs)
+    def _issue(self, op: OpSchedule, parts, write: bool) -> tuple[float, float]:
+        """Book DRAM transfers of ``(operand, bits)``: (latest port release, latest arrival)."""
+        dram, release, arrival = self.pipe.schedule.dram, float(self.env.now), float(self.env.now)
+        direction, verb = ("write", "store") if write else ("read", "load")
+        for operand, bits in parts:
+            self.pipe.traffic[(op.layer, dram, operand, direction)] += bits
+            r, a = self.ports[dram].reserve(bits, op.layer, f"{verb} {operand}", write, self.index)
+            release, arrival = max(release, r), max(arrival, a)
+        return release, arrival
 
     def dma(self) -> Generator[Any, Any, None]:
         """Per step group: reserve a slot, issue the first step's share of the loads (the group may start
         when it arrives), then the rest of the group (its ``loaded`` event). Non-weight reads of an op's
-        first step wait for the previous op's write-back; weights never wait (prefetch)."""
+        first step wait for the previous op's write-back; weights never wait (prefetch). The DMA issues
+        its next request once the port has taken the previous ones (the latency is pipelined)."""
         ops = self.pipe.schedule.ops
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
@@ -208,21 +210,26 @@ class _Core:
                 reads = [(o, b * first_share) for o, b in g.dram_reads]
                 late = [(o, b) for o, b in reads if o != "weights"]
                 if g.first and i > 0 and late and not self.written[i - 1].triggered:
-                    arrived_early = yield from self._issue(op, [(o, b) for o, b in reads if o == "weights"])
+                    _, early = self._issue(op, [(o, b) for o, b in reads if o == "weights"], False)
                     yield self.written[i - 1]  # the producer's outputs must be in DRAM first
-                    arrived_late = yield from self._issue(op, late)
-                    arrived = self.env.all_of([arrived_early, arrived_late])
+                    release, arrived = self._issue(op, late, False)
+                    arrived = max(arrived, early)
                 else:
-                    arrived = yield from self._issue(op, reads)
-                loaded = self.env.event()
+                    release, arrived = self._issue(op, reads, False)
+                loaded = self.env.event() if g.steps > 1 else None
                 yield self.ready[i].put((arrived, loaded))
-                if g.steps > 1:
+                if (wait := self._wait(release)) is not None:
+                    yield wait
+                if loaded is not None:
                     yield from self.buffer.reserve(self._rest_slot_bits(g))
                     rest = 1.0 - first_share
-                    arrived_rest = yield from self._issue(op, [(o, b * rest) for o, b in g.dram_reads])
-                    self.env.process(_chain(arrived_rest, loaded))
-                else:
-                    loaded.succeed()
+                    release, arrived_rest = self._issue(op, [(o, b * rest) for o, b in g.dram_reads], False)
+                    if (wait := self._wait(arrived_rest)) is not None:
+                        wait.callbacks.append(lambda _, ev=loaded: ev.succeed())
+                    else:
+                        loaded.succeed()
+                    if (wait := self._wait(release)) is not None:
+                        yield wait
 
     def _rest_slot_bits(self, g: StepGroup) -> float:
         """Room the rest of a group holds while it loads: one slot per step, at most as many as the buffer
@@ -233,47 +240,59 @@ class _Core:
         slots = int(self.buffer.capacity_bits // g.slot_bits) - 2
         return max(0, min(g.steps - 1, slots)) * g.slot_bits
 
-    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, None]:
-        """``share`` of the group's on-chip traffic and compute, concurrently."""
-        jobs = [self._moves(op, lv, tuple((o, d, b * share) for o, d, b in parts), "tile traffic", False)
-                for lv, parts in g.onchip]
+    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, float]:
+        """``share`` of the group's on-chip traffic and compute, concurrently. Waits until the array and
+        the on-chip ports are free again (the next step may start: on-chip latency is pipelined like the
+        DRAM's) and returns the cycle the step's data has all arrived (its outputs are ready)."""
+        start = float(self.env.now)
+        free = done = start
         if g.compute_cycles > 0:
-            jobs.append(self.env.process(self.array.compute(g.compute_cycles * share, op.layer, op.kind)))
-        start = self.env.now
-        yield self.env.all_of(jobs)
-        self.wait_onchip += max(0.0, self.env.now - start - g.compute_cycles * share)
+            free = done = self.array.reserve(g.compute_cycles * share, op.layer, op.kind)
+        for lv, parts in g.onchip:
+            bits = 0.0
+            for o, d, b in parts:
+                self.pipe.traffic[(op.layer, lv, o, d)] += b * share
+                bits += b * share
+            release, arrival = self.ports[lv].reserve(bits, op.layer, "tile traffic", False, self.index)
+            free, done = max(free, release), max(done, arrival)
+        if (wait := self._wait(free)) is not None:
+            yield wait
+        self.wait_onchip += max(0.0, free - start - g.compute_cycles * share)
+        return done
 
     def compute(self) -> Generator[Any, Any, None]:
         """Per step group: wait for its first step, compute all but its last step, wait for the rest of
         its data, compute the last step (a group of identical steps streams through its slot); each part's
-        DRAM writes go to a write-back process."""
+        DRAM writes go to a write-back process once the part's outputs are ready."""
         ops = self.pipe.schedule.ops
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
                 asked = self.env.now
                 arrived, loaded = yield self.ready[i].get()
-                yield arrived
+                if (wait := self._wait(arrived)) is not None:
+                    yield wait
                 self.wait_load += self.env.now - asked
-                if g.steps > 1:
+                if loaded is not None:
                     head = 1.0 - 1.0 / g.steps
-                    yield from self._run(op, g, head)
-                    self.env.process(self.write_back(i, op, g, head, final=False, loaded=loaded))
+                    done = yield from self._run(op, g, head)
+                    self.env.process(self.write_back(i, op, g, head, done, final=False, loaded=loaded))
                     asked = self.env.now
                     yield loaded
                     self.wait_load += self.env.now - asked
-                yield from self._run(op, g, 1.0 / g.steps)
-                self.env.process(self.write_back(i, op, g, 1.0 / g.steps, final=True))
-            self.computed[i].succeed()
+                done = yield from self._run(op, g, 1.0 / g.steps)
+                self.env.process(self.write_back(i, op, g, 1.0 / g.steps, done, final=True))
 
-    def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, final: bool,
+    def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, ready: float, final: bool,
                    loaded: simpy.Event | None = None) -> Generator[Any, Any, None]:
-        """Store ``share`` of the group's DRAM writes; the head part frees the room the rest of the group
-        reserved (once it has been reserved: ``loaded``), the final part the group's first slot."""
-        dram = self.pipe.schedule.dram
-        jobs = [self._moves(op, dram, ((operand, "write", bits * share),), f"store {operand}", True)
-                for operand, bits in g.dram_writes]
-        if jobs:
-            yield self.env.all_of(jobs)
+        """From cycle ``ready``, store ``share`` of the group's DRAM writes; the head part frees the room the
+        rest of the group reserved (once it has been reserved: ``loaded``), the final part the group's
+        first slot."""
+        if (wait := self._wait(ready)) is not None:
+            yield wait
+        if g.dram_writes:
+            _, arrived = self._issue(op, [(o, b * share) for o, b in g.dram_writes], True)
+            if (wait := self._wait(arrived)) is not None:
+                yield wait
         if not final:
             if loaded is not None:
                 yield loaded
@@ -295,7 +314,12 @@ class _Pipeline:
         self.env, self.schedule, self.timings, self.dram_port = env, schedule, timings, dram_port
         self.log, self.traffic, self.cores = log, traffic, cores
         self.groups = [op_step_groups(op, schedule.dram, schedule.global_buffer, fidelity) for op in schedule.ops]
-        self.core_list = [_Core(self, c) for c in range(cores)]
+        self.shared: dict[str, Port] = {}
+        self.core_list: list[_Core] = []
+
+    def start(self) -> None:
+        """Create the cores (after ``shared`` is set: the ports every core uses besides the DRAM's)."""
+        self.core_list = [_Core(self, c) for c in range(self.cores)]
 
     @property
     def layer_cycles(self) -> dict[str, float]:
@@ -320,6 +344,14 @@ class _Pipeline:
                         f"memsim deadlock: core {core.index} stopped at op {i} ({op.layer!r}, {op.steps} steps) with "
                         f"{core.buffer.container.level} of {core.buffer.capacity_bits} buffer bits reserved")
 
+    def servers(self) -> list:
+        """Every port and array once (the DRAM port is shared by the cores)."""
+        seen = {}
+        for core in self.core_list:
+            for s in (*core.ports.values(), core.array):
+                seen[id(s)] = s
+        return list(seen.values())
+
     def busy(self) -> dict[str, float]:
         busy: dict[str, float] = {}
         for core in self.core_list:
@@ -331,7 +363,8 @@ class _Pipeline:
     def stalls(self) -> dict[str, float]:
         """Cycles by cause, summed over cores: compute waiting for a load (DRAM), for the on-chip levels
         (SRAM), DMA waiting for a buffer slot, DRAM transfers queued behind another core."""
-        queued_other = sum(self.dram_port.queue_cycles.values()) if self.cores > 1 else 0.0
+        queued_other = (sum(sum(p.queue_cycles.values()) for p in (self.dram_port, *self.shared.values()))
+                        if self.cores > 1 else 0.0)
         return {
             "dram": sum(c.wait_load for c in self.core_list),
             "sram": sum(c.wait_onchip for c in self.core_list),

@@ -1,13 +1,18 @@
-"""Memory levels and the compute array as SimPy resources.
+"""Memory levels and the compute array as SimPy resources served by reservation.
 
-A ``Port`` is one memory level's access port: a ``simpy.Resource`` of capacity 1 that serves one
-transfer at a time (first come, first served: requestors sharing it are served in request order),
-holding it for the level's service time (``simulator.memsim.service``: ``bits / bandwidth``, or the DRAM
-device's time for the burst stream); the data
-arrives ``latency`` cycles after the port is released (the latency is pipelined: the next transfer
-may use the port meanwhile). Streams that share a port therefore contend for its bandwidth.
-The ``ComputeArray`` is a resource of capacity 1 that computes for a given number of cycles.
-Every busy interval is logged as ``(resource, start_cycle, end_cycle, layer, what)``.
+A ``Port`` is one memory level's access port: it serves one transfer at a time, first come first served
+(requestors sharing it are served in request order), holding it for the level's service time
+(``simulator.memsim.service``: ``bits / bandwidth``, or the DRAM device's pipelined stream time); the data
+arrives ``latency`` cycles after the port is released (the latency is pipelined: the next transfer may
+use the port meanwhile). Streams that share a port therefore contend for its bandwidth.
+
+Why reservations, not a ``simpy.Resource``: a first-come-first-served server of capacity one is fully
+described by the time it next becomes free, so a transfer asked at ``now`` starts at
+``max(now, free_at)`` and the process waits on ONE timeout for its release or arrival (a Resource costs a
+request, a grant, a release and a process per transfer: 3-6 events). The played times are the same; the
+engine's event count drops several-fold. The ``ComputeArray`` is served the same way.
+Every busy interval is logged as ``(resource, start_cycle, end_cycle, layer, what)``, and every port keeps
+its busy intervals (``intervals``) for the bandwidth-over-time series (``simulator.memsim.usage``).
 """
 
 from __future__ import annotations
@@ -39,65 +44,77 @@ class CountingEnvironment(simpy.Environment):
         super().schedule(event, priority, delay)
 
 
-class Port:
+class _Server:
+    """One-at-a-time server by reservation: ``free_at``, busy time, busy intervals."""
+
+    def __init__(self, env: simpy.Environment, name: str, log: BusyLog) -> None:
+        self.env, self.name, self.log = env, name, log
+        self.free_at = 0.0
+        self.busy_cycles = 0.0
+        self.intervals: list[tuple[float, float]] = []
+
+    def _book(self, duration: float, layer: str, what: str) -> tuple[float, float]:
+        start = max(float(self.env.now), self.free_at)
+        end = start + duration
+        self.free_at = end
+        self.busy_cycles += duration
+        if duration > 0:
+            self.intervals.append((start, end))
+            self.log.append((self.name, start, end, layer, what))
+        return start, end
+
+    def wait_until(self, cycle: float) -> simpy.Event:
+        """One timeout that fires at ``cycle`` (now if it is past)."""
+        return self.env.timeout(max(0.0, cycle - self.env.now))
+
+
+class Port(_Server):
     """The port of one memory level: bandwidth-limited, one transfer at a time, pipelined latency."""
 
     def __init__(self, env: simpy.Environment, level: MemoryLevel | LevelTiming, log: BusyLog) -> None:
-        self.env = env
-        self.timing = (
-            level if isinstance(level, LevelTiming)
-            else LevelTiming(level.name, level.bandwidth_bits_per_cycle, level.latency_cycles)
-        )
-        self.name = self.timing.name
-        self.latency_cycles = self.timing.latency_cycles
-        self.resource = simpy.Resource(env, capacity=1)
-        self.log = log
-        self.busy_cycles = 0.0
-        #: cycles transfers waited in the port's queue while another requestor held the port, per requestor
+        timing = (level if isinstance(level, LevelTiming)
+                  else LevelTiming(level.name, level.bandwidth_bits_per_cycle, level.latency_cycles))
+        super().__init__(env, timing.name, log)
+        self.timing = timing
+        self.latency_cycles = timing.latency_cycles
+        #: cycles transfers waited behind another requestor's transfers, per requestor
         self.queue_cycles: dict[int, float] = {}
-        self.holder = -1
+        self.last_requestor = -1
         #: device commands issued (DRAM with a device model)
         self.dram_counts: list[DramCounts] = []
+
+    def reserve(self, bits: float, layer: str, what: str, write: bool = False,
+                requestor: int = 0) -> tuple[float, float]:
+        """Book a transfer of ``bits`` asked now: (cycle the port is released, cycle the data arrives)."""
+        now = float(self.env.now)
+        if self.free_at > now and self.last_requestor != requestor:
+            self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + self.free_at - now
+        self.last_requestor = requestor
+        counts = self.timing.dram_counts(bits, write)
+        if counts is not None:
+            self.dram_counts.append(counts)
+        _, end = self._book(self.timing.service_cycles(bits, write), layer, what)
+        return end, end + self.timing.latency(write)
 
     def transfer(self, bits: float, layer: str, what: str, write: bool = False, requestor: int = 0,
                  released: simpy.Event | None = None) -> Generator[Any, Any, None]:
         """Move ``bits`` through the port; ends when the data has arrived (after the latency).
         ``released`` (if given) succeeds when the port is free again (a DMA may issue its next request)."""
-        asked = self.env.now
-        behind_other = self.resource.count > 0 and self.holder != requestor
-        with self.resource.request() as request:
-            yield request
-            start = self.env.now
-            self.holder = requestor
-            if behind_other:
-                self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + start - asked
-            duration = self.timing.service_cycles(bits, write)
-            counts = self.timing.dram_counts(bits, write)
-            if counts is not None:
-                self.dram_counts.append(counts)
-            yield self.env.timeout(duration)
-            self.busy_cycles += duration
-            self.log.append((self.name, start, self.env.now, layer, what))
+        release, arrival = self.reserve(bits, layer, what, write, requestor)
         if released is not None:
-            released.succeed()
-        if self.latency_cycles:
-            yield self.env.timeout(self.latency_cycles)
+            self.wait_until(release).callbacks.append(lambda _: released.succeed())
+        yield self.wait_until(arrival)
 
 
-class ComputeArray:
+class ComputeArray(_Server):
     """The MAC array: one job at a time for a given number of cycles."""
 
     def __init__(self, env: simpy.Environment, log: BusyLog) -> None:
-        self.env = env
-        self.name = COMPUTE_RESOURCE
-        self.resource = simpy.Resource(env, capacity=1)
-        self.log = log
-        self.busy_cycles = 0.0
+        super().__init__(env, COMPUTE_RESOURCE, log)
+
+    def reserve(self, cycles: float, layer: str, what: str) -> float:
+        """Book ``cycles`` of compute asked now; returns the cycle it ends."""
+        return self._book(cycles, layer, what)[1]
 
     def compute(self, cycles: float, layer: str, what: str) -> Generator[Any, Any, None]:
-        with self.resource.request() as request:
-            yield request
-            start = self.env.now
-            yield self.env.timeout(cycles)
-            self.busy_cycles += cycles
-            self.log.append((self.name, start, self.env.now, layer, what))
+        yield self.wait_until(self.reserve(cycles, layer, what))

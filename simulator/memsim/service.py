@@ -2,10 +2,14 @@
 
 A flat level (every on-chip level, and a DRAM level without a device model) serves ``bits / bandwidth``
 cycles and the data arrives ``latency`` cycles after the port is released. A DRAM level with a device
-model (``simulator.memsim.dram``) serves a transfer as a sequential burst stream on the device: its
-time (activates, row hits, CAS latency, average refresh) converted from DRAM clocks to core cycles;
-the device time already contains the access latency, so no flat latency is added. The SimPy ports,
-the phase closed form and the bracket all time transfers here, so they cannot disagree.
+model (``simulator.memsim.dram``) is pipelined as a controller with many outstanding requests is: a
+transfer holds the port for its share of a sequential stream at the device's steady rate (bursts, the
+activates at row ends, refresh at its average rate: ``StreamTable.pipelined``), and its data arrives the
+device's first-access latency (``StreamTable.lead_tck``: tRCD + CL + a burst from a precharged bank)
+after the port is released, overlapped with the next transfers. So a long stream cut into small steps
+reaches the device's steady bandwidth, whatever the fidelity. Device clocks are converted to core cycles.
+The SimPy ports, the phase closed form and the bracket all time transfers here, so they cannot disagree.
+``peak_cycles`` is the device at its best (every burst a row hit, no refresh): the bracket's lower bound.
 """
 
 from __future__ import annotations
@@ -30,14 +34,20 @@ class LevelTiming:
 
     @property
     def latency_cycles(self) -> float:
-        """Cycles between the port's release and the data's arrival (0 with a device: it is in the service time)."""
-        return 0.0 if self.device is not None else self.flat_latency_cycles
+        """Cycles between the port's release and a read's data arrival."""
+        return self.latency(False)
+
+    def latency(self, write: bool = False) -> float:
+        """Cycles between the port's release and the data's arrival (a device: its first-access latency)."""
+        if self.device is None:
+            return self.flat_latency_cycles
+        return stream_table(self.device, write).lead_tck * self.core_cycles_per_tck
 
     def dram_counts(self, bits: float, write: bool = False) -> DramCounts | None:
         """Device commands of a ``bits`` transfer (None for a flat level)."""
         if self.device is None or bits <= 0:
             return None
-        return stream_table(self.device, write).counts(bits / 8)
+        return stream_table(self.device, write).pipelined(bits / 8)
 
     def service_cycles(self, bits: float, write: bool = False) -> float:
         """Core cycles the port is held for a ``bits`` transfer."""
@@ -47,6 +57,12 @@ class LevelTiming:
         if counts is None:
             return bits / self.bandwidth_bits_per_cycle
         return counts.cycles * self.core_cycles_per_tck
+
+    def peak_cycles(self, bits: float) -> float:
+        """Core cycles of ``bits`` at the level's best: flat bandwidth, or the device's peak (all row hits)."""
+        if self.device is None or bits <= 0:
+            return max(0.0, bits) / self.bandwidth_bits_per_cycle
+        return bits / 8 / (self.device.peak_bytes_per_ns * self.device.timing.tck_ns) * self.core_cycles_per_tck
 
 
 def level_timings(profile: HardwareProfile, dram: DramDevice | None = None) -> dict[str, LevelTiming]:

@@ -43,6 +43,9 @@ class MemoryStats:
             write, refresh, background); empty for a flat DRAM.
         buffer_peak_bits: the staging buffer's highest occupancy.
         buffer_occupancy: (cycle, bits) each time the (first core's) staging buffer occupancy changed.
+        utilisation_bin_cycles: width of the bins of ``utilisation_over_time`` (0 when there is none).
+        utilisation_over_time: per port (and compute array), its busy fraction in each of at most
+            ``usage.MAX_BINS`` equal bins of the run: bandwidth utilisation over time (``memsim.usage``).
     """
 
     method: str
@@ -62,6 +65,8 @@ class MemoryStats:
     dram_energy_by_command_pj: FrozenMap[str, float] = field(default_factory=FrozenMap)
     buffer_peak_bits: float = 0.0
     buffer_occupancy: tuple[tuple[float, float], ...] = ()
+    utilisation_bin_cycles: float = 0.0
+    utilisation_over_time: FrozenMap[str, tuple[float, ...]] = field(default_factory=FrozenMap)
 
     @property
     def dram_energy_pj(self) -> float | None:

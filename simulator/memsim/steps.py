@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.engines import FIDELITIES  # every step, or a bounded window of steady-state steps
-from simulator.mapping.schedule import OpSchedule
+from simulator.mapping.schedule import OpSchedule, Schedule
 
-__all__ = ["FIDELITIES", "StepGroup", "op_step_groups", "step_footprint_bits"]
+__all__ = ["FIDELITIES", "StepGroup", "op_step_groups", "staging_capacity_bits", "step_footprint_bits"]
 
 
 
@@ -31,6 +31,14 @@ class StepGroup:
     slot_bits: float
     first: bool
     last: bool
+
+
+def staging_capacity_bits(schedule: Schedule) -> float:
+    """Global-buffer bits free for staging steps: all of it, less the resident weights when the model fits
+    (the only place the memory model reads the schedule's residency)."""
+    if not schedule.global_buffer:
+        return float("inf")
+    return schedule.global_buffer_bits - (schedule.weight_onchip_bits if schedule.fits_on_chip else 0)
 
 
 def step_footprint_bits(op: OpSchedule, dram: str, global_buffer: str | None) -> float:

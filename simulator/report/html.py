@@ -30,6 +30,7 @@ from plotly.utils import PlotlyJSONEncoder
 from simulator.cost import CostReport, HeadlineRow, format_count, format_seconds
 from simulator.fileio import write_files_atomic
 from simulator.report import figures as F
+from simulator.report import memory_figures as MF
 from simulator.report.records import Configuration
 from simulator.report.tables import as_configurations, profile_constants_table, summary_table
 
@@ -150,6 +151,8 @@ def _section(i: int, config: Configuration) -> _Section:
             f"(dram: compute waited for a load; sram: for the on-chip levels; buffer_slot: a load waited for room; "
             f"other_core: a DRAM transfer queued behind another core). DRAM model: {mt.dram_model}.{hit}",
             F.memory_system_figure(config))  # fmt: skip
+        if MF.has_bandwidth_series(config):  # issue 15 (h-mem): bandwidth over time
+            add("bandwidth", "Bandwidth over time", MF.CAPTION, MF.bandwidth_over_time_figure(config))
     if r.timeline:
         add("timeline", "Timeline",
             f"The simulated inference per resource ({len(r.timeline):,} busy intervals, coloured by layer; hover for "

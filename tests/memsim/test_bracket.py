@@ -12,17 +12,19 @@ from simulator.memsim import closed_form_stats, simulate_schedule
 from simulator.memsim.dram_presets import DRAM_PRESETS
 from tests.mapping.test_mapper import profiles, workloads
 
-PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=int(__import__("os").environ.get("PJSIM_HYPOTHESIS_EXAMPLES", 30)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-9
 
 
 @PROPERTY
 @given(workloads(), profiles(), st.sampled_from([None, *sorted(DRAM_PRESETS)]), st.integers(1, 3),
-       st.sampled_from(["window", "full"]))
-def test_simulation_lies_within_the_bracket(workload, profile, dram_name, cores, fidelity):
+       st.sampled_from(["window", "full"]), st.booleans())
+def test_simulation_lies_within_the_bracket(workload, profile, dram_name, cores, fidelity, share_sram):
     schedule = map_workload(workload, profile)
     dram = DRAM_PRESETS[dram_name] if dram_name else None
-    stats = simulate_schedule(schedule, profile, dram=dram, cores=cores, fidelity=fidelity, timeline=False)
+    shared = tuple(lv.name for lv in profile.levels if lv.kind == "sram")[:1] if share_sram else ()
+    stats = simulate_schedule(schedule, profile, dram=dram, cores=cores, fidelity=fidelity, timeline=False,
+                              shared_levels=shared)
     lower, upper = stats.bracket
     assert lower * (1 - TOL) <= stats.cycles <= upper * (1 + TOL)
     assert sum(stats.layer_cycles.values()) == pytest.approx(stats.cycles)

@@ -183,3 +183,32 @@ def test_presets_are_consistent(name):
 def test_unknown_preset_names_the_known_ones():
     with pytest.raises(KeyError, match="ddr4-3200-x64"):
         dram_preset("ddr5")
+
+
+def test_fr_fcfs_serves_the_row_hit_first():
+    """The round-robin queue A0 B0 A1 B1 (all arrived at 0) under FR-FCFS: A0 first (oldest; ACT 0, RD 10,
+    done 24); at its RD (10) A1 hits the open row 0: RD 14, data 24..28; no pending request hits, so the
+    oldest, B0: PRE 24 (tRAS), ACT 34, RD 44, done 58; B1 hits row 1: RD 48, data 58..62. Done times in
+    queue order (A0, B0, A1, B1): 24, 58, 28, 62; the last data at 62 as if each requestor ran alone,
+    against 126 for FCFS (every access a row miss)."""
+    a = [DramRequest(0, requestor=0), DramRequest(64, requestor=0)]
+    b = [DramRequest(ROW1, requestor=1), DramRequest(ROW1 + 64, requestor=1)]
+    queue = round_robin([a, b])
+    fr = DramController(HAND, keep_log=True, scheduler="fr-fcfs").play(queue)
+    assert fr.done == (24.0, 58.0, 28.0, 62.0)
+    assert (fr.counts.row_hits, fr.counts.row_misses) == (2, 2)
+    assert [e[:2] for e in fr.log] == [("ACT", 0), ("RD", 10), ("RD", 14), ("PRE", 24), ("ACT", 34), ("RD", 44),
+                                       ("RD", 48)]
+    fcfs = DramController(HAND, scheduler="fcfs").play(queue)
+    assert max(fcfs.done) == 126.0
+
+
+def test_fr_fcfs_does_not_serve_a_request_before_it_arrives():
+    """A0 (row 0) at 0 opens row 0: ACT 0, RD 10, done 24. A1 (a row-0 hit) arrives only at 100, so at
+    A0's RD (10) the one arrived request is B0 (row 1): PRE 24 (tRAS), ACT 34, RD 44, done 58. A1 then
+    misses (row 1 open): PRE 100, ACT 110, RD 120, done 134 — FR-FCFS never serves a request early."""
+    reqs = [DramRequest(0), DramRequest(ROW1, requestor=1), DramRequest(64, arrival=100)]
+    fr = DramController(HAND, scheduler="fr-fcfs").play(reqs)
+    assert fr.done == (24.0, 58.0, 134.0)
+    with pytest.raises(ValueError, match="scheduler must be one of"):
+        DramController(HAND, scheduler="lifo")

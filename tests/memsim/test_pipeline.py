@@ -34,8 +34,9 @@ def test_two_step_op_double_buffers_through_slots():
     """640 weight bits in 2 steps, 100 compute cycles, 64 output bits to DRAM; slot = 352 bits per step.
     DMA: step 1 load 0..10 (arrives 20), step 2 load 10..20 (the latency is pipelined; a second slot is free).
     Compute: step 1 20..70 (SRAM 672 bits 20..30.5), store 70..71; step 2 70..120 (SRAM 70..80.5), store
-    120..121 arrives 131. Bracket: lower max(100, 22, 21) = 100; upper 100 + 2 x (10 + 10) + 2 x (1 + 10)
-    + 2 x (10.5 + 1) = 185."""
+    120..121 arrives 131. Bracket: lower max(100, 22, 21) = 100; upper = compute 100 + service (DRAM reads
+    20 + writes 2 + SRAM 21) + one round of latencies (the 8000-bit buffer holds 22 slots of 352 bits:
+    ceil(2 / 21) = 1 round of DRAM read 10 + SRAM 1 + DRAM write 10) = 164."""
     op = _op(0, {("dram", "weights", "read"): 640.0, ("sram", "weights", "write"): 640.0,
                  ("sram", "weights", "read"): 640.0, ("sram", "outputs", "read"): 64.0,
                  ("dram", "outputs", "write"): 64.0}, 100.0, steps=2)
@@ -51,7 +52,7 @@ def test_two_step_op_double_buffers_through_slots():
         TimelineEvent("dram", 120.0, 121.0, "l0", "store outputs"),
     )
     assert stats.cycles == 131.0
-    assert stats.bracket == (100.0, 185.0)
+    assert stats.bracket == (100.0, 164.0)
     assert stats.stall_cycles_by_cause["dram"] == 20.0
     assert stats.buffer_peak_bits == 704.0  # two 352-bit slots in flight
     assert {k[1:]: v for k, v in stats.traffic_bits.items()} == dict(op.traffic_bits)
@@ -63,7 +64,8 @@ WEIGHTS_ONLY = {("dram", "weights", "read"): 320.0, ("sram", "weights", "write")
 def test_next_ops_weights_load_while_the_previous_op_computes():
     """Two ops, 320 weight bits (10 port cycles + 10 latency) and 100 compute cycles each.
     Phases (no overlap): 20 + 100 per op = 240. Pipeline: B's weights load 10..20 (arrive 30) while A
-    computes 20..120; B computes 120..220. Bracket: lower 200, upper 200 + 2 x (10 + 10) + 2 x (5 + 1) SRAM writes = 252."""
+    computes 20..120; B computes 120..220. Bracket: lower 200, upper 200 + per op (10 DRAM + 5 SRAM write
+    service cycles) + one round of latencies (10 + 1): 200 + 2 x 26 = 252."""
     ops = (_op(0, WEIGHTS_ONLY, 100.0), _op(1, WEIGHTS_ONLY, 100.0))
     phases = simulate_schedule(_schedule(*ops), PROFILE, overlap=False)
     assert phases.cycles == 240.0
@@ -140,11 +142,15 @@ def test_many_fractional_slots_never_deadlock():
 
 
 def test_dram_device_behind_the_port_by_hand():
-    """8 KB of weights from the DDR4-3200 preset, core clock = DRAM clock (1.6 GHz, 1 cycle = 1 tCK):
-    one row (8 KB) -> ACT 0, first RD at tRCD 22, data from 22 + CL 22 = 44, then 128 bursts back to back:
-    44 + 128 x 4 = 556 tCK, stretched by refresh at its average rate 12,480 / (12,480 - 22 - 560).
-    Energy (DRAMPower, preset currents): one ACT 1,872 + one PRE 2,772 + 128 RD x 2,784 pJ + background
-    499.2 mW over the stream's time; 127 of 128 bursts hit the open row."""
+    """8 KB of weights from the DDR4-3200 preset, core clock = DRAM clock (1.6 GHz, 1 cycle = 1 tCK).
+    Pipelined (a controller with requests outstanding): the port is held for the stream's steady rate,
+    128 bursts x tBURST 4 = 512 tCK (the next row's ACT hides behind the bursts on another bank),
+    stretched by refresh at its average rate 12,480 / (12,480 - 22 - 560); the data arrives the first
+    access's latency later: tRCD 22 + CL 22 = 44 tCK; then 1 compute cycle.
+    Energy (DRAMPower, preset currents): one ACT per 8 KB row (128 bursts x 16 / 2048) 1,872 + its PRE
+    2,772, 128 RD x 2,784 pJ, refresh 512 / 11,898 of one REF (8 x 1.2 V x (250 - 52) mA x 560 x 0.625 ns
+    = 665,280 pJ, plus its share of a precharge) and background 499.2 mW over the port time; 127 of 128
+    bursts hit the open row."""
     from simulator.memsim.dram_presets import DDR4_3200_X64
 
     profile = make_profile([
@@ -153,13 +159,15 @@ def test_dram_device_behind_the_port_by_hand():
     ], clock_hz=1.6e9)
     op = _op(0, {("dram", "weights", "read"): 8 * 1024 * 8.0}, 1.0)
     stats = simulate_schedule(_schedule(op, buffer_bits=10**6), profile, dram=DDR4_3200_X64)
-    tck = 556 * 12480 / (12480 - 22 - 560)
+    busy = 12480 - 22 - 560
+    tck = 512 * 12480 / busy
     assert stats.busy_cycles["dram"] == pytest.approx(tck)
-    assert stats.cycles == pytest.approx(tck + 1.0)  # no flat latency on a device; then 1 compute cycle
+    assert stats.cycles == pytest.approx(tck + 44 + 1.0)
     assert stats.dram_row_hit_rate == pytest.approx(127 / 128)
     assert stats.dram_model == "ddr4-3200-x64"
-    expected_pj = 1872 + 2772 + 128 * 2784 + 499.2 * tck * 0.625
-    assert stats.dram_energy_pj == pytest.approx(expected_pj)
+    refreshes = 512 / busy
+    expected_pj = 1872 + 2772 * (1 + refreshes) + 128 * 2784 + 665280 * refreshes + 499.2 * tck * 0.625
+    assert stats.dram_energy_pj == pytest.approx(expected_pj, rel=1e-3)
     flat = simulate_schedule(_schedule(op, buffer_bits=10**6), profile)
     assert flat.busy_cycles["dram"] == 8 * 1024 * 8 / 32.0 and flat.dram_energy_pj is None
 
@@ -176,3 +184,20 @@ def test_an_op_without_dram_reads_does_not_hold_the_prefetch_back():
     loads = [e for e in stats.timeline if e.what == "load weights"]
     assert [(e.start_cycle, e.end_cycle) for e in loads] == [(0, 10.0), (10.0, 20.0)]
     assert stats.cycles == 221.0
+
+
+def test_two_cores_sharing_one_sram_queue_on_its_port():
+    """6,400 SRAM bits (100 cycles at 64 bits/cycle, latency 1) and 10 compute cycles per core. Private
+    SRAMs: both cores' traffic runs 0..100 in parallel, data in at 101. One shared SRAM: core 0 0..100
+    (in at 101), core 1 queued behind it 100..200 (in at 201): 100 cycles waiting for another core, and
+    the lower bound counts the shared SRAM's total of both cores (200)."""
+    ops = (_op(0, {("sram", "weights", "read"): 6400.0}, 10.0),)
+    private = simulate_schedule(_schedule(*ops), PROFILE, cores=2)
+    shared = simulate_schedule(_schedule(*ops), PROFILE, cores=2, shared_levels=("sram",))
+    assert private.cycles == 101.0
+    assert shared.cycles == 201.0
+    assert shared.stall_cycles_by_cause["other_core"] == 100.0
+    assert shared.bracket[0] == 200.0 and private.bracket[0] == 100.0
+    assert shared.bracket[0] <= shared.cycles <= shared.bracket[1]
+    with pytest.raises(ValueError, match="shared_levels names no level"):
+        simulate_schedule(_schedule(*ops), PROFILE, cores=2, shared_levels=("l2",))

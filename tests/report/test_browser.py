@@ -23,6 +23,7 @@ from simulator.report.browser import (
     wait_for_figures,
 )
 from simulator.report.html import format_count, format_seconds
+from simulator.report.memory_figures import has_bandwidth_series
 from simulator.trace import trace
 from simulator.units import format_bits, format_energy_pj
 
@@ -43,6 +44,7 @@ def expected_figures(configs) -> int:
     for c in configs:
         n += bool(c.cost.energy_pj) + bool(c.cost.weight_dense_bits) + bool(c.cost.footprint and (c.cost.footprint.layer_weight_bits or c.cost.footprint.layer_live_activation_bits))
         n += bool(c.sram_curve and c.sram_curve.points) + bool(c.cost.timeline) + (c.cost.memory_timing is not None)
+        n += has_bandwidth_series(c)  # h-mem: bandwidth over time
     return n
 
 
