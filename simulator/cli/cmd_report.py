@@ -81,6 +81,8 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
         raise click.BadParameter(str(err), param_hint="--export") from None
     default_out = out == _DEFAULT_OUT
     outputs = {"--out": out} | {f"--out ({p.name})": p for p in (export_paths(out, formats) if formats else [])}
+    if plotly_js is not None:
+        outputs["--plotly-js"] = plotly_js / "plotly.min.js"
     check_outputs(outputs, mkdir=mkdir, defaults=dict.fromkeys(outputs, default_out))
     shape = shape_and_batch(input_shape, batch_size, *(model for model, _, _ in parsed))
     configs, notes = [], []

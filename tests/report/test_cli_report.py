@@ -12,7 +12,7 @@ def test_report_from_specs_writes_html_and_tables(tmp_path):
     """--export csv,json writes the tables beside the HTML; --plotly-js DIR one shared plotly.min.js."""
     out = tmp_path / "r.html"
     r = subprocess.run([PJSIM, "report", "lenet_300_100@horowitz45", "lenet_300_100@horowitz45-sram512k", "--sram-points", "3", "--out", str(out),
-                        "--export", "csv,json", "--plotly-js", str(tmp_path / "js")],
+                        "--export", "csv,json", "--plotly-js", str(tmp_path / "js"), "--mkdir"],
                        capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0, r.stderr
     from simulator.report.export import EXPORT_TABLES
