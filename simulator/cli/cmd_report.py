@@ -72,8 +72,7 @@ def command(specs: tuple[str, ...], from_json: tuple[Path, ...], profile: str, o
     if not specs and not from_json:
         raise click.UsageError("give at least one SPEC or --from FILE.json")
     parsed = [parse_spec(s, profile) for s in specs]
-    from simulator.report.export import export_paths
-    from simulator.report.html import export_formats
+    from simulator.report.export import export_formats, export_paths
 
     try:
         formats = () if no_export else export_formats(export)

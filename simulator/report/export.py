@@ -12,7 +12,7 @@ tab or carriage return get a leading ``'`` so a spreadsheet shows them as text (
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from simulator.report import tables as _tables
 from simulator.report.layer_tables import layer_comparison_table, layer_table, roofline_table
 from simulator.report.records import Configuration
 
-__all__ = ["EXPORT_TABLES", "REPORT_FORMAT", "export_files", "export_paths", "export_tables", "report_document"]
+__all__ = ["EXPORT_FORMATS", "EXPORT_TABLES", "REPORT_FORMAT", "export_files", "export_formats", "export_paths", "export_tables",
+           "report_document"]
 
 
 def _per_config(build: Callable[[Configuration], pd.DataFrame]) -> Callable[[Sequence[Configuration]], pd.DataFrame]:
@@ -43,6 +44,26 @@ def _per_config(build: Callable[[Configuration], pd.DataFrame]) -> Callable[[Seq
 #: Tables exported beside the HTML, by file suffix: the report's own tables plus the per-layer ones.
 EXPORT_TABLES = {**_tables.EXPORT_TABLES, "layers": _per_config(layer_table), "roofline": _per_config(roofline_table),
                  "layer_comparison": layer_comparison_table}  # fmt: skip
+
+#: Sidecar formats ``write_html(..., export=...)`` knows.
+EXPORT_FORMATS = ("csv", "json")
+
+
+def export_formats(export: bool | str | Iterable[str] | None) -> tuple[str, ...]:
+    """``export`` as a tuple of formats from ``EXPORT_FORMATS``: None/False -> none, True -> all,
+    ``"csv,json"`` or ``["csv"]`` -> those (ValueError naming an unknown one)."""
+    if export is None or export is False:
+        return ()
+    if export is True:
+        return EXPORT_FORMATS
+    names = [x.strip().lower() for x in (export.split(",") if isinstance(export, str) else export)]
+    names = [x for x in names if x]
+    unknown = [x for x in names if x not in EXPORT_FORMATS]
+    if unknown:
+        raise ValueError(f"export: unknown format(s) {', '.join(map(repr, unknown))}; expected a comma-separated subset of "
+                         f"{', '.join(EXPORT_FORMATS)}")  # fmt: skip
+    return tuple(x for x in EXPORT_FORMATS if x in names)
+
 
 #: Identifies a pjsim report JSON document (and its version).
 REPORT_FORMAT = "pjsim-report/2"  # 2: typed CostReport (footprint, coverage, accuracy, per-layer traffic); 1 still loads

@@ -39,6 +39,7 @@ from plotly.utils import PlotlyJSONEncoder
 from simulator.cost import CostReport, HeadlineRow, format_count, format_seconds
 from simulator.fileio import write_files_atomic
 from simulator.report import figures as F
+from simulator.report.export import EXPORT_FORMATS, export_formats
 from simulator.report.html_tables import sortable_table_html
 from simulator.report.layer_tables import layer_comparison_table, layer_table
 from simulator.report.records import Configuration
@@ -48,8 +49,6 @@ from simulator.report.tables import TOP_LEVEL, as_configurations, profile_consta
 __all__ = ["EXPORT_FORMATS", "PLOTLY_JS_NAME", "export_formats", "figure_html", "format_count", "format_seconds",
            "headline_cards", "render_html", "write_html"]  # fmt: skip
 
-#: Sidecar formats ``write_html(..., export=...)`` knows.
-EXPORT_FORMATS = ("csv", "json")
 #: The shared plotly.js file written by ``write_html(..., plotly_js=DIR)``.
 PLOTLY_JS_NAME = "plotly.min.js"
 
@@ -266,22 +265,6 @@ def render_html(
         conventions=conventions,
         n_figures=len(all_figures),
     )
-
-
-def export_formats(export: bool | str | Iterable[str] | None) -> tuple[str, ...]:
-    """``export`` as a tuple of formats from ``EXPORT_FORMATS``: None/False -> none, True -> all,
-    ``"csv,json"`` or ``["csv"]`` -> those (ValueError naming an unknown one)."""
-    if export is None or export is False:
-        return ()
-    if export is True:
-        return EXPORT_FORMATS
-    names = [x.strip().lower() for x in (export.split(",") if isinstance(export, str) else export)]
-    names = [x for x in names if x]
-    unknown = [x for x in names if x not in EXPORT_FORMATS]
-    if unknown:
-        raise ValueError(f"export: unknown format(s) {', '.join(map(repr, unknown))}; expected a comma-separated subset of "
-                         f"{', '.join(EXPORT_FORMATS)}")  # fmt: skip
-    return tuple(x for x in EXPORT_FORMATS if x in names)
 
 
 def write_html(

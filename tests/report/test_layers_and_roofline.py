@@ -11,8 +11,8 @@ import pytest
 from simulator.api import resolve_profile, simulate
 from simulator.mapping.spatial import peak_macs_per_cycle
 from simulator.report import render_html, write_html
-from simulator.report.export import EXPORT_TABLES
-from simulator.report.html import PLOTLY_JS_NAME, export_formats
+from simulator.report.export import EXPORT_TABLES, export_formats
+from simulator.report.html import PLOTLY_JS_NAME
 from simulator.report.html_tables import sortable_table_html
 from simulator.report.layer_tables import layer_comparison_table, layer_table, roofline_table
 from simulator.report.profile_facts import configuration_of, roofline_of
