@@ -18,13 +18,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-# The browser tests drive Debian's chromium through chromium-driver (never a downloaded browser build).
+# The browser tests drive Debian's chromium through chromium-driver (never a downloaded browser build)
+# and render the printed PDF's pages with poppler-utils (pdftoppm, pdftotext).
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/pdftoppm ]; then \
 		if [ "$$(id -u)" = "0" ]; then \
-			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver poppler-utils; \
 		else \
-			echo "chromium/chromium-driver missing: run as root or 'sudo apt-get install chromium chromium-driver'" >&2; \
+			echo "chromium/chromium-driver/poppler-utils missing: run as root or 'sudo apt-get install chromium chromium-driver poppler-utils'" >&2; \
 		fi; \
 	fi
 

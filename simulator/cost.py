@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.frozen import FrozenMap
 from simulator.mapping.residency import Footprint
-from simulator.units import cycles_to_s, format_bits, format_count, format_energy_pj, format_seconds
+from simulator.units import cycles_to_s, format_bits, format_count, format_energy_pj, format_power_mw, format_seconds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -204,6 +204,21 @@ class MemoryTiming:
         return self.lower_bound_cycles, self.upper_bound_cycles
 
 
+def average_power_mw(energy_pj: float, latency_s: float) -> float | None:
+    """Average power of one inference: energy / latency, in mW (None when the latency is 0)."""
+    return energy_pj / latency_s * 1e-9 if latency_s > 0 else None
+
+
+def inferences_per_s(latency_s: float) -> float | None:
+    """Inferences per second run back to back: 1 / latency (None when the latency is 0)."""
+    return 1.0 / latency_s if latency_s > 0 else None
+
+
+def tops_per_w(macs: float, energy_pj: float) -> float | None:
+    """Efficiency in TOPS/W counting 2 ops per MAC: 2 * MACs / energy in pJ (ops/pJ = 10^12 ops/J = TOPS/W)."""
+    return 2 * macs / energy_pj if energy_pj > 0 else None
+
+
 @dataclass(frozen=True, slots=True)
 class HeadlineRow:
     """One summary number as displayed: ``text`` (with ``detail`` beneath), ``value`` the number behind it.
@@ -248,6 +263,21 @@ class Headline:
     accuracy: Accuracy | None
     coverage: Coverage
     rows: tuple[HeadlineRow, ...]
+
+    @property
+    def average_power_mw(self) -> float | None:
+        """Energy per inference / latency, in mW (None when the latency is 0)."""
+        return average_power_mw(self.total_energy_pj, self.latency_s)
+
+    @property
+    def inferences_per_s(self) -> float | None:
+        """Inferences per second back to back: 1 / latency (None when the latency is 0)."""
+        return inferences_per_s(self.latency_s)
+
+    @property
+    def tops_per_w(self) -> float | None:
+        """Energy efficiency in TOPS/W counting 2 ops per MAC: 2 * MACs / energy (pJ) = ops/pJ = TOPS/W."""
+        return tops_per_w(self.total_macs, self.total_energy_pj)
 
     def row(self, key: str) -> HeadlineRow:
         """The row named ``key`` (KeyError naming the keys there are)."""
@@ -311,6 +341,8 @@ class CostReport:
         cold_start_dram_bits: DRAM bits of the one-time weight load (resident models).
         memory_timing: the memory system's bracket, stalls by cause, DRAM device facts; None when the
             costing did not play the schedule (the no-reuse baseline).
+        layer_cycles: simulated cycles per layer (what the engine recorded; empty when unknown).
+        layer_kinds: each layer's op kinds (``OpKind`` values joined by ``+``; empty when unknown).
     """
 
     model_name: str
@@ -337,6 +369,8 @@ class CostReport:
     compulsory_dram_bits: float | None = None
     cold_start_dram_bits: float = 0.0
     memory_timing: MemoryTiming | None = None
+    layer_cycles: FrozenMap[str, float] = field(default_factory=FrozenMap)
+    layer_kinds: FrozenMap[str, str] = field(default_factory=FrozenMap)
 
     # -- fit: read-only views of the footprint (the one home of what must be on chip) ------------
 
@@ -503,6 +537,14 @@ class CostReport:
                 float(self.weight_stored_bits), "good" if self.weight_stored_bits and ratio > 1.0001 else "",
             ),  # fmt: skip
         ]
+        power_mw, rate, efficiency = (average_power_mw(self.total_energy_pj, self.latency_s), inferences_per_s(self.latency_s),
+                                      tops_per_w(self.total_macs, self.total_energy_pj))  # fmt: skip
+        if power_mw is not None:
+            rows.append(HeadlineRow("power", "average power", format_power_mw(power_mw), "energy / inference ÷ latency", power_mw))
+        if rate is not None:
+            rows.append(HeadlineRow("throughput", "inferences / s", format_count(rate), "one after another at the traced batch", rate))
+        if efficiency is not None:
+            rows.append(HeadlineRow("efficiency", "TOPS/W", f"{efficiency:.3g}", "2 ops per MAC, steady-state energy", efficiency))
         mt = self.memory_timing
         if mt is not None:
             lo, hi = (cycles_to_s(c, self.clock_hz) for c in mt.bracket_cycles)
@@ -623,6 +665,8 @@ class CostReport:
             if self.compulsory_dram_bits is None or other.compulsory_dram_bits is None
             else self.compulsory_dram_bits + other.compulsory_dram_bits,
             cold_start_dram_bits=self.cold_start_dram_bits + other.cold_start_dram_bits,
+            layer_cycles=_sum_maps(self.layer_cycles, other.layer_cycles),
+            layer_kinds=FrozenMap({**self.layer_kinds, **other.layer_kinds}),
         )
 
 

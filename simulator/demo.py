@@ -257,7 +257,7 @@ def run_demo(out: str | Path = "reports/demo.html", progress: Progress | None = 
     result = build_demo(progress)
     if progress is not None:
         progress("writing the report")
-    write_html(result.configurations, out, title=DEMO_TITLE, notes=result.notes)
+    write_html(result.configurations, out, title=DEMO_TITLE, notes=result.notes, export=True)  # the demo keeps its tables (report --from)
     return result
 
 

@@ -108,6 +108,7 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
     energy: dict[tuple[str, str, str], float] = {}
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     total_cycles = 0.0
+    layer_cycles: dict[str, float] = defaultdict(float)
 
     def add(key: tuple[str, str, str], pj: float) -> None:
         energy[key] = energy.get(key, 0.0) + pj
@@ -126,7 +127,9 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
             per_bit = dram.read_energy_per_bit_pj if access.direction == "read" else dram.write_energy_per_bit_pj
             add((op.module, dram.name, access.role), bits * per_bit)
         # The same compute cycles as the mapped engines (array geometry, zero handling, other arithmetic).
-        total_cycles += max(op_compute_cycles(op, workload, profile), dram_bits / dram.bandwidth_bits_per_cycle)
+        op_cycles = max(op_compute_cycles(op, workload, profile), dram_bits / dram.bandwidth_bits_per_cycle)
+        total_cycles += op_cycles
+        layer_cycles[op.module] += op_cycles
 
     fit = footprint(workload, global_buffer_bits(profile), tuple(spilling))
     return CostReport(
@@ -144,6 +147,8 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
         conventions=NO_REUSE_CONVENTIONS,
         layer_traffic_bits=FrozenMap(traffic),
         level_word_bits=FrozenMap({dram.name: dram.word_bits}),
+        layer_cycles=FrozenMap(layer_cycles),
+        layer_kinds=FrozenMap(workload.kinds_by_module()),
     )
 
 
@@ -286,6 +291,8 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
         compulsory_dram_bits=schedule.compulsory_dram_bits,
         cold_start_dram_bits=float(cold_dram_bits),
         memory_timing=memory_timing(stats, share),
+        layer_cycles=FrozenMap({k: float(v) for k, v in stats.layer_cycles.items()}),
+        layer_kinds=FrozenMap(workload.kinds_by_module()),
     )
 
 

@@ -30,9 +30,9 @@ from simulator.cost import Accuracy, CostReport
 from simulator.errors import ReportError
 from simulator.frozen import FrozenMap
 from simulator.hardware import HardwareProfile, with_sram_bits
+from simulator.report.profile_facts import profile_constants, roofline_of
 from simulator.report.records import (
     Configuration,
-    ProfileConstant,
     SramCurve,
     SramPoint,
     StorageBreakdown,
@@ -169,55 +169,6 @@ def sram_energy_curve(
 # ----------------------------------------------------------------------------------------------
 # profile constants
 
-_LEVEL_FIELDS = {
-    "capacity": ("capacity_bits", "KB", 1 / 8000),
-    "word": ("word_bits", "bit", 1),
-    "read_energy": ("read_energy_pj", "pJ", 1),
-    "write_energy": ("write_energy_pj", "pJ", 1),
-    "bandwidth": ("bandwidth_bits_per_cycle", "bit/cycle", 1),
-    "latency": ("latency_cycles", "cycle", 1),
-    "leakage": ("leakage_mw", "mW", 1),
-}
-
-
-def profile_constants(profile: HardwareProfile) -> tuple[ProfileConstant, ...]:
-    """Every sourced constant of ``profile``, in file order, converted to a display unit.
-
-    Keys the report does not know how to read back from the record keep their source with no value
-    (``value=None``), so nothing cited is ever dropped.
-    """
-    rows = []
-    for key, source in profile.sources.items():
-        value, unit = _constant_value(profile, key)
-        rows.append(ProfileConstant(key, value, unit, source))
-    return tuple(rows)
-
-
-def _constant_value(profile: HardwareProfile, key: str) -> tuple[float | None, str]:
-    parts = key.split(".")
-    try:
-        if key == "clock.frequency":
-            return profile.clock_hz / 1e6, "MHz"
-        if key == "compute.macs_per_cycle":
-            return float(profile.compute.macs_per_cycle), "MAC/cycle"
-        if key == "compute.accumulator_bits":
-            return float(profile.compute.accumulator_bits), "bit"
-        if parts[0] == "energy" and len(parts) == 3:
-            return float(profile.compute.op_energy_pj[f"{parts[1]}.{parts[2]}"]), "pJ"
-        if parts[0] == "memory" and len(parts) == 3 and parts[2] == "capacity":
-            bits = float(profile.level(parts[1]).capacity_bits)
-            for unit, scale in (("GB", 8e9), ("MB", 8e6), ("KB", 8e3)):
-                if bits >= scale:
-                    return bits / scale, unit
-            return bits / 8, "B"
-        if parts[0] == "memory" and len(parts) == 3 and parts[2] in _LEVEL_FIELDS:
-            attr, unit, scale = _LEVEL_FIELDS[parts[2]]
-            return float(getattr(profile.level(parts[1]), attr)) * scale, unit
-    except (KeyError, AttributeError):
-        pass
-    return None, ""
-
-
 
 # ----------------------------------------------------------------------------------------------
 # checkpoints and configurations
@@ -291,6 +242,7 @@ def build_configuration(
         variant=variant,
         profile_description=profile.description,
         profile_constants=profile_constants(profile),
+        roofline=roofline_of(profile),
         storage=storage if storage is not None else _storage_from_workload(workload, storage_stages),
         sram_curve=curve,
         notes=tuple(notes),

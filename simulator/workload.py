@@ -496,6 +496,13 @@ class Workload:
             out[op.module] = out.get(op.module, 0) + op.macs
         return out
 
+    def kinds_by_module(self) -> dict[str, str]:
+        """Each module's op kinds (``OpKind`` values, first-seen order, joined by ``+``): the report's layer kind."""
+        out: dict[str, dict[str, None]] = {}
+        for op in self.ops:
+            out.setdefault(op.module, {})[str(getattr(op.kind, "value", op.kind))] = None
+        return {module: "+".join(kinds) for module, kinds in out.items()}
+
     def ops_of(self, module: str) -> tuple[Op, ...]:
         return tuple(op for op in self.ops if op.module == module)
 

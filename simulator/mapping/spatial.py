@@ -30,7 +30,7 @@ from simulator.frozen import FrozenMap
 from simulator.ops import ConvDims
 from simulator.hardware.profile import ComputeUnit, COMPOSITE_DIMS, LOOP_DIMS, UNROLLABLE_DIMS, ComputeArray
 
-__all__ = ["SpatialChoice", "arith_cycles", "array_cycles", "conv_loop_nest", "gemm_loop_nest", "unroll"]
+__all__ = ["SpatialChoice", "arith_cycles", "array_cycles", "conv_loop_nest", "gemm_loop_nest", "peak_macs_per_cycle", "unroll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +119,11 @@ def _unroll(array: ComputeArray, sizes: tuple[int, ...]) -> SpatialChoice:
         cycles=float(cycles[best]),
         utilisation=macs / (float(cycles[best]) * array.pes) if cycles[best] > 0 else 0.0,
     )
+
+
+def peak_macs_per_cycle(compute: ComputeUnit) -> int:
+    """MACs one core's array can do per cycle at full utilisation: its PEs, or ``macs_per_cycle`` (v1)."""
+    return compute.array.pes if compute.array is not None else compute.macs_per_cycle
 
 
 def array_cycles(

@@ -1,6 +1,7 @@
 """Reports: formats ``Configuration``s / ``CostReport``s (never computes) -> tables -> Plotly -> one HTML file.
 
-``write_html(items, path)`` writes the report and its tables (CSV + JSON) next to it;
+``write_html(items, path)`` writes the report as one HTML file (``export="csv,json"`` adds its tables
+beside it, ``plotly_js=DIR`` shares one plotly.js between reports);
 ``load_report_json(path)`` reads the configurations back from such a JSON file (any version so far).
 What a report shows is built by ``simulator.studies`` (``configuration_for``, ``build_configuration``);
 this package imports neither the API nor ``models``. Names are imported lazily, so building the

@@ -8,8 +8,12 @@ that needs anything from the network fails to draw. Selenium is a test dependenc
 
 from __future__ import annotations
 
+import base64
+import html
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +27,9 @@ __all__ = [
     "figure_status",
     "full_page_screenshot",
     "open_report",
+    "pdf_figure_ink",
+    "pdf_tools_unavailable_reason",
+    "print_pdf",
     "wait_for_figures",
 ]
 
@@ -133,3 +140,78 @@ def full_page_screenshot(driver: Any, path: str | Path, width: int = 1400, max_h
     path = Path(path)
     driver.save_screenshot(str(path))
     return path
+
+
+def pdf_tools_unavailable_reason() -> str | None:
+    """Why PDF pages cannot be rendered here (None when poppler's ``pdftoppm`` and ``pdftotext`` are present)."""
+    missing = [tool for tool in ("pdftoppm", "pdftotext") if shutil.which(tool) is None]
+    return f"{', '.join(missing)} not found (install Debian's poppler-utils; make browser does)" if missing else None
+
+
+def print_pdf(driver: Any, path: str | Path, landscape: bool = True) -> Path:
+    """Print the page to ``path`` with Chromium's own PDF printer (``Page.printToPDF`` via selenium).
+
+    Chromium fires ``beforeprint`` first, so the report's script redraws its figures at the page width.
+    """
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    options = PrintOptions()
+    options.orientation = "landscape" if landscape else "portrait"
+    options.background = True
+    path = Path(path)
+    path.write_bytes(base64.b64decode(driver.print_page(options)))
+    return path
+
+
+_PAGE_RE = re.compile(r"<page width=\"([\d.]+)\" height=\"([\d.]+)\">(.*?)</page>", re.S)
+_WORD_RE = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+
+
+def _read_ppm(path: Path) -> Any:
+    """A binary PPM (P6, 8 bit) as an ``(height, width, 3)`` uint8 array."""
+    import numpy as np
+
+    data = path.read_bytes()
+    fields, pos = [], 0
+    while len(fields) < 4:  # magic, width, height, maxval, separated by whitespace
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    if fields[0] != b"P6" or int(fields[3]) != 255:
+        raise ValueError(f"{path}: expected an 8-bit binary PPM, got {fields[0]!r} maxval {fields[3]!r}")
+    width, height = int(fields[1]), int(fields[2])
+    return np.frombuffer(data, dtype=np.uint8, count=width * height * 3, offset=pos + 1).reshape(height, width, 3)
+
+
+def pdf_figure_ink(pdf: str | Path, figure_height_pt: float = 260.0, dpi: int = 40) -> dict[int, tuple[int, int]]:
+    """For each "Figure N" title in the PDF: ``N -> (page, coloured pixels in the chart area below it)``.
+
+    The pages are rendered with poppler's ``pdftoppm``; ``pdftotext -bbox`` gives each title's position.
+    A chart that printed blank leaves only white, grey and black there (titles, axes, grid), so its
+    count of coloured pixels (channel spread > 40) is near zero; a drawn chart's bars, lines and
+    markers give hundreds.
+    """
+    import numpy as np
+
+    pdf = Path(pdf)
+    with tempfile.TemporaryDirectory(prefix="pjsim-pdf-") as tmp:
+        bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        subprocess.run(["pdftoppm", "-r", str(dpi), str(pdf), str(Path(tmp) / "page")], check=True, capture_output=True)
+        images = sorted(Path(tmp).glob("page-*.ppm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        out: dict[int, tuple[int, int]] = {}
+        for page_no, (match, image_path) in enumerate(zip(_PAGE_RE.finditer(bbox), images), start=1):
+            page_h = float(match.group(2))
+            words = [(float(a), float(b), float(c), float(d), html.unescape(w)) for a, b, c, d, w in _WORD_RE.findall(match.group(3))]
+            image = _read_ppm(image_path).astype(np.int16)
+            scale = image.shape[0] / page_h
+            coloured = (image.max(axis=2) - image.min(axis=2)) > 40
+            for (_, _, _, y_max, word), nxt in zip(words, words[1:]):
+                if word == "Figure" and nxt[4].isdigit():
+                    top = int(y_max * scale)
+                    bottom = int(min(page_h, y_max + figure_height_pt) * scale)
+                    out[int(nxt[4])] = (page_no, int(coloured[top:bottom].sum()))
+    return out

@@ -1,4 +1,4 @@
-"""Configurations -> one self-contained HTML report (plotly.js inlined once, Jinja2 autoescaped).
+"""Configurations -> one self-contained HTML report (plotly.js inlined once or shared, Jinja2 autoescaped).
 
 Layout: headline cards per configuration; an overview comparing every configuration (energy per
 inference stacked by component, share of total); then one section per configuration (energy by layer
@@ -6,18 +6,27 @@ by component / operand, storage waterfall and per-layer split, on-chip fit, ener
 SimPy timeline); the profiles' constants with their sources; the counting conventions. A section
 whose data is absent is left out with a one-line note saying why, never drawn from made-up numbers.
 
-Each figure travels as inert JSON beside an empty div; a small script draws them after the page has
-loaded (those in view first), so the file opens quickly however many figures it holds.
+Each configuration also gets its headline cards (energy, latency, average power, inferences/s, TOPS/W),
+a sortable and filterable per-layer table and a roofline; the overview compares layers across
+configurations of the same model. Each figure travels as inert JSON beside an empty div; the page's
+script draws every one as soon as the page is parsed (none waits to be scrolled into view) and
+redraws them at the page width before printing (templates/base.html.j2, shared with the sweep report).
+
+By default the report is one HTML file and nothing else: plotly.js inlined, no sidecar files.
+``plotly_js=DIR`` writes one shared ``DIR/plotly.min.js`` referenced relatively; ``export="csv,json"``
+adds the tables beside the HTML.
 
 The report formats numbers that records hold; it computes nothing new.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +40,18 @@ from simulator.cost import CostReport, HeadlineRow, format_count, format_seconds
 from simulator.fileio import write_files_atomic
 from simulator.report import figures as F
 from simulator.report import memory_figures as MF
+from simulator.report.export import EXPORT_FORMATS, export_formats
+from simulator.report.html_tables import sortable_table_html
+from simulator.report.layer_tables import layer_comparison_table, layer_table
 from simulator.report.records import Configuration
-from simulator.report.tables import as_configurations, profile_constants_table, summary_table
+from simulator.report.roofline import roofline_figure, roofline_note
+from simulator.report.tables import TOP_LEVEL, as_configurations, profile_constants_table, summary_table
 
-__all__ = ["format_count", "format_seconds", "headline_cards", "render_html", "write_html"]
+__all__ = ["EXPORT_FORMATS", "PLOTLY_JS_NAME", "export_formats", "figure_html", "format_count", "format_seconds",
+           "headline_cards", "render_html", "write_html"]  # fmt: skip
+
+#: The shared plotly.js file written by ``write_html(..., plotly_js=DIR)``.
+PLOTLY_JS_NAME = "plotly.min.js"
 
 #: Columns of the summary table shown in the HTML (the CSV export has them all).
 _SUMMARY_COLUMNS = (
@@ -51,6 +68,7 @@ class _Figure:
     caption: str
     html: str
     wide: bool = False
+    number: int = 0
 
 
 @dataclass
@@ -61,6 +79,8 @@ class _Section:
     figures: list[_Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
+    spilling: list[str] = field(default_factory=list)
+    layer_table_html: str = ""
 
 
 def headline_cards(config: Configuration) -> list[HeadlineRow]:
@@ -81,12 +101,11 @@ def _format_number(value: object) -> str:
     return str(value)
 
 
-def _figure_html(fig: go.Figure, div_id: str) -> str:
-    """A placeholder div plus the figure as inert JSON; the page's renderer draws it after load.
+def figure_html(fig: go.Figure, div_id: str) -> str:
+    """A placeholder div plus the figure as inert JSON; the page's script draws every one on load.
 
-    Drawing after the page has loaded (visible figures first, then the rest one by one) keeps the
-    report quick to open however many figures it holds. ``to_json`` escapes ``<``, so no name can
-    close the script element early; the extra replace keeps that true whatever the encoder does.
+    ``to_json`` escapes ``<``, so no name can close the script element early; the extra replace keeps
+    that true whatever the encoder does.
     """
     spec = json.dumps({"data": json.loads(fig.to_json())["data"], "layout": fig.layout.to_plotly_json(), "config": _PLOTLY_CONFIG},
                       cls=PlotlyJSONEncoder, separators=(",", ":")).replace("<", "\\u003c")  # fmt: skip
@@ -107,7 +126,7 @@ def _section(i: int, config: Configuration) -> _Section:
         sec.notes.append("Accuracy: not known for this configuration (no measurement or checkpoint metadata).")
 
     def add(key: str, title: str, caption: str, fig: go.Figure, wide: bool = False) -> None:
-        sec.figures.append(_Figure(key, title, caption, _figure_html(fig, f"fig-{i}-{key}"), wide))
+        sec.figures.append(_Figure(key, title, caption, figure_html(fig, f"fig-{i}-{key}"), wide))
 
     if r.energy_pj:
         add("energy", "Energy by layer",
@@ -160,6 +179,23 @@ def _section(i: int, config: Configuration) -> _Section:
             F.timeline_figure(config), wide=True)  # fmt: skip
     else:
         sec.notes.append(f"Timeline: not recorded by the '{r.method}' costing (the SimPy memory simulation records one).")
+    if config.roofline is not None and r.layer_cycles and r.macs_by_layer:
+        rl = config.roofline
+        add("roofline", "Roofline",
+            f"Each layer's achieved throughput (MACs ÷ its simulated latency) against its arithmetic intensity (MACs per "
+            f"byte moved through DRAM, left, and through the on-chip SRAM, right), under the profile's roofs: peak "
+            f"{format_count(rl.peak_macs_per_s)} MAC/s and each level's bandwidth. Source: {rl.source}. "
+            + roofline_note(config), roofline_figure(config), wide=True)  # fmt: skip
+    elif config.roofline is None:
+        sec.notes.append("Roofline: the profile's roofs are not known for this configuration (saved without its profile).")
+    else:
+        sec.notes.append(f"Roofline: the '{r.method}' costing recorded no per-layer latency.")
+    if r.footprint is not None:
+        sec.spilling = [name or TOP_LEVEL for name in r.footprint.spilling_layers]
+    if r.macs_by_layer or r.energy_pj:
+        table = layer_table(config)
+        sec.layer_table_html = sortable_table_html(table, f"layers-{i}",
+                                                   row_class=lambda row: "spills" if row["on_chip"] == "spills" else "")
     return sec
 
 
@@ -167,6 +203,8 @@ def render_html(
     items: CostReport | Configuration | Sequence[CostReport | Configuration],
     title: str = "pjsim energy report",
     notes: Sequence[str] = (),
+    plotly_src: str | None = None,
+    exported: Sequence[str] = (),
 ) -> str:
     """The report for ``items`` as one HTML string (no network needed to view it).
 
@@ -174,6 +212,8 @@ def render_html(
         items: one or more ``CostReport``s or ``Configuration``s (side by side in one report).
         title: the report's title.
         notes: report-level notes (e.g. configurations that could not be built, and why).
+        plotly_src: a relative URL of a shared plotly.js to reference instead of inlining it.
+        exported: the sidecar formats written beside the HTML (named in the footer).
     """
     configs = as_configurations(items)
     if not configs:
@@ -181,17 +221,27 @@ def render_html(
     sections = [_section(i, c) for i, c in enumerate(configs)]
     overview = [
         _Figure("share", "Share of total energy", "Where each configuration's energy goes, as a share of its total.",
-                _figure_html(F.share_figure(configs), "fig-overview-share"), wide=True),  # fmt: skip
+                figure_html(F.share_figure(configs), "fig-overview-share"), wide=True),  # fmt: skip
     ]
     if len(configs) > 1:
         overview.insert(0, _Figure(
             "compare", "Energy per inference, side by side",
             "Every configuration stacked by component, one panel per model (each panel has its own scale); "
             "the hatched top is the one-time weight load paid by the first inference only.",
-            _figure_html(F.comparison_figure(configs), "fig-overview-compare"), wide=True))  # fmt: skip
+            figure_html(F.comparison_figure(configs), "fig-overview-compare"), wide=True))  # fmt: skip
+    all_figures = overview + [f for s in sections for f in s.figures]
+    numbered = {id(f): n for n, f in enumerate(all_figures, start=1)}
+    overview = [dataclasses.replace(f, number=numbered[id(f)]) for f in overview]
+    for sec in sections:
+        sec.figures = [dataclasses.replace(f, number=numbered[id(f)]) for f in sec.figures]
     summary = summary_table(configs)[list(_SUMMARY_COLUMNS)]
     summary_html = summary.to_html(index=False, border=0, classes="summary", na_rep="–", formatters={
         col: _format_number for col in summary.columns if col not in ("config", "fits on chip", "accuracy")})
+    comparison = layer_comparison_table(configs)
+    comparison_html = ""
+    if not comparison.empty:
+        shown = comparison.drop(columns=["baseline"] + (["model"] if comparison["model"].nunique() == 1 else []))
+        comparison_html = sortable_table_html(shown, "layer-comparison-table")
     constants = profile_constants_table(configs)
     profiles = []
     for name, group in constants.groupby("profile", sort=False):
@@ -199,19 +249,24 @@ def render_html(
         profiles.append({"name": name, "description": desc, "rows": group.to_dict("records")})
     missing_profiles = sorted({c.cost.profile_name for c in configs} - {p["name"] for p in profiles})
     conventions = list(dict.fromkeys(c for cfg in configs for c in cfg.cost.conventions))
+    conventions.append("TOPS/W counts 2 operations per MAC (a multiply and an add): TOPS/W = 2 × MACs ÷ energy in pJ; "
+                       "average power = energy per inference ÷ latency; inferences/s = 1 ÷ latency (one after another).")  # fmt: skip
     return _env().get_template("report.html.j2").render(
         title=title,
         version=_version(),
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        plotly_js=get_plotlyjs(),
+        plotly_js="" if plotly_src else get_plotlyjs(),
+        plotly_src=plotly_src,
+        exported=list(exported),
         notes=list(notes),
         sections=sections,
         overview=overview,
         summary_html=summary_html,
+        comparison_html=comparison_html,
         profiles=profiles,
         missing_profiles=missing_profiles,
         conventions=conventions,
-        n_figures=len(overview) + sum(len(s.figures) for s in sections),
+        n_figures=len(all_figures),
     )
 
 
@@ -220,24 +275,36 @@ def write_html(
     path: str | Path,
     title: str = "pjsim energy report",
     notes: Sequence[str] = (),
-    export: bool = True,
+    export: bool | str | Iterable[str] | None = None,
     make_parents: bool = True,
+    plotly_js: str | Path | None = None,
 ) -> Path:
-    """Write the report to ``path`` atomically, plus its tables as CSV/JSON beside it; return the HTML path.
+    """Write the report to ``path`` atomically; return the HTML path.
 
-    The HTML and its exports are one all-or-nothing set (``simulator.fileio.write_files_atomic``): if
-    any file cannot be written, none of them changes.
-
-    With ``export`` the files ``<stem>.json`` (every table and the configurations themselves, which
-    ``pjsim report --from`` reads back) and ``<stem>.<table>.csv`` are written next to the HTML.
+    By default that is the one file and nothing else. With ``export`` (``"csv,json"``, ``["json"]``,
+    True for both) the tables go beside it: ``<stem>.json`` (every table and the configurations
+    themselves, which ``pjsim report --from`` reads back) and ``<stem>.<table>.csv``. With
+    ``plotly_js=DIR`` plotly.js is written once to ``DIR/plotly.min.js`` (left alone when already
+    there with the same content) and referenced by a relative path, so many reports share one copy.
+    The HTML and its exports are one all-or-nothing set (``simulator.fileio.write_files_atomic``).
     """
     from simulator.report.export import export_files
 
+    formats = export_formats(export)
     configs = as_configurations(items)
     path = Path(path)
-    files = {path: render_html(configs, title=title, notes=notes)}
-    if export:
-        files.update(export_files(configs, path, title=title, notes=notes))
+    files: dict[Path, str] = {}
+    plotly_src = None
+    if plotly_js is not None:
+        js_path = Path(plotly_js) / PLOTLY_JS_NAME
+        code = get_plotlyjs()
+        if not (js_path.is_file() and js_path.stat().st_size == len(code.encode("utf-8"))
+                and js_path.read_text(encoding="utf-8") == code):  # fmt: skip
+            files[js_path] = code
+        plotly_src = Path(os.path.relpath(js_path.resolve(), path.resolve().parent)).as_posix()
+    files[path] = render_html(configs, title=title, notes=notes, plotly_src=plotly_src, exported=formats)
+    if formats:
+        files.update(export_files(configs, path, title=title, notes=notes, formats=formats))
     write_files_atomic({p: text.encode("utf-8") for p, text in files.items()}, make_parents=make_parents)
     return path
 

@@ -16,6 +16,8 @@ __all__ = [
     "STORAGE_PARTS",
     "Configuration",
     "ProfileConstant",
+    "Roof",
+    "Roofline",
     "SramCurve",
     "SramPoint",
     "StorageBreakdown",
@@ -88,6 +90,28 @@ class ProfileConstant:
 
 
 @dataclass(frozen=True, slots=True)
+class Roof:
+    """One bandwidth roof: memory level ``level`` (of ``kind``) moves at most ``bytes_per_s``."""
+
+    level: str
+    kind: str
+    bytes_per_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Roofline:
+    """The roofs of one profile: peak compute throughput and each level's bandwidth (one core).
+
+    Built from the ``HardwareProfile`` (peak from ``simulator.mapping.spatial.peak_macs_per_cycle``,
+    bandwidths from the levels' ``bandwidth_bits_per_cycle`` at the clock); ``source`` says so in words.
+    """
+
+    peak_macs_per_s: float
+    roofs: tuple[Roof, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Configuration:
     """One column of a report: a labelled ``CostReport`` plus what the report draws beside it.
 
@@ -100,6 +124,7 @@ class Configuration:
         storage: the weight storage breakdown (None = not available).
         sram_curve: energy vs SRAM capacity (None = not computed).
         notes: what is missing from this configuration and why (shown in the report).
+        roofline: the profile's compute and bandwidth roofs (None = profile not known).
     """
 
     label: str
@@ -110,6 +135,7 @@ class Configuration:
     storage: StorageBreakdown | None = None
     sram_curve: SramCurve | None = None
     notes: tuple[str, ...] = ()
+    roofline: Roofline | None = None
 
     @classmethod
     def of(cls, report: CostReport) -> Configuration:

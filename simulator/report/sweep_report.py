@@ -1,16 +1,21 @@
-"""Sweep tables -> Plotly figures -> one self-contained HTML file (plotly.js inlined once, Jinja2 autoescaped).
+"""Sweep tables -> Plotly figures -> one self-contained HTML file, in the main report's style.
+
+Same base template as the main report (``templates/base.html.j2``: stylesheet, print stylesheet,
+figures drawn on load, sortable tables); plotly.js inlined once or shared (``plotly_src``).
 
 Input is what ``simulator.sweep`` computed: the per-point table with its Pareto flag columns, the
 fronts (objects with ``column``, ``title`` and ``objectives`` = ((column, maximise?), ...)), the
 sensitivity table and one frontier table per front. This module only formats and plots them: Pareto
-scatter plots (every point in grey, the front highlighted and joined), a parallel-coordinates view of
-all points coloured by energy, a bar chart of the energy sensitivity per axis, and the frontier tables.
+scatter plots (every point in grey, the front highlighted and joined; front points that coincide are
+drawn once with a "×n" label and a hover listing every one of them), a parallel-coordinates view of
+all points coloured by energy (every axis with its unit), a bar chart of the energy sensitivity per
+axis, and the frontier tables in human units.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import functools
+import html as _html
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,10 +24,11 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from jinja2 import Environment, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from simulator.fileio import write_text_atomic
+from simulator.report.html import _env, figure_html
+from simulator.report.html_tables import sortable_table_html
 from simulator.units import format_value
 
 __all__ = ["render_sweep_html", "write_sweep_html"]
@@ -43,46 +49,10 @@ _DISPLAY = {
     "accuracy": (100.0, "accuracy (%)"),
 }
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1250px; color: #1d2733; padding: 0 1rem; }
-  h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
-  .sub { color: #5b6673; margin-top: 0; }
-  table { border-collapse: collapse; font-size: 0.85rem; margin: 1rem 0; }
-  th, td { border-bottom: 1px solid #e3e8ee; padding: 0.3rem 0.6rem; text-align: right; }
-  th:first-child, td:first-child { text-align: left; }
-  dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
-  dl.facts dt { color: #5b6673; }
-  dl.facts dd { margin: 0; }
-</style>
-<script type="text/javascript">{{ plotly_js | safe }}</script>
-</head>
-<body>
-<h1>{{ title }}</h1>
-<p class="sub">pjsim {{ version }} &middot; generated {{ generated }}</p>
-<dl class="facts">
-{% for k, v in facts %}<dt>{{ k }}</dt><dd>{{ v }}</dd>
-{% endfor %}</dl>
-{% for fig in figures %}
-<h2>{{ fig.title }}</h2>
-<p class="sub">{{ fig.note }}</p>
-<div class="figure" data-figure="{{ fig.key }}">{{ fig.html | safe }}</div>
-{% endfor %}
-<h2>Sensitivity of energy to each axis</h2>
-<p class="sub">Main effect: points grouped by the axis's value (quintiles for axes with many values); ratio of the largest to the smallest group-mean energy; Spearman's rho gives the direction.</p>
-{{ sensitivity_html | safe }}
-{% for t in tables %}
-<h2>Frontier: {{ t.title }} ({{ t.count }} point{{ '' if t.count == 1 else 's' }})</h2>
-{{ t.html | safe }}
-{% endfor %}
-</body>
-</html>
-"""
+
+
+#: Above this many dominated points the Pareto plots draw them with WebGL instead of SVG.
+MAX_SVG_POINTS = 5000
 
 
 def _scaled(df: pd.DataFrame, column: str) -> tuple[np.ndarray, str]:
@@ -111,22 +81,42 @@ def _front_figure(df: pd.DataFrame, front: _FrontLike, axes: Sequence[str]) -> g
     custom, lines = _hover(df, axes)
     template = f"{xlabel}: %{{x:.4g}}<br>{ylabel}: %{{y:.4g}}<br>{lines}<extra></extra>"
     fig = go.Figure()
-    fig.add_scattergl(
+    # SVG markers print; WebGL (scattergl) is kept for sweeps too large for SVG and may print blank.
+    add_dominated = fig.add_scattergl if (~on).sum() > MAX_SVG_POINTS else fig.add_scatter
+    add_dominated(
         x=x[~on], y=y[~on], mode="markers", name="dominated", marker=dict(color="#b8c2cc", size=6),
         customdata=custom[~on], hovertemplate=template,
     )
-    order = np.argsort(x[on], kind="stable")
-    marker: dict[str, Any] = dict(color="#d1495b", size=9, line=dict(color="#1d2733", width=1))
+    # Coincident front points (same objectives, different inputs) are drawn once, sized and labelled
+    # "×n", with a hover listing every one of them, so five equal points do not read as one.
+    fx, fy, fcustom = x[on], y[on], custom[on]
+    _, first, inverse, counts = np.unique(np.round(np.column_stack([fx, fy]), 12), axis=0, return_index=True,
+                                          return_inverse=True, return_counts=True)  # fmt: skip
+    inverse = inverse.reshape(-1)
+    columns = ["point_index", *axes]
+    hover = []
+    for g in range(len(first)):
+        members = np.flatnonzero(inverse == g)
+        lines = ["; ".join(f"{_html.escape(c)} = {_html.escape(v)}" for c, v in zip(columns, fcustom[m])) for m in members[:12]]
+        more = f"<br>… and {len(members) - 12} more" if len(members) > 12 else ""
+        head = f"{len(members)} coincident points:<br>" if len(members) > 1 else ""
+        hover.append(head + "<br>".join(lines) + more)
+    ux, uy = fx[first], fy[first]
+    order = np.argsort(ux, kind="stable")
+    sizes = 9 + 3 * np.sqrt(counts[order] - 1)
+    labels = [f"×{n}" if n > 1 else "" for n in counts[order]]
+    marker: dict[str, Any] = dict(color="#d1495b", size=sizes.tolist(), line=dict(color="#1d2733", width=1))
     if len(front.objectives) > 2:
         zcol = front.objectives[2][0]
         z, zlabel = _scaled(df, zcol)
-        marker.update(color=z[on][order], colorscale="Viridis", showscale=True, colorbar=dict(title=zlabel))
+        marker.update(color=z[on][first][order], colorscale="Viridis", showscale=True, colorbar=dict(title=zlabel))
     # Two objectives: the front is a staircase, drawn as one. Three: the points are the projection
     # of a surface, so no line joins them and the colour carries the third objective.
+    mode = "lines+markers+text" if len(front.objectives) == 2 else "markers+text"
     fig.add_scatter(
-        x=x[on][order], y=y[on][order], mode="lines+markers" if len(front.objectives) == 2 else "markers",
-        name="Pareto front", marker=marker,
-        line=dict(color="#d1495b", width=1, shape="hv"), customdata=custom[on][order], hovertemplate=template,
+        x=ux[order], y=uy[order], mode=mode, name="Pareto front", marker=marker, text=labels, textposition="top right",
+        line=dict(color="#d1495b", width=1, shape="hv"), customdata=[hover[i] for i in order],
+        hovertemplate=f"{xlabel}: %{{x:.4g}}<br>{ylabel}: %{{y:.4g}}<br>%{{customdata}}<extra></extra>",
     )
     fig.update_layout(
         height=460, margin=dict(l=70, r=20, t=40, b=60), xaxis_title=xlabel, yaxis_title=ylabel,
@@ -143,7 +133,7 @@ def _parcoords_figure(df: pd.DataFrame, axes: Sequence[str]) -> go.Figure:
     dims = []
     for column in [*axes, "total_energy_pj", "latency_s", "weight_stored_bits", *(["accuracy"] if "accuracy" in df else [])]:
         series = df[column]
-        factor, label = _DISPLAY.get(column, (1.0, column))
+        factor, label = _DISPLAY.get(column, (1.0, _axis_label(column)))
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             dims.append(dict(label=label, values=(series.astype(float) * factor).tolist()))
         else:
@@ -161,6 +151,22 @@ def _parcoords_figure(df: pd.DataFrame, axes: Sequence[str]) -> go.Figure:
     )
     fig.update_layout(height=480, margin=dict(l=80, r=80, t=50, b=30))
     return fig
+
+
+#: Units of swept keys by their last dotted part (the values are as written in the sweep spec).
+_AXIS_UNITS = {"capacity": "as in the profile file", "density": "fraction kept", "frequency": "as in the profile file",
+               "bandwidth": "bits/cycle", "macs_per_cycle": "MAC/cycle"}  # fmt: skip
+
+
+def _axis_label(column: str) -> str:
+    """A swept key with its unit: ``compression.index_bits`` -> ``compression.index_bits (bits)``."""
+    last = column.rsplit(".", 1)[-1]
+    if last.endswith("_bits") or last == "bits":
+        return f"{column} (bits)"
+    for key, unit in _AXIS_UNITS.items():
+        if last.endswith(key):
+            return f"{column} ({unit})"
+    return column
 
 
 def _sensitivity_figure(sensitivity: pd.DataFrame) -> go.Figure:
@@ -182,10 +188,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _table_html(table: pd.DataFrame) -> str:
-    """Cells in human units chosen by each column's unit suffix (``simulator.units.format_value``)."""
-    return table.to_html(index=False, border=0, escape=True,
-                         formatters={c: functools.partial(format_value, str(c)) for c in table.columns})
+def _table_html(table: pd.DataFrame, table_id: str) -> str:
+    """A sortable table with cells in human units chosen by each column's unit suffix
+    (``simulator.units.format_value``), sorted on the raw values."""
+    return sortable_table_html(table, table_id)
 
 
 def render_sweep_html(
@@ -196,6 +202,7 @@ def render_sweep_html(
     frontier_tables: Mapping[str, pd.DataFrame],
     title: str = "pjsim sweep report",
     facts: Sequence[tuple[str, Any]] = (),
+    plotly_src: str | None = None,
 ) -> str:
     """The sweep report as one HTML string (no network needed to view it).
 
@@ -207,44 +214,49 @@ def render_sweep_html(
         frontier_tables: front column -> its frontier table.
         title: the page title.
         facts: (label, value) lines shown under the title (sweep name, point counts, ...).
+        plotly_src: a relative URL of a shared plotly.js to reference instead of inlining it.
     """
     if df.empty:
         raise ValueError("render_sweep_html needs at least one point")
     figures = []
     for front in fronts:
-        fig = _front_figure(df, front, axes)
         figures.append(dict(
-            key=front.column,
+            key=front.column, short=front.title,
             title=f"Pareto front: {front.title}",
-            note=f"{int(df[front.column].sum())} of {len(df)} points are on the front (red); hover for the inputs.",
-            html=fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{front.column}"),
+            note=f"{int(df[front.column].sum())} of {len(df)} points are on the front (red; \u00d7n marks n coincident "
+                 f"points, hover lists them all); hover for the inputs.",
+            fig=_front_figure(df, front, axes),
         ))
     figures.append(dict(
-        key="parallel_coordinates",
+        key="parallel_coordinates", short="Parallel coordinates",
         title="All points: parallel coordinates",
-        note="One line per point, coloured by log10 energy; drag along an axis to filter.",
-        html=_parcoords_figure(df, axes).to_html(full_html=False, include_plotlyjs=False, div_id="fig-parcoords"),
+        note="One line per point, coloured by log10 energy (pJ); every axis names its unit; drag along an axis to filter.",
+        fig=_parcoords_figure(df, axes),
     ))
     figures.append(dict(
-        key="sensitivity",
+        key="sensitivity", short="Sensitivity",
         title="Energy sensitivity per axis",
         note="Ratio of the largest to the smallest mean energy over the axis's values (1 = no effect).",
-        html=_sensitivity_figure(sensitivity).to_html(full_html=False, include_plotlyjs=False, div_id="fig-sensitivity"),
+        fig=_sensitivity_figure(sensitivity),
     ))
+    for number, f in enumerate(figures, start=1):
+        f["number"] = number
+        f["html"] = figure_html(f.pop("fig"), f"fig-{f['key']}")
     titles = {f.column: f.title for f in fronts}
     tables = [
-        dict(title=titles.get(column, column), count=len(table), html=_table_html(table))
-        for column, table in frontier_tables.items()
+        dict(title=titles.get(column, column), count=len(table), html=_table_html(table, f"frontier-table-{i}"))
+        for i, (column, table) in enumerate(frontier_tables.items(), start=1)
     ]
-    env = Environment(autoescape=select_autoescape(default_for_string=True, default=True))
-    return env.from_string(_TEMPLATE).render(
+    return _env().get_template("sweep.html.j2").render(
         title=title,
         version=_version(),
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        plotly_js=get_plotlyjs(),
+        plotly_js="" if plotly_src else get_plotlyjs(),
+        plotly_src=plotly_src,
+        n_figures=len(figures),
         facts=[(k, _fmt(v)) for k, v in facts],
         figures=figures,
-        sensitivity_html=_table_html(sensitivity),
+        sensitivity_html=_table_html(sensitivity, "sensitivity"),
         tables=tables,
     )
 

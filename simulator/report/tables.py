@@ -45,7 +45,9 @@ def as_configurations(items: CostReport | Configuration | Sequence[CostReport | 
     out = []
     for item in items:
         if isinstance(item, CostReport):
-            out.append(Configuration.of(item))
+            from simulator.report.profile_facts import configuration_of
+
+            out.append(configuration_of(item))
         elif isinstance(item, Configuration):
             out.append(item)
         else:

@@ -9,10 +9,17 @@ from tests.report.conftest import PJSIM
 
 
 def test_report_from_specs_writes_html_and_tables(tmp_path):
+    """--export csv,json writes the tables beside the HTML; --plotly-js DIR one shared plotly.min.js."""
     out = tmp_path / "r.html"
-    r = subprocess.run([PJSIM, "report", "lenet_300_100@horowitz45", "lenet_300_100@horowitz45-sram512k", "--sram-points", "3", "--out", str(out)],
+    r = subprocess.run([PJSIM, "report", "lenet_300_100@horowitz45", "lenet_300_100@horowitz45-sram512k", "--sram-points", "3", "--out", str(out),
+                        "--export", "csv,json", "--plotly-js", str(tmp_path / "js"), "--mkdir"],
                        capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0, r.stderr
+    from simulator.report.export import EXPORT_TABLES
+
+    listing = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert listing == sorted(["r.html", "r.json", "js/plotly.min.js", *(f"r.{t}.csv" for t in EXPORT_TABLES)])
+    assert '<script type="text/javascript" src="js/plotly.min.js">' in out.read_text()
     doc = json.loads((tmp_path / "r.json").read_text())
     assert [row["profile"] for row in doc["tables"]["summary"]] == ["horowitz45", "horowitz45-sram512k"]
     assert [row["fits on chip"] for row in doc["tables"]["summary"]] == ["yes", "no"]  # 1071 KB vs 8 MB / 512 KB

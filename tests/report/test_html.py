@@ -15,7 +15,8 @@ from simulator.api import resolve_profile, simulate
 from simulator.cost import Accuracy, CostReport
 from simulator.frozen import FrozenMap
 from simulator.report import load_report_json, render_html, write_html
-from simulator.report.tables import EXPORT_TABLES, fit_table, stall_intervals
+from simulator.report.export import EXPORT_TABLES
+from simulator.report.tables import fit_table, stall_intervals
 from simulator.studies import build_configuration, storage_parts_from_workload
 from simulator.trace import trace
 
@@ -65,7 +66,7 @@ def test_json_round_trip_is_exact(tmp_path):
     workload = trace(model, torch.zeros(1, 8), model_name="mlp")
     config = build_configuration("mlp", workload, resolve_profile("horowitz45"), sram_curve=(8_000, 80_000),
                                  metadata={"checkpoint": "none"}, accuracy=Accuracy(0.97, "test"))  # fmt: skip
-    write_html(config, tmp_path / "r.html")
+    write_html(config, tmp_path / "r.html", export="json")
     _, _, (back,) = load_report_json(tmp_path / "r.json")
     assert back == config
     assert math.isnan(load_report_json_nan(tmp_path))
@@ -73,7 +74,7 @@ def test_json_round_trip_is_exact(tmp_path):
 
 def load_report_json_nan(tmp_path):
     """A CostReport whose compression ratio is NaN (no stored bits) survives the round trip."""
-    write_html(_tiny_report(), tmp_path / "nan.html")
+    write_html(_tiny_report(), tmp_path / "nan.html", export="json")
     _, _, (back,) = load_report_json(tmp_path / "nan.json")
     return back.cost.compression_ratio
 
