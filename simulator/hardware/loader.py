@@ -19,11 +19,17 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
                                          # are costed at these types (simulate(precision=...) overrides)
 
     dataflow = "dense"                   # optional: "dense" (default) | "eie-csc" (then [compute.csc] is required)
+                                         # | "systolic-os" | "systolic-ws" | "systolic-is" (then [compute.systolic])
 
     [compute.csc]                        # eie-csc only; one PE per MAC lane (macs_per_cycle)
     relative_index_bits = { value = 4, unit = "bit", source = "..." }
     pointer_bits = { value = 16, unit = "bit", source = "..." }
     queue_depth = { value = 8, source = "..." }                       # activation queue entries per PE
+
+    [compute.systolic]                   # systolic-os|ws|is only (SCALE-Sim's dataflows, mapping/systolic.py)
+    ifmap_sram = { value = 64, unit = "KiB", source = "..." }         # each double-buffered, half active
+    filter_sram = { value = 64, unit = "KiB", source = "..." }
+    ofmap_sram = { value = 64, unit = "KiB", source = "..." }
 
     [compute.array]                      # v2, optional: array geometry (then macs_per_cycle may be omitted)
     fill_drain = { value = 94, unit = "cycle", source = "..." }       # optional, per spatial fold (systolic)
@@ -111,6 +117,7 @@ from simulator.hardware.profile import (
     ZERO_HANDLING,
     ArrayAxis,
     CSCConfig,
+    SystolicConfig,
     ComputeArray,
     ComputeUnit,
     HardwareProfile,
@@ -145,8 +152,9 @@ MAX_PROFILE_BYTES = 1 << 20
 _TOP_KEYS = {"profile", "clock", "compute", "energy", "memory", "rules"}
 _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
-_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "cores"}
+_COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "cores", "systolic"}
 _CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
+_SYSTOLIC_KEYS = {"ifmap_sram", "filter_sram", "ofmap_sram"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
 _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
@@ -485,6 +493,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
     zero_handling = r.string(compute_raw, "zero_handling", "compute", ZERO_HANDLING)
     dataflow = r.string(compute_raw, "dataflow", "compute", DATAFLOWS) if "dataflow" in compute_raw else "dense"
     csc = _read_csc(r, compute_raw, int(macs_per_cycle), dataflow)
+    systolic = _read_systolic(r, compute_raw, dataflow)
 
     op_energy = _read_energy_table(r, _require(raw, "energy", path, ""))
     sqrt_refs = _read_rules(r, raw.get("rules", {}))
@@ -535,6 +544,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             precision=precision,
             dataflow=dataflow,
             csc=csc,
+            systolic=systolic,
             cores=_read_cores(r, compute_raw),
         ),
         levels=tuple(levels),
@@ -601,6 +611,21 @@ def _read_csc(r: _Reader, compute_raw: Mapping[str, Any], pes: int, dataflow: st
         for key in sorted(_CSC_KEYS)
     }
     return CSCConfig(pes=pes, **values)
+
+
+def _read_systolic(r: _Reader, compute_raw: Mapping[str, Any], dataflow: str) -> SystolicConfig | None:
+    """``[compute.systolic]``: the ``systolic-*`` dataflows' ifmap, filter and ofmap SRAM sizes (SCALE-Sim's
+    three SRAMs); required with those dataflows, refused without them."""
+    if not dataflow.startswith("systolic-"):
+        if "systolic" in compute_raw:
+            raise ProfileError(r.path, "compute.systolic", 'only with compute.dataflow = "systolic-os|ws|is"',
+                               "a [compute.systolic] table")
+        return None
+    raw = _require(compute_raw, "systolic", r.path, "compute")
+    _check_keys(raw, _SYSTOLIC_KEYS, r.path, "compute.systolic")
+    values = {f"{key}_bits": int(r.quantity(raw, key, "compute.systolic", CAPACITY_UNITS_BITS, positive=True))
+              for key in sorted(_SYSTOLIC_KEYS)}
+    return SystolicConfig(**values)
 
 
 def _read_precision(r: _Reader, raw: Any) -> Precision:

@@ -46,6 +46,7 @@ from simulator.mapping.operands import entry_bits_onchip, offchip_bits, onchip_b
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OpSchedule, OperationCount, Schedule, Tile
 from simulator.mapping.sparse_csc import WeightPattern, map_eie_csc
+from simulator.mapping.systolic import map_systolic
 from simulator.mapping.spatial import array_cycles, conv_loop_nest
 from simulator.mapping.tiling import search_tile
 from simulator.ops import AttentionDims, ConvDims, GemmDims, OpKind, RecurrentDims, TransformerLayerDims
@@ -739,6 +740,7 @@ def map_streaming(op: Op, ctx: _Context) -> OpSchedule:
 #: an op (returns None) the dense mapper maps it.
 DATAFLOW_MAPPERS: FrozenMap[str, FrozenMap[OpKind, OpMapper]] = FrozenMap({
     "eie-csc": FrozenMap({OpKind.LINEAR: map_eie_csc, OpKind.MATMUL: map_eie_csc}),
+    **{f"systolic-{d}": FrozenMap({k: map_systolic for k in (OpKind.CONV, OpKind.LINEAR, OpKind.MATMUL)}) for d in ("os", "ws", "is")},
 })
 
 
