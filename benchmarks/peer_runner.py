@@ -9,7 +9,8 @@ numpy==2.3.5``, made by ``make bench-peers``), never under pjsim's: it imports n
 Written per case (``OUT_DIR/<case>.json``): the command, the peer's version, the input files, wall time and
 
 * SCALE-Sim (``scalesim.scale_sim.scalesim(save_disk_space=True)`` on ``scale_32x32_os.cfg`` with the dataflow
-  set to os / ws / is, topology ``resnet18_torch.csv``): per layer, its COMPUTE_REPORT (total cycles, stall
+  set to os / ws / is, topology ``resnet18_torch.csv``, or ``topologies/<name>.csv`` for a case
+  ``scalesim-<dataflow>@<name>``): per layer, its COMPUTE_REPORT (total cycles, stall
   cycles, utilisation) and DETAILED_ACCESS_REPORT (SRAM and DRAM reads/writes per operand, in words);
 * ZigZag (``zigzag.api.get_hardware_performance_zigzag`` on the four ``zigzag/EXPECTED.md`` cases): total
   energy and latency, and per layer its latency, MAC energy and memory energy per operand and memory level
@@ -44,7 +45,7 @@ def _command(case: str) -> str:
     return f".venv-peers/bin/python benchmarks/peer_runner.py OUT_DIR {case}"
 
 
-def run_scalesim(dataflow: str, out: Path | None = None) -> dict:
+def run_scalesim(dataflow: str, out: Path | None = None, case: str = "") -> dict:
     """SCALE-Sim 3.0.0 on ResNet-18 (``resnet18_torch.csv``) with the 32x32 cfg, dataflow ``dataflow``.
 
     One SCALE-Sim run per layer (a one-row topology; SCALE-Sim costs layers independently, so the numbers are
@@ -62,14 +63,15 @@ def run_scalesim(dataflow: str, out: Path | None = None) -> dict:
         "wall_s": 0.0, "complete": False, "layers": [],
     }
     for row in layers_in:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         compute, access = _scalesim_layer(dataflow, header, row)
         record["wall_s"] += time.perf_counter() - start
+        record["cpu_s"] = record.get("cpu_s", 0.0) + time.process_time() - cpu
         record["layers"].append({"name": row[0].strip(), "compute": compute, "access": access})
         record["total_cycles"] = sum(layer["compute"]["Total Cycles"] for layer in record["layers"])
         record["complete"] = len(record["layers"]) == len(layers_in)
         if out is not None:
-            _write(out, record, f"scalesim-{dataflow}")
+            _write(out, record, case or f"scalesim-{dataflow}")
     return record
 
 
@@ -145,18 +147,18 @@ def run_zigzag(case: str) -> dict:
     name, workload = ZIGZAG_CASES[case]
     zz = PEERS_DATA / "zigzag"
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         energy, latency, cmes = get_hardware_performance_zigzag(
             str(zz / workload), str(zz / "hardware" / f"{name}.yaml"), str(zz / "mapping" / f"{name}.yaml"),
             dump_folder=tmp, pickle_filename=str(Path(tmp) / "cmes.pickle"),
         )
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     layers = [_cme_record(cme) for cme in _flatten(cmes)]
     return {
         "peer": "zigzag", "version": version("zigzag-dse"),
         "inputs": {"hardware": f"zigzag/hardware/{name}.yaml", "mapping": f"zigzag/mapping/{name}.yaml",
                    "workload": f"zigzag/{workload}"},
-        "wall_s": wall, "energy_pj": float(energy), "latency_cycles": float(latency), "layers": layers,
+        "wall_s": wall, "cpu_s": cpu, "energy_pj": float(energy), "latency_cycles": float(latency), "layers": layers,
     }
 
 
@@ -206,7 +208,11 @@ def main(argv: list[str]) -> int:
     cases = argv[1:] or ["scalesim-os", *ZIGZAG_CASES]
     for case in cases:
         if case.startswith("scalesim-"):
-            record = run_scalesim(case.removeprefix("scalesim-"), out_dir)
+            dataflow, _, topology = case.removeprefix("scalesim-").partition("@")
+            global SCALESIM_TOPOLOGY
+            if topology:  # e.g. scalesim-ws@test: topologies/test.csv
+                SCALESIM_TOPOLOGY = f"scalesim/topologies/{topology}.csv"
+            record = run_scalesim(dataflow, out_dir, case)
         elif case in ZIGZAG_CASES:
             record = run_zigzag(case)
         else:

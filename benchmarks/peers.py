@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.api import resolve_precision, resolve_profile
@@ -50,6 +50,10 @@ class PeerSummary:
     dram_bits_by_operand: dict[str, float]
     network_cycles: float
     wall_s: float
+    #: DRAM bits per MAC layer and "<operand> <direction>" (``{"conv1": {"inputs read": ...}}``).
+    dram_bits_by_layer: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Energy per MAC layer and component.
+    energy_by_layer_pj: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def compute_cycles(self) -> float:
@@ -89,15 +93,20 @@ def peer_summary(profile_name: str, workload=None, independent_layers: bool = Fa
     mac_layers = {op.layer for op in schedule.ops if op.kind in MAC_KINDS and op.macs}
     cycles = {op.layer: op.compute_cycles for op in schedule.ops if op.layer in mac_layers and op.kind in MAC_KINDS}
     energy: dict[str, float] = defaultdict(float)
+    by_layer_pj: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for (layer, component, _operand), pj in report.energy_pj.items():
         if layer in mac_layers:
             energy[component] += pj
+            by_layer_pj[layer][component] += pj
     dram = hw.dram.name
     traffic: dict[str, float] = defaultdict(float)
+    by_layer: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for op in schedule.ops:
         if op.layer in mac_layers:
             for (level, operand, direction), bits in op.traffic_bits.items():
                 if level == dram:
                     traffic[f"{operand} {direction}"] += bits
+                    by_layer[op.layer][f"{operand} {direction}"] += bits
     macs = sum(op.macs for op in schedule.ops if op.layer in mac_layers)
-    return PeerSummary(profile_name, macs, cycles, dict(energy), dict(traffic), report.cycles, wall)
+    return PeerSummary(profile_name, macs, cycles, dict(energy), dict(traffic), report.cycles, wall,
+                       {k: dict(v) for k, v in by_layer.items()}, {k: dict(v) for k, v in by_layer_pj.items()})

@@ -13,7 +13,8 @@ ws    T window x M filters       ceil(T/R) x ceil(M/C)   E pixels   E + 2R + C -
 is    T window x E pixels        ceil(T/R) x ceil(E/C)   M filters  M + 2R + C - 2
 ====  =========================  ======================  =========  ============================
 
-SRAM reads per operand are SCALE-Sim's demand counts (every real element of every fold: e.g. OS reads the
+A layer's cycles are the sum over its folds minus one (SCALE-Sim's "Total Cycles" counts from cycle 0 to the
+last ofmap write). SRAM reads per operand are SCALE-Sim's demand counts (every real element of every fold: e.g. OS reads the
 ifmap once per column fold, the filter once per row fold); ofmap writes are E x M, or E x M per window fold
 when partial sums leave the array (WS, IS), and each goes on to DRAM (SCALE-Sim's write buffer drains every
 write). DRAM reads of the ifmap and the filter come from the demand stream, in SCALE-Sim's order (column
@@ -147,7 +148,7 @@ def run_layer(layer: SystolicLayer, dataflow: str, rows: int, cols: int,
         raise ValueError(f"systolic dataflow {dataflow!r}: expected 'os', 'ws' or 'is'")
     folds = rf * cf
     return SystolicRun(
-        dataflow=dataflow, folds=folds, cycles=folds * fold_cycles(dataflow, temporal, rows, cols),
+        dataflow=dataflow, folds=folds, cycles=folds * fold_cycles(dataflow, temporal, rows, cols) - 1,
         sram_reads=reads, sram_writes_ofmap=ofmap,
         dram_reads={"ifmap": dram_words(ifmap, ib), "filter": dram_filter}, dram_writes_ofmap=ofmap,
     )
