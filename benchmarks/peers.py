@@ -4,7 +4,8 @@
 on a peer profile and returns what the peers report for the conv and fc layers only (ZigZag and SCALE-Sim
 cost those layers, nothing else): compute cycles per layer, energy per component, DRAM bits per operand,
 and the whole network's simulated cycles. The peers' numbers (``PEER_REFERENCE``) are their own outputs,
-cited next to each value; running the peers themselves (``make bench-peers``) is not implemented yet.
+cited next to each value; the real peers run side by side (``make bench-peers``) are cached in
+``benchmarks/results/peers/`` (``benchmarks.peer_results``).
 """
 
 from __future__ import annotations
