@@ -88,3 +88,27 @@ def zigzag_energy_by_operand_level(record: dict) -> dict[tuple[str, str], float]
             for memory, pj in per_level.items():
                 out[(operand, memory)] = out.get((operand, memory), 0.0) + pj
     return out
+
+
+def zigzag_torch_name(onnx_name: str) -> str:
+    """A ZigZag layer (ONNX node ``/layer2/layer2.0/downsample/downsample.0/Conv``) -> torchvision's module
+    name (``layer2.0.downsample.0``): each path segment repeats its parent's name, so keep the new part."""
+    parts = [p for p in onnx_name.split("/") if p][:-1]
+    local, parent = [], ""
+    for part in parts:
+        local.append(part[len(parent) + 1:] if parent and part.startswith(parent + ".") else part)
+        parent = part
+    return ".".join(local)
+
+
+def zigzag_layer_components(record: dict) -> dict[str, dict[str, float]]:
+    """ZigZag's energy per torchvision layer and pjsim component (``compute``, ``rf``, ``sram``, ``dram``)."""
+    out: dict[str, dict[str, float]] = {}
+    for layer in record["layers"]:
+        per = out.setdefault(zigzag_torch_name(layer["name"]), {"compute": 0.0})
+        per["compute"] += layer["mac_energy_pj"]
+        for per_level in layer["mem_energy_breakdown_pj"].values():
+            for memory, pj in per_level.items():
+                key = zigzag_component(memory)
+                per[key] = per.get(key, 0.0) + pj
+    return out

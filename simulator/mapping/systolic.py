@@ -129,7 +129,7 @@ def run_layer(layer: SystolicLayer, dataflow: str, rows: int, cols: int,
         filt = [(_skewed(f[:, s]), rf) for s in _slices(m, cols)]
         reads = {"ifmap": e * t * cf, "filter": t * m * rf}
         ofmap = e * m
-        dram_filter = dram_words(filt, fb)
+        dram_filter = dram_words(filt, fb, distinct=True)
     elif dataflow == "ws":
         rf, cf, temporal = math.ceil(t / rows), math.ceil(m / cols), e
         ifmap = [(np.concatenate([_skewed(a[:, s]) for s in _slices(t, rows)]), cf)]
@@ -143,7 +143,7 @@ def run_layer(layer: SystolicLayer, dataflow: str, rows: int, cols: int,
         filt = [(np.concatenate([_skewed(f[s].T) for s in _slices(t, rows)]), cf)]
         reads = {"ifmap": e * t, "filter": t * m * cf}
         ofmap = e * m * rf
-        dram_filter = dram_words(filt, fb)
+        dram_filter = dram_words(filt, fb, distinct=True)
     else:
         raise ValueError(f"systolic dataflow {dataflow!r}: expected 'os', 'ws' or 'is'")
     folds = rf * cf

@@ -51,8 +51,10 @@ def _previous(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return prev, last
 
 
-def dram_words(segments: list[tuple[np.ndarray, int]], block: int) -> int:
-    """DRAM words fetched for the demand stream ``segments`` through a buffer of ``block`` words per refill."""
+def dram_words(segments: list[tuple[np.ndarray, int]], block: int, distinct: bool = False) -> int:
+    """DRAM words fetched for the demand stream ``segments`` through a buffer of ``block`` words per refill.
+
+    ``distinct``: each ``P`` holds every address once (a filter matrix), which skips the sort."""
     fetched = 0
     count = 0  # distinct words in the current refill window
     start = 0  # stream position where the current window began
@@ -61,7 +63,10 @@ def dram_words(segments: list[tuple[np.ndarray, int]], block: int) -> int:
         n = int(p.size)
         if n == 0 or copies <= 0:
             continue
-        prev, last = _previous(np.asarray(p, dtype=np.int64))
+        if distinct:
+            prev, last = np.full(n, -1, dtype=np.int64), np.arange(n, dtype=np.int64)
+        else:
+            prev, last = _previous(np.asarray(p, dtype=np.int64))
         first = prev < 0
         for j in range(copies):
             offset = base + j * n
@@ -72,19 +77,22 @@ def dram_words(segments: list[tuple[np.ndarray, int]], block: int) -> int:
             before = fetched
             i0 = 0
             while i0 < n:
-                miss = prev_abs[i0:] < start
-                seen = np.cumsum(miss)
                 need = block - count
-                if seen.size and seen[-1] >= need:
+                width = min(n - i0, 2 * need)  # a window holds at most one miss per demand: grow until it fills
+                while True:
+                    seen = np.cumsum(prev_abs[i0:i0 + width] < start)
+                    if seen[-1] >= need or i0 + width == n:
+                        break
+                    width = min(n - i0, 2 * width)
+                if seen[-1] >= need:
                     close = int(np.searchsorted(seen, need))  # the miss that fills the window
                     fetched += need
                     count = 0
                     i0 += close + 1
                     start = offset + i0
                 else:
-                    got = int(seen[-1]) if seen.size else 0
-                    fetched += got
-                    count += got
+                    fetched += int(seen[-1])
+                    count += int(seen[-1])
                     break
             if fetched == before and j > 0:
                 break  # a whole copy hit: the window holds all of P, every later copy hits too

@@ -115,3 +115,9 @@ def test_systolic_table_is_required_and_only_with_the_dataflow(tmp_path):
     bad.write_text(text[:start] + text[end:], encoding="utf-8")
     with pytest.raises(ProfileError, match="compute.systolic"):
         load_profile(bad)
+
+
+def test_distinct_shortcut_equals_the_sorted_count():
+    p = np.random.default_rng(0).permutation(3000)
+    for copies in (1, 3):
+        assert dram_words([(p, copies)], block_words(2000), distinct=True) == dram_words([(p, copies)], block_words(2000))
