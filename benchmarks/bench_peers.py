@@ -72,7 +72,8 @@ def run() -> list[dict]:
         rows.append(_row("zigzag-edge-tpu-like (layer by layer)", f"MAC-layer energy: {comp}", pj, None, None, "pJ"))
     rows += [
         _row("scalesim-32x32-os", "MAC-layer compute cycles", ss.compute_cycles, ref_ss["compute_cycles"],
-             ss.macs / 1024, "cycles", "folds x (window + 94 fill/drain)"),
+             ss.macs / 1024, "cycles", "systolic-os: per layer folds x (window + 62) - 1 = SCALE-Sim's Total Cycles; "
+             "the README total adds SCALE-Sim's prefetch/drain (~3,700 per layer)"),
         _row("scalesim-32x32-os", "network cycles (simulated, all ops)", ss.network_cycles, None, None, "cycles",
              "SCALE-Sim's OS dataflow (systolic-os) for conv/fc, whole-network mode"),
     ]
