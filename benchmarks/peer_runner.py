@@ -105,7 +105,7 @@ def _scalesim_layer(dataflow: str, header: list[str], row: list[str]) -> tuple[d
 
 
 def _write(out_dir: Path, record: dict, case: str) -> None:
-    record["command"] = _command(case)
+    record.setdefault("command", _command(case))
     tmp = out_dir / f".{case}.json.tmp"
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     tmp.replace(out_dir / f"{case}.json")
@@ -199,12 +199,48 @@ def _cme_record(cme) -> dict:
     }
 
 
+def harvest_zigzag(case: str, dump_dir: Path, expected_layers: int = 21) -> dict:
+    """The record of a ZigZag run cut short, from the per-layer files it had saved (``<dump>/*_complete.json``:
+    ZigZag's own CostModelEvaluation dumps, with the memory hierarchy per operand); ``complete`` is False
+    unless all ``expected_layers`` are there."""
+    name, workload = ZIGZAG_CASES[case]
+    layers = []
+    for path in sorted(dump_dir.glob("*_complete.json")):
+        data = json.loads(path.read_text())
+        acc, layer, energy = data["inputs"]["accelerator"], data["inputs"]["layer"], data["outputs"]["energy"]
+        links = layer["memory_operand_links"]
+        levels = {op: [lvl.split("instance=")[1].split(",")[0] for lvl in lst]
+                  for op, lst in acc["mem_hierarchy_dict"].items()}
+        breakdown = {op: dict(zip(levels[links[op]], map(float, per)))
+                     for op, per in energy["memory_energy_breakdown_per_level"].items()}
+        latency = data["outputs"]["latency"]
+        layers.append({
+            "name": layer["name"], "loop_sizes": layer["loop_dimensions"],
+            "mac_energy_pj": float(energy["operational_energy"]), "mem_energy_pj": float(energy["memory_energy"]),
+            "energy_pj": float(energy["energy_total"]), "mem_energy_breakdown_pj": breakdown,
+            "latency_cycles": float(sum(latency.values())),
+        })
+    return {
+        "peer": "zigzag", "version": version("zigzag-dse"), "harvested_from": "ZigZag's per-layer dumps",
+        "inputs": {"hardware": f"zigzag/hardware/{name}.yaml", "mapping": f"zigzag/mapping/{name}.yaml",
+                   "workload": f"zigzag/{workload}"},
+        "complete": len(layers) == expected_layers, "wall_s": float("nan"),
+        "energy_pj": sum(layer["energy_pj"] for layer in layers),
+        "latency_cycles": sum(layer["latency_cycles"] for layer in layers), "layers": layers,
+    }
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
     out_dir = Path(argv[0])
     out_dir.mkdir(parents=True, exist_ok=True)
+    if len(argv) == 4 and argv[1] == "--harvest-zigzag":  # OUT_DIR --harvest-zigzag CASE DUMP_DIR
+        record = harvest_zigzag(argv[2], Path(argv[3]))
+        record["command"] = f".venv-peers/bin/python benchmarks/peer_runner.py OUT_DIR --harvest-zigzag {argv[2]} DUMP"
+        _write(out_dir, record, argv[2])
+        return 0
     cases = argv[1:] or ["scalesim-os", *ZIGZAG_CASES]
     for case in cases:
         if case.startswith("scalesim-"):
