@@ -52,7 +52,24 @@ def _ratio(summaries, case: str, component: str) -> float:
     return mine / peer
 
 
-MISSES: dict[tuple[str, str], str] = {}
+#: Documented misses: measured ratio on the cached layers, and the cause. pjsim's memories are unified levels;
+#: ZigZag's hierarchies are per operand (tpu_like: W rf_128B -> dram, I sram_2MB -> dram, O rf_2B -> sram_2MB -> dram;
+#: edge_tpu_like: W rf_1B -> sram_32KB -> dram, I sram_2MB -> dram, O rf_2B -> sram_2MB -> dram). DRAM and MAC
+#: energy agree on every layer (ratio 1.000).
+MISSES: dict[tuple[str, str], str] = {
+    ("tpu_like", "rf"): (
+        "documented miss: register files 1.378x ZigZag's (2.674e8 vs 1.940e8 pJ, 15 of 21 layers cached; 1.31-1.39x "
+        "on every layer): pjsim's one RF level prices outputs at rf_128B's 0.095 pJ per 8 bit (ZigZag's rf_2B: "
+        "0.021 pJ per 16 bit) and routes inputs through it (ZigZag's inputs bypass the register files)"),
+    ("tpu_like", "sram"): (
+        "documented miss: SRAM 0.234x ZigZag's (2.192e7 vs 9.377e7 pJ; 0.16-0.69x per layer): with no input "
+        "register in tpu_like, ZigZag reads every input from sram_2MB at each use (MACs / 32, broadcast over the K "
+        "axis); pjsim keeps input tiles in its unified RF level and reuses them there"),
+    ("edge_tpu_like", "rf"): (
+        "documented miss: register files 3.58x ZigZag's (1.142e7 vs 3.19e6 pJ, 3 of 21 layers cached): pjsim's one "
+        "2,560-bit RF level holds inputs too (ZigZag: inputs bypass the registers) and prices 16-bit partial sums "
+        "at rf_1B's 0.01 pJ per 8 bit"),
+}
 
 
 def _params():
@@ -70,7 +87,12 @@ def test_component_energy_within_15_percent(summaries, case, component):
     assert _ratio(summaries, case, component) == pytest.approx(1.0, abs=0.15)
 
 
-MAPPING_MISSES: dict[str, str] = {}
+MAPPING_MISSES: dict[str, str] = {
+    "tpu_like": (
+        "documented miss: pjsim's searched energy 9.655e8 pJ vs ZigZag's 9.639e8 pJ on the 15 cached layers "
+        "(1.002x); not the same cost model: pjsim's unified RF prices outputs and inputs at the weight RF's cost "
+        "(see the rf/sram misses), so the comparison waits for per-operand memories"),
+}
 
 
 @pytest.mark.parametrize("case", [
