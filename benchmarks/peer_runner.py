@@ -236,8 +236,10 @@ def main(argv: list[str]) -> int:
         return 2
     out_dir = Path(argv[0])
     out_dir.mkdir(parents=True, exist_ok=True)
-    if len(argv) == 4 and argv[1] == "--harvest-zigzag":  # OUT_DIR --harvest-zigzag CASE DUMP_DIR
+    if len(argv) in (4, 5) and argv[1] == "--harvest-zigzag":  # OUT_DIR --harvest-zigzag CASE DUMP_DIR [CPU_S]
         record = harvest_zigzag(argv[2], Path(argv[3]))
+        if len(argv) == 5:  # the CPU time of the cut-short run's process (ps), for the wall-time comparison
+            record["cpu_s"] = float(argv[4])
         record["command"] = f".venv-peers/bin/python benchmarks/peer_runner.py OUT_DIR --harvest-zigzag {argv[2]} DUMP"
         _write(out_dir, record, argv[2])
         return 0
