@@ -120,4 +120,5 @@ def test_systolic_table_is_required_and_only_with_the_dataflow(tmp_path):
 def test_distinct_shortcut_equals_the_sorted_count():
     p = np.random.default_rng(0).permutation(3000)
     for copies in (1, 3):
-        assert dram_words([(p, copies)], block_words(2000), distinct=True) == dram_words([(p, copies)], block_words(2000))
+        sorted_count = dram_words([(p, copies)], block_words(2000))
+        assert dram_words([(p, copies)], block_words(2000), distinct=True) == sorted_count

@@ -78,7 +78,7 @@ def test_resnet18_os_network_dram_per_operand(os_layers, os_summary):
     """The whole network's DRAM reads / writes per operand within 10% of SCALE-Sim's; needs the complete run."""
     record = _cached("scalesim-os")
     if not record["complete"]:
-        pytest.skip(f"cached SCALE-Sim OS run holds {len(os_layers)} of 21 layers (cut short; rerun `make bench-peers`)")
+        pytest.skip(f"cached SCALE-Sim OS run holds {len(os_layers)} of 21 layers (cut short; `make bench-peers`)")
     peer = {k: sum(layer.dram_reads[k] for layer in os_layers.values()) for k in ("ifmap", "filter")}
     writes = sum(layer.dram_ofmap_writes for layer in os_layers.values())
     mine = os_summary.dram_bits_by_operand
