@@ -17,8 +17,8 @@ A layer's cycles are the sum over its folds minus one (SCALE-Sim's "Total Cycles
 last ofmap write). SRAM reads per operand are SCALE-Sim's demand counts (every real element of every fold:
 e.g. OS reads the ifmap once per column fold, the filter once per row fold); ofmap writes are E x M, or E x M
 per window fold when partial sums leave the array (WS, IS), and each goes on to DRAM (SCALE-Sim's write
-buffer drains every write). DRAM reads of the ifmap and the filter come from the demand stream, in SCALE-Sim's order (column
-folds outer, row folds inner, each fold skewed), through the double-buffered SRAM of
+buffer drains every write). DRAM reads of the ifmap and the filter come from the demand stream, in
+SCALE-Sim's order (column folds outer, row folds inner, each fold skewed), through the double-buffered SRAM of
 ``simulator.mapping.systolic_buffer``. ``run_layer`` returns the counts in words; ``map_systolic`` turns
 them into pjsim's schedule of one op (bits at the DRAM and the on-chip levels) for the profiles
 ``scalesim-32x32-os|ws|is`` (``[compute] dataflow = "systolic-*"``, ``[compute.systolic]`` SRAM sizes).
