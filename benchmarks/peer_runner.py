@@ -206,7 +206,10 @@ def harvest_zigzag(case: str, dump_dir: Path, expected_layers: int = 21) -> dict
     name, workload = ZIGZAG_CASES[case]
     layers = []
     for path in sorted(dump_dir.glob("*_complete.json")):
-        data = json.loads(path.read_text())
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError:  # the layer ZigZag was writing when the run was cut
+            continue
         acc, layer, energy = data["inputs"]["accelerator"], data["inputs"]["layer"], data["outputs"]["energy"]
         links = layer["memory_operand_links"]
         levels = {op: [lvl.split("instance=")[1].split(",")[0] for lvl in lst]
