@@ -63,8 +63,8 @@ MISSES: dict[tuple[str, str], str] = {
         "0.021 pJ per 16 bit) and routes inputs through it (ZigZag's inputs bypass the register files)"),
     ("tpu_like", "sram"): (
         "documented miss: SRAM 0.409x ZigZag's (5.037e7 vs 1.231e8 pJ, all 21 layers; 0.16-0.69x per conv "
-        "layer): with no input register in tpu_like, ZigZag reads every input from sram_2MB at each use (MACs / 32, broadcast over the K "
-        "axis); pjsim keeps input tiles in its unified RF level and reuses them there"),
+        "layer): with no input register in tpu_like, ZigZag reads every input from sram_2MB at each use "
+        "(MACs / 32, broadcast over the K axis); pjsim keeps input tiles in its unified RF level and reuses them there"),
     ("edge_tpu_like", "rf"): (
         "documented miss: register files 3.58x ZigZag's (1.142e7 vs 3.19e6 pJ, 3 of 21 layers cached): pjsim's one "
         "2,560-bit RF level holds inputs too (ZigZag: inputs bypass the registers) and prices 16-bit partial sums "
