@@ -65,12 +65,12 @@ def scalesim_rows(workload, row: Callable) -> list[dict]:
 
 
 def _zigzag_seconds(record: dict) -> tuple[float, str]:
-    """ZigZag's seconds per ResNet-18: the run's wall time, or for a run cut short its process CPU time scaled
-    from the layers it finished to 21."""
+    """ZigZag's seconds per ResNet-18: its process CPU time when recorded (scaled to 21 layers for a run cut
+    short), else its wall time (inflated here: the peer ran at nice 19 on a loaded machine)."""
     n = len(record["layers"])
-    if record.get("complete", True) and record["wall_s"] == record["wall_s"]:
-        return record["wall_s"], "ZigZag wall time, whole network"
-    return record.get("cpu_s", float("nan")) * 21 / n, f"ZigZag CPU time of {n} layers x 21 / {n}"
+    if record.get("cpu_s") is not None:
+        return record["cpu_s"] * 21 / n, f"ZigZag CPU time ({n} of 21 layers, scaled to 21)"
+    return record["wall_s"], "ZigZag wall time at nice 19 on a loaded machine (CPU time not recorded: inflated)"
 
 
 def zigzag_rows(workload, row: Callable) -> list[dict]:
@@ -101,7 +101,7 @@ def zigzag_rows(workload, row: Callable) -> list[dict]:
                             None, "cycles", "pjsim: all ops through DRAM, simulated"))
         peer_s, what = _zigzag_seconds(record)
         rows.append(row(label, "wall time (ResNet-18)", s.wall_s, (peer_s, src), None, "s",
-                        f"{what}; {_cpu(record)}; pjsim {peer_s / s.wall_s:.0f}x faster (pjsim: wall time)"))
+                        f"{what}; pjsim {peer_s / s.wall_s:.0f}x faster (pjsim: wall time, cold caches)"))
     return rows
 
 
@@ -118,8 +118,9 @@ def resnet50_wall_rows(row: Callable) -> list[dict]:
     start = time.perf_counter()
     s = _cold("zigzag-tpu-like", w)
     wall = time.perf_counter() - start
-    record = load("zigzag-tpu_like")
-    ref = (_zigzag_seconds(record)[0], "ZigZag 3.9.1 tpu_like ResNet-18 run (per network)") if record else None
+    records = [r for r in (load("zigzag-edge_tpu_like"), load("zigzag-tpu_like")) if r is not None]
+    timed = [r for r in records if r.get("cpu_s") is not None] or records
+    ref = (_zigzag_seconds(timed[0])[0], "ZigZag 3.9.1 ResNet-18 run, CPU time per network") if timed else None
     return [row("zigzag-tpu-like", "map + simulate + price wall time (ResNet-50)", wall, ref, None, "s",
                 f"target < 0.25 s (issue 13); pjsim's own timer {s.wall_s:.3f} s")]
 
