@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench bench-speed bench-lecture install browser clean
+.PHONY: demo test test-slow bench bench-speed bench-lecture bench-peers install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ bench-speed: $(STAMP) browser
 # The lecture reproductions on full MNIST (tens of minutes on 2 cores; trained weights cached in ~/.cache/pjsim/bench).
 bench-lecture: $(STAMP)
 	$(BIN)/python -m benchmarks.run deep_compression distillation lottery lowrank_binary
+
+# The real peers side by side (SCALE-Sim, ZigZag) in their own virtual environment (numpy 2.4 crashes SCALE-Sim;
+# ZigZag imports six without declaring it); their outputs are cached in benchmarks/results/peers/*.json.
+PEERS_VENV := .venv-peers
+$(PEERS_VENV)/bin/python:
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet "zigzag-dse==3.9.1" six "scalesim==3.0.0" "numpy==2.3.5"
+
+bench-peers: $(STAMP) $(PEERS_VENV)/bin/python
+	$(BIN)/python -m benchmarks.bench_peers --run-peers
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -4,14 +4,15 @@
 on a peer profile and returns what the peers report for the conv and fc layers only (ZigZag and SCALE-Sim
 cost those layers, nothing else): compute cycles per layer, energy per component, DRAM bits per operand,
 and the whole network's simulated cycles. The peers' numbers (``PEER_REFERENCE``) are their own outputs,
-cited next to each value; running the peers themselves (``make bench-peers``) is not implemented yet.
+cited next to each value; the real peers run side by side (``make bench-peers``) are cached in
+``benchmarks/results/peers/`` (``benchmarks.peer_results``).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.api import resolve_precision, resolve_profile
@@ -53,6 +54,10 @@ class PeerSummary:
     #: Simulated cycles of the MAC layers alone (what ZigZag's latency counts: its workloads hold only the
     #: conv and fc layers); ``network_cycles`` adds pooling, residual adds and the other non-MAC ops.
     mac_layer_cycles: float = 0.0
+    #: DRAM bits per MAC layer and "<operand> <direction>" (``{"conv1": {"inputs read": ...}}``).
+    dram_bits_by_layer: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Energy per MAC layer and component.
+    energy_by_layer_pj: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def compute_cycles(self) -> float:
@@ -92,16 +97,21 @@ def peer_summary(profile_name: str, workload=None, independent_layers: bool = Fa
     mac_layers = {op.layer for op in schedule.ops if op.kind in MAC_KINDS and op.macs}
     cycles = {op.layer: op.compute_cycles for op in schedule.ops if op.layer in mac_layers and op.kind in MAC_KINDS}
     energy: dict[str, float] = defaultdict(float)
+    by_layer_pj: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for (layer, component, _operand), pj in report.energy_pj.items():
         if layer in mac_layers:
             energy[component] += pj
+            by_layer_pj[layer][component] += pj
     dram = hw.dram.name
     traffic: dict[str, float] = defaultdict(float)
+    by_layer: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for op in schedule.ops:
         if op.layer in mac_layers:
             for (level, operand, direction), bits in op.traffic_bits.items():
                 if level == dram:
                     traffic[f"{operand} {direction}"] += bits
+                    by_layer[op.layer][f"{operand} {direction}"] += bits
     macs = sum(op.macs for op in schedule.ops if op.layer in mac_layers)
     mac_cycles = sum(c for layer, c in stats.layer_cycles.items() if layer in mac_layers)
-    return PeerSummary(profile_name, macs, cycles, dict(energy), dict(traffic), report.cycles, wall, mac_cycles)
+    return PeerSummary(profile_name, macs, cycles, dict(energy), dict(traffic), report.cycles, wall, mac_cycles,
+                       {k: dict(v) for k, v in by_layer.items()}, {k: dict(v) for k, v in by_layer_pj.items()})

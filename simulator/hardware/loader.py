@@ -23,6 +23,7 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
                                          # | "eyeriss-rs" (then [compute.rs] is required)
     structured_sparsity = ["2:4"]        # optional: sparsity patterns the array skips (sparse tensor cores)
     attention = "flash"                  # optional: "materialize" (default) | "flash" (scores tiled on chip)
+                                         # | "systolic-os" | "systolic-ws" | "systolic-is" (then [compute.systolic])
 
     [compute.csc]                        # eie-csc only; one PE per MAC lane (macs_per_cycle)
     relative_index_bits = { value = 4, unit = "bit", source = "..." }
@@ -35,6 +36,10 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     filter_words = { value = 224, source = "..." }                    # per-PE scratchpads, data words
     ifmap_words = { value = 12, source = "..." }
     psum_words = { value = 24, source = "..." }
+    [compute.systolic]                   # systolic-os|ws|is only (SCALE-Sim's dataflows, mapping/systolic.py)
+    ifmap_sram = { value = 64, unit = "KiB", source = "..." }         # each double-buffered, half active
+    filter_sram = { value = 64, unit = "KiB", source = "..." }
+    ofmap_sram = { value = 64, unit = "KiB", source = "..." }
 
     [compute.array]                      # v2, optional: array geometry (then macs_per_cycle may be omitted)
     fill_drain = { value = 94, unit = "cycle", source = "..." }       # optional, per spatial fold (systolic)
@@ -133,6 +138,7 @@ from simulator.hardware.profile import (
     ArrayAxis,
     CSCConfig,
     RSConfig,
+    SystolicConfig,
     ComputeArray,
     ComputeUnit,
     HardwareProfile,
@@ -169,9 +175,10 @@ _PROFILE_KEYS = {"name", "description", "extends"}
 _CLOCK_KEYS = {"frequency"}
 _COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array", "precision", "dataflow", "csc", "rs", "cores",
                  "structured_sparsity", "attention",
-                 "static_power"}
+                 "static_power", "systolic"}
 _CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
 _RS_KEYS = {"rows", "cols", "filter_words", "ifmap_words", "psum_words"}
+_SYSTOLIC_KEYS = {"ifmap_sram", "filter_sram", "ofmap_sram"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
 _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
@@ -512,6 +519,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
     dataflow = r.string(compute_raw, "dataflow", "compute", DATAFLOWS) if "dataflow" in compute_raw else "dense"
     csc = _read_csc(r, compute_raw, int(macs_per_cycle), dataflow)
     rs = _read_rs(r, compute_raw, int(macs_per_cycle), dataflow)
+    systolic = _read_systolic(r, compute_raw, dataflow)
 
     op_energy = _read_energy_table(r, _require(raw, "energy", path, ""))
     sqrt_refs = _read_rules(r, raw.get("rules", {}))
@@ -564,6 +572,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             dataflow=dataflow,
             csc=csc,
             rs=rs,
+            systolic=systolic,
             cores=_read_cores(r, compute_raw),
             structured_sparsity=_read_structured_sparsity(r, compute_raw),
             attention=r.string(compute_raw, "attention", "compute", ATTENTION_MODES) if "attention" in compute_raw else "materialize",
@@ -694,6 +703,19 @@ def _read_rs(r: _Reader, compute_raw: Mapping[str, Any], pes: int, dataflow: str
         raise ProfileError(r.path, "compute.rs", f"rows x cols = macs_per_cycle ({pes})",
                            f"{values['rows']} x {values['cols']}")
     return RSConfig(**values)
+def _read_systolic(r: _Reader, compute_raw: Mapping[str, Any], dataflow: str) -> SystolicConfig | None:
+    """``[compute.systolic]``: the ``systolic-*`` dataflows' ifmap, filter and ofmap SRAM sizes (SCALE-Sim's
+    three SRAMs); required with those dataflows, refused without them."""
+    if not dataflow.startswith("systolic-"):
+        if "systolic" in compute_raw:
+            raise ProfileError(r.path, "compute.systolic", 'only with compute.dataflow = "systolic-os|ws|is"',
+                               "a [compute.systolic] table")
+        return None
+    raw = _require(compute_raw, "systolic", r.path, "compute")
+    _check_keys(raw, _SYSTOLIC_KEYS, r.path, "compute.systolic")
+    values = {f"{key}_bits": int(r.quantity(raw, key, "compute.systolic", CAPACITY_UNITS_BITS, positive=True))
+              for key in sorted(_SYSTOLIC_KEYS)}
+    return SystolicConfig(**values)
 
 
 def _read_precision(r: _Reader, raw: Any) -> Precision:

@@ -19,7 +19,7 @@ from simulator.workload import DataType
 
 __all__ = [
     "COMPOSITE_DIMS", "DATAFLOWS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
-    "ArrayAxis", "CSCConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
+    "ArrayAxis", "CSCConfig", "SystolicConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
 ]
 
 #: Memory level kinds, innermost first; levels in a profile must respect this order.
@@ -29,7 +29,7 @@ ZERO_HANDLING = ("skip", "gate", "none")
 #: ``[compute] attention``: how attention scores are held (``ComputeUnit.attention``).
 ATTENTION_MODES = ("materialize", "flash")
 #: Dataflows a profile may select (``[compute] dataflow``); ``dense`` is the default.
-DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs")
+DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs", "systolic-os", "systolic-ws", "systolic-is")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +214,23 @@ class RSConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SystolicConfig:
+    """SCALE-Sim's three operand SRAMs (profile ``[compute.systolic]``, read by ``simulator.mapping.systolic``).
+
+    Each is double-buffered with half of it active (SCALE-Sim 3's ``double_buffered_scratchpad``); sizes in bits.
+    """
+
+    ifmap_sram_bits: int
+    filter_sram_bits: int
+    ofmap_sram_bits: int
+
+    def __post_init__(self) -> None:
+        for name in ("ifmap_sram_bits", "filter_sram_bits", "ofmap_sram_bits"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"SystolicConfig.{name} must be >= 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True, slots=True)
 class ComputeUnit:
     """The compute array: throughput, accumulator width, zero handling and per-operation energies.
 
@@ -236,6 +253,8 @@ class ComputeUnit:
     csc: CSCConfig | None = None
     #: The ``eyeriss-rs`` dataflow's PE array and scratchpads (required with it, None otherwise).
     rs: RSConfig | None = None
+    #: The ``systolic-*`` dataflows' three operand SRAMs (required with them, None otherwise).
+    systolic: SystolicConfig | None = None
     #: Requestors sharing the DRAM: ``cores`` copies of this array with their own on-chip levels (batch split).
     cores: int = 1
     #: Semi-structured sparsity patterns the array skips (``"2:4"``: sparse tensor cores); a weight whose

@@ -11,6 +11,7 @@ from simulator.frozen import FrozenMap
 from simulator.mapping.registry import OpMapper
 from simulator.mapping.row_stationary_map import map_row_stationary
 from simulator.mapping.sparse_csc import map_eie_csc
+from simulator.mapping.systolic import map_systolic
 from simulator.ops import OpKind
 
 __all__ = ["DATAFLOW_MAPPERS"]
@@ -20,4 +21,5 @@ __all__ = ["DATAFLOW_MAPPERS"]
 DATAFLOW_MAPPERS: FrozenMap[str, FrozenMap[OpKind, OpMapper]] = FrozenMap({
     "eie-csc": FrozenMap({OpKind.LINEAR: map_eie_csc, OpKind.MATMUL: map_eie_csc}),
     "eyeriss-rs": FrozenMap({OpKind.CONV: map_row_stationary}),
+    **{f"systolic-{d}": FrozenMap({k: map_systolic for k in (OpKind.CONV, OpKind.LINEAR, OpKind.MATMUL)}) for d in ("os", "ws", "is")},
 })

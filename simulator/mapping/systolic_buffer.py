@@ -1,0 +1,100 @@
+"""SCALE-Sim 3's double-buffered read SRAM (ifmap or filter) as a count of DRAM words fetched.
+
+SCALE-Sim 3.0.0 with ``InterfaceBandwidth: CALC`` (the peers-data config) serves reads through
+``scalesim/memory/read_buffer_estimate_bw.py`` (``ReadBufferEstimateBw``): the SRAM of ``S`` words is 100
+sets of ``floor(S / 100)`` words, half of them active (``active_buf_frac = 0.5``: 50 sets). Walking the
+array's demand stream in order (cycle by cycle, lane by lane, idle slots skipped), an address that is in
+the sets filled since the last refill, or in the set being filled, is a hit; any other address is fetched
+from DRAM into the current set. When the 50th set of a refill fills, the prefetch buffer becomes the active
+one and the old sets are dropped: the next address starts an empty window. So the DRAM words fetched are
+the stream cut greedily into blocks of ``B = 50 x floor(S / 100)`` distinct addresses, summed over blocks
+(``dram_words``); ``block_words`` is ``B``.
+
+The stream of one operand is given as segments ``(P, copies)``: the address array ``P`` repeated ``copies``
+times (an output-stationary array re-reads the whole ifmap once per column fold). Addresses of different
+segments must be disjoint. Each copy is one vectorised pass (previous-occurrence positions from one stable
+sort of ``P``); the loop runs over copies and buffer refills, never over addresses, and stops early once a
+whole copy hits (every later copy then hits too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["block_words", "dram_words"]
+
+#: SCALE-Sim 3 ``ReadBufferEstimateBw``: the SRAM is split into this many sets ...
+SETS = 100
+#: ... of which this many form the active half (``active_buf_frac = 0.5``, the peers-data config).
+ACTIVE_SETS = 50
+
+
+def block_words(sram_words: int) -> int:
+    """Distinct words one refill window holds: ``ACTIVE_SETS x floor(sram_words / SETS)``."""
+    per_set = sram_words // SETS
+    if per_set < 1:
+        raise ValueError(f"systolic SRAM of {sram_words} words is smaller than SCALE-Sim's {SETS} sets")
+    return ACTIVE_SETS * per_set
+
+
+def _previous(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position of the previous occurrence of ``p[i]`` in ``p`` or -1, position of its last occurrence)."""
+    order = np.argsort(p, kind="stable")
+    ordered = p[order]
+    same = ordered[1:] == ordered[:-1]
+    prev = np.full(p.size, -1, dtype=np.int64)
+    prev[order[1:][same]] = order[:-1][same]
+    group = np.concatenate(([0], np.cumsum(~same)))
+    ends = np.flatnonzero(np.concatenate((~same, [True])))
+    last = np.empty(p.size, dtype=np.int64)
+    last[order] = order[ends][group]
+    return prev, last
+
+
+def dram_words(segments: list[tuple[np.ndarray, int]], block: int, distinct: bool = False) -> int:
+    """DRAM words fetched for the demand stream ``segments`` through a buffer of ``block`` words per refill.
+
+    ``distinct``: each ``P`` holds every address once (a filter matrix), which skips the sort."""
+    fetched = 0
+    count = 0  # distinct words in the current refill window
+    start = 0  # stream position where the current window began
+    base = 0  # stream position of the current segment
+    for p, copies in segments:
+        n = int(p.size)
+        if n == 0 or copies <= 0:
+            continue
+        if distinct:
+            prev, last = np.full(n, -1, dtype=np.int64), np.arange(n, dtype=np.int64)
+        else:
+            prev, last = _previous(np.asarray(p, dtype=np.int64))
+        first = prev < 0
+        for j in range(copies):
+            offset = base + j * n
+            if j == 0:
+                prev_abs = np.where(first, -1, prev + offset)
+            else:
+                prev_abs = np.where(first, last + offset - n, prev + offset)
+            before = fetched
+            i0 = 0
+            while i0 < n:
+                need = block - count
+                width = min(n - i0, 2 * need)  # a window holds at most one miss per demand: grow until it fills
+                while True:
+                    seen = np.cumsum(prev_abs[i0:i0 + width] < start)
+                    if seen[-1] >= need or i0 + width == n:
+                        break
+                    width = min(n - i0, 2 * width)
+                if seen[-1] >= need:
+                    close = int(np.searchsorted(seen, need))  # the miss that fills the window
+                    fetched += need
+                    count = 0
+                    i0 += close + 1
+                    start = offset + i0
+                else:
+                    fetched += int(seen[-1])
+                    count += int(seen[-1])
+                    break
+            if fetched == before and j > 0:
+                break  # a whole copy hit: the window holds all of P, every later copy hits too
+        base += copies * n
+    return fetched
