@@ -235,7 +235,7 @@ def saved_report(tmp_path_factory) -> Path:
     from simulator.report import write_html
 
     folder = tmp_path_factory.mktemp("saved")
-    write_html([simulate("lenet_300_100", "horowitz45", engine="closed-form")], folder / "saved.html")
+    write_html([simulate("lenet_300_100", "horowitz45", engine="closed-form")], folder / "saved.html", export="json")
     return folder / "saved.json"
 
 
@@ -265,7 +265,7 @@ def test_sidecar_that_cannot_be_written_changes_no_file_of_the_set(tmp_path, sav
     broken = paths[-1]
     broken.unlink()
     broken.symlink_to("/proc/pjsim-cannot-write-here.csv")  # /proc refuses new files, even to root
-    result = pjsim_capped("report", "--from", str(saved_report), "--out", "r.html", cwd=tmp_path)
+    result = pjsim_capped("report", "--from", str(saved_report), "--out", "r.html", "--export", "csv,json", cwd=tmp_path)
     assert_refused(result, broken.name, "pjsim-cannot-write-here.csv", "no file of the set was changed")
     for p in paths[:-1]:
         assert p.read_text() == f"old {p.name}", p
