@@ -224,7 +224,11 @@ def profile_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
             path = relative_to / path
         return path
     path = _package_dir() / f"{text}.toml"
-    if not path.is_file():
+    try:
+        shipped = path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows (ENAMETOOLONG)
+        shipped = False
+    if not shipped:
         raise ProfileError(
             text, "profile", f"a shipped profile name ({', '.join(list_profiles())}) or a .toml path", text
         )

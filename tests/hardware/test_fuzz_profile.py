@@ -73,3 +73,14 @@ def test_mutated_profiles_load_or_raise_profile_error(data):
 @given(st.binary(max_size=2048))
 def test_random_bytes_load_or_raise_profile_error(data):
     _load(data)
+
+
+def test_extends_name_longer_than_the_file_system_allows_is_a_profile_error(tmp_path):
+    """Found by the fuzz test above: ``extends = "aaaa..."`` (5,000 characters) raised OSError
+    (ENAMETOOLONG) from the shipped-profile lookup instead of a ProfileError."""
+    import pytest
+
+    child = tmp_path / "child.toml"
+    child.write_text(f'[profile]\nextends = "{"a" * 5000}"\nname = "x"\n')
+    with pytest.raises(ProfileError, match="a shipped profile name"):
+        load_profile(child)
