@@ -57,14 +57,6 @@ from simulator.mapping.transformer import map_attention, map_recurrent
 from simulator.ops import OpKind
 from simulator.workload import Workload
 
-# Names other modules imported from here before the split (kept so ``from simulator.mapping.mapper import X``
-# still works; new code imports them from their own module).
-from simulator.mapping.context import Traffic as _Traffic, edge_traffic as _edge_traffic, role_of as _role  # noqa: E402,F401
-from simulator.mapping.context import MappingContext as _Context  # noqa: E402,F401
-from simulator.mapping.gemm import tile_gemm as _tile_gemm  # noqa: E402,F401
-from simulator.mapping.operations import arith_operations as _arith_operations  # noqa: E402,F401
-from simulator.mapping.operations import gemm_schedule as _gemm_schedule  # noqa: E402,F401
-from simulator.mapping.transformer import map_gemm_chain as _map_gemm_chain  # noqa: E402,F401
 
 __all__ = [
     "ACTIVATION_SHARE",

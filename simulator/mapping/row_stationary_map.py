@@ -35,9 +35,12 @@ def rs_layer(dims) -> RSLayer | None:  # noqa: ANN001 (simulator.ops.ConvDims)
                    e, f, r, s, u, g)
 
 
-def map_row_stationary(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.mapping.mapper._Context)
+def map_row_stationary(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.mapping.context.MappingContext)
     """A conv op on the ``eyeriss-rs`` dataflow (``mapping="eyeriss-rs ..."``), or None to decline."""
-    from simulator.mapping.mapper import _arith_operations, _edge_traffic, _role, _Traffic, gemm_view
+    from simulator.mapping.context import Traffic as _Traffic, edge_traffic as _edge_traffic, role_of as _role
+    from simulator.mapping.gemm import gemm_view
+    from simulator.mapping.operations import arith_operations as _arith_operations
+    from simulator.mapping.spatial import arith_cycles
     from simulator.mapping.schedule import MappingError, OperationCount, OpSchedule
     from simulator.ops import ConvDims
 
@@ -120,6 +123,6 @@ def map_row_stationary(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simu
     return OpSchedule(
         index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten, mapping=mapping, tiles=(),
         traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
-        compute_cycles=cycles + arith / ctx.profile.compute.macs_per_cycle,
+        compute_cycles=cycles + arith_cycles(ctx.profile.compute, arith),
     )
 

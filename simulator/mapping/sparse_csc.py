@@ -207,7 +207,7 @@ def balanced_pattern_run(rows: int, cols: int, density: float, activation_densit
     )
 
 
-def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.mapping.mapper._Context)
+def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.mapping.context.MappingContext)
     """A fully connected op as EIE's CSC execution: an ``OpSchedule`` (``mapping="eie-csc"``), or None
     when the op is not a weight-times-vector product (then the dense mapper maps it).
 
@@ -219,7 +219,10 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
     the global buffer. Operations: a MAC per non-zero weight read, a codebook lookup per non-zero of a
     shared weight, an index add per stored entry read (fillers included).
     """
-    from simulator.mapping.mapper import _arith_operations, _edge_traffic, _role, _Traffic, gemm_view
+    from simulator.mapping.context import Traffic as _Traffic, edge_traffic as _edge_traffic, role_of as _role
+    from simulator.mapping.gemm import gemm_view
+    from simulator.mapping.operations import arith_operations as _arith_operations
+    from simulator.mapping.spatial import arith_cycles
     from simulator.mapping.operands import entry_bits_onchip, weight_density
     from simulator.mapping.schedule import MappingError, OperationCount, OpSchedule
     from simulator.ops import GemmDims
@@ -285,5 +288,5 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
     return OpSchedule(
         index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten, mapping=mapping, tiles=(),
         traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
-        compute_cycles=m * run.cycles + arith / ctx.profile.compute.macs_per_cycle,
+        compute_cycles=m * run.cycles + arith_cycles(ctx.profile.compute, arith),
     )

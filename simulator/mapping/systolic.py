@@ -191,7 +191,9 @@ def map_systolic(op, ctx):
     reads, ofmap writes and their drain. Register file (level 0, when the profile has one below the SRAM):
     each MAC reads its two operands and reads and writes its accumulator.
     """
-    from simulator.mapping.mapper import _arith_operations, _edge_traffic, _role, _Traffic, gemm_view
+    from simulator.mapping.context import Traffic as _Traffic, edge_traffic as _edge_traffic, role_of as _role
+    from simulator.mapping.gemm import gemm_view
+    from simulator.mapping.operations import arith_operations as _arith_operations
     from simulator.mapping.schedule import OperationCount, OpSchedule
 
     compute = ctx.profile.compute
