@@ -174,17 +174,22 @@ class CSCConfig:
         relative_index_bits: bits of a stored entry's relative row index (fillers when a gap overflows).
         pointer_bits: bits of one column pointer; a PE reads two (start, end) per non-zero activation.
         queue_depth: entries of each PE's activation queue.
+        pointer_capacity: column pointers one PE's pointer SRAM holds (optional key; 0 = unbounded). A layer
+            needing more (``inputs + 1``) reloads the overflow each input vector (``sparse_csc.pointer_reload``).
     """
 
     pes: int
     relative_index_bits: int
     pointer_bits: int
     queue_depth: int
+    pointer_capacity: int = 0
 
     def __post_init__(self) -> None:
         for name in ("pes", "relative_index_bits", "pointer_bits", "queue_depth"):
             if getattr(self, name) < 1:
                 raise ValueError(f"CSCConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.pointer_capacity < 0:
+            raise ValueError(f"CSCConfig.pointer_capacity must be >= 0 (0 = unbounded), got {self.pointer_capacity}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,15 @@ mask by the API, which holds the real tensors), ``pe_column_entries`` the per-PE
 (one ``bincount``) and ``queue_cycles`` the cycle count of the activation queue. ``run_csc`` combines
 them into a ``CSCRun``; ``simulator.mapping.mapper`` turns that into an ``OpSchedule``.
 
+Pointer SRAM overflow (``CSCConfig.pointer_capacity``): a PE needs ``cols + 1`` column pointers (column
+``j`` spans pointers ``j`` and ``j + 1``); EIE's 32 KB pointer SRAM of 16-bit pointers holds 16,384, so VGG-16
+fc6 (25,088 inputs, 25,089 pointers) does not fit. The layer then runs as column batches whose pointers are
+loaded by the central unit's DMA in I/O mode, when "all of the PEs are idle" (Han et al. 2016, Sec. IV,
+Central Control Unit). ``pointer_reload`` counts the least that must be reloaded per input vector: alternating
+the batch order between vectors keeps ``capacity`` pointers resident, so ``cols + 1 - capacity`` per PE. The
+mapper charges them as DRAM reads and global-buffer writes; the memory simulation times them (an op's DRAM reads
+precede its compute, as in I/O mode), so they lengthen the layer, not the PEs' busy time.
+
 Which activations are zero: the tracer records the *fraction* of non-zero activations
 (``TensorInfo.measured_density``), not their positions, and ``simulate(activation_density=...)`` gives a
 fraction too. ``active_columns`` therefore takes an evenly strided set of columns of that size
@@ -38,7 +47,7 @@ from simulator.hardware.profile import CSCConfig
 
 __all__ = [
     "CSCConfig", "CSCRun", "WeightPattern", "active_columns", "balanced_pattern_run", "map_eie_csc",
-    "pe_column_entries", "queue_cycles", "run_csc",
+    "pe_column_entries", "pointer_reload", "queue_cycles", "run_csc",
 ]
 
 
@@ -138,6 +147,15 @@ def queue_cycles(work: np.ndarray, depth: int) -> float:
     return float(finish.max())
 
 
+def pointer_reload(cols: int, cfg: CSCConfig) -> int:
+    """Column pointers each PE reloads per input vector when a layer's ``cols + 1`` pointers overflow its
+    pointer SRAM (``cfg.pointer_capacity``; 0 = unbounded): ``cols + 1 - capacity`` (the resident part kept
+    by alternating the batch order), else 0."""
+    if cfg.pointer_capacity <= 0:
+        return 0
+    return max(0, cols + 1 - cfg.pointer_capacity)
+
+
 @dataclass(frozen=True, slots=True)
 class CSCRun:
     """One input vector of a layer through the EIE dataflow.
@@ -152,6 +170,7 @@ class CSCRun:
         pointer_reads: column pointers read (two per active column per PE).
         pe_entries: entries read per PE (its work).
         total_entries: stored entries of the whole weight (fillers included) in this layout.
+        pointers_reloaded: column pointers per PE loaded into the pointer SRAM for this vector (overflow).
     """
 
     cycles: float
@@ -162,6 +181,11 @@ class CSCRun:
     pointer_reads: int
     pe_entries: np.ndarray
     total_entries: int
+    pointers_reloaded: int = 0
+
+    def reload_bits(self, cfg: CSCConfig) -> int:
+        """Pointer bits loaded from DRAM into all PEs' pointer SRAMs for this vector (0 when they fit)."""
+        return self.pointers_reloaded * cfg.pes * cfg.pointer_bits
 
     @property
     def load_efficiency(self) -> float:
@@ -186,6 +210,7 @@ def run_csc(pattern: WeightPattern, activation_density: float, cfg: CSCConfig) -
         pointer_reads=2 * int(cols.size) * cfg.pes,
         pe_entries=work.sum(axis=0),
         total_entries=total,
+        pointers_reloaded=pointer_reload(pattern.cols, cfg),
     )
 
 
@@ -204,6 +229,7 @@ def balanced_pattern_run(rows: int, cols: int, density: float, activation_densit
         pointer_reads=2 * int(cols_active) * cfg.pes,
         pe_entries=np.full(cfg.pes, entries / cfg.pes),
         total_entries=int(round(per_column * cols)),
+        pointers_reloaded=pointer_reload(cols, cfg),
     )
 
 
@@ -216,7 +242,8 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
     PE, and for the source activations (all ``k``, scanned by the non-zero detector); each broadcast
     activation is written to and read from every PE's queue (register file); each non-zero's MAC reads
     and writes its accumulator (register file, accumulator width); the outputs are written once to
-    the global buffer. Operations: a MAC per non-zero weight read, a codebook lookup per non-zero of a
+    the global buffer. Pointers that overflow the pointer SRAM (``pointer_reload``) are read from DRAM and
+    written to the global buffer per vector (the memory simulation times the load). Operations: a MAC per non-zero weight read, a codebook lookup per non-zero of a
     shared weight, an index add per stored entry read (fillers included).
     """
     from simulator.mapping.context import Traffic as _Traffic, edge_traffic as _edge_traffic, role_of as _role
@@ -255,6 +282,10 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
             traffic.down(tensor, role, ctx.dram_idx, gb)
             if ctx.workload.tensors[tensor].kind != "input":
                 ctx.spilling.add(op.module)
+    if run.pointers_reloaded:
+        traffic.add(ctx.dram_idx, "weights", "read", m * run.reload_bits(cfg))
+        traffic.add(gb, "weights", "write", m * run.reload_bits(cfg))
+        mapping += f"; pointer SRAM overflow: {run.pointers_reloaded} pointers per PE reloaded per vector"
     act_bits = act.dtype.bits
     acc_bits = ctx.profile.compute.accumulator_bits
     weight_bits = run.entries_read * entry_bits_onchip(weight) + run.pointer_reads * cfg.pointer_bits

@@ -3,6 +3,8 @@ load imbalance from the real weights, the filler rule against the storage format
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -14,7 +16,9 @@ from simulator.compress.sparse import count_fillers
 from simulator.errors import ProfileError
 from simulator.hardware import load_profile
 from simulator.hardware.profile import CSCConfig
-from simulator.mapping.sparse_csc import WeightPattern, active_columns, pe_column_entries, queue_cycles, run_csc
+from simulator.mapping.sparse_csc import (
+    WeightPattern, active_columns, pe_column_entries, pointer_reload, queue_cycles, run_csc,
+)
 
 # A 12 x 3 weight on 4 PEs with 1-bit relative indices (a run of 2 zeros needs a filler), queue depth 2.
 TINY = CSCConfig(pes=4, relative_index_bits=1, pointer_bits=16, queue_depth=2)
@@ -133,7 +137,8 @@ def test_fillers_follow_the_storage_rule_per_pe_column(rows, cols, pes, bits, se
 def test_eie_profile_selects_the_dataflow():
     hw = load_profile("eie")
     assert hw.compute.dataflow == "eie-csc"
-    assert hw.compute.csc == CSCConfig(pes=64, relative_index_bits=4, pointer_bits=16, queue_depth=8)
+    assert hw.compute.csc == CSCConfig(pes=64, relative_index_bits=4, pointer_bits=16, queue_depth=8,
+                                       pointer_capacity=16384)  # 32 KB / 16-bit pointers
     assert "Han et al." in hw.sources["compute.csc.queue_depth"]
     assert load_profile("horowitz45").compute.dataflow == "dense"
 
@@ -150,3 +155,39 @@ def test_bad_dataflow_keys_are_named(tmp_path):
     bad.write_text(text.replace("queue_depth = { value = 8,", "queue_depth = { value = 0,"), encoding="utf-8")
     with pytest.raises(ProfileError, match="compute.csc.queue_depth"):
         load_profile(bad)
+
+
+def test_pointer_sram_overflow_reloads_the_excess_by_hand():
+    """A PE needs cols + 1 pointers; with capacity C it reloads cols + 1 - C per vector (0 when they fit)."""
+    cap4 = replace(TINY, pointer_capacity=4)
+    assert pointer_reload(3, cap4) == 0  # 4 pointers fit exactly
+    assert pointer_reload(5, cap4) == 2  # 6 needed, 4 resident
+    assert pointer_reload(10**6, TINY) == 0  # capacity 0: unbounded
+    eie = load_profile("eie").compute.csc
+    assert pointer_reload(25088, eie) == 25089 - 16384 == 8705  # VGG-16 fc6 on EIE's 32 KB pointer SRAM
+    assert pointer_reload(9216, eie) == 0  # AlexNet fc6 fits
+    assert run_csc(_tiny_pattern(), 2 / 3, cap4).pointers_reloaded == 0
+
+
+def test_pointer_overflow_costs_dram_traffic_and_idle_pe_time():
+    """64 inputs (65 pointers) on a pointer SRAM of 33: 32 pointers x 64 PEs x 16 bit = 32,768 bits reloaded
+    from DRAM per vector; at EIE's 25.6 GB/s / 800 MHz = 256 bit/cycle that is 128 cycles more of the layer
+    (the DRAM reads precede the compute), while the PEs' busy time stays the balanced layer's 64 cycles."""
+    hw = load_profile("eie")
+    small = replace(hw, compute=replace(hw.compute, csc=replace(hw.compute.csc, pointer_capacity=33)))
+    assert hw.dram.bandwidth_bits_per_cycle == pytest.approx(256.0)
+    model, x = _fc(list(range(64))), torch.ones(1, 64)
+    fits = simulate(model, hw, example_inputs=x, timeline=False)
+    spills = simulate(model, small, example_inputs=x, timeline=False)
+    assert fits.busy_cycles["compute"] == pytest.approx(64.0)
+    assert spills.busy_cycles["compute"] == pytest.approx(64.0)
+    assert spills.cycles - fits.cycles == pytest.approx(128.0, abs=1.0)
+    run = run_csc(WeightPattern.from_mask(np.eye(64, dtype=bool)), 1.0, small.compute.csc)
+    assert run.reload_bits(small.compute.csc) == 32 * 64 * 16
+
+    def dram_weight_reads(report):
+        return sum(v for (_, lev, operand, d), v in report.layer_traffic_bits.items()
+                   if lev == hw.dram.name and operand == "weights" and d == "read")
+
+    assert dram_weight_reads(spills) - dram_weight_reads(fits) == pytest.approx(32 * 64 * 16)
+    assert "pointer SRAM overflow: 32 pointers per PE" in spills.metadata["dataflow"]

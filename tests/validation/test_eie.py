@@ -21,17 +21,19 @@ SAVING_TOLERANCE = 0.10
 MISSES = {
     "Alex-8": "pjsim 8.15 us vs the paper's 9.9 us (-17.7 %); load-balanced ideal 7.50 us: the 4096 x 1000 layer "
     "leaves 15-16 rows per PE per column, and the paper's extra time is not explained by the CSC work, "
-    "fillers (none at 25 %) or the 8-deep queue. Tried (h-eyeriss, issue 14): a pointer-read cycle not overlapped "
+    "fillers (none: 16 local rows never leave a 16-row gap) or the 8-deep queue. Checked (issue 14, h3-acc): "
+    "start-up/drain (LNZD quad-tree 3 levels + PE pipeline, ~10 cycles = 0.01 us) and the even/odd pointer banks "
+    "(start and end pointer in one cycle by design) cost nothing measurable; a pointer-read cycle not overlapped "
     "with the column's entries gives Alex-8 9.97 us but Alex-7 14.60 (+20 %), VGG-7 10.03 (+15 %), VGG-8 10.22 "
-    "(+22 %), so rejected. Alex-8 and VGG-8 do the same work on these patterns (6006 vs 6042 entry-cycles per PE) "
-    "yet the paper measured 9.9 vs 8.4 us: the difference lies in the real weights and activations (e.g. non-zero "
-    "inputs falling on denser columns), which seeded uniform patterns cannot carry",
-    "VGG-6": "pjsim 24.7 us vs the paper's 34.4 us (-28 %); load-balanced ideal 22.9 us: the time the paper measured "
-    "is 1.5x the load-balanced ideal (issue 14's formula); not modelled: whatever beyond the CSC work, fillers "
-    "and queue stalls "
-    "(e.g. the non-zero detector scanning 25088 inputs, 392 per PE) costs that. Noticed (h-eyeriss): VGG-6 needs "
-    "25089 column pointers per PE, more than a 32 KB pointer SRAM of 16-bit pointers holds (16384), so the chip "
-    "must split the layer's columns; how the paper ran it is not in reference.md",
+    "(+22 %), so rejected. Alex-8 and VGG-8 have the same shape and work on these patterns (6006 vs 6042 "
+    "entry-cycles per PE) yet the paper measured 9.9 vs 8.4 us: no mechanism of shape and densities alone can "
+    "separate them; the difference lies in the real weights and activations, which seeded uniform patterns "
+    "cannot carry",
+    "VGG-6": "pjsim 68.21 us vs the paper's 34.4 us (+98 %): 24.69 us of PE time (load-balanced ideal 22.94 us) "
+    "+ 43.52 us reloading pointers: 25,089 column pointers per PE overflow the 32 KB pointer SRAM (16,384), so "
+    "8,705 per PE (1.11 MB) come from DRAM per vector at the profile's 25.6 GB/s while the PEs idle (EIE's I/O "
+    "mode). The paper's 34.4 us would leave 9.7 us for that reload (115 GB/s), so its run must have kept the "
+    "pointers on chip; without the reload pjsim gives 24.69 us (-28 %)",
 }
 
 
