@@ -25,7 +25,7 @@ Pointer SRAM overflow (``CSCConfig.pointer_capacity``): a PE needs ``cols + 1`` 
 ``j`` spans pointers ``j`` and ``j + 1``); EIE's 32 KB pointer SRAM of 16-bit pointers holds 16,384, so VGG-16
 fc6 (25,088 inputs, 25,089 pointers) does not fit. The layer then runs as column batches whose pointers are
 loaded by the central unit's DMA in I/O mode, when "all of the PEs are idle" (Han et al. 2016, Sec. IV,
-Central Control Unit). ``pointer_reload`` counts the least that must be reloaded per input vector: alternating
+Central Control Unit; quoted from memory, not in reference.md). ``pointer_reload`` counts the least that must be reloaded per input vector: alternating
 the batch order between vectors keeps ``capacity`` pointers resident, so ``cols + 1 - capacity`` per PE. The
 mapper charges them as DRAM reads and global-buffer writes; the memory simulation times them (an op's DRAM reads
 precede its compute, as in I/O mode), so they lengthen the layer, not the PEs' busy time.
@@ -243,8 +243,9 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
     activation is written to and read from every PE's queue (register file); each non-zero's MAC reads
     and writes its accumulator (register file, accumulator width); the outputs are written once to
     the global buffer. Pointers that overflow the pointer SRAM (``pointer_reload``) are read from DRAM and
-    written to the global buffer per vector (the memory simulation times the load). Operations: a MAC per non-zero weight read, a codebook lookup per non-zero of a
-    shared weight, an index add per stored entry read (fillers included).
+    written to the global buffer per vector (the memory simulation times the load). Operations: a MAC per
+    non-zero weight read, a codebook lookup per non-zero of a shared weight, an index add per stored entry
+    read (fillers included).
     """
     from simulator.mapping.context import Traffic as _Traffic, edge_traffic as _edge_traffic, role_of as _role
     from simulator.mapping.gemm import gemm_view

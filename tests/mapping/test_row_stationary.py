@@ -155,3 +155,22 @@ def test_rlc_from_the_density_matches_the_code_of_real_relu_activations():
             y = torch.relu(conv(torch.randn(2, 16, 32, 32)) + bias).numpy()
             density = float((y != 0).mean())
             assert rlc_words_expected(y.size, density) == pytest.approx(rlc_words_of(y), rel=0.03), density
+
+
+def test_eyeriss_clock_network_is_charged_as_static_power_over_each_layers_time():
+    """The profile's clock network ([compute] static_power, 110 mW) is drawn every cycle whatever the data:
+    energy component "static" = 110 mW x the layer's simulated time (mW x s = 1e9 pJ), zero gating or not."""
+    import torch
+
+    from simulator.api import simulate
+    from simulator.hardware import load_profile
+
+    hw = load_profile("eyeriss")
+    assert hw.compute.static_power_mw == pytest.approx(110.0)
+    assert "JSSC 2017" in hw.sources["compute.static_power"] and "not verified" in hw.sources["compute.static_power"]
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, bias=False))
+    report = simulate(model, hw, example_inputs=torch.randn(1, 3, 16, 16), timeline=False)
+    static = {layer: v for (layer, comp, _), v in report.energy_pj.items() if comp == "static"}
+    assert static, report.energy_pj
+    for layer, pj in static.items():
+        assert pj == pytest.approx(110.0 * report.layer_cycles[layer] / hw.clock_hz * 1e9)
