@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from benchmarks.peer_results import SCALESIM_TO_TORCH, load, scalesim_layers, zigzag_layer_components
+from benchmarks.peer_results import SCALESIM_TO_TORCH, by_component, load, scalesim_layers, zigzag_layer_components
 from benchmarks.peers import peer_summary
 
 ZIGZAG_PROFILES = {"tpu_like": "zigzag-tpu-like", "edge_tpu_like": "zigzag-edge-tpu-like"}
@@ -87,11 +87,11 @@ def zigzag_rows(workload, row: Callable) -> list[dict]:
         scope = f"the {n} of 21 layers ZigZag costed" + ("" if record.get("complete", True) else " (run cut short)")
         for comp in ("compute", "rf", "sram", "dram", None):
             pick = (lambda d, c=comp: d.get(c, 0.0)) if comp else (lambda d: sum(d.values()))
-            mine = sum(pick(s.energy_by_layer_pj.get(name, {})) for name in per_layer)
+            mine = sum(pick(by_component(s.energy_by_layer_pj.get(name, {}))) for name in per_layer)
             rows.append(row(label, f"energy: {comp or 'total'}", mine, (sum(pick(v) for v in per_layer.values()), src),
                             None, "pJ", scope))
         for name in sorted(per_layer, key=str):
-            mine = s.energy_by_layer_pj.get(name, {})
+            mine = by_component(s.energy_by_layer_pj.get(name, {}))
             ratios = ", ".join(f"{c} {mine.get(c, 0.0) / per_layer[name][c]:.2f}"
                                for c in ("rf", "sram", "dram") if per_layer[name].get(c))
             rows.append(row(label, f"layer {name}: energy", sum(mine.values()), (sum(per_layer[name].values()), src),

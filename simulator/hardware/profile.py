@@ -63,6 +63,12 @@ class MemoryLevel:
     write_bandwidth_bits_per_cycle: float | None = None
     #: v2: identical instances (one per PE for a register file); ``capacity_bits`` is their total.
     instances: int = 1
+    #: v2: the array axes one instance feeds (ZigZag's ``served_dimensions``; None: none declared), read by
+    #: ``mapping.array_access`` (broadcast of operands and spatial reduction of outputs over those axes).
+    shared_axes: tuple[str, ...] | None = None
+    #: v2: the narrowest access (bits) the array's reads of this level cost per cycle (ZigZag's ``bandwidth_min``);
+    #: 0: none, every bit priced at the per-bit rate.
+    min_access_bits: int = 0
 
     @property
     def read_energy_per_bit_pj(self) -> float:

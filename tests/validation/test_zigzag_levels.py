@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.peer_results import load, zigzag_layer_components
+from benchmarks.peer_results import by_component, load, zigzag_layer_components
 from benchmarks.peers import peer_summary, resnet18_workload
 
 CASES = {"tpu_like": "zigzag-tpu-like", "edge_tpu_like": "zigzag-edge-tpu-like"}
@@ -41,7 +41,7 @@ def _matched(summaries, case: str, component: str | None) -> tuple[float, float]
     """(pjsim, ZigZag) energy of ``component`` (None: all) summed over the layers ZigZag costed (a run cut short
     holds fewer than 21; its ``complete`` flag says so)."""
     peer = zigzag_layer_components(_zigzag(case))
-    mine = summaries[case].energy_by_layer_pj
+    mine = {layer: by_component(pj) for layer, pj in summaries[case].energy_by_layer_pj.items()}
     assert set(peer) <= set(mine), f"ZigZag layers pjsim does not have: {sorted(set(peer) - set(mine))}"
     pick = (lambda d: d.get(component, 0.0)) if component else (lambda d: sum(d.values()))
     return sum(pick(mine[n]) for n in peer), sum(pick(peer[n]) for n in peer)
