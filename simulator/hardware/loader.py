@@ -79,6 +79,8 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
                                          # default: none (one access per MAC, the v1 rule)
     min_access = { value = 64, unit = "bit", source = "..." }         # narrowest access the array's reads cost
                                          # (ZigZag's bandwidth_min): a cycle reading fewer bits pays this many
+    [memory.l1.operand_word]             # access width of an operand with its own port (default: word); its
+    outputs = { value = 2048, unit = "bit", source = "..." }          # energies are per access of this width
 
 Several ``register_file`` levels may be listed, each with its own costs. ``word`` is the access granularity:
 a fixed mapping (``simulator.mapping.hierarchy``) prices every action in whole words (Timeloop's block).
@@ -190,7 +192,7 @@ _PRECISION_KEYS = {"weights", "activations", "source"}
 _MEMORY_KEYS = {
     "kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device",
     "operands", "update_energy", "read_bandwidth", "write_bandwidth", "instances", "shared_axes",
-    "min_access",
+    "min_access", "operand_word",
 }
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
@@ -630,6 +632,15 @@ def _read_memory_v2(
         out["instances"] = n
     if "min_access" in table:
         out["min_access_bits"] = int(r.quantity(table, "min_access", where, _BIT_UNITS, positive=True, integer=True))
+    if "operand_word" in table:
+        words = table["operand_word"]
+        if not isinstance(words, Mapping) or not set(words) <= set(_OPERAND_NAMES):
+            raise ProfileError(r.path, f"{where}.operand_word", f"a table keyed by operands from {list(_OPERAND_NAMES)}",
+                               words)
+        out["operand_words"] = tuple(
+            (op, int(r.quantity(words, op, f"{where}.operand_word", _BIT_UNITS, positive=True, integer=True)))
+            for op in _OPERAND_NAMES if op in words
+        )
     if "shared_axes" in table:
         axes = table["shared_axes"]
         if not isinstance(axes, list) or len(set(map(str, axes))) != len(axes) or not all(isinstance(a, str) for a in axes):

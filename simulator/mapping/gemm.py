@@ -170,14 +170,16 @@ def tile_gemm(
         elem = tuple(e * (shares.copies[i] if ch[i] == serving_level(ctx.profile, roles[i], 0) else 1.0)
                      for i, e in enumerate(elem))
         # Pass costs at the partial-sum width; the final pass's narrower write differs by a constant.
+        rd, wr = "read", "write"
         cost = (
-            a_p * pa.read_energy_per_bit_pj + a_c * ca.write_energy_per_bit_pj,
-            b_p * pb.read_energy_per_bit_pj + b_c * cb.write_energy_per_bit_pj,
-            psum_bits * (co.read_energy_per_bit_pj + po.write_energy_per_bit_pj),
-            psum_bits * (po.read_energy_per_bit_pj + co.write_energy_per_bit_pj),
+            a_p * pa.energy_per_bit_pj(role_a, rd) + a_c * ca.energy_per_bit_pj(role_a, wr),
+            b_p * pb.energy_per_bit_pj(role_b, rd) + b_c * cb.energy_per_bit_pj(role_b, wr),
+            psum_bits * (co.energy_per_bit_pj("outputs", rd) + po.energy_per_bit_pj("outputs", wr)),
+            psum_bits * (po.energy_per_bit_pj("outputs", rd) + co.energy_per_bit_pj("outputs", wr)),
         )
         at_inner = tier.child.get("outputs") == out_inner
-        inner = (psum_bits * co.write_energy_per_bit_pj, psum_bits * co.read_energy_per_bit_pj) if at_inner else (0.0, 0.0)
+        inner = ((psum_bits * co.energy_per_bit_pj("outputs", wr), psum_bits * co.energy_per_bit_pj("outputs", rd))
+                 if at_inner else (0.0, 0.0))
         # Cycles each port spends on the same moves (the parent reads A, B, read-backs and takes the output
         # writes; the child the reverse), and on the op's other traffic: what outer boundaries already put on
         # the parent, at least one pass of every operand through the child below (the array's reads innermost).
