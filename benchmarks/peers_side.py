@@ -105,6 +105,39 @@ def zigzag_rows(workload, row: Callable) -> list[dict]:
     return rows
 
 
+#: zigzag/EXPECTED.md (ZigZag at 3d12a96e) for the 128^3 GEMM cases: energy (pJ), latency (cycles).
+GEMM_EXPECTED = {"gemm_l1": (511_349.76, 8_191), "gemm_l1_l3": (1_111_828.48, 8_194)}
+
+
+def zigzag_gemm_rows(row: Callable) -> list[dict]:
+    """ZigZag's GEMM cases: the 128 x 128 x 128 GEMM (``nn.Linear(128, 128)`` on a 128 x 128 input) on
+    ``zigzag-gemm-l1`` / ``zigzag-gemm-l1-l3``, against EXPECTED.md and the cached ZigZag 3.9.1 run per component."""
+    import torch
+
+    from simulator.api import trace_model
+
+    gemm = trace_model(torch.nn.Sequential(torch.nn.Linear(128, 128, bias=False)), example_inputs=(torch.zeros(128, 128),))
+    rows = []
+    for case, (energy, latency) in GEMM_EXPECTED.items():
+        profile = "zigzag-" + case.replace("_", "-")
+        s = _cold(profile, gemm, independent_layers=True)
+        label = f"{profile} (128^3 GEMM)"
+        expected = "zigzag/EXPECTED.md (ZigZag 3d12a96e)"
+        note = "pjsim's search; ZigZag's mapping file fixes D1 innermost (partial sums to l1 16 times)"
+        rows.append(row(label, "energy vs EXPECTED", s.energy_pj, (energy, expected), None, "pJ", note))
+        rows.append(row(label, "cycles vs EXPECTED", s.network_cycles, (latency, expected), None, "cycles", note))
+        record = load(f"zigzag-{case}")
+        if record is None:
+            continue
+        src = f"ZigZag {record['version']} run: benchmarks/results/peers/zigzag-{case}.json"
+        peer = next(iter(zigzag_layer_components(record).values()))  # the one layer
+        mine = by_component(s.energy_by_component_pj)
+        for comp in sorted(peer):
+            rows.append(row(label, f"energy: {comp}", mine.get(comp, 0.0), (peer[comp], src), None, "pJ"))
+        rows.append(row(label, "energy: total", s.energy_pj, (record["energy_pj"], src), None, "pJ", note))
+    return rows
+
+
 def resnet50_wall_rows(row: Callable) -> list[dict]:
     """pjsim map + simulate + price of ResNet-50 (issue 13: under 0.25 s on one core); ZigZag has no ResNet-50
     case in peers-data, so the ratio is per network against ZigZag's ResNet-18 run."""
@@ -126,4 +159,4 @@ def resnet50_wall_rows(row: Callable) -> list[dict]:
 
 
 def side_by_side_rows(workload, row: Callable) -> list[dict]:
-    return scalesim_rows(workload, row) + zigzag_rows(workload, row) + resnet50_wall_rows(row)
+    return scalesim_rows(workload, row) + zigzag_rows(workload, row) + zigzag_gemm_rows(row) + resnet50_wall_rows(row)
