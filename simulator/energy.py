@@ -124,8 +124,7 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
                 spilling[op.module] = None  # an intermediate through DRAM (not a model output's store)
             dram_bits += bits
             traffic[(op.module, dram.name, access.role, access.direction)] += bits
-            per_bit = dram.read_energy_per_bit_pj if access.direction == "read" else dram.write_energy_per_bit_pj
-            add((op.module, dram.name, access.role), bits * per_bit)
+            add((op.module, dram.name, access.role), bits * dram.energy_per_bit_pj(access.role, access.direction))
         # The same compute cycles as the mapped engines (array geometry, zero handling, other arithmetic).
         op_cycles = max(op_compute_cycles(op, workload, profile), dram_bits / dram.bandwidth_bits_per_cycle)
         total_cycles += op_cycles
