@@ -1,8 +1,10 @@
 """GEMM-shaped ops: the GEMM view of an op and its tiling at every on-chip level.
 
 Every op with MACs is seen as ``G`` GEMMs ``O[M, N] += A[M, K] * B[K, N]`` (``gemm_view``); ``tile_gemm``
-tiles one such GEMM at each on-chip level with the vectorised search of ``tiling.py`` (the cost of the
-traffic across the boundary above the level, scored by the run's objective), adds the resulting
+tiles one such GEMM at each tier of on-chip levels (``hierarchy.tiers``: one level, or sibling levels keeping
+disjoint operands, tiled with one tile and loop order) with the vectorised search of ``tiling.py`` (the cost of
+each operand's traffic from its level up to the next level keeping it, scored by the run's objective); the array's
+own accesses come from ``array_access`` (broadcast, per-PE copies, the accumulator register); it adds the resulting
 memory-access stream to the op's ``Traffic`` and takes its compute cycles from ``spatial.array_cycles``
 (the one home of how long the array computes). ``map_gemm`` maps ``linear`` / ``matmul`` ops;
 convolutions (``conv.py``) and chains of GEMMs (``transformer.py``) reuse ``tile_gemm``.
