@@ -68,6 +68,16 @@ def zigzag_component(memory: str) -> str:
     return memory
 
 
+def by_component(energy_pj: dict[str, float]) -> dict[str, float]:
+    """pjsim energies keyed by level name (``rf_w``, ``rf_o``, ``sram_w`` ...) summed per component class
+    (``rf``, ``sram``, ``dram``, ``compute``), as ZigZag's memories are grouped (``zigzag_component``)."""
+    out: dict[str, float] = {}
+    for level, pj in energy_pj.items():
+        key = zigzag_component(level)
+        out[key] = out.get(key, 0.0) + pj
+    return out
+
+
 def zigzag_energy_by_component(record: dict) -> dict[str, float]:
     """ZigZag's energy summed over layers and operands per pjsim component, plus ``compute`` (MACs)."""
     out: dict[str, float] = {"compute": 0.0}

@@ -21,7 +21,7 @@ from simulator.mapping import map_workload
 from simulator.memsim import simulate_schedule
 
 PEERS_DATA = Path(__file__).resolve().parents[2] / "shared" / "peers-data"
-MAC_KINDS = ("conv", "linear")
+MAC_KINDS = ("conv", "linear", "matmul")
 
 #: The peers' own numbers for ResNet-18 (conv + fc, 1,814,073,344 MACs), with their sources.
 PEER_REFERENCE = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from benchmarks.peer_results import SCALESIM_TO_TORCH, load, scalesim_layers, zigzag_layer_components
+from benchmarks.peer_results import SCALESIM_TO_TORCH, by_component, load, scalesim_layers, zigzag_layer_components
 from benchmarks.peers import peer_summary
 
 ZIGZAG_PROFILES = {"tpu_like": "zigzag-tpu-like", "edge_tpu_like": "zigzag-edge-tpu-like"}
@@ -87,11 +87,11 @@ def zigzag_rows(workload, row: Callable) -> list[dict]:
         scope = f"the {n} of 21 layers ZigZag costed" + ("" if record.get("complete", True) else " (run cut short)")
         for comp in ("compute", "rf", "sram", "dram", None):
             pick = (lambda d, c=comp: d.get(c, 0.0)) if comp else (lambda d: sum(d.values()))
-            mine = sum(pick(s.energy_by_layer_pj.get(name, {})) for name in per_layer)
+            mine = sum(pick(by_component(s.energy_by_layer_pj.get(name, {}))) for name in per_layer)
             rows.append(row(label, f"energy: {comp or 'total'}", mine, (sum(pick(v) for v in per_layer.values()), src),
                             None, "pJ", scope))
         for name in sorted(per_layer, key=str):
-            mine = s.energy_by_layer_pj.get(name, {})
+            mine = by_component(s.energy_by_layer_pj.get(name, {}))
             ratios = ", ".join(f"{c} {mine.get(c, 0.0) / per_layer[name][c]:.2f}"
                                for c in ("rf", "sram", "dram") if per_layer[name].get(c))
             rows.append(row(label, f"layer {name}: energy", sum(mine.values()), (sum(per_layer[name].values()), src),
@@ -102,6 +102,39 @@ def zigzag_rows(workload, row: Callable) -> list[dict]:
         peer_s, what = _zigzag_seconds(record)
         rows.append(row(label, "wall time (ResNet-18)", s.wall_s, (peer_s, src), None, "s",
                         f"{what}; pjsim {peer_s / s.wall_s:.0f}x faster (pjsim: wall time, cold caches)"))
+    return rows
+
+
+#: zigzag/EXPECTED.md (ZigZag at 3d12a96e) for the 128^3 GEMM cases: energy (pJ), latency (cycles).
+GEMM_EXPECTED = {"gemm_l1": (511_349.76, 8_191), "gemm_l1_l3": (1_111_828.48, 8_194)}
+
+
+def zigzag_gemm_rows(row: Callable) -> list[dict]:
+    """ZigZag's GEMM cases: the 128 x 128 x 128 GEMM (``nn.Linear(128, 128)`` on a 128 x 128 input) on
+    ``zigzag-gemm-l1`` / ``zigzag-gemm-l1-l3``, against EXPECTED.md and the cached ZigZag 3.9.1 run per component."""
+    import torch
+
+    from simulator.api import trace_model
+
+    gemm = trace_model(torch.nn.Sequential(torch.nn.Linear(128, 128, bias=False)), example_inputs=(torch.zeros(128, 128),))
+    rows = []
+    for case, (energy, latency) in GEMM_EXPECTED.items():
+        profile = "zigzag-" + case.replace("_", "-")
+        s = _cold(profile, gemm, independent_layers=True)
+        label = f"{profile} (128^3 GEMM)"
+        expected = "zigzag/EXPECTED.md (ZigZag 3d12a96e)"
+        note = "pjsim's search; ZigZag's mapping file fixes D1 innermost (partial sums to l1 16 times)"
+        rows.append(row(label, "energy vs EXPECTED", s.energy_pj, (energy, expected), None, "pJ", note))
+        rows.append(row(label, "cycles vs EXPECTED", s.network_cycles, (latency, expected), None, "cycles", note))
+        record = load(f"zigzag-{case}")
+        if record is None:
+            continue
+        src = f"ZigZag {record['version']} run: benchmarks/results/peers/zigzag-{case}.json"
+        peer = next(iter(zigzag_layer_components(record).values()))  # the one layer
+        mine = by_component(s.energy_by_component_pj)
+        for comp in sorted(peer):
+            rows.append(row(label, f"energy: {comp}", mine.get(comp, 0.0), (peer[comp], src), None, "pJ"))
+        rows.append(row(label, "energy: total", s.energy_pj, (record["energy_pj"], src), None, "pJ", note))
     return rows
 
 
@@ -126,4 +159,4 @@ def resnet50_wall_rows(row: Callable) -> list[dict]:
 
 
 def side_by_side_rows(workload, row: Callable) -> list[dict]:
-    return scalesim_rows(workload, row) + zigzag_rows(workload, row) + resnet50_wall_rows(row)
+    return scalesim_rows(workload, row) + zigzag_rows(workload, row) + zigzag_gemm_rows(row) + resnet50_wall_rows(row)

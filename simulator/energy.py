@@ -124,8 +124,7 @@ def estimate_no_reuse(workload: Workload, profile: HardwareProfile) -> CostRepor
                 spilling[op.module] = None  # an intermediate through DRAM (not a model output's store)
             dram_bits += bits
             traffic[(op.module, dram.name, access.role, access.direction)] += bits
-            per_bit = dram.read_energy_per_bit_pj if access.direction == "read" else dram.write_energy_per_bit_pj
-            add((op.module, dram.name, access.role), bits * per_bit)
+            add((op.module, dram.name, access.role), bits * dram.energy_per_bit_pj(access.role, access.direction))
         # The same compute cycles as the mapped engines (array geometry, zero handling, other arithmetic).
         op_cycles = max(op_compute_cycles(op, workload, profile), dram_bits / dram.bandwidth_bits_per_cycle)
         total_cycles += op_cycles
@@ -218,9 +217,7 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
     for (layer, level, operand, direction), bits in traffic.items():
         if device_pj and level == schedule.dram:
             continue  # priced below from the device's commands
-        lv = levels[level]
-        per_bit = lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj
-        energy[(layer, level, operand)] += bits * per_bit
+        energy[(layer, level, operand)] += bits * levels[level].energy_per_bit_pj(operand, direction)
     for key, pj in dram_device_energy_pj(traffic, device_pj, schedule.dram).items():
         energy[key] += pj
     unpriced: dict[str, float] = defaultdict(float)
@@ -246,13 +243,13 @@ def estimate_energy(workload: Workload, schedule: Schedule, stats: MemoryStats, 
             energy[(layer, "static", "none")] += static
 
     cold = 0.0
-    for (level, _, direction), bits in schedule.cold_start_traffic_bits.items():
+    for (level, operand, direction), bits in schedule.cold_start_traffic_bits.items():
         lv = levels[level]
         if dram is not None and level == schedule.dram and bits > 0:
             # the one-time load played on the device as one sequential stream
             cold += dram.energy_pj(stream_table(dram, direction == "write").counts(bits / 8))
             continue
-        cold += bits * (lv.read_energy_per_bit_pj if direction == "read" else lv.write_energy_per_bit_pj)
+        cold += bits * lv.energy_per_bit_pj(operand, direction)
     cold += sum(c.count * operation_energy_pj(c, profile) for c in schedule.cold_start_operations)
     cold_dram_bits = sum(v for (lv, _, _), v in schedule.cold_start_traffic_bits.items() if lv == schedule.dram)
 

@@ -75,6 +75,13 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     read_bandwidth = { value = 64, unit = "bit/cycle", source = "..." }   # separate ports (default: bandwidth)
     write_bandwidth = { value = 64, unit = "bit/cycle", source = "..." }
     instances = { value = 16, source = "..." }                        # identical copies (one RF per PE)
+    shared_axes = ["D3", "D4"]           # array axes one instance feeds (ZigZag's served_dimensions): an operand a
+                                         # shared axis's dim does not index is read once and broadcast over it;
+                                         # default: none (one access per MAC, the v1 rule)
+    min_access = { value = 64, unit = "bit", source = "..." }         # narrowest access the array's reads cost
+                                         # (ZigZag's bandwidth_min): a cycle reading fewer bits pays this many
+    [memory.l1.operand_word]             # access width of an operand with its own port (default: word); its
+    outputs = { value = 2048, unit = "bit", source = "..." }          # energies are per access of this width
 
 Several ``register_file`` levels may be listed, each with its own costs. ``word`` is the access granularity:
 a fixed mapping (``simulator.mapping.hierarchy``) prices every action in whole words (Timeloop's block).
@@ -186,7 +193,8 @@ _AXIS_KEYS = {"size", "unrolls"}
 _PRECISION_KEYS = {"weights", "activations", "source"}
 _MEMORY_KEYS = {
     "kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device",
-    "operands", "update_energy", "read_bandwidth", "write_bandwidth", "instances",
+    "operands", "update_energy", "read_bandwidth", "write_bandwidth", "instances", "shared_axes",
+    "min_access", "operand_word",
 }
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
@@ -561,6 +569,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
             )
         )
     _check_order(levels, path)
+    _check_shared_axes(levels, array, path)
     for level in levels:
         _check_level_widths(level, path)
 
@@ -623,7 +632,32 @@ def _read_memory_v2(
         if ctx.capacity_bits % n:
             raise ProfileError(r.path, f"{where}.instances", f"a count dividing the capacity ({ctx.capacity_bits} bits)", n)
         out["instances"] = n
+    if "min_access" in table:
+        out["min_access_bits"] = int(r.quantity(table, "min_access", where, _BIT_UNITS, positive=True, integer=True))
+    if "operand_word" in table:
+        words = table["operand_word"]
+        if not isinstance(words, Mapping) or not set(words) <= set(_OPERAND_NAMES):
+            raise ProfileError(r.path, f"{where}.operand_word", f"a table keyed by operands from {list(_OPERAND_NAMES)}",
+                               words)
+        out["operand_words"] = tuple(
+            (op, int(r.quantity(words, op, f"{where}.operand_word", _BIT_UNITS, positive=True, integer=True)))
+            for op in _OPERAND_NAMES if op in words
+        )
+    if "shared_axes" in table:
+        axes = table["shared_axes"]
+        if not isinstance(axes, list) or len(set(map(str, axes))) != len(axes) or not all(isinstance(a, str) for a in axes):
+            raise ProfileError(r.path, f"{where}.shared_axes", "a list of distinct array axis names", axes)
+        out["shared_axes"] = tuple(axes)
     return out
+
+
+def _check_shared_axes(levels: list[MemoryLevel], array: ComputeArray | None, path: Path) -> None:
+    """Every ``shared_axes`` name is an axis of ``[compute.array]`` (a profile without an array has none)."""
+    names = {a.name for a in array.axes} if array is not None else set()
+    for level in levels:
+        if level.shared_axes is not None and not set(level.shared_axes) <= names:
+            raise ProfileError(path, f"memory.{level.name}.shared_axes", f"names of the array's axes {sorted(names)}",
+                               list(level.shared_axes))
 
 
 def _read_dram_device(r: _Reader, table: Mapping[str, Any], where: str, kind: str) -> str:

@@ -63,6 +63,15 @@ class MemoryLevel:
     write_bandwidth_bits_per_cycle: float | None = None
     #: v2: identical instances (one per PE for a register file); ``capacity_bits`` is their total.
     instances: int = 1
+    #: v2: the array axes one instance feeds (ZigZag's ``served_dimensions``; None: none declared), read by
+    #: ``mapping.array_access`` (broadcast of operands and spatial reduction of outputs over those axes).
+    shared_axes: tuple[str, ...] | None = None
+    #: v2: the narrowest access (bits) the array's reads of this level cost per cycle (ZigZag's ``bandwidth_min``);
+    #: 0: none, every bit priced at the per-bit rate.
+    min_access_bits: int = 0
+    #: v2: access widths of operands whose port is wider or narrower than ``word_bits`` (ZigZag's per-operand
+    #: port ``bandwidth_max``, e.g. a 2048-bit output port next to 512-bit input ports), as (operand, bits).
+    operand_words: tuple[tuple[str, int], ...] = ()
 
     @property
     def read_energy_per_bit_pj(self) -> float:
@@ -73,6 +82,15 @@ class MemoryLevel:
     def write_energy_per_bit_pj(self) -> float:
         """Write energy per bit at the access width."""
         return self.write_energy_pj / self.word_bits
+
+    def word_bits_for(self, operand: str) -> int:
+        """The access width of ``operand`` (its own port's, else ``word_bits``)."""
+        return dict(self.operand_words).get(operand, self.word_bits)
+
+    def energy_per_bit_pj(self, operand: str, direction: str) -> float:
+        """Read (``"read"``) or write energy per bit of ``operand``, at its access width."""
+        energy = self.read_energy_pj if direction == "read" else self.write_energy_pj
+        return energy / self.word_bits_for(operand)
 
     def access_energy_pj(self, bits: float, direction: str = "read") -> float:
         """Energy of moving ``bits`` through this level, priced per bit at the access width.

@@ -7,6 +7,12 @@ asks two questions per access: ``serves`` (a boundary whose inner level does not
 of it: no tile there) and ``serving_level`` (an access booked at a bypassed level happens at the next level out
 that keeps the operand: weights that bypass the SRAM are read from DRAM straight into the register file).
 
+``tiers`` groups the on-chip levels into tiers of siblings: consecutive levels that keep disjoint operands
+(ZigZag's per-PE weight register and output register; its weight SRAM and its input/output SRAM) sit side by
+side in the loop nest, so the general mapper tiles a tier with *one* tile and loop order for all its operands,
+each operand's footprint within its own level (a weight-stationary weight register next to an output-stationary
+accumulator is not a mapping). A v1 hierarchy (every level keeps all three) has one level per tier.
+
 ``LevelCost`` is what pricing a fixed mapping needs from a level: the access granularity (``block_words``
 operand words per access, Timeloop's ``width / datawidth``), the energy of one read, write (fill) and update
 access, and the capacity per instance. ``nest_energy`` prices ``loopnest.NestCounts``: per level and operand,
@@ -26,7 +32,8 @@ from simulator.mapping.fixed import OPERANDS, MappingError
 from simulator.mapping.loopnest import NestCounts
 
 __all__ = [
-    "LevelCost", "NestEnergy", "check_capacity", "level_costs", "nest_energy", "operand_levels", "serves", "serving_level",
+    "LevelCost", "NestEnergy", "Tier", "check_capacity", "level_costs", "nest_energy", "operand_levels", "serves",
+    "serving_level", "tiers",
 ]
 
 
@@ -52,6 +59,35 @@ def operand_levels(profile: HardwareProfile, operand: str) -> tuple[MemoryLevel,
     if operand not in OPERANDS:
         raise ValueError(f"operand must be one of {OPERANDS}, got {operand!r}")
     return tuple(lvl for lvl in profile.levels if operand in lvl.operands or lvl is profile.levels[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """Sibling on-chip levels (indices, innermost first) tiled together; ``child[operand]`` is the level of the
+    tier keeping ``operand`` (absent: the operand bypasses the tier), ``parent[operand]`` the next level out
+    keeping it (where its tiles come from)."""
+
+    levels: tuple[int, ...]
+    child: FrozenMap[str, int]
+    parent: FrozenMap[str, int]
+
+
+def tiers(profile: HardwareProfile) -> tuple[Tier, ...]:
+    """The on-chip levels grouped into tiers of siblings (module docstring), innermost tier first."""
+    groups: list[list[int]] = []
+    seen: set[str] = set()
+    for idx, lvl in enumerate(profile.levels[:-1]):
+        if not groups or seen & set(lvl.operands):
+            groups.append([])
+            seen = set()
+        groups[-1].append(idx)
+        seen |= set(lvl.operands)
+    out = []
+    for group in groups:
+        child = {op: i for i in group for op in profile.levels[i].operands}
+        parent = {op: serving_level(profile, op, i + 1) for op, i in child.items()}
+        out.append(Tier(tuple(group), FrozenMap(child), FrozenMap(parent)))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,7 +153,9 @@ def map_workload(
     fit = footprint(workload, global_buffer_bits(profile))
     weight_infos = [workload.tensors[name] for name in sorted(used_weights(workload))]
     weight_offchip = sum(offchip_bits(w) for w in weight_infos)
-    resident = fit.fits and not independent_layers  # capacity 0 (no on-chip level) never fits
+    # capacity 0 (no on-chip level) never fits; a global buffer that does not keep weights (v2 ``operands``)
+    # cannot hold them resident either: they stream from DRAM.
+    resident = fit.fits and not independent_layers and "weights" in levels[gb_idx].operands
     act_budget = float("inf") if resident else fit.capacity_bits * ACTIVATION_SHARE
     kept = kept_activations(workload, act_budget) if gb_idx is not None and not independent_layers else frozenset()
 

@@ -90,7 +90,7 @@ def search_tile(
     dims: tuple[int, int, int, int],
     elem_bits: tuple[float, float, float],
     streamed: tuple[bool, bool, bool],
-    budget_bits: float,
+    budget_bits: float | tuple[tuple[tuple[int, ...], float], ...],
     cost_pj: tuple[float, float, float, float],
     inner_psum_pj: tuple[float, float],
     conv: ConvGeometry | None = None,
@@ -101,6 +101,7 @@ def search_tile(
     inner_psum_cycles: tuple[float, float] = (0.0, 0.0),
     compute_cycles: float = 0.0,
     port_load_cycles: tuple[float, float] = (0.0, 0.0),
+    min_tile: tuple[int, int, int] = (1, 1, 1),
 ) -> TileChoice | None:
     """The tile of least ``objective`` of a ``G x (M, N, K)`` GEMM that fits ``budget_bits`` (None: none fits).
 
@@ -109,7 +110,9 @@ def search_tile(
         elem_bits: bits per element of A, B and O held in the child level.
         streamed: whether A, B, O cross this boundary at all (an operand already resident in the
             child level needs no tile space and moves nothing).
-        budget_bits: capacity available to one tile set (already halved for double buffering).
+        budget_bits: capacity available to one tile set (already halved for double buffering); or, for a tier of
+            sibling levels (``hierarchy.tiers``), ``((positions, bits), ...)``: the operands (0 A, 1 B, 2 O) each
+            level keeps and its budget, every level's share checked apart.
         cost_pj: energy of moving the *whole* operand across the boundary once: A down, B down,
             O up (one reduction pass written), O down (one partial-sum read-back).
         inner_psum_pj: at the innermost level, energy of the compute array writing all outputs into
@@ -121,13 +124,15 @@ def search_tile(
         inner_psum_cycles: cycles the child's port spends on the two moves of ``inner_psum_pj``.
         compute_cycles: the compute array's cycles for the whole GEMM (the same for every tiling).
         port_load_cycles: cycles the parent's and the child's port spend on the op's other traffic.
+        min_tile: the least ``(m, n, k)`` a tile may have (a distributed level's tile covers at least one step
+            of the array's spatial unrolling, ``array_access.ArrayAccess.lanes_mnk``); capped at the dims.
 
     Returns:
         The ``TileChoice`` of least score, or None when even a 1 x 1 x 1 tile does not fit.
     """
     check_objective(objective)
     c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, parent_cycles,
-                  child_cycles, inner_psum_cycles, compute_cycles, port_load_cycles)
+                  child_cycles, inner_psum_cycles, compute_cycles, port_load_cycles, min_tile)
     if not c.feasible.any():
         return None
     mm, nn, kk, steps, footprint, inner_passes = c.mm, c.nn, c.kk, c.steps, c.footprint, c.inner_passes
@@ -206,10 +211,11 @@ def _evaluate(
     inner_psum_cycles: tuple[float, float],
     compute_cycles: float,
     port_load_cycles: tuple[float, float],
+    min_tile: tuple[int, int, int] = (1, 1, 1),
 ) -> _Candidates:
     """Footprint, refetches, energy and latency of every candidate at once (module docstring)."""
     g, m_dim, n_dim, k_dim = dims
-    cm, cn, ck = candidate_sizes(m_dim), candidate_sizes(n_dim), candidate_sizes(k_dim)
+    cm, cn, ck = (_at_least(candidate_sizes(d), lo, d) for d, lo in zip((m_dim, n_dim, k_dim), min_tile))
     mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
     ea, eb, eo = elem_bits
     sa, sb, so = streamed
@@ -238,11 +244,27 @@ def _evaluate(
         energies[i] = _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed)
         parent_port[i] = _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed)
         child_port[i] = _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed)
-    feasible = footprint <= budget_bits
+    feasible = np.ones(mm.shape, dtype=bool)
+    parts = (a_tile * ea if sa else 0.0, kk * nn * eb if sb else 0.0, mm * nn * eo if so else 0.0)
+    for positions, bits in _budget_groups(budget_bits):
+        feasible &= sum((parts[p] for p in positions), np.zeros(mm.shape)) <= bits
     latency = pipeline_latency(parent_port, child_port, port_load_cycles, compute_cycles, steps)
     energies[:, ~feasible] = np.inf
     latency[:, ~feasible] = np.inf
     return _Candidates(mm, nn, kk, steps, footprint, inner_passes, refetch, energies, latency, feasible)
+
+
+def _at_least(sizes: np.ndarray, lo: int, dim: int) -> np.ndarray:
+    """Candidate extents of at least ``lo`` (capped at ``dim``), ``lo`` itself included."""
+    lo = min(int(lo), dim)
+    return sizes if lo <= 1 else np.union1d(sizes[sizes >= lo], np.array([lo], dtype=sizes.dtype))
+
+
+def _budget_groups(budget_bits) -> tuple[tuple[tuple[int, ...], float], ...]:
+    """A single budget is shared by all three operands; a tier's budgets are per level (``search_tile``)."""
+    if isinstance(budget_bits, tuple):
+        return budget_bits
+    return (((0, 1, 2), float(budget_bits)),)
 
 
 def _moved(
