@@ -34,6 +34,7 @@ Compute cycles are the loop nest's MAC iterations per PE (no systolic fill/drain
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,14 +203,12 @@ def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, lev
 
 
 def array_geometry(profile: HardwareProfile, preset: str) -> tuple[int, int]:
-    """``(rows, cols)`` of the profile's array: its first axis and its second (a one-axis array is n x 1)."""
+    """``(rows, cols)`` of the profile's array: its first axis and its second (a one-axis array is n x 1; an
+    array of more axes is seen as two groups, the first half of the axes as rows: K8 x C8 x OX4 x OY4 is 64 x 16)."""
     array = profile.compute.array
     if array is None:
         raise MappingError(f"dataflow preset {preset!r} needs a compute array ([compute.array] axes); "
                            f"profile {profile.name!r} has only macs_per_cycle")
     sizes = [axis.size for axis in array.axes]
-    if len(sizes) > 2:
-        raise MappingError(f"dataflow preset {preset!r}: profile {profile.name!r} has a {len(sizes)}-axis array; "
-                           "the presets map onto two axes (rows, cols)")
-    return sizes[0], sizes[1] if len(sizes) == 2 else 1
-
+    half = (len(sizes) + 1) // 2
+    return math.prod(sizes[:half]), math.prod(sizes[half:])

@@ -183,14 +183,22 @@ def _net():
 
 @pytest.mark.parametrize("preset", ["os", "ws", "is", "rs"])
 def test_simulate_with_a_preset_on_any_array_profile(preset):
-    """``simulate(mapping=preset)`` maps every MAC op with the template on ZigZag's tpu_like array (whose
-    register level serves only some operands) and on SCALE-Sim's profile."""
+    """``simulate(mapping=preset)`` maps every MAC op with the template on ZigZag's tpu_like array, its
+    4-axis edge_tpu_like array and SCALE-Sim's profile; every conv/linear op is costed by the template."""
     from simulator.api import simulate
 
     model, x = _net()
-    for profile in ("zigzag-tpu-like", "scalesim-32x32-os"):
+    for profile in ("zigzag-tpu-like", "scalesim-32x32-os", "zigzag-edge-tpu-like"):  # edge: 4 axes = 64 x 16
         report = simulate(model, profile, x, mapping=preset, layers="independent", engine="closed-form")
         assert report.total_energy_pj > 0
+    from simulator.api import resolve_precision, trace_model
+    from simulator.hardware import load_profile
+    from simulator.mapping import map_workload
+    from simulator.mapping.fixed_apply import apply_dataflow_preset
+
+    wl, hw = resolve_precision(trace_model(model, x), load_profile("zigzag-tpu-like"), None)
+    sched = apply_dataflow_preset(map_workload(wl, hw, independent_layers=True), wl, hw, preset)
+    assert [op.mapping for op in sched.ops if op.macs] == [f"fixed-{preset}"] * 2
 
 
 def test_preset_needs_an_array_and_cli_option(tmp_path):
