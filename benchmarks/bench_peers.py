@@ -81,12 +81,47 @@ def run() -> list[dict]:
         _row("scalesim-32x32-os", "network cycles (simulated, all ops)", ss.network_cycles, None, None, "cycles",
              "SCALE-Sim's OS dataflow (systolic-os) for conv/fc, whole-network mode"),
     ]
+    rows += _template_rows(w)
     from benchmarks.peers_side import side_by_side_rows
 
     rows += side_by_side_rows(w, _row)
     rows += _tie_break_rows(w)
     _write_table(rows)
     return [{k: r[k] for k in ("benchmark", "metric", "value", "unit", "target", "note")} for r in rows]
+
+
+def _template_rows(workload) -> list[dict]:
+    """The OS preset as a fixed-mapping template (``mapping/fixed_templates.py``) on SCALE-Sim's profile, layer by
+    layer: MAC-layer cycles and DRAM words per operand against SCALE-Sim's complete cached run."""
+    from benchmarks.peer_results import load, scalesim_layers
+    from benchmarks.peers import MAC_KINDS
+    from simulator.api import resolve_precision
+    from simulator.hardware import load_profile
+    from simulator.mapping import map_workload
+    from simulator.mapping.fixed_apply import apply_dataflow_preset
+
+    record = load("scalesim-os")
+    if record is None or not record.get("complete"):
+        return []
+    layers = scalesim_layers(record)
+    wl, hw = resolve_precision(workload, load_profile("scalesim-32x32-os"), None)
+    sched = apply_dataflow_preset(map_workload(wl, hw, independent_layers=True), wl, hw, "os")
+    ops = [op for op in sched.ops if op.kind in MAC_KINDS and op.macs]
+    words = {key: sum(b for op in ops for (lvl, o, d), b in op.traffic_bits.items() if lvl == hw.dram.name and (o, d) == key) / 8
+             for key in (("inputs", "read"), ("weights", "read"), ("outputs", "write"))}
+    case, src = "scalesim-32x32-os (OS template, layer by layer)", "SCALE-Sim 3.0.0 run: benchmarks/results/peers/scalesim-os.json"
+    note = "fixed-mapping template: perfect factorisation, one shared 192 kB buffer, no fill/drain"
+    ref_cycles = PEER_REFERENCE["scalesim-32x32-os"]["compute_cycles"]
+    return [
+        _row(case, "MAC-layer compute cycles", sum(op.compute_cycles for op in ops), ref_cycles, None, "cycles",
+             "miss (target 5%): layer4's 7 x 7 outputs use 7 of 32 rows"),
+        _row(case, "DRAM ifmap reads", words[("inputs", "read")], (sum(v.dram_reads["ifmap"] for v in layers.values()), src),
+             None, "word", note),
+        _row(case, "DRAM filter reads", words[("weights", "read")], (sum(v.dram_reads["filter"] for v in layers.values()), src),
+             None, "word", note),
+        _row(case, "DRAM ofmap writes", words[("outputs", "write")], (sum(v.dram_ofmap_writes for v in layers.values()), src),
+             None, "word", note),
+    ]
 
 
 def _tie_break_rows(workload) -> list[dict]:

@@ -50,7 +50,8 @@ def run_scalesim(dataflow: str, out: Path | None = None, case: str = "") -> dict
 
     One SCALE-Sim run per layer (a one-row topology; SCALE-Sim costs layers independently, so the numbers are
     those of the whole-topology run), the record rewritten to ``out`` after each layer so that a long run
-    leaves its finished layers behind (``complete`` says whether all are there)."""
+    leaves its finished layers behind (``complete`` says whether all are there); a rerun with the same inputs
+    resumes from that file and skips the layers it holds."""
     topology = PEERS_DATA / SCALESIM_TOPOLOGY
     rows = [row for row in csv.reader(topology.open()) if row and row[0].strip()]
     header, layers_in = rows[0], rows[1:]
@@ -62,17 +63,40 @@ def run_scalesim(dataflow: str, out: Path | None = None, case: str = "") -> dict
                    "topology": SCALESIM_TOPOLOGY, "layout (parsed, unused)": _layout()},
         "wall_s": 0.0, "complete": False, "layers": [],
     }
+    case = case or f"scalesim-{dataflow}"
+    record = _resume(out, case, record)
+    done = {layer["name"] for layer in record["layers"]}
     for row in layers_in:
+        if row[0].strip() in done:  # cached by an earlier (cut-short) run of the same case and inputs
+            continue
         start, cpu = time.perf_counter(), time.process_time()
         compute, access = _scalesim_layer(dataflow, header, row)
-        record["wall_s"] += time.perf_counter() - start
-        record["cpu_s"] = record.get("cpu_s", 0.0) + time.process_time() - cpu
-        record["layers"].append({"name": row[0].strip(), "compute": compute, "access": access})
+        wall_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
+        record["wall_s"] += wall_s
+        record["cpu_s"] = record.get("cpu_s", 0.0) + cpu_s
+        record["layers"].append({"name": row[0].strip(), "compute": compute, "access": access,
+                                 "wall_s": wall_s, "cpu_s": cpu_s})
+        print(f"{case}: layer {row[0].strip()} done ({len(record['layers'])}/{len(layers_in)}, "
+              f"{wall_s:.0f} s wall, {cpu_s:.0f} s CPU)", flush=True)
         record["total_cycles"] = sum(layer["compute"]["Total Cycles"] for layer in record["layers"])
         record["complete"] = len(record["layers"]) == len(layers_in)
         if out is not None:
-            _write(out, record, case or f"scalesim-{dataflow}")
+            _write(out, record, case)
     return record
+
+
+def _resume(out: Path | None, case: str, fresh: dict) -> dict:
+    """The record an earlier run of ``case`` left in ``out`` when it was run with the same peer version, numpy
+    and inputs (its finished layers are kept and skipped), else ``fresh``."""
+    path = out / f"{case}.json" if out is not None else None
+    if path is None or not path.exists():
+        return fresh
+    try:
+        old = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return fresh
+    same = all(old.get(key) == fresh[key] for key in ("peer", "version", "numpy", "inputs"))
+    return old if same and isinstance(old.get("layers"), list) else fresh
 
 
 def _scalesim_layer(dataflow: str, header: list[str], row: list[str]) -> tuple[dict, dict]:

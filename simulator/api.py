@@ -213,7 +213,8 @@ def simulate(
             Ignored by ``engine="baseline"`` (no mapping).
         mapping: fixed mappings for some layers instead of the search: a ``FixedMapping`` (with ``layer``), an
             iterable of them, or a TOML file (``simulator.mapping.fixed.load_fixed_mapping``); counted by
-            ``simulator.mapping.loopnest``. Not with ``engine="baseline"``.
+            ``simulator.mapping.loopnest``; or a dataflow preset ``"os"``, ``"ws"``, ``"is"``, ``"rs"``
+            (``simulator.mapping.fixed_templates``) for every MAC op. Not with ``engine="baseline"``.
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
@@ -276,9 +277,9 @@ def simulate(
                             independent_layers=layers == "independent", weight_patterns=patterns,
                             objective=objective)
     if mapping is not None:
-        from simulator.mapping.fixed_apply import apply_fixed_mappings, resolve_mappings
+        from simulator.mapping.fixed_apply import apply_mapping_option
 
-        schedule = apply_fixed_mappings(schedule, workload, hw, resolve_mappings(mapping))
+        schedule = apply_mapping_option(schedule, workload, hw, mapping)
     if engine == "simpy":
         stats = simulate_schedule(schedule, hw, timeline=timeline, fidelity=fidelity, dram=device, cores=cores)
     else:

@@ -161,6 +161,21 @@ def simulate(model: str, profile: str, model_args: ModelArgs, **kwargs) -> CostR
     return api_simulate(model_args.resolve(model), profile, **kwargs)
 
 
+def _mapping_arg(value: str | None) -> str | Path | None:
+    """``--mapping``: a dataflow preset name (kept as the name) or an existing TOML file (a Path)."""
+    if value is None:
+        return None
+    from simulator.mapping.fixed_templates import preset_name
+
+    if preset_name(value) is not None:
+        return preset_name(value)
+    path = Path(value)
+    if not path.is_file():
+        raise click.BadParameter(f"{value!r} is neither a dataflow preset (os, ws, is, rs) nor an existing mapping "
+                                 "TOML file", param_hint="--mapping")
+    return path
+
+
 @click.command("simulate")
 @click.argument("model")
 @click.option("--profile", "-p", default="horowitz45", show_default=True, help="Shipped profile name or .toml path.")
@@ -183,8 +198,9 @@ def simulate(model: str, profile: str, model_args: ModelArgs, **kwargs) -> CostR
               help="Cores sharing the DRAM (batch split, one inference each; simpy engine); default: the profile's.")
 @click.option("--fidelity", type=click.Choice(FIDELITIES), default="window", show_default=True,
               help="window: a bounded window of steady-state steps per op; full: every step (verification).")
-@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Fixed mappings (TOML, one [[mapping]] per layer) used instead of the search for the layers they name.")
+@click.option("--mapping", "mapping_file", default=None, callback=lambda ctx, param, value: _mapping_arg(value),
+              help="Fixed mappings (TOML, one [[mapping]] per layer) used instead of the search for the layers they "
+                   "name, or a dataflow preset for every conv/GEMM layer: os, ws, is, rs (needs a profile with an array).")
 @click.option("--activation-density", "activation_density", default=None,
               help="What-if: fraction of non-zero input activations, '0.35' for every layer with MACs or "
                    "'fc6=0.35,fc7=0.35' per layer (replaces the density measured while tracing; recorded in the report).")
@@ -198,7 +214,7 @@ def simulate(model: str, profile: str, model_args: ModelArgs, **kwargs) -> CostR
 @mkdir_option
 def command(model: str, profile: str, model_args: ModelArgs, engine: str,
             no_fuse: bool, strict: bool, layers: bool, precision: str | None, objective: str, independent_layers: bool,
-            dram: str | None, cores: int | None, fidelity: str, mapping_file: Path | None, activation_density: str | None,
+            dram: str | None, cores: int | None, fidelity: str, mapping_file: str | Path | None, activation_density: str | None,
             prune: float | None, share_bits: int | None,
             index_bits: int | None, huffman: bool, json_out: Path | None, csv_out: Path | None, mkdir: bool) -> None:
     """Cost one inference of MODEL on a profile.
@@ -218,6 +234,7 @@ def command(model: str, profile: str, model_args: ModelArgs, engine: str,
       pjsim simulate resnet18 --profile horowitz45-2core-lpddr4
       pjsim simulate resnet18 --profile zigzag-tpu-like --objective latency
       pjsim simulate lenet5 --profile horowitz45 --mapping conv1.mapping.toml
+      pjsim simulate resnet18 --profile zigzag-tpu-like --mapping ws --independent-layers
       pjsim simulate alexnet_caffe --profile eyeriss --activation-density conv2=0.61,conv3=0.28
       pjsim simulate lenet_300_100 --prune 0.1 --share-bits 5 --index-bits 5 --huffman
       pjsim simulate models.llama:llama_tiny --input 'ids:int64[1,128]'

@@ -10,6 +10,10 @@ the profile's DRAM; a level may keep only operands the profile level serves (``[
 Refused with ``MappingError`` (naming the layer, level, tile and bits): a layer that is not in the workload or
 has no MAC loop nest, a level the profile does not have, levels out of the profile's order, a fanout wider than
 the array, tiles that overflow a level (per instance, at the op's MAC data width).
+
+A dataflow preset name (``"os"``, ``"ws"``, ``"is"``, ``"rs"`` or the long names; ``fixed_templates``) instead
+of mappings applies that preset's template to every op with a MAC loop nest (``apply_dataflow_preset``); the
+ops' ``mapping`` becomes ``"fixed-<preset>"``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.fixed import FixedMapping, LoopProblem, load_fixed_mapping
+from simulator.mapping.fixed_templates import array_geometry, dataflow_template, preset_name, template_levels
 from simulator.mapping.hierarchy import check_capacity, level_costs
 from simulator.mapping.loopnest import NestCounts, count_accesses
 from simulator.mapping.schedule import MappingError, OpSchedule, Schedule, Tile
@@ -29,7 +34,7 @@ from simulator.mapping.spatial import conv_loop_nest, gemm_loop_nest
 from simulator.ops import ConvDims
 from simulator.workload import Op, Workload
 
-__all__ = ["apply_fixed_mappings", "op_problem", "resolve_mappings"]
+__all__ = ["apply_dataflow_preset", "apply_fixed_mappings", "apply_mapping_option", "op_problem", "resolve_mappings"]
 
 
 def resolve_mappings(mapping: FixedMapping | Iterable[FixedMapping] | str | Path) -> tuple[FixedMapping, ...]:
@@ -149,3 +154,31 @@ def apply_fixed_mappings(
         layers = sorted({s.layer for s in schedule.ops if s.macs})
         raise MappingError(f"fixed mappings name layers {missing} that the workload does not have; layers with MACs: {layers}")
     return replace(schedule, ops=tuple(ops))
+
+
+def apply_dataflow_preset(schedule: Schedule, workload: Workload, profile: HardwareProfile, preset: str) -> Schedule:
+    """``schedule`` with every op that has a MAC loop nest costed by the ``preset`` template on the profile's
+    array (``fixed_templates.dataflow_template``); fused ops and ops without a loop nest keep their mapping."""
+    key = preset_name(preset)
+    if key is None:
+        raise MappingError(f"unknown dataflow preset {preset!r}")
+    rows, cols = array_geometry(profile, key)
+    ops = list(schedule.ops)
+    for i, sched in enumerate(ops):
+        if not sched.macs or sched.mapping == "fused":
+            continue
+        op = workload.ops[sched.index]
+        problem = op_problem(op, workload)
+        if problem is None:
+            continue
+        bits = op.mac_dtype.bits if op.mac_dtype is not None else 32
+        fm = dataflow_template(key, problem, rows, cols, template_levels(profile, bits), layer=sched.layer)
+        ops[i] = replace(_fixed_op(sched, fm, problem, profile, bits), mapping=f"fixed-{key}")
+    return replace(schedule, ops=tuple(ops))
+
+
+def apply_mapping_option(schedule: Schedule, workload: Workload, profile: HardwareProfile, mapping) -> Schedule:
+    """``simulate(mapping=...)``: a dataflow preset name, or fixed mappings (``resolve_mappings``)."""
+    if preset_name(mapping) is not None:
+        return apply_dataflow_preset(schedule, workload, profile, mapping)
+    return apply_fixed_mappings(schedule, workload, profile, resolve_mappings(mapping))

@@ -1,0 +1,214 @@
+"""Dataflow presets (output-, weight-, input-, row-stationary) as fixed-mapping templates of the loop-nest model.
+
+``dataflow_template(name, problem, rows, cols, levels)`` turns one MAC loop nest (``fixed.LoopProblem``: dims
+``B G K C OY OX FY FX``) and an array of ``rows x cols`` PEs into the ``FixedMapping`` of that dataflow, which
+``loopnest.count_accesses`` counts like any user-given mapping. ``simulate(mapping="os")`` / ``--mapping os``
+applies it to every op with a MAC loop nest (``fixed_apply.apply_mapping_option``) on any profile with a
+``[compute.array]``. Each preset (``TEMPLATES``) is a row of this table:
+
+====  ============================  ==========================  ===========  ===================================
+      array rows unroll             array cols unroll           PE keeps     loops inside the PE (temporal)
+====  ============================  ==========================  ===========  ===================================
+os    output pixels (OY, OX, B)     output channels (K, G)      outputs      reduction window C, FY, FX
+ws    reduction window (C, FY, FX)  output channels (K, G)      weights      output pixels B, OY, OX
+is    reduction window (C, FY, FX)  output pixels (OY, OX, B)   inputs       output channels K
+rs    filter rows FY, then C        output rows OY, then K, G   all three    filter columns FX (a 1-D conv row;
+                                                                             OX slides just above the PE)
+====  ============================  ==========================  ===========  ===================================
+
+Levels (outermost first): the DRAM; the global buffer (the level just inside the DRAM; keeps what it serves)
+with the array fanout below it; the PE's register level (the innermost level, when the profile has one below the
+buffer and it serves the stationary operand; it keeps the stationary operand(s) it serves, the others stream
+from the buffer with multicast along the axis that does not index them). Every loop not unrolled and not inside
+the PE is a fold loop, in the preset's order (``folds``, outermost first: SCALE-Sim's order for os/ws/is, column
+folds outside row folds). The buffer keeps the innermost fold loops whose tile still fits its capacity (largest
+divisor of the first one that does not fit whole); the rest iterate at the DRAM.
+
+Perfect factorisation (the loop-nest model's rule: a dim's factors multiply to its bound): an axis unrolls the
+divisors of its dims whose product is the largest that fits the axis (56 x 56 pixels on 32 rows: OY 4 x OX 8 =
+32; 7 x 7 on 32 rows: 7). SCALE-Sim instead flattens the pixels (or the window) into one dim and folds it with a
+partial last fold, so where the dims do not factor into the axis the template runs more folds than SCALE-Sim
+(``mapping/systolic.py`` reproduces SCALE-Sim's own counts; the template is the general loop-nest form).
+Compute cycles are the loop nest's MAC iterations per PE (no systolic fill/drain, no skew).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.frozen import FrozenMap
+from simulator.hardware.profile import HardwareProfile
+from simulator.mapping.fixed import OPERANDS, FixedMapping, LevelMapping, LoopProblem
+from simulator.mapping.schedule import MappingError
+
+__all__ = [
+    "ALIASES", "TEMPLATES", "DataflowSpec", "TemplateLevels", "array_geometry", "dataflow_template", "preset_name",
+    "template_levels",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DataflowSpec:
+    """One preset: the dims each array axis unrolls (priority order), the operands the PE keeps, the loops
+    inside the PE and the fold loops (outermost first)."""
+
+    name: str
+    rows: tuple[str, ...]
+    cols: tuple[str, ...]
+    stationary: tuple[str, ...]
+    pe_loops: tuple[str, ...]
+    folds: tuple[str, ...]
+    #: True: each axis takes its dims whole in order while they fit (RS's FY x OY PE set first, then
+    #: replicas); False: the divisor product closest to the axis size (SCALE-Sim's flattened P / R).
+    whole_first: bool = False
+
+
+TEMPLATES: FrozenMap[str, DataflowSpec] = FrozenMap({
+    "os": DataflowSpec("os", ("OY", "OX", "B"), ("K", "G"), ("outputs",), ("FY", "FX", "C"),
+                       ("G", "K", "B", "OY", "OX")),
+    "ws": DataflowSpec("ws", ("C", "FY", "FX"), ("K", "G"), ("weights",), ("B", "OY", "OX"),
+                       ("G", "K", "FY", "FX", "C")),
+    "is": DataflowSpec("is", ("C", "FY", "FX"), ("OY", "OX", "B"), ("inputs",), ("K",),
+                       ("G", "B", "OY", "OX", "FY", "FX", "C")),
+    "rs": DataflowSpec("rs", ("FY", "C"), ("OY", "K", "G"), ("weights", "inputs", "outputs"), ("FX",),
+                       ("G", "B", "K", "OY", "C", "FY", "OX"), whole_first=True),
+})
+
+#: Long names accepted for the presets.
+ALIASES: FrozenMap[str, str] = FrozenMap({
+    "output-stationary": "os", "weight-stationary": "ws", "input-stationary": "is", "row-stationary": "rs",
+})
+
+
+def preset_name(name: object) -> str | None:
+    """The preset ``name`` denotes (``"os"``, ``"output-stationary"``, ...), or None."""
+    if not isinstance(name, str):
+        return None
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    return key if key in TEMPLATES else None
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateLevels:
+    """The profile levels a template maps to: DRAM, the global buffer (capacity per instance in words) and the
+    PE's register level (None: the MACs read the buffer), with the operands each serves."""
+
+    dram: str
+    buffer: str
+    buffer_serves: frozenset[str]
+    buffer_words: float
+    pe: str | None = None
+    pe_serves: frozenset[str] = frozenset()
+
+
+def template_levels(profile: HardwareProfile, word_bits: int) -> TemplateLevels:
+    """The template levels of ``profile`` (innermost level = the PE's, when there are three or more levels)."""
+    levels = profile.levels  # innermost first
+    if len(levels) < 2:
+        raise MappingError(f"profile {profile.name!r}: a dataflow preset needs an on-chip buffer and a DRAM level, "
+                           f"levels are {[lv.name for lv in levels]}")
+    buf = levels[-2]
+    pe = levels[0] if len(levels) >= 3 else None
+    return TemplateLevels(
+        dram=levels[-1].name, buffer=buf.name, buffer_serves=frozenset(buf.operands),
+        buffer_words=buf.capacity_bits / buf.instances / word_bits,
+        pe=pe.name if pe is not None else None, pe_serves=frozenset(pe.operands) if pe is not None else frozenset(),
+    )
+
+
+def _divisors(n: int) -> np.ndarray:
+    d = np.arange(1, n + 1)
+    return d[n % d == 0]
+
+
+def _unroll(bounds: dict[str, int], dims: tuple[str, ...], lanes: int, whole_first: bool = False) -> dict[str, int]:
+    """Factors of ``dims`` (each a divisor of its bound) with the largest product <= ``lanes``; ties: the first
+    in ``dims`` order gets the smaller factor (all combinations at once). ``whole_first``: in ``dims`` order,
+    each dim's largest divisor that fits the lanes left (a dim that fits is taken whole)."""
+    if whole_first:
+        out: dict[str, int] = {}
+        for d in dims:
+            divs = _divisors(bounds[d])
+            f = int(divs[divs <= lanes][-1])
+            lanes //= f
+            if f > 1:
+                out[d] = f
+        return out
+    divs = [_divisors(bounds[d]) for d in dims]
+    grids = np.meshgrid(*divs, indexing="ij")
+    prod = np.prod(np.stack([g.ravel() for g in grids]), axis=0)
+    prod = np.where(prod <= lanes, prod, 0)
+    best = int(np.argmax(prod))
+    return {d: int(g.ravel()[best]) for d, g in zip(dims, grids) if int(g.ravel()[best]) > 1}
+
+
+def _tile_words(problem: LoopProblem, operands: frozenset[str], ext: dict[str, int | np.ndarray]) -> int | np.ndarray:
+    """Words of the kept ``operands`` touched by a tile of ``ext`` iterations (arrays: one tile per element)."""
+    return sum(problem.footprint(op, ext) for op in OPERANDS if op in operands)
+
+
+def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, levels: TemplateLevels,
+                      layer: str | None = None) -> FixedMapping:
+    """The ``FixedMapping`` of preset ``name`` for ``problem`` on a ``rows x cols`` array (see the module doc).
+
+    Raises:
+        MappingError: unknown preset, or the buffer cannot hold even one fold's tile (naming the layer, the
+            level, the tile and the words).
+    """
+    key = preset_name(name)
+    if key is None:
+        raise MappingError(f"unknown dataflow preset {name!r}; presets: {sorted(TEMPLATES)} (or {sorted(ALIASES)})")
+    spec = TEMPLATES[key]
+    bounds = problem.bound
+    spatial = {**_unroll(bounds, spec.rows, rows, spec.whole_first), **_unroll(bounds, spec.cols, cols, spec.whole_first)}
+    rest = {d: bounds[d] // spatial.get(d, 1) for d in bounds}
+    pe_keeps = frozenset(spec.stationary) & levels.pe_serves
+    pe_loops = tuple((d, rest[d]) for d in spec.pe_loops if rest[d] > 1)
+    buf_keeps = levels.buffer_serves & frozenset(OPERANDS)
+    # The buffer's tile: the fanout, the PE's loops and the fold loops it keeps (innermost first, greedily).
+    ext: dict[str, int] = {d: spatial.get(d, 1) * (rest[d] if d in spec.pe_loops else 1) for d in bounds}
+    base = _tile_words(problem, buf_keeps, ext)
+    if base > levels.buffer_words:
+        raise MappingError(
+            f"dataflow preset {key!r} on layer {layer or problem.name!r}: one fold's tile at level {levels.buffer!r} "
+            f"needs {base} words > capacity {int(levels.buffer_words)} words per instance (extents {ext})")
+    at_buffer: dict[str, int] = {}
+    for d in reversed(spec.folds):
+        if rest[d] == 1:
+            continue
+        divs = _divisors(rest[d])
+        words = _tile_words(problem, buf_keeps, {**ext, d: ext[d] * divs})
+        f = int(divs[np.nonzero(np.asarray(words) <= levels.buffer_words)[0][-1]])
+        if f > 1:
+            at_buffer[d] = f
+            ext[d] *= f
+        if f < rest[d]:
+            break
+    dram_loops = tuple((d, rest[d] // at_buffer.get(d, 1)) for d in spec.folds if rest[d] // at_buffer.get(d, 1) > 1)
+    buf_loops = tuple((d, at_buffer[d]) for d in spec.folds if d in at_buffer)
+    fanout = tuple((d, spatial[d]) for d in (*spec.rows, *spec.cols) if d in spatial)
+    out = [LevelMapping(levels.dram, dram_loops)]
+    if levels.pe is not None and pe_keeps:
+        out.append(LevelMapping(levels.buffer, buf_loops, fanout, buf_keeps))
+        out.append(LevelMapping(levels.pe, pe_loops, (), pe_keeps))
+    else:  # no register level for the stationary operand: the MACs read the buffer
+        out.append(LevelMapping(levels.buffer, buf_loops + pe_loops, fanout, buf_keeps))
+    mapping = FixedMapping(tuple(out), layer=layer)
+    mapping.check(problem)
+    return mapping
+
+
+def array_geometry(profile: HardwareProfile, preset: str) -> tuple[int, int]:
+    """``(rows, cols)`` of the profile's array: its first axis and its second (a one-axis array is n x 1; an
+    array of more axes is seen as two groups, the first half of the axes as rows: K8 x C8 x OX4 x OY4 is 64 x 16)."""
+    array = profile.compute.array
+    if array is None:
+        raise MappingError(f"dataflow preset {preset!r} needs a compute array ([compute.array] axes); "
+                           f"profile {profile.name!r} has only macs_per_cycle")
+    sizes = [axis.size for axis in array.axes]
+    half = (len(sizes) + 1) // 2
+    return math.prod(sizes[:half]), math.prod(sizes[half:])
