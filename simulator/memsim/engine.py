@@ -72,7 +72,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
     if unknown:
         raise ValueError(f"shared_levels names no level of profile {profile.name!r}: {sorted(unknown)}")
     env = CountingEnvironment()
-    log: list[tuple[str, float, float, str, str]] = []
+    log: list[tuple[str, float, float, str, str]] | None = [] if timeline else None
     timings = level_timings(profile, dram)
     dram_port = Port(env, timings[schedule.dram], log)
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
@@ -94,7 +94,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         layer_cycles=FrozenMap(runner.layer_cycles),
         busy_cycles=FrozenMap(runner.busy()),
         events=env.scheduled_events,
-        timeline=tuple(TimelineEvent(*entry) for entry in sorted(log, key=lambda e: e[2])) if timeline else (),
+        timeline=tuple(TimelineEvent(*entry) for entry in sorted(log, key=lambda e: e[2])) if log is not None else (),
         lower_bound_cycles=lower,
         upper_bound_cycles=upper,
         stall_cycles_by_cause=FrozenMap(runner.stalls()),
@@ -240,10 +240,9 @@ class _Core:
         slots = int(self.buffer.capacity_bits // g.slot_bits) - 2
         return max(0, min(g.steps - 1, slots)) * g.slot_bits
 
-    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, float]:
-        """``share`` of the group's on-chip traffic and compute, concurrently. Waits until the array and
-        the on-chip ports are free again (the next step may start: on-chip latency is pipelined like the
-        DRAM's) and returns the cycle the step's data has all arrived (its outputs are ready)."""
+    def _book(self, op: OpSchedule, g: StepGroup, share: float) -> tuple[float, float]:
+        """Book ``share`` of the group's on-chip traffic and compute, concurrently, from now: (cycle the array
+        and the on-chip ports are free again, cycle the data has all arrived: the outputs are ready)."""
         start = float(self.env.now)
         free = done = start
         if g.compute_cycles > 0:
@@ -255,6 +254,13 @@ class _Core:
                 bits += b * share
             release, arrival = self.ports[lv].reserve(bits, op.layer, "tile traffic", False, self.index)
             free, done = max(free, release), max(done, arrival)
+        return free, done
+
+    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, float]:
+        """``share`` of the group's work (``_book``); waits until the array and the on-chip ports are free
+        again (the next step may start: on-chip latency is pipelined like the DRAM's), returns ``done``."""
+        start = float(self.env.now)
+        free, done = self._book(op, g, share)
         if (wait := self._wait(free)) is not None:
             yield wait
         self.wait_onchip += max(0.0, free - start - g.compute_cycles * share)
@@ -263,7 +269,9 @@ class _Core:
     def compute(self) -> Generator[Any, Any, None]:
         """Per step group: wait for its first step, compute all but its last step, wait for the rest of
         its data, compute the last step (a group of identical steps streams through its slot); each part's
-        DRAM writes go to a write-back process once the part's outputs are ready."""
+        DRAM writes go to a write-back process. The head part's writes stream out while it computes (from
+        its first step's outputs on, as steps played one by one would write them back), so a group's
+        write-back is not exposed after its last step."""
         ops = self.pipe.schedule.ops
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
@@ -274,8 +282,14 @@ class _Core:
                 self.wait_load += self.env.now - asked
                 if loaded is not None:
                     head = 1.0 - 1.0 / g.steps
-                    done = yield from self._run(op, g, head)
-                    self.env.process(self.write_back(i, op, g, head, done, final=False, loaded=loaded))
+                    start = float(self.env.now)
+                    free, done = self._book(op, g, head)
+                    first_out = start + (done - start) / (g.steps - 1)
+                    self.env.process(self.write_back(i, op, g, head, first_out, final=False, loaded=loaded,
+                                                     last_out=done))
+                    if (wait := self._wait(free)) is not None:
+                        yield wait
+                    self.wait_onchip += max(0.0, free - start - g.compute_cycles * head)
                     asked = self.env.now
                     yield loaded
                     self.wait_load += self.env.now - asked
@@ -283,16 +297,24 @@ class _Core:
                 self.env.process(self.write_back(i, op, g, 1.0 / g.steps, done, final=True))
 
     def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, ready: float, final: bool,
-                   loaded: simpy.Event | None = None) -> Generator[Any, Any, None]:
-        """From cycle ``ready``, store ``share`` of the group's DRAM writes; the head part frees the room the
-        rest of the group reserved (once it has been reserved: ``loaded``), the final part the group's
-        first slot."""
+                   loaded: simpy.Event | None = None, last_out: float | None = None) -> Generator[Any, Any, None]:
+        """From cycle ``ready``, store ``share`` of the group's DRAM writes; the head part (``final`` False)
+        starts at its first step's outputs and ends no earlier than its last step's outputs (``last_out``)
+        plus that step's own store, then frees the room the rest of the group reserved (once it has been
+        reserved: ``loaded``); the final part frees the group's first slot."""
         if (wait := self._wait(ready)) is not None:
             yield wait
         if g.dram_writes:
-            _, arrived = self._issue(op, [(o, b * share) for o, b in g.dram_writes], True)
+            parts = [(o, b * share) for o, b in g.dram_writes]
+            _, arrived = self._issue(op, parts, True)
+            if last_out is not None:
+                timing = self.ports[self.pipe.schedule.dram].timing
+                one_step = sum(b for _, b in parts) / max(1, g.steps - 1)
+                arrived = max(arrived, last_out + timing.service_cycles(one_step, True) + timing.latency(True))
             if (wait := self._wait(arrived)) is not None:
                 yield wait
+        elif last_out is not None and (wait := self._wait(last_out)) is not None:
+            yield wait
         if not final:
             if loaded is not None:
                 yield loaded

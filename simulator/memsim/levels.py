@@ -11,8 +11,9 @@ described by the time it next becomes free, so a transfer asked at ``now`` start
 ``max(now, free_at)`` and the process waits on ONE timeout for its release or arrival (a Resource costs a
 request, a grant, a release and a process per transfer: 3-6 events). The played times are the same; the
 engine's event count drops several-fold. The ``ComputeArray`` is served the same way.
-Every busy interval is logged as ``(resource, start_cycle, end_cycle, layer, what)``, and every port keeps
-its busy intervals (``intervals``) for the bandwidth-over-time series (``simulator.memsim.usage``).
+Every busy interval is logged as ``(resource, start_cycle, end_cycle, layer, what)`` (when a log is kept:
+the timeline), and every port keeps its busy intervals (``intervals``, back-to-back ones merged) for the
+bandwidth-over-time series (``simulator.memsim.usage``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from simulator.memsim.stats import COMPUTE_RESOURCE
 
 __all__ = ["ComputeArray", "CountingEnvironment", "Port"]
 
-BusyLog = list[tuple[str, float, float, str, str]]
+#: Busy intervals for the timeline; None keeps none (``timeline=False``: full fidelity in bounded memory).
+BusyLog = list[tuple[str, float, float, str, str]] | None
 
 
 class CountingEnvironment(simpy.Environment):
@@ -59,8 +61,12 @@ class _Server:
         self.free_at = end
         self.busy_cycles += duration
         if duration > 0:
-            self.intervals.append((start, end))
-            self.log.append((self.name, start, end, layer, what))
+            if self.intervals and self.intervals[-1][1] == start:  # back to back: one interval (bounded memory)
+                self.intervals[-1] = (self.intervals[-1][0], end)
+            else:
+                self.intervals.append((start, end))
+            if self.log is not None:
+                self.log.append((self.name, start, end, layer, what))
         return start, end
 
     def wait_until(self, cycle: float) -> simpy.Event:
