@@ -11,8 +11,11 @@ Two models, both on the same ports (``levels.Port``, timed by ``service``):
   previous op still computes (inputs read from DRAM wait for the previous op's write-back). Steps are
   played one by one (``fidelity="full"``) or in a bounded window with steady-state groups (``steps``).
   ``cores=N`` runs N requestors (batch split: each core plays the whole schedule for its own inference)
-  with their own buffer, array and on-chip ports, sharing the DRAM port (first come first served, which
-  alternates between cores that queue together: round robin).
+  with their own buffer, array and on-chip ports, sharing the DRAM port (and any ``shared_levels``): whole
+  transfers first come first served, and on a DRAM device model a transfer that arrives while another
+  core's is in service pays what the controller's scheduler costs to interleave them (``"fcfs"``: nothing;
+  ``"round-robin"``: the row misses of two streams on one bank; ``"fr-fcfs"``: row hits first, little;
+  ``service.LevelTiming.interleave_penalty``), counted as waiting for another core.
 * ``overlap=False``: ops run one after the other through the four phases of ``phases.op_phases``; with
   a flat DRAM this is exactly ``closed_form.closed_form_stats``.
 
@@ -47,7 +50,7 @@ __all__ = ["simulate_schedule"]
 
 def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline: bool = True, overlap: bool = True,
                       fidelity: str = "window", dram: DramDevice | None = None, cores: int = 1,
-                      shared_levels: tuple[str, ...] = ()) -> MemoryStats:
+                      shared_levels: tuple[str, ...] | None = None, scheduler: str | None = None) -> MemoryStats:
     """Run steady-state inference of ``schedule`` through the SimPy model of ``profile``.
 
     Args:
@@ -59,7 +62,10 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         dram: a DRAM device model behind the profile's DRAM level (None: the level's flat bandwidth/latency).
         cores: requestors sharing the DRAM (batch split: one inference each); needs ``overlap``.
         shared_levels: on-chip levels (by name) whose port every core shares, like the DRAM's (a shared
-            SRAM); by default each core has its own.
+            SRAM); None: the profile's (``shared = true`` levels); each other level is one per core. A shared
+            global buffer's staging room is split equally between the cores (the mapper tiles for all of it).
+        scheduler: how the DRAM controller interleaves the cores' transfers (``DRAM_SCHEDULERS``; None: the
+            profile's ``[memory.<dram>] scheduler``); it costs time with a device model and several cores.
 
     Returns:
         ``MemoryStats`` with the traffic the simulation moved, latency, busy cycles, stalls, bracket, timeline.
@@ -68,12 +74,13 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         raise ValueError(f"cores must be >= 1, got {cores}")
     if cores > 1 and not overlap:
         raise ValueError("several cores need the stateful pipeline (overlap=True)")
+    shared_levels = profile.shared_levels if shared_levels is None else tuple(shared_levels)
     unknown = set(shared_levels) - {lv.name for lv in profile.levels}
     if unknown:
         raise ValueError(f"shared_levels names no level of profile {profile.name!r}: {sorted(unknown)}")
     env = CountingEnvironment()
     log: list[tuple[str, float, float, str, str]] | None = [] if timeline else None
-    timings = level_timings(profile, dram)
+    timings = level_timings(profile, dram, scheduler)
     dram_port = Port(env, timings[schedule.dram], log)
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     play = _Pipeline if overlap else _Phases
@@ -83,7 +90,8 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         runner.start()
     env.run()
     runner.check_finished()
-    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores, shared_levels=shared_levels)
+    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores, shared_levels=shared_levels,
+                                 scheduler=scheduler)
     counts = sum_dram_counts(dram_port.dram_counts)
     bin_cycles, series = utilisation_series({s.name: s.intervals for s in runner.servers()}, float(env.now))
     dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
@@ -101,6 +109,7 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         requestors=cores,
         fidelity=fidelity if overlap else "phases",
         dram_model=dram.name if dram is not None else "flat",
+        dram_scheduler=timings[schedule.dram].scheduler,
         dram_row_hit_rate=counts.row_hit_rate if counts is not None else None,
         dram_energy_by_command_pj=FrozenMap(dram_energy),
         buffer_peak_bits=runner.buffer_peak_bits,
@@ -173,7 +182,9 @@ class _Core:
         }
         self.array = ComputeArray(env, pipe.log)
         self.array.name = f"{tag}{COMPUTE_RESOURCE}"
-        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", staging_capacity_bits(schedule))
+        # A shared global buffer is partitioned equally between the cores (each stages its own steps).
+        split = pipe.cores if schedule.global_buffer in pipe.shared else 1
+        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", staging_capacity_bits(schedule) / split)
         n = len(schedule.ops)
         self.ready = [simpy.Store(env) for _ in range(n)]
         self.written = [env.event() for _ in range(n)]

@@ -1,7 +1,9 @@
 """Memory levels and the compute array as SimPy resources served by reservation.
 
 A ``Port`` is one memory level's access port: it serves one transfer at a time, first come first served
-(requestors sharing it are served in request order), holding it for the level's service time
+(requestors sharing it are served in request order; on a DRAM device a transfer that arrives while another
+requestor's is in service also pays what the controller's scheduler costs to interleave the two:
+``LevelTiming.interleave_penalty``), holding it for the level's service time
 (``simulator.memsim.service``: ``bits / bandwidth``, or the DRAM device's pipelined stream time); the data
 arrives ``latency`` cycles after the port is released (the latency is pipelined: the next transfer may
 use the port meanwhile). Streams that share a port therefore contend for its bandwidth.
@@ -93,13 +95,19 @@ class Port(_Server):
                 requestor: int = 0) -> tuple[float, float]:
         """Book a transfer of ``bits`` asked now: (cycle the port is released, cycle the data arrives)."""
         now = float(self.env.now)
+        extra = 0.0
         if self.free_at > now and self.last_requestor != requestor:
-            self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + self.free_at - now
+            waited = self.free_at - now
+            # The controller interleaves this transfer with the other requestor's (its scheduler's cost).
+            extra, extra_counts = self.timing.interleave_penalty(bits, waited, write)
+            if extra_counts is not None:
+                self.dram_counts.append(extra_counts)
+            self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + waited + extra
         self.last_requestor = requestor
         counts = self.timing.dram_counts(bits, write)
         if counts is not None:
             self.dram_counts.append(counts)
-        _, end = self._book(self.timing.service_cycles(bits, write), layer, what)
+        _, end = self._book(self.timing.service_cycles(bits, write) + extra, layer, what)
         return end, end + self.timing.latency(write)
 
     def transfer(self, bits: float, layer: str, what: str, write: bool = False, requestor: int = 0,
