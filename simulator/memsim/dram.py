@@ -137,6 +137,12 @@ class DramCounts:
         n = self.row_hits + self.row_misses
         return self.row_hits / n if n else 0.0
 
+    def __add__(self, other: DramCounts) -> DramCounts:
+        """The commands of two played streams together."""
+        return DramCounts(*(getattr(self, f) + getattr(other, f) for f in
+                            ("activates", "precharges", "reads", "writes", "refreshes", "row_hits", "row_misses",
+                             "cycles")))
+
     def scaled(self, factor: float) -> DramCounts:
         """The counts of ``factor`` repetitions of this stream (window extrapolation)."""
         return DramCounts(*(round(getattr(self, f) * factor) for f in

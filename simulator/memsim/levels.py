@@ -88,7 +88,7 @@ class Port(_Server):
         #: cycles transfers waited behind another requestor's transfers, per requestor
         self.queue_cycles: dict[int, float] = {}
         self.last_requestor = -1
-        #: device commands issued (DRAM with a device model)
+        #: device commands issued (DRAM with a device model), summed as they are issued (bounded memory)
         self.dram_counts: list[DramCounts] = []
 
     def reserve(self, bits: float, layer: str, what: str, write: bool = False,
@@ -101,14 +101,18 @@ class Port(_Server):
             # The controller interleaves this transfer with the other requestor's (its scheduler's cost).
             extra, extra_counts = self.timing.interleave_penalty(bits, waited, write)
             if extra_counts is not None:
-                self.dram_counts.append(extra_counts)
+                self._count(extra_counts)
             self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + waited + extra
         self.last_requestor = requestor
         counts = self.timing.dram_counts(bits, write)
         if counts is not None:
-            self.dram_counts.append(counts)
+            self._count(counts)
         _, end = self._book(self.timing.service_cycles(bits, write) + extra, layer, what)
         return end, end + self.timing.latency(write)
+
+    def _count(self, counts: DramCounts) -> None:
+        """Add ``counts`` to the one running total kept in ``dram_counts``."""
+        self.dram_counts[:] = [self.dram_counts[0] + counts] if self.dram_counts else [counts]
 
     def transfer(self, bits: float, layer: str, what: str, write: bool = False, requestor: int = 0,
                  released: simpy.Event | None = None) -> Generator[Any, Any, None]:
