@@ -126,24 +126,37 @@ def _report_row(bench: str, label: str, report) -> dict:
                     f"{report.total_energy_pj * 1e-6:.4g} uJ per inference; {report.sim_events} events"}
 
 
+def _variant(profile_name: str, scheduler: str | None = None, shared: tuple[str, ...] = ()):
+    """``profile_name`` with its DRAM scheduler replaced and/or ``shared`` on-chip levels shared by its cores."""
+    profile = load_profile(profile_name)
+    levels = tuple(replace(lv, scheduler=scheduler) if (lv.kind == "dram" and scheduler) else
+                   replace(lv, shared=True) if lv.name in shared else lv for lv in profile.levels)
+    return replace(profile, levels=levels)
+
+
 def bracket_rows() -> list[dict]:
     """Through ``simulate()``: LeNet-300-100 streaming from DRAM (horowitz45-sram512k, flat and LPDDR4) and
-    ResNet-18 on horowitz45-2core-lpddr4 (2 cores sharing one LPDDR4, batch split) against 1 core."""
+    ResNet-18 on horowitz45-2core-lpddr4 (2 cores sharing one LPDDR4, batch split; FR-FCFS as the profile
+    says, round robin, and one shared SRAM) against 1 core."""
     warnings.simplefilter("ignore")
     rows: list[dict] = []
-    cases = (("lenet_300_100", "horowitz45-sram512k", ({"dram": "flat"}, {"dram": "lpddr4-3200"})),
-             ("resnet18", "horowitz45-2core-lpddr4", ({"cores": 1}, {})))
-    for name, profile_name, variants in cases:
+    two = "horowitz45-2core-lpddr4"
+    cases = (("lenet_300_100", "horowitz45-sram512k", "", ({"dram": "flat"}, {"dram": "lpddr4-3200"})),
+             ("resnet18", two, "", ({"cores": 1}, {})),
+             ("resnet18", _variant(two, scheduler="round-robin"), ", round-robin scheduler", ({},)),
+             ("resnet18", _variant(two, shared=("sram",)), ", one shared SRAM", ({},)))
+    for name, profile, variant, variants in cases:
         workload = trace_model(name)
-        bench = f"memsim/bracket {name}@{profile_name}"
+        bench = f"memsim/bracket {name}@{profile if isinstance(profile, str) else profile.name}"
         for kwargs in variants:
             for engine, label in (("closed-form", "phases (ops one after the other)"), ("simpy", "simulation")):
-                if engine == "closed-form" and not kwargs:
+                if engine == "closed-form" and (not kwargs or variant):
                     continue  # the closed form plays one requestor (the 1-core row has it)
                 start = time.perf_counter()
-                report = simulate(workload, profile_name, engine=engine, timeline=False, **kwargs)
-                cores = report.memory_timing.requestors
-                what = f"{label}, {cores} core{'s' * (cores > 1)}, DRAM {report.memory_timing.dram_model}"
+                report = simulate(workload, profile, engine=engine, timeline=False, **kwargs)
+                mt = report.memory_timing
+                cores = mt.requestors
+                what = f"{label}, {cores} core{'s' * (cores > 1)}, DRAM {mt.dram_model}{variant}"
                 row = _report_row(bench, what, report)
                 row["note"] += f"; {time.perf_counter() - start:.2f} s wall"
                 rows.append(row)
