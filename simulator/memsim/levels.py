@@ -20,6 +20,7 @@ bandwidth-over-time series (``simulator.memsim.usage``).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 from typing import Any
 
@@ -88,6 +89,10 @@ class Port(_Server):
         #: cycles transfers waited behind another requestor's transfers, per requestor
         self.queue_cycles: dict[int, float] = {}
         self.last_requestor = -1
+        #: whether the scheduler costs time to interleave requestors (a device, not "fcfs"); then the
+        #: booked transfers not yet served: [start, end, bursts not yet paired, requestor]
+        self.interleaves = timing.device is not None and timing.scheduler != "fcfs"
+        self.pending: deque[list] = deque()
         #: device commands issued (DRAM with a device model), summed as they are issued (bounded memory)
         self.dram_counts: list[DramCounts] = []
 
@@ -95,20 +100,44 @@ class Port(_Server):
                 requestor: int = 0) -> tuple[float, float]:
         """Book a transfer of ``bits`` asked now: (cycle the port is released, cycle the data arrives)."""
         now = float(self.env.now)
-        extra = 0.0
+        extra, mine = 0.0, self.timing.burst_count(bits) if self.interleaves else 0.0
         if self.free_at > now and self.last_requestor != requestor:
             waited = self.free_at - now
-            # The controller interleaves this transfer with the other requestor's (its scheduler's cost).
-            extra, extra_counts = self.timing.interleave_penalty(bits, waited, write)
-            if extra_counts is not None:
-                self._count(extra_counts)
+            if self.interleaves:  # the controller interleaves this transfer with the others' (its scheduler's cost)
+                extra, mine = self._interleave(bits, mine, write, requestor, now)
             self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + waited + extra
         self.last_requestor = requestor
         counts = self.timing.dram_counts(bits, write)
         if counts is not None:
             self._count(counts)
-        _, end = self._book(self.timing.service_cycles(bits, write) + extra, layer, what)
+        start, end = self._book(self.timing.service_cycles(bits, write) + extra, layer, what)
+        if mine > 0 and end > start:
+            self.pending.append([start, end, mine, requestor])
         return end, end + self.timing.latency(write)
+
+    def _interleave(self, bits: float, mine: float, write: bool, requestor: int, now: float) -> tuple[float, float]:
+        """Pair this transfer's bursts with the other requestors' bursts still pending (not served yet, not
+        paired yet; each burst is paired once); returns (extra port cycles, this transfer's unpaired bursts)."""
+        while self.pending and self.pending[0][1] <= now:
+            self.pending.popleft()
+        others = 0.0
+        for entry in self.pending:
+            start, end, unpaired, who = entry
+            if who != requestor:
+                left = unpaired * min(1.0, (end - now) / (end - start))
+                others += left
+        extra, pairs, counts = self.timing.interleave_penalty(bits, others, write)
+        if counts is not None:
+            self._count(counts)
+        need = pairs
+        for entry in self.pending:
+            if need <= 0:
+                break
+            if entry[3] != requestor:
+                take = min(need, entry[2] * min(1.0, (entry[1] - now) / (entry[1] - entry[0])))
+                entry[2] -= take
+                need -= take
+        return extra, mine - pairs
 
     def _count(self, counts: DramCounts) -> None:
         """Add ``counts`` to the one running total kept in ``dram_counts``."""

@@ -77,20 +77,24 @@ class LevelTiming:
         per_tck = self.service_cycles(burst_bits, write) / stream_table(self.device, write).steady_tck_per_burst
         return burst_bits, c.extra_tck_per_burst * per_tck, c.extra_acts_per_burst
 
-    def interleave_penalty(self, bits: float, other_cycles: float, write: bool = False) -> tuple[float, DramCounts | None]:
-        """A transfer of ``bits`` arrives while another requestor's transfers hold the port ``other_cycles``
-        more: the controller interleaves the overlapping bursts of both (``min`` of the two, in bursts) under
-        its scheduler. Returns the extra port cycles (charged to the later arrival; the queueing itself is the
-        port's) and the extra row misses' commands (None when the scheduler interleaves for free)."""
-        rates = self._interleave(write) if bits > 0 and other_cycles > 0 else None
+    def burst_count(self, bits: float) -> float:
+        """Bursts of a ``bits`` transfer on the device (0 for a flat level)."""
+        return 0.0 if self.device is None else max(0.0, bits) / (self.device.geometry.burst_bytes * 8)
+
+    def interleave_penalty(self, bits: float, other_bursts: float, write: bool = False) -> tuple[float, float, DramCounts | None]:
+        """A transfer of ``bits`` arrives while ``other_bursts`` bursts of other requestors' transfers still
+        wait for the port, not yet interleaved with anything: the controller interleaves the overlapping
+        bursts of both (``min`` of the two) under its scheduler. Returns the extra port cycles (charged to
+        the later arrival; the queueing itself is the port's), the bursts paired, and the commands the
+        interleaving adds (its row misses; None when the scheduler interleaves for free)."""
+        rates = self._interleave(write) if bits > 0 and other_bursts > 0 else None
         if rates is None:
-            return 0.0, None
+            return 0.0, 0.0, None
         burst_bits, extra_cycles, extra_acts = rates
-        other_bursts = other_cycles / self.service_cycles(burst_bits, write)
         pairs = min(bits / burst_bits, other_bursts)
         acts = 2 * pairs * extra_acts
         extra = 2 * pairs * extra_cycles
-        return extra, DramCounts(acts, acts, 0.0, 0.0, 0.0, -acts, acts, extra / self.core_cycles_per_tck)
+        return extra, pairs, DramCounts(acts, acts, 0.0, 0.0, 0.0, -acts, acts, extra / self.core_cycles_per_tck)
 
     def worst_service_cycles(self, bits: float, write: bool = False, requestors: int = 1) -> float:
         """``service_cycles`` plus the most interleaving can add with several requestors (every burst paired
