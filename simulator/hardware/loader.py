@@ -82,6 +82,9 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
                                          # (ZigZag's bandwidth_min): a cycle reading fewer bits pays this many
     [memory.l1.operand_word]             # access width of an operand with its own port (default: word); its
     outputs = { value = 2048, unit = "bit", source = "..." }          # energies are per access of this width
+    shared = true                        # optional, on-chip level: one copy every core shares (default: one per core)
+    # the dram level only: device = "lpddr4-3200" (default "flat"); scheduler = "fcfs" (default) |
+    # "round-robin" | "fr-fcfs": how the controller orders several cores' requests ([compute] cores)
 
 Several ``register_file`` levels may be listed, each with its own costs. ``word`` is the access granularity:
 a fixed mapping (``simulator.mapping.hierarchy``) prices every action in whole words (Timeloop's block).
@@ -140,6 +143,7 @@ from simulator.fileio import MAX_NESTING_DEPTH, InputFileError, check_nesting, r
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import (
     DATAFLOWS,
+    DRAM_SCHEDULERS,
     LEVEL_KINDS,
     ZERO_HANDLING,
     ATTENTION_MODES,
@@ -195,6 +199,7 @@ _MEMORY_KEYS = {
     "kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device",
     "operands", "update_energy", "read_bandwidth", "write_bandwidth", "instances", "shared_axes",
     "min_access", "operand_word",
+    "scheduler", "shared",
 }
 _RULE_TABLES = {"sqrt_capacity"}
 _SQRT_REF_KEYS = {"capacity", "word", "energy"}
@@ -565,6 +570,7 @@ def _build(raw: Mapping[str, Any], path: str) -> HardwareProfile:
                 leakage_mw=r.quantity(table, "leakage", where, POWER_UNITS_MW),
                 banks=banks,
                 device=_read_dram_device(r, table, where, kind),
+                **_read_sharing(r, table, where, kind),
                 **_read_memory_v2(r, table, where, ctx, bandwidth_units),
             )
         )
@@ -674,6 +680,27 @@ def _read_dram_device(r: _Reader, table: Mapping[str, Any], where: str, kind: st
     if kind != "dram" and device != "flat":
         raise ProfileError(r.path, f"{where}.device", "a device only on the level of kind 'dram'", kind)
     return device
+
+
+def _read_sharing(r: _Reader, table: Mapping[str, Any], where: str, kind: str) -> dict[str, Any]:
+    """``[memory.<dram>] scheduler`` (one of ``DRAM_SCHEDULERS``, the DRAM level only) and ``shared``
+    (true/false, an on-chip level every core of a ``[compute] cores`` profile shares; the DRAM always is)."""
+    out: dict[str, Any] = {}
+    if "scheduler" in table:
+        value = table["scheduler"]
+        if kind != "dram":
+            raise ProfileError(r.path, f"{where}.scheduler", "a scheduler only on the level of kind 'dram'", kind)
+        if value not in DRAM_SCHEDULERS:
+            raise ProfileError(r.path, f"{where}.scheduler", f"one of {list(DRAM_SCHEDULERS)}", value)
+        out["scheduler"] = value
+    if "shared" in table:
+        value = table["shared"]
+        if not isinstance(value, bool):
+            raise ProfileError(r.path, f"{where}.shared", "true or false", value)
+        if kind == "dram" and not value:
+            raise ProfileError(r.path, f"{where}.shared", "true or absent: every core shares the dram level", value)
+        out["shared"] = value and kind != "dram"
+    return out
 
 
 def _read_structured_sparsity(r: _Reader, compute_raw: Mapping[str, Any]) -> tuple[str, ...]:

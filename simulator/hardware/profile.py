@@ -18,7 +18,7 @@ from simulator.hardware.rules import DECODE_OPERATIONS, EnergyValue, derive_op_e
 from simulator.workload import DataType
 
 __all__ = [
-    "COMPOSITE_DIMS", "DATAFLOWS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
+    "COMPOSITE_DIMS", "DATAFLOWS", "DRAM_SCHEDULERS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
     "ArrayAxis", "CSCConfig", "SystolicConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
 ]
 
@@ -26,6 +26,11 @@ __all__ = [
 LEVEL_KINDS = ("register_file", "sram", "dram")
 #: How the compute array treats zero operands: skip (no cycle, no energy), gate (cycle, no energy), none.
 ZERO_HANDLING = ("skip", "gate", "none")
+#: ``[memory.<dram>] scheduler``: how the DRAM controller orders several requestors' requests
+#: (``simulator.memsim.dram``): whole transfers in arrival order, one request of each requestor in turn, or
+#: open-row hits first (FR-FCFS, Rixner et al. ISCA 2000).
+DRAM_SCHEDULERS: tuple[str, ...] = ("fcfs", "round-robin", "fr-fcfs")
+
 #: ``[compute] attention``: how attention scores are held (``ComputeUnit.attention``).
 ATTENTION_MODES = ("materialize", "flash")
 #: Dataflows a profile may select (``[compute] dataflow``); ``dense`` is the default.
@@ -54,6 +59,11 @@ class MemoryLevel:
     #: above, e.g. horowitz45's 640 pJ per 32-bit word) or a preset name of ``simulator.memsim.dram_presets``
     #: (resolved when simulating: the hardware layer does not import memsim).
     device: str = "flat"
+    #: The DRAM controller's scheduler between requestors (``DRAM_SCHEDULERS``; a ``dram`` level only).
+    scheduler: str = "fcfs"
+    #: An on-chip level every core shares (one port for all of them, like the DRAM's); by default each core
+    #: of a ``[compute] cores > 1`` profile has its own copy.
+    shared: bool = False
     #: v2: the operands this level serves (``weights``, ``inputs``, ``outputs``); the others bypass it.
     operands: tuple[str, ...] = ("weights", "inputs", "outputs")
     #: v2: energy of a read-modify-write update of partial sums per access (None: ``write_energy_pj``).
@@ -324,6 +334,11 @@ class HardwareProfile:
     def dram(self) -> MemoryLevel:
         """The outermost level (off-chip memory)."""
         return self.levels[-1]
+
+    @property
+    def shared_levels(self) -> tuple[str, ...]:
+        """On-chip levels every core shares (``shared = true``); the DRAM is always shared."""
+        return tuple(lv.name for lv in self.levels if lv.shared)
 
     @property
     def global_buffer(self) -> MemoryLevel | None:

@@ -11,7 +11,8 @@ what the phase model (``simulate_schedule(..., overlap=False)``) does; it is the
   peak: every burst a row hit, no refresh; DRAM shared by all requestors);
 * upper (no overlap between compute and transfers, nor between ops): per op, the compute cycles plus
   every level's service time for all its bits (the DRAM device's sequential streams with their row
-  misses at row ends and refresh: the worst the engine plays) plus the latencies that cannot hide behind
+  misses at row ends and refresh, and with several requestors every burst interleaved with another's
+  under the scheduler: the worst the engine plays) plus the latencies that cannot hide behind
   other work: one chain (DRAM read + on-chip + DRAM write latency) per round of steps the staging buffer
   cannot overlap — ``ceil(T / (slots - 1))`` rounds with ``slots`` step slots in the buffer, ``T``
   when one slot is all it holds — times the number of requestors. (A work-conserving play always has some
@@ -38,10 +39,11 @@ __all__ = ["closed_form_stats", "cycle_bracket", "sum_dram_counts"]
 
 
 def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice | None = None,
-                  cores: int = 1, shared_levels: tuple[str, ...] = ()) -> tuple[float, float]:
+                  cores: int = 1, shared_levels: tuple[str, ...] = (), scheduler: str | None = None) -> tuple[float, float]:
     """(lower, upper) cycles of ``cores`` requestors each playing ``schedule`` (see the module docstring)."""
-    timings = level_timings(profile, dram)
-    capacity = staging_capacity_bits(schedule)
+    timings = level_timings(profile, dram, scheduler)
+    # Each core stages in its share of a shared global buffer (as the engine plays it).
+    capacity = staging_capacity_bits(schedule) / (cores if schedule.global_buffer in shared_levels else 1)
     compute = 0.0
     port_best: dict[str, float] = defaultdict(float)
     upper = 0.0
@@ -57,7 +59,7 @@ def cycle_bracket(schedule: Schedule, profile: HardwareProfile, dram: DramDevice
         for (level, write), bits in bits_at.items():
             t = timings[level]
             port_best[level] += t.peak_cycles(bits)
-            upper += t.service_cycles(bits, write)
+            upper += t.worst_service_cycles(bits, write, cores)
             chain += t.latency(write)
         slot = min(math.ceil(step_footprint_bits(op, schedule.dram, schedule.global_buffer)), capacity)
         slots = int(capacity // slot) if slot > 0 and not math.isinf(capacity) else steps + 1

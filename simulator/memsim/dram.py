@@ -19,13 +19,15 @@ stream fills a row, then moves to the next channel/bank (bank-level parallelism)
 (``tile_walk_addresses``) produces row hits inside a run and misses when it strides to another row.
 
 Scheduling (``DramController(scheduler=...)``, ``SCHEDULERS``): ``"fcfs"`` serves requests in the given
-order (several requestors interleaved round robin by ``round_robin``); ``"fr-fcfs"`` (first ready, first
+order; ``"round-robin"`` takes one request of each requestor in turn (``DramRequest.requestor``, each
+requestor's in the given order: ``round_robin``); ``"fr-fcfs"`` (first ready, first
 come first served; Rixner et al., ISCA 2000) serves, among the requests that have arrived by the time
 the controller issued its last column command, the oldest that hits an open row, else the oldest. A request's ACT may be issued as early as the bank and the rank's tRRD/tFAW allow
 (the controller sees its queue), its column command then waits for tRCD, the bus, and the read/write
 turnarounds (tWTR: write data end -> read command; tRTW: read command -> write command).
 Refresh: every tREFI the channel precharges all banks (tRP if a row is open) and refreshes (tRFC).
-Not modelled: bank groups (tCCD_L/tRRD_L), tRTP, the command bus (one command per tCK), power-down,
+A precharge waits for the row's last read command plus tBURST (tRTP taken as tBURST) and, after a write,
+for its data plus tWR. Not modelled: bank groups (tCCD_L/tRRD_L), the command bus (one command per tCK), power-down,
 VPP/VDDQ currents.
 """
 
@@ -34,6 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from simulator.hardware.profile import DRAM_SCHEDULERS
 
 __all__ = [
     "DramCounts",
@@ -132,6 +136,12 @@ class DramCounts:
     def row_hit_rate(self) -> float:
         n = self.row_hits + self.row_misses
         return self.row_hits / n if n else 0.0
+
+    def __add__(self, other: DramCounts) -> DramCounts:
+        """The commands of two played streams together."""
+        return DramCounts(*(getattr(self, f) + getattr(other, f) for f in
+                            ("activates", "precharges", "reads", "writes", "refreshes", "row_hits", "row_misses",
+                             "cycles")))
 
     def scaled(self, factor: float) -> DramCounts:
         """The counts of ``factor`` repetitions of this stream (window extrapolation)."""
@@ -238,9 +248,9 @@ def tile_walk_addresses(base: int, row_pitch_bytes: int, tile_rows: int, tile_ro
     return (runs + cols).ravel()
 
 
-def round_robin(streams: list[list[DramRequest]]) -> list[DramRequest]:
+def round_robin(streams: list[list]) -> list:
     """Interleave per-requestor queues one request at a time (round-robin arbitration)."""
-    out: list[DramRequest] = []
+    out: list = []
     longest = max((len(s) for s in streams), default=0)
     for i in range(longest):
         for s in streams:
@@ -249,8 +259,9 @@ def round_robin(streams: list[list[DramRequest]]) -> list[DramRequest]:
     return out
 
 
-#: Request schedulers of the controller (see the module docstring).
-SCHEDULERS = ("fcfs", "fr-fcfs")
+#: Request schedulers of the controller (see the module docstring); the profile key
+#: ``[memory.<dram>] scheduler`` names one (``simulator.hardware.profile.DRAM_SCHEDULERS``, the same tuple).
+SCHEDULERS = DRAM_SCHEDULERS
 
 
 class DramController:
@@ -268,8 +279,14 @@ class DramController:
     def _order(self, requests: list[DramRequest], bank_ix: np.ndarray, row_ix: np.ndarray, open_row: list[int]):
         """Indices of ``requests`` in service order; reads the controller's state (``open_row``, and the
         cycle of the last column command sent back through ``send``) as it plays (FR-FCFS)."""
-        if self.scheduler == "fcfs":
-            for k in range(len(requests)):
+        if self.scheduler in ("fcfs", "round-robin"):
+            order = range(len(requests))
+            if self.scheduler == "round-robin":
+                queues: dict[int, list[int]] = {}
+                for k, r in enumerate(requests):
+                    queues.setdefault(r.requestor, []).append(k)
+                order = [k for k in round_robin([queues[q] for q in sorted(queues)])]
+            for k in order:
                 yield k
             return
         pending = list(range(len(requests)))
@@ -304,7 +321,7 @@ class DramController:
         open_row = [-1] * n_banks
         last_act = [-1e18] * n_banks          # time of the bank's last ACT
         col_ok = [0.0] * n_banks              # earliest column command (after tRCD)
-        pre_ok = [0.0] * n_banks              # earliest precharge (tRAS, write recovery tWR; tRTP not modelled)
+        pre_ok = [0.0] * n_banks              # earliest precharge (tRAS, read to precharge, write recovery tWR)
         act_ok = [0.0] * n_banks              # earliest ACT (after tRP)
         rank_acts: list[list[float]] = [[] for _ in range(g.channels * g.ranks)]
         bus_free = [0.0] * g.channels
@@ -375,6 +392,7 @@ class DramController:
                 cmd = max(cmd, last_wr_end[ch] + t.wtr, bus_free[ch] - t.cl)
                 data = cmd + t.cl
                 last_rd_cmd[ch] = cmd
+                pre_ok[b] = max(pre_ok[b], cmd + t.burst)  # read to precharge: tRTP, taken as tBURST
                 c["reads"] += 1
             if self.keep_log:
                 log.append(("WR" if req.write else "RD", cmd, ch, b))

@@ -11,8 +11,11 @@ Two models, both on the same ports (``levels.Port``, timed by ``service``):
   previous op still computes (inputs read from DRAM wait for the previous op's write-back). Steps are
   played one by one (``fidelity="full"``) or in a bounded window with steady-state groups (``steps``).
   ``cores=N`` runs N requestors (batch split: each core plays the whole schedule for its own inference)
-  with their own buffer, array and on-chip ports, sharing the DRAM port (first come first served, which
-  alternates between cores that queue together: round robin).
+  with their own buffer, array and on-chip ports, sharing the DRAM port (and any ``shared_levels``): whole
+  transfers first come first served, and on a DRAM device model a transfer that arrives while another
+  core's is in service pays what the controller's scheduler costs to interleave them (``"fcfs"``: nothing;
+  ``"round-robin"``: the row misses of two streams on one bank; ``"fr-fcfs"``: row hits first, little;
+  ``service.LevelTiming.interleave_penalty``), counted as waiting for another core.
 * ``overlap=False``: ops run one after the other through the four phases of ``phases.op_phases``; with
   a flat DRAM this is exactly ``closed_form.closed_form_stats``.
 
@@ -47,7 +50,7 @@ __all__ = ["simulate_schedule"]
 
 def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline: bool = True, overlap: bool = True,
                       fidelity: str = "window", dram: DramDevice | None = None, cores: int = 1,
-                      shared_levels: tuple[str, ...] = ()) -> MemoryStats:
+                      shared_levels: tuple[str, ...] | None = None, scheduler: str | None = None) -> MemoryStats:
     """Run steady-state inference of ``schedule`` through the SimPy model of ``profile``.
 
     Args:
@@ -59,7 +62,10 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         dram: a DRAM device model behind the profile's DRAM level (None: the level's flat bandwidth/latency).
         cores: requestors sharing the DRAM (batch split: one inference each); needs ``overlap``.
         shared_levels: on-chip levels (by name) whose port every core shares, like the DRAM's (a shared
-            SRAM); by default each core has its own.
+            SRAM); None: the profile's (``shared = true`` levels); each other level is one per core. A shared
+            global buffer's staging room is split equally between the cores (the mapper tiles for all of it).
+        scheduler: how the DRAM controller interleaves the cores' transfers (``DRAM_SCHEDULERS``; None: the
+            profile's ``[memory.<dram>] scheduler``); it costs time with a device model and several cores.
 
     Returns:
         ``MemoryStats`` with the traffic the simulation moved, latency, busy cycles, stalls, bracket, timeline.
@@ -68,12 +74,13 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         raise ValueError(f"cores must be >= 1, got {cores}")
     if cores > 1 and not overlap:
         raise ValueError("several cores need the stateful pipeline (overlap=True)")
+    shared_levels = profile.shared_levels if shared_levels is None else tuple(shared_levels)
     unknown = set(shared_levels) - {lv.name for lv in profile.levels}
     if unknown:
         raise ValueError(f"shared_levels names no level of profile {profile.name!r}: {sorted(unknown)}")
     env = CountingEnvironment()
-    log: list[tuple[str, float, float, str, str]] = []
-    timings = level_timings(profile, dram)
+    log: list[tuple[str, float, float, str, str]] | None = [] if timeline else None
+    timings = level_timings(profile, dram, scheduler)
     dram_port = Port(env, timings[schedule.dram], log)
     traffic: dict[tuple[str, str, str, str], float] = defaultdict(float)
     play = _Pipeline if overlap else _Phases
@@ -83,7 +90,8 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         runner.start()
     env.run()
     runner.check_finished()
-    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores, shared_levels=shared_levels)
+    lower, upper = cycle_bracket(schedule, profile, dram=dram, cores=cores, shared_levels=shared_levels,
+                                 scheduler=scheduler)
     counts = sum_dram_counts(dram_port.dram_counts)
     bin_cycles, series = utilisation_series({s.name: s.intervals for s in runner.servers()}, float(env.now))
     dram_energy = dram.energy_breakdown_pj(counts) if (dram is not None and counts is not None) else {}
@@ -94,13 +102,14 @@ def simulate_schedule(schedule: Schedule, profile: HardwareProfile, *, timeline:
         layer_cycles=FrozenMap(runner.layer_cycles),
         busy_cycles=FrozenMap(runner.busy()),
         events=env.scheduled_events,
-        timeline=tuple(TimelineEvent(*entry) for entry in sorted(log, key=lambda e: e[2])) if timeline else (),
+        timeline=tuple(TimelineEvent(*entry) for entry in sorted(log, key=lambda e: e[2])) if log is not None else (),
         lower_bound_cycles=lower,
         upper_bound_cycles=upper,
         stall_cycles_by_cause=FrozenMap(runner.stalls()),
         requestors=cores,
         fidelity=fidelity if overlap else "phases",
         dram_model=dram.name if dram is not None else "flat",
+        dram_scheduler=timings[schedule.dram].scheduler,
         dram_row_hit_rate=counts.row_hit_rate if counts is not None else None,
         dram_energy_by_command_pj=FrozenMap(dram_energy),
         buffer_peak_bits=runner.buffer_peak_bits,
@@ -173,7 +182,9 @@ class _Core:
         }
         self.array = ComputeArray(env, pipe.log)
         self.array.name = f"{tag}{COMPUTE_RESOURCE}"
-        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", staging_capacity_bits(schedule))
+        # A shared global buffer is partitioned equally between the cores (each stages its own steps).
+        split = pipe.cores if schedule.global_buffer in pipe.shared else 1
+        self.buffer = StagingBuffer(env, schedule.global_buffer or "buffer", staging_capacity_bits(schedule) / split)
         n = len(schedule.ops)
         self.ready = [simpy.Store(env) for _ in range(n)]
         self.written = [env.event() for _ in range(n)]
@@ -240,10 +251,9 @@ class _Core:
         slots = int(self.buffer.capacity_bits // g.slot_bits) - 2
         return max(0, min(g.steps - 1, slots)) * g.slot_bits
 
-    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, float]:
-        """``share`` of the group's on-chip traffic and compute, concurrently. Waits until the array and
-        the on-chip ports are free again (the next step may start: on-chip latency is pipelined like the
-        DRAM's) and returns the cycle the step's data has all arrived (its outputs are ready)."""
+    def _book(self, op: OpSchedule, g: StepGroup, share: float) -> tuple[float, float]:
+        """Book ``share`` of the group's on-chip traffic and compute, concurrently, from now: (cycle the array
+        and the on-chip ports are free again, cycle the data has all arrived: the outputs are ready)."""
         start = float(self.env.now)
         free = done = start
         if g.compute_cycles > 0:
@@ -255,6 +265,13 @@ class _Core:
                 bits += b * share
             release, arrival = self.ports[lv].reserve(bits, op.layer, "tile traffic", False, self.index)
             free, done = max(free, release), max(done, arrival)
+        return free, done
+
+    def _run(self, op: OpSchedule, g: StepGroup, share: float) -> Generator[Any, Any, float]:
+        """``share`` of the group's work (``_book``); waits until the array and the on-chip ports are free
+        again (the next step may start: on-chip latency is pipelined like the DRAM's), returns ``done``."""
+        start = float(self.env.now)
+        free, done = self._book(op, g, share)
         if (wait := self._wait(free)) is not None:
             yield wait
         self.wait_onchip += max(0.0, free - start - g.compute_cycles * share)
@@ -263,7 +280,9 @@ class _Core:
     def compute(self) -> Generator[Any, Any, None]:
         """Per step group: wait for its first step, compute all but its last step, wait for the rest of
         its data, compute the last step (a group of identical steps streams through its slot); each part's
-        DRAM writes go to a write-back process once the part's outputs are ready."""
+        DRAM writes go to a write-back process. The head part's writes stream out while it computes (from
+        its first step's outputs on, as steps played one by one would write them back), so a group's
+        write-back is not exposed after its last step."""
         ops = self.pipe.schedule.ops
         for i, op in enumerate(ops):
             for g in self.pipe.groups[i]:
@@ -274,8 +293,14 @@ class _Core:
                 self.wait_load += self.env.now - asked
                 if loaded is not None:
                     head = 1.0 - 1.0 / g.steps
-                    done = yield from self._run(op, g, head)
-                    self.env.process(self.write_back(i, op, g, head, done, final=False, loaded=loaded))
+                    start = float(self.env.now)
+                    free, done = self._book(op, g, head)
+                    first_out = start + (done - start) / (g.steps - 1)
+                    self.env.process(self.write_back(i, op, g, head, first_out, final=False, loaded=loaded,
+                                                     last_out=done))
+                    if (wait := self._wait(free)) is not None:
+                        yield wait
+                    self.wait_onchip += max(0.0, free - start - g.compute_cycles * head)
                     asked = self.env.now
                     yield loaded
                     self.wait_load += self.env.now - asked
@@ -283,16 +308,24 @@ class _Core:
                 self.env.process(self.write_back(i, op, g, 1.0 / g.steps, done, final=True))
 
     def write_back(self, i: int, op: OpSchedule, g: StepGroup, share: float, ready: float, final: bool,
-                   loaded: simpy.Event | None = None) -> Generator[Any, Any, None]:
-        """From cycle ``ready``, store ``share`` of the group's DRAM writes; the head part frees the room the
-        rest of the group reserved (once it has been reserved: ``loaded``), the final part the group's
-        first slot."""
+                   loaded: simpy.Event | None = None, last_out: float | None = None) -> Generator[Any, Any, None]:
+        """From cycle ``ready``, store ``share`` of the group's DRAM writes; the head part (``final`` False)
+        starts at its first step's outputs and ends no earlier than its last step's outputs (``last_out``)
+        plus that step's own store, then frees the room the rest of the group reserved (once it has been
+        reserved: ``loaded``); the final part frees the group's first slot."""
         if (wait := self._wait(ready)) is not None:
             yield wait
         if g.dram_writes:
-            _, arrived = self._issue(op, [(o, b * share) for o, b in g.dram_writes], True)
+            parts = [(o, b * share) for o, b in g.dram_writes]
+            _, arrived = self._issue(op, parts, True)
+            if last_out is not None:
+                timing = self.ports[self.pipe.schedule.dram].timing
+                one_step = sum(b for _, b in parts) / max(1, g.steps - 1)
+                arrived = max(arrived, last_out + timing.service_cycles(one_step, True) + timing.latency(True))
             if (wait := self._wait(arrived)) is not None:
                 yield wait
+        elif last_out is not None and (wait := self._wait(last_out)) is not None:
+            yield wait
         if not final:
             if loaded is not None:
                 yield loaded

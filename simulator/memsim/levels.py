@@ -1,7 +1,9 @@
 """Memory levels and the compute array as SimPy resources served by reservation.
 
 A ``Port`` is one memory level's access port: it serves one transfer at a time, first come first served
-(requestors sharing it are served in request order), holding it for the level's service time
+(requestors sharing it are served in request order; on a DRAM device a transfer that arrives while another
+requestor's is in service also pays what the controller's scheduler costs to interleave the two:
+``LevelTiming.interleave_penalty``), holding it for the level's service time
 (``simulator.memsim.service``: ``bits / bandwidth``, or the DRAM device's pipelined stream time); the data
 arrives ``latency`` cycles after the port is released (the latency is pipelined: the next transfer may
 use the port meanwhile). Streams that share a port therefore contend for its bandwidth.
@@ -11,12 +13,14 @@ described by the time it next becomes free, so a transfer asked at ``now`` start
 ``max(now, free_at)`` and the process waits on ONE timeout for its release or arrival (a Resource costs a
 request, a grant, a release and a process per transfer: 3-6 events). The played times are the same; the
 engine's event count drops several-fold. The ``ComputeArray`` is served the same way.
-Every busy interval is logged as ``(resource, start_cycle, end_cycle, layer, what)``, and every port keeps
-its busy intervals (``intervals``) for the bandwidth-over-time series (``simulator.memsim.usage``).
+Every busy interval is logged as ``(resource, start_cycle, end_cycle, layer, what)`` (when a log is kept:
+the timeline), and every port keeps its busy intervals (``intervals``, back-to-back ones merged) for the
+bandwidth-over-time series (``simulator.memsim.usage``).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 from typing import Any
 
@@ -29,7 +33,8 @@ from simulator.memsim.stats import COMPUTE_RESOURCE
 
 __all__ = ["ComputeArray", "CountingEnvironment", "Port"]
 
-BusyLog = list[tuple[str, float, float, str, str]]
+#: Busy intervals for the timeline; None keeps none (``timeline=False``: full fidelity in bounded memory).
+BusyLog = list[tuple[str, float, float, str, str]] | None
 
 
 class CountingEnvironment(simpy.Environment):
@@ -59,8 +64,12 @@ class _Server:
         self.free_at = end
         self.busy_cycles += duration
         if duration > 0:
-            self.intervals.append((start, end))
-            self.log.append((self.name, start, end, layer, what))
+            if self.intervals and self.intervals[-1][1] == start:  # back to back: one interval (bounded memory)
+                self.intervals[-1] = (self.intervals[-1][0], end)
+            else:
+                self.intervals.append((start, end))
+            if self.log is not None:
+                self.log.append((self.name, start, end, layer, what))
         return start, end
 
     def wait_until(self, cycle: float) -> simpy.Event:
@@ -80,21 +89,59 @@ class Port(_Server):
         #: cycles transfers waited behind another requestor's transfers, per requestor
         self.queue_cycles: dict[int, float] = {}
         self.last_requestor = -1
-        #: device commands issued (DRAM with a device model)
+        #: whether the scheduler costs time to interleave requestors (a device, not "fcfs"); then the
+        #: booked transfers not yet served: [start, end, bursts not yet paired, requestor]
+        self.interleaves = timing.device is not None and timing.scheduler != "fcfs"
+        self.pending: deque[list] = deque()
+        #: device commands issued (DRAM with a device model), summed as they are issued (bounded memory)
         self.dram_counts: list[DramCounts] = []
 
     def reserve(self, bits: float, layer: str, what: str, write: bool = False,
                 requestor: int = 0) -> tuple[float, float]:
         """Book a transfer of ``bits`` asked now: (cycle the port is released, cycle the data arrives)."""
         now = float(self.env.now)
+        extra, mine = 0.0, self.timing.burst_count(bits) if self.interleaves else 0.0
         if self.free_at > now and self.last_requestor != requestor:
-            self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + self.free_at - now
+            waited = self.free_at - now
+            if self.interleaves:  # the controller interleaves this transfer with the others' (its scheduler's cost)
+                extra, mine = self._interleave(bits, mine, write, requestor, now)
+            self.queue_cycles[requestor] = self.queue_cycles.get(requestor, 0.0) + waited + extra
         self.last_requestor = requestor
         counts = self.timing.dram_counts(bits, write)
         if counts is not None:
-            self.dram_counts.append(counts)
-        _, end = self._book(self.timing.service_cycles(bits, write), layer, what)
+            self._count(counts)
+        start, end = self._book(self.timing.service_cycles(bits, write) + extra, layer, what)
+        if mine > 0 and end > start:
+            self.pending.append([start, end, mine, requestor])
         return end, end + self.timing.latency(write)
+
+    def _interleave(self, bits: float, mine: float, write: bool, requestor: int, now: float) -> tuple[float, float]:
+        """Pair this transfer's bursts with the other requestors' bursts still pending (not served yet, not
+        paired yet; each burst is paired once); returns (extra port cycles, this transfer's unpaired bursts)."""
+        while self.pending and self.pending[0][1] <= now:
+            self.pending.popleft()
+        others = 0.0
+        for entry in self.pending:
+            start, end, unpaired, who = entry
+            if who != requestor:
+                left = unpaired * min(1.0, (end - now) / (end - start))
+                others += left
+        extra, pairs, counts = self.timing.interleave_penalty(bits, others, write)
+        if counts is not None:
+            self._count(counts)
+        need = pairs
+        for entry in self.pending:
+            if need <= 0:
+                break
+            if entry[3] != requestor:
+                take = min(need, entry[2] * min(1.0, (entry[1] - now) / (entry[1] - entry[0])))
+                entry[2] -= take
+                need -= take
+        return extra, mine - pairs
+
+    def _count(self, counts: DramCounts) -> None:
+        """Add ``counts`` to the one running total kept in ``dram_counts``."""
+        self.dram_counts[:] = [self.dram_counts[0] + counts] if self.dram_counts else [counts]
 
     def transfer(self, bits: float, layer: str, what: str, write: bool = False, requestor: int = 0,
                  released: simpy.Event | None = None) -> Generator[Any, Any, None]:

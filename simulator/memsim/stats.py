@@ -38,6 +38,7 @@ class MemoryStats:
         requestors: cores that shared the DRAM (each played one inference: traffic and busy time are theirs together).
         fidelity: ``window``, ``full``, ``phases`` (ops one after the other) or ``closed-form``.
         dram_model: ``flat`` (the level's bandwidth, latency and per-bit energy) or the device preset's name.
+        dram_scheduler: how the DRAM controller interleaved several requestors (``DRAM_SCHEDULERS``).
         dram_row_hit_rate: row-buffer hit rate of the DRAM device (None for a flat DRAM).
         dram_energy_by_command_pj: DRAM device energy per command class (activate, precharge, read,
             write, refresh, background); empty for a flat DRAM.
@@ -61,6 +62,7 @@ class MemoryStats:
     requestors: int = 1
     fidelity: str = "closed-form"
     dram_model: str = "flat"
+    dram_scheduler: str = "fcfs"
     dram_row_hit_rate: float | None = None
     dram_energy_by_command_pj: FrozenMap[str, float] = field(default_factory=FrozenMap)
     buffer_peak_bits: float = 0.0

@@ -73,9 +73,14 @@ def op_step_groups(op: OpSchedule, dram: str, global_buffer: str | None, fidelit
             onchip.setdefault(lv, []).append((o, d, b))
     slot = step_footprint_bits(op, dram, global_buffer)
     groups = []
+    made: dict[tuple[int, bool, bool], StepGroup] = {}  # identical groups shared (full fidelity: bounded memory)
     for i, n in enumerate(sizes):
+        key = (n, i == 0, i == len(sizes) - 1)
+        if key in made:
+            groups.append(made[key])
+            continue
         share = n / total
-        groups.append(StepGroup(
+        made[key] = StepGroup(
             steps=n,
             dram_reads=tuple((o, b * share) for o, b in reads),
             dram_writes=tuple((o, b * share) for o, b in writes),
@@ -84,5 +89,6 @@ def op_step_groups(op: OpSchedule, dram: str, global_buffer: str | None, fidelit
             slot_bits=slot,
             first=i == 0,
             last=i == len(sizes) - 1,
-        ))
+        )
+        groups.append(made[key])
     return tuple(groups)

@@ -1,5 +1,5 @@
-"""Invariants of the memory simulation (hypothesis): inside the bracket for every fidelity, DRAM model
-and number of requestors; the window's traffic is the full play's; DRAM energy is the sum of its commands."""
+"""Invariants of the memory simulation (hypothesis): inside the bracket for every fidelity, DRAM model,
+DRAM scheduler and number of requestors; the window's traffic is the full play's; DRAM energy is the sum of its commands."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.hardware.profile import DRAM_SCHEDULERS
 from simulator.mapping import map_workload
 from simulator.memsim import closed_form_stats, simulate_schedule
 from simulator.memsim.dram_presets import DRAM_PRESETS
@@ -18,13 +19,13 @@ TOL = 1e-9
 
 @PROPERTY
 @given(workloads(), profiles(), st.sampled_from([None, *sorted(DRAM_PRESETS)]), st.integers(1, 3),
-       st.sampled_from(["window", "full"]), st.booleans())
-def test_simulation_lies_within_the_bracket(workload, profile, dram_name, cores, fidelity, share_sram):
+       st.sampled_from(["window", "full"]), st.booleans(), st.sampled_from(DRAM_SCHEDULERS))
+def test_simulation_lies_within_the_bracket(workload, profile, dram_name, cores, fidelity, share_sram, scheduler):
     schedule = map_workload(workload, profile)
     dram = DRAM_PRESETS[dram_name] if dram_name else None
     shared = tuple(lv.name for lv in profile.levels if lv.kind == "sram")[:1] if share_sram else ()
     stats = simulate_schedule(schedule, profile, dram=dram, cores=cores, fidelity=fidelity, timeline=False,
-                              shared_levels=shared)
+                              shared_levels=shared, scheduler=scheduler)
     lower, upper = stats.bracket
     assert lower * (1 - TOL) <= stats.cycles <= upper * (1 + TOL)
     assert sum(stats.layer_cycles.values()) == pytest.approx(stats.cycles)
