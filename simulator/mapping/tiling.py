@@ -75,14 +75,22 @@ def candidate_sizes(dim: int) -> np.ndarray:
     return np.unique(sizes.astype(np.int64))
 
 
-def _refetch(order: str, trips: dict[str, np.ndarray], operand: str) -> np.ndarray:
+def _refetched(operand: str) -> np.ndarray:
+    """Per loop order (``ORDERS``), whether ``operand``'s one irrelevant loop sits outside its innermost relevant
+    loop (it is then re-fetched once per iteration of that loop, else once)."""
     relevant = _RELEVANT[operand]
-    innermost = max(order.index(loop) for loop in relevant)
-    factor = np.ones_like(trips["M"], dtype=np.float64)
-    for loop in order[:innermost]:
-        if loop not in relevant:
-            factor = factor * trips[loop]
-    return factor
+    irrelevant = next(loop for loop in "MNK" if loop not in relevant)
+    return np.array([order.index(irrelevant) < max(order.index(loop) for loop in relevant) for order in ORDERS])
+
+
+#: Operand -> (orders,) mask of ``_refetched``, and the loop it ignores.
+_REFETCHED = {x: (_refetched(x), next(loop for loop in "MNK" if loop not in _RELEVANT[x])) for x in "ABO"}
+
+
+def _refetch(trips: dict[str, np.ndarray], operand: str) -> np.ndarray:
+    """(orders, candidates) times ``operand`` crosses the boundary, every loop order at once."""
+    mask, loop = _REFETCHED[operand]
+    return np.where(mask[:, None], trips[loop][None, :], 1.0)
 
 
 @lru_cache(maxsize=4096)
@@ -227,17 +235,17 @@ def _evaluate(
     footprint = (a_tile * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
     steps = g * trips["M"] * trips["N"] * trips["K"]
     inner_passes = trips["K"]
-    energies = np.empty((len(ORDERS), mm.size))
-    parent_port = np.empty((len(ORDERS), mm.size))
-    child_port = np.empty((len(ORDERS), mm.size))
-    refetch = {}
-    for i, order in enumerate(ORDERS):
-        ra, rb, passes = (_refetch(order, trips, x) for x in ("A", "B", "O"))
-        ra = ra * halo
-        refetch[order] = (ra, rb, passes)
-        energies[i] = _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed)
-        parent_port[i] = _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed)
-        child_port[i] = _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed)
+    ra, rb, passes = (_refetch(trips, x) for x in ("A", "B", "O"))  # (orders, candidates)
+    ra = ra * halo
+    refetch = {order: (ra[i], rb[i], passes[i]) for i, order in enumerate(ORDERS)}
+    energies, parent_port, child_port = (
+        np.broadcast_to(x, ra.shape).copy() if np.ndim(x) < 2 else x  # nothing streamed: the inner terms alone
+        for x in (
+            _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed),
+            _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed),
+            _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed),
+        )
+    )
     feasible = footprint <= budget_bits
     latency = pipeline_latency(parent_port, child_port, port_load_cycles, compute_cycles, steps)
     energies[:, ~feasible] = np.inf
