@@ -18,6 +18,10 @@ residency and activation budget are constant within one call, so the memo lives 
 Side effects are replayed on a hit: whether the op's layer spills (``MappingContext.spilling``) and the
 label of an op no mapper mapped (``Schedule.unmapped``). ``map_workload(memoise=False)`` maps every op
 (``tests/mapping/test_memo.py`` checks the two are identical field by field on zoo models x profiles).
+
+Across calls only pure functions of numbers are memoised (``lru_cache``: the tile search, its candidate
+grid, the array unrolling, the conv geometry's touched pixels, SCALE-Sim's stream replay);
+``clear_caches`` empties them all, so that a benchmark times a first run.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from simulator.mapping.context import MappingContext
 from simulator.mapping.schedule import OpSchedule
 from simulator.workload import Op
 
-__all__ = ["MappedOp", "OpMemo", "op_key"]
+__all__ = ["MappedOp", "OpMemo", "clear_caches", "op_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,14 @@ class OpMemo:
             ctx.spilling.add(op.module)
         renamed = replace(known.schedule, index=op.index, layer=op.module, aten=op.aten)
         return MappedOp(renamed, known.spills, known.unmapped)
+
+
+def clear_caches() -> None:
+    """Empty every memo cache of the mapper (the ``lru_cache`` s named in the module docstring)."""
+    from simulator.mapping import convgeom, spatial, systolic, tiling
+
+    for cached in (tiling.search_tile, tiling._grid, spatial._unroll, convgeom._touched, systolic._cached_run):
+        cached.cache_clear()
 
 
 def _mapped(op: Op, ctx: MappingContext, mapper: Callable[[Op, MappingContext], MappedOp]) -> MappedOp:

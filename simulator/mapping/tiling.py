@@ -216,11 +216,50 @@ def _evaluate(
     port_load_cycles: tuple[float, float],
 ) -> _Candidates:
     """Footprint, refetches, energy and latency of every candidate at once (module docstring)."""
+    grid = _grid(dims, conv)
+    mm, nn, kk, a_tile, steps, inner_passes = grid.mm, grid.nn, grid.kk, grid.a_tile, grid.steps, grid.inner_passes
+    ra, rb, passes = grid.ra, grid.rb, grid.passes
+    ea, eb, eo = elem_bits
+    sa, sb, so = streamed
+    footprint = (a_tile * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
+    energies, parent_port, child_port = (
+        np.broadcast_to(np.asarray(x, dtype=np.float64), ra.shape).copy() if np.ndim(x) < 2 else x  # nothing streamed: the inner terms alone
+        for x in (
+            _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed),
+            _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed),
+            _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed),
+        )
+    )
+    feasible = footprint <= budget_bits
+    latency = pipeline_latency(parent_port, child_port, port_load_cycles, compute_cycles, steps)
+    energies[:, ~feasible] = np.inf
+    latency[:, ~feasible] = np.inf
+    return _Candidates(mm, nn, kk, steps, footprint, inner_passes, grid.refetch, energies, latency, feasible)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The candidate tiles of one GEMM shape and what they imply whatever the boundary: the tile extents, input
+    tile elements (halo included), steps, reduction passes and the (orders, candidates) refetch factors."""
+
+    mm: np.ndarray
+    nn: np.ndarray
+    kk: np.ndarray
+    a_tile: np.ndarray
+    steps: np.ndarray
+    inner_passes: np.ndarray
+    ra: np.ndarray
+    rb: np.ndarray
+    passes: np.ndarray
+    refetch: dict
+
+
+@lru_cache(maxsize=512)
+def _grid(dims: tuple[int, int, int, int], conv: ConvGeometry | None) -> _Grid:
+    """The candidate grid of ``dims`` (shared by the searches at every level of an op; arrays read-only)."""
     g, m_dim, n_dim, k_dim = dims
     cm, cn, ck = candidate_sizes(m_dim), candidate_sizes(n_dim), candidate_sizes(k_dim)
     mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
-    ea, eb, eo = elem_bits
-    sa, sb, so = streamed
     trips = {
         "M": np.ceil(m_dim / mm),
         "N": np.ceil(n_dim / nn),
@@ -232,25 +271,13 @@ def _evaluate(
     else:
         a_tile = conv.input_tile_elems(mm, kk)
         halo = np.maximum(trips["M"] * trips["K"] * a_tile / max(conv.used_input_elems, 1), 1.0)
-    footprint = (a_tile * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
     steps = g * trips["M"] * trips["N"] * trips["K"]
-    inner_passes = trips["K"]
     ra, rb, passes = (_refetch(trips, x) for x in ("A", "B", "O"))  # (orders, candidates)
     ra = ra * halo
-    refetch = {order: (ra[i], rb[i], passes[i]) for i, order in enumerate(ORDERS)}
-    energies, parent_port, child_port = (
-        np.broadcast_to(x, ra.shape).copy() if np.ndim(x) < 2 else x  # nothing streamed: the inner terms alone
-        for x in (
-            _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed),
-            _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed),
-            _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed),
-        )
-    )
-    feasible = footprint <= budget_bits
-    latency = pipeline_latency(parent_port, child_port, port_load_cycles, compute_cycles, steps)
-    energies[:, ~feasible] = np.inf
-    latency[:, ~feasible] = np.inf
-    return _Candidates(mm, nn, kk, steps, footprint, inner_passes, refetch, energies, latency, feasible)
+    arrays = (mm, nn, kk, a_tile, steps, trips["K"], ra, rb, passes)
+    for a in arrays:
+        a.flags.writeable = False
+    return _Grid(*arrays, {order: (ra[i], rb[i], passes[i]) for i, order in enumerate(ORDERS)})
 
 
 def _moved(
