@@ -20,7 +20,7 @@ label of an op no mapper mapped (``Schedule.unmapped``). ``map_workload(memoise=
 (``tests/mapping/test_memo.py`` checks the two are identical field by field on zoo models x profiles).
 
 Across calls only pure functions of numbers are memoised (``lru_cache``: the tile search, its candidate
-grid, the array unrolling, the conv geometry's touched pixels, SCALE-Sim's stream replay);
+sizes and grid, the array unrolling, the conv geometry's touched pixels, SCALE-Sim's stream replay);
 ``clear_caches`` empties them all, so that a benchmark times a first run.
 """
 
@@ -98,7 +98,9 @@ def clear_caches() -> None:
     """Empty every memo cache of the mapper (the ``lru_cache`` s named in the module docstring)."""
     from simulator.mapping import convgeom, spatial, systolic, tiling
 
-    for cached in (tiling.search_tile, tiling._grid, spatial._unroll, convgeom._touched, systolic._cached_run):
+    caches = (tiling.search_tile, tiling._grid, tiling.candidate_sizes, spatial._unroll, convgeom._touched,
+              systolic._cached_run)
+    for cached in caches:
         cached.cache_clear()
 
 

@@ -10,9 +10,10 @@ operand crosses the boundary between the child and its parent level:
 * for ``O`` those re-visits are reduction passes: each pass writes the partial sums up, every pass
   but the first reads them back.
 
-All candidate tiles (powers of two and even splits of each dimension) and all six loop orders are
-evaluated as numpy arrays at once, scored by the run's objective (energy, latency or EDP of the traffic
-across the boundary) and the winner taken by the one tie-break rule; both live in ``objective.py``.
+All candidate tiles (powers of two and even splits of each dimension) and all six loop orders (three
+distinct ones, ``DISTINCT``) are evaluated as numpy arrays at once, scored by the run's objective (energy,
+latency or EDP of the traffic across the boundary) and the winner taken by the one tie-break rule; both
+live in ``objective.py``.
 
 Convolutions (``conv`` given): ``A`` is the input feature map, not an M x K matrix. Its tile holds the
 input pixels of ``m`` output pixels x ``k`` reduction elements *including the halo*
@@ -68,11 +69,14 @@ class TileChoice:
     latency_cycles: float = 0.0
 
 
+@lru_cache(maxsize=1024)
 def candidate_sizes(dim: int) -> np.ndarray:
-    """Tile extents tried for a loop of ``dim`` iterations: powers of two and ceil(dim / 2^j)."""
+    """Tile extents tried for a loop of ``dim`` iterations: powers of two and ceil(dim / 2^j) (read-only)."""
     j = np.arange(0, max(1, math.ceil(math.log2(max(dim, 1)))) + 1)
     sizes = np.concatenate([np.minimum(2**j, dim), np.ceil(dim / 2.0**j)])
-    return np.unique(sizes.astype(np.int64))
+    out = np.unique(sizes.astype(np.int64))
+    out.flags.writeable = False
+    return out
 
 
 def _refetched(operand: str) -> np.ndarray:
@@ -85,12 +89,21 @@ def _refetched(operand: str) -> np.ndarray:
 
 #: Operand -> (orders,) mask of ``_refetched``, and the loop it ignores.
 _REFETCHED = {x: (_refetched(x), next(loop for loop in "MNK" if loop not in _RELEVANT[x])) for x in "ABO"}
+#: A loop order matters only through which operands it re-fetches, and the six orders fall into three classes
+#: (MNK = NMK: A and B re-fetched; MKN = KMN: B and the partial sums; NKM = KNM: A and the partial sums). The
+#: search scores the first order of each class (``DISTINCT``) and ``EXPAND`` maps every order to its class's
+#: row. The winner is the one a search over all six picks: equal rows score equally, and the tie-break takes
+#: the first in enumeration order, which is the class's first order (``tests/mapping/test_tiling_orders.py``).
+_CLASS = [next(j for j in range(i + 1) if all(_REFETCHED[x][0][j] == _REFETCHED[x][0][i] for x in "ABO"))
+          for i in range(len(ORDERS))]
+DISTINCT: tuple[int, ...] = tuple(sorted(set(_CLASS)))
+EXPAND: tuple[int, ...] = tuple(DISTINCT.index(c) for c in _CLASS)
 
 
 def _refetch(trips: dict[str, np.ndarray], operand: str) -> np.ndarray:
-    """(orders, candidates) times ``operand`` crosses the boundary, every loop order at once."""
+    """(distinct orders, candidates) times ``operand`` crosses the boundary, every distinct loop order at once."""
     mask, loop = _REFETCHED[operand]
-    return np.where(mask[:, None], trips[loop][None, :], 1.0)
+    return np.where(mask[list(DISTINCT), None], trips[loop][None, :], 1.0)
 
 
 @lru_cache(maxsize=4096)
@@ -144,7 +157,7 @@ def search_tile(
     flat_steps = np.broadcast_to(steps, energies.shape).ravel()
     best = choose(objective, energies.ravel(), latency.ravel(), flat_steps, TIE_BREAK)
     oi, ci = divmod(best, mm.size)
-    order = ORDERS[oi]
+    order = ORDERS[DISTINCT[oi]]
     ra, rb, passes = refetch[order]
     return TileChoice(
         m=int(mm[ci]),
@@ -164,7 +177,7 @@ def search_tile(
 
 @dataclass(frozen=True)
 class _Candidates:
-    """Every candidate tile x loop order of one search: (orders, tiles) arrays, infeasible ones at inf."""
+    """Every candidate tile x loop order of one search: (distinct orders, tiles) arrays, infeasible ones at inf."""
 
     mm: np.ndarray
     nn: np.ndarray
@@ -197,7 +210,7 @@ def candidate_scores(
     ``search_tile`` enumerates them (loop orders, then tiles); infeasible candidates score inf."""
     c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, parent_cycles,
                   child_cycles, inner_psum_cycles, compute_cycles, port_load_cycles)
-    energy, latency = c.energy_pj.ravel(), c.latency_cycles.ravel()
+    energy, latency = c.energy_pj[list(EXPAND)].ravel(), c.latency_cycles[list(EXPAND)].ravel()
     return {"energy": energy, "latency": latency, "edp": energy * latency}
 
 
@@ -272,12 +285,12 @@ def _grid(dims: tuple[int, int, int, int], conv: ConvGeometry | None) -> _Grid:
         a_tile = conv.input_tile_elems(mm, kk)
         halo = np.maximum(trips["M"] * trips["K"] * a_tile / max(conv.used_input_elems, 1), 1.0)
     steps = g * trips["M"] * trips["N"] * trips["K"]
-    ra, rb, passes = (_refetch(trips, x) for x in ("A", "B", "O"))  # (orders, candidates)
+    ra, rb, passes = (_refetch(trips, x) for x in ("A", "B", "O"))  # (distinct orders, candidates)
     ra = ra * halo
     arrays = (mm, nn, kk, a_tile, steps, trips["K"], ra, rb, passes)
     for a in arrays:
         a.flags.writeable = False
-    return _Grid(*arrays, {order: (ra[i], rb[i], passes[i]) for i, order in enumerate(ORDERS)})
+    return _Grid(*arrays, {order: (ra[i], rb[i], passes[i]) for order, i in zip(ORDERS, EXPAND)})
 
 
 def _moved(
