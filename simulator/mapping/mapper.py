@@ -46,13 +46,13 @@ from simulator.mapping.context import ACTIVATION_SHARE, MappingContext, huffman_
 from simulator.mapping.conv import map_conv
 from simulator.mapping.dataflows import DATAFLOW_MAPPERS
 from simulator.mapping.gemm import GemmView, gemm_view, map_gemm
+from simulator.mapping.memo import MappedOp, OpMemo
 from simulator.mapping.operands import offchip_bits, onchip_bits
 from simulator.mapping.registry import OP_MAPPERS, OpMapper, register_op_mapper
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
 from simulator.mapping.schedule import MappingError, OperationCount, OpSchedule, Schedule
 from simulator.mapping.sparse_csc import WeightPattern
 from simulator.mapping.streaming import STREAMING_KINDS, map_streaming
-from simulator.mapping.memo import MappedOp, OpMemo
 from simulator.mapping.objective import check_objective
 from simulator.mapping.transformer import map_attention, map_recurrent
 from simulator.ops import OpKind

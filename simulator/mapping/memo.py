@@ -96,10 +96,10 @@ class OpMemo:
 
 def clear_caches() -> None:
     """Empty every memo cache of the mapper (the ``lru_cache`` s named in the module docstring)."""
-    from simulator.mapping import convgeom, spatial, systolic, tiling
+    from simulator.mapping import candidates, convgeom, spatial, systolic, tiling
 
-    caches = (tiling.search_tile, tiling._grid, tiling.candidate_sizes, spatial._unroll, convgeom._touched,
-              systolic._cached_run)
+    caches = (tiling.search_tile, candidates.candidate_grid, candidates.candidate_sizes, spatial._unroll,
+              convgeom._touched, systolic._cached_run)
     for cached in caches:
         cached.cache_clear()
 

@@ -11,9 +11,9 @@ operand crosses the boundary between the child and its parent level:
   but the first reads them back.
 
 All candidate tiles (powers of two and even splits of each dimension) and all six loop orders (three
-distinct ones, ``DISTINCT``) are evaluated as numpy arrays at once, scored by the run's objective (energy,
-latency or EDP of the traffic across the boundary) and the winner taken by the one tie-break rule; both
-live in ``objective.py``.
+distinct classes: ``candidates.py`` builds the candidate grid of a shape once) are evaluated as numpy arrays
+at once, scored by the run's objective (energy, latency or EDP of the traffic across the boundary) and the
+winner taken by the one tie-break rule; both live in ``objective.py``.
 
 Convolutions (``conv`` given): ``A`` is the input feature map, not an M x K matrix. Its tile holds the
 input pixels of ``m`` output pixels x ``k`` reduction elements *including the halo*
@@ -26,13 +26,12 @@ boundaries are priced separately); nesting of the tiles is not enforced.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import permutations
 
 import numpy as np
 
+from simulator.mapping.candidates import DISTINCT, EXPAND, ORDERS, candidate_grid, candidate_sizes
 from simulator.mapping.convgeom import ConvGeometry
 from simulator.mapping.objective import OBJECTIVES, check_objective, choose, pipeline_latency
 
@@ -41,9 +40,6 @@ __all__ = ["OBJECTIVES", "ORDERS", "TileChoice", "candidate_scores", "candidate_
 #: First tie-break key (``objective.choose``): "most_steps" (default: overlap) or "fewest_steps" (v1).
 #: Read at search time (clear ``search_tile.cache_clear()`` after changing it).
 TIE_BREAK = "most_steps"
-#: The six loop orders, outermost first.
-ORDERS: tuple[str, ...] = tuple("".join(p) for p in permutations("MNK"))
-_RELEVANT = {"A": "MK", "B": "KN", "O": "MN"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,43 +63,6 @@ class TileChoice:
     inner_passes: float
     energy_pj: float
     latency_cycles: float = 0.0
-
-
-@lru_cache(maxsize=1024)
-def candidate_sizes(dim: int) -> np.ndarray:
-    """Tile extents tried for a loop of ``dim`` iterations: powers of two and ceil(dim / 2^j) (read-only)."""
-    j = np.arange(0, max(1, math.ceil(math.log2(max(dim, 1)))) + 1)
-    sizes = np.concatenate([np.minimum(2**j, dim), np.ceil(dim / 2.0**j)])
-    out = np.unique(sizes.astype(np.int64))
-    out.flags.writeable = False
-    return out
-
-
-def _refetched(operand: str) -> np.ndarray:
-    """Per loop order (``ORDERS``), whether ``operand``'s one irrelevant loop sits outside its innermost relevant
-    loop (it is then re-fetched once per iteration of that loop, else once)."""
-    relevant = _RELEVANT[operand]
-    irrelevant = next(loop for loop in "MNK" if loop not in relevant)
-    return np.array([order.index(irrelevant) < max(order.index(loop) for loop in relevant) for order in ORDERS])
-
-
-#: Operand -> (orders,) mask of ``_refetched``, and the loop it ignores.
-_REFETCHED = {x: (_refetched(x), next(loop for loop in "MNK" if loop not in _RELEVANT[x])) for x in "ABO"}
-#: A loop order matters only through which operands it re-fetches, and the six orders fall into three classes
-#: (MNK = NMK: A and B re-fetched; MKN = KMN: B and the partial sums; NKM = KNM: A and the partial sums). The
-#: search scores the first order of each class (``DISTINCT``) and ``EXPAND`` maps every order to its class's
-#: row. The winner is the one a search over all six picks: equal rows score equally, and the tie-break takes
-#: the first in enumeration order, which is the class's first order (``tests/mapping/test_tiling_orders.py``).
-_CLASS = [next(j for j in range(i + 1) if all(_REFETCHED[x][0][j] == _REFETCHED[x][0][i] for x in "ABO"))
-          for i in range(len(ORDERS))]
-DISTINCT: tuple[int, ...] = tuple(sorted(set(_CLASS)))
-EXPAND: tuple[int, ...] = tuple(DISTINCT.index(c) for c in _CLASS)
-
-
-def _refetch(trips: dict[str, np.ndarray], operand: str) -> np.ndarray:
-    """(distinct orders, candidates) times ``operand`` crosses the boundary, every distinct loop order at once."""
-    mask, loop = _REFETCHED[operand]
-    return np.where(mask[list(DISTINCT), None], trips[loop][None, :], 1.0)
 
 
 @lru_cache(maxsize=4096)
@@ -229,7 +188,7 @@ def _evaluate(
     port_load_cycles: tuple[float, float],
 ) -> _Candidates:
     """Footprint, refetches, energy and latency of every candidate at once (module docstring)."""
-    grid = _grid(dims, conv)
+    grid = candidate_grid(dims, conv)
     mm, nn, kk, a_tile, steps, inner_passes = grid.mm, grid.nn, grid.kk, grid.a_tile, grid.steps, grid.inner_passes
     ra, rb, passes = grid.ra, grid.rb, grid.passes
     ea, eb, eo = elem_bits
@@ -248,49 +207,6 @@ def _evaluate(
     energies[:, ~feasible] = np.inf
     latency[:, ~feasible] = np.inf
     return _Candidates(mm, nn, kk, steps, footprint, inner_passes, grid.refetch, energies, latency, feasible)
-
-
-@dataclass(frozen=True)
-class _Grid:
-    """The candidate tiles of one GEMM shape and what they imply whatever the boundary: the tile extents, input
-    tile elements (halo included), steps, reduction passes and the (orders, candidates) refetch factors."""
-
-    mm: np.ndarray
-    nn: np.ndarray
-    kk: np.ndarray
-    a_tile: np.ndarray
-    steps: np.ndarray
-    inner_passes: np.ndarray
-    ra: np.ndarray
-    rb: np.ndarray
-    passes: np.ndarray
-    refetch: dict
-
-
-@lru_cache(maxsize=512)
-def _grid(dims: tuple[int, int, int, int], conv: ConvGeometry | None) -> _Grid:
-    """The candidate grid of ``dims`` (shared by the searches at every level of an op; arrays read-only)."""
-    g, m_dim, n_dim, k_dim = dims
-    cm, cn, ck = candidate_sizes(m_dim), candidate_sizes(n_dim), candidate_sizes(k_dim)
-    mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
-    trips = {
-        "M": np.ceil(m_dim / mm),
-        "N": np.ceil(n_dim / nn),
-        "K": np.ceil(k_dim / kk),
-    }
-    if conv is None:
-        a_tile = mm * kk
-        halo = np.ones_like(a_tile, dtype=np.float64)
-    else:
-        a_tile = conv.input_tile_elems(mm, kk)
-        halo = np.maximum(trips["M"] * trips["K"] * a_tile / max(conv.used_input_elems, 1), 1.0)
-    steps = g * trips["M"] * trips["N"] * trips["K"]
-    ra, rb, passes = (_refetch(trips, x) for x in ("A", "B", "O"))  # (distinct orders, candidates)
-    ra = ra * halo
-    arrays = (mm, nn, kk, a_tile, steps, trips["K"], ra, rb, passes)
-    for a in arrays:
-        a.flags.writeable = False
-    return _Grid(*arrays, {order: (ra[i], rb[i], passes[i]) for order, i in zip(ORDERS, EXPAND)})
 
 
 def _moved(

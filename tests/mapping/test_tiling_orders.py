@@ -1,4 +1,4 @@
-"""The tile search scores the three distinct loop-order classes (``tiling.DISTINCT``), not all six orders: it must
+"""The tile search scores the three distinct loop-order classes (``candidates.DISTINCT``), not all six orders: it must
 pick exactly the candidate a search over all six picks, ties included."""
 
 from __future__ import annotations
@@ -7,15 +7,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.mapping import tiling
+from simulator.mapping import candidates, tiling
 from simulator.mapping.convgeom import ConvGeometry
 from simulator.mapping.objective import choose
 
 
 def test_order_classes_are_the_refetch_patterns():
     """MNK = NMK (A and B re-fetched), MKN = KMN (B and partial sums), NKM = KNM (A and partial sums)."""
-    assert [tiling.ORDERS[i] for i in tiling.DISTINCT] == ["MNK", "MKN", "NKM"]
-    assert [tiling.ORDERS[tiling.DISTINCT[c]] for c in tiling.EXPAND] == ["MNK", "MKN", "MNK", "NKM", "MKN", "NKM"]
+    assert [tiling.ORDERS[i] for i in candidates.DISTINCT] == ["MNK", "MKN", "NKM"]
+    assert [tiling.ORDERS[candidates.DISTINCT[c]] for c in candidates.EXPAND] == ["MNK", "MKN", "MNK", "NKM", "MKN", "NKM"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -41,7 +41,7 @@ def test_three_classes_pick_what_six_orders_pick(dims, elem, streamed, budget, c
     if choice is None:
         assert not np.isfinite(scores[objective]).any()
         return
-    grid = tiling._grid(dims, geom)
+    grid = candidates.candidate_grid(dims, geom)
     n = grid.mm.size
     steps = np.tile(grid.steps, len(tiling.ORDERS))
     best = choose(objective, scores["energy"], scores["latency"], steps, tiling.TIE_BREAK)
