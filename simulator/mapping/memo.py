@@ -33,7 +33,7 @@ from simulator.mapping.context import MappingContext
 from simulator.mapping.schedule import OpSchedule
 from simulator.workload import Op
 
-__all__ = ["MappedOp", "OpMemo", "clear_caches", "op_key"]
+__all__ = ["MappedOp", "OpMemo", "clear_caches", "mapper_caches", "op_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +94,17 @@ class OpMemo:
         return MappedOp(renamed, known.spills, known.unmapped)
 
 
-def clear_caches() -> None:
-    """Empty every memo cache of the mapper (the ``lru_cache`` s named in the module docstring)."""
+def mapper_caches() -> tuple:
+    """The mapper's memo caches across calls (the ``lru_cache`` s named in the module docstring)."""
     from simulator.mapping import candidates, convgeom, spatial, systolic, tiling
 
-    caches = (tiling.search_tile, candidates.candidate_grid, candidates.candidate_sizes, spatial._unroll,
-              convgeom._touched, systolic._cached_run)
-    for cached in caches:
+    return (tiling.search_tile, candidates.candidate_grid, candidates.candidate_sizes, spatial._unroll,
+            convgeom._touched, systolic._cached_run)
+
+
+def clear_caches() -> None:
+    """Empty every memo cache of the mapper (``mapper_caches``), so that the next mapping is a first run's."""
+    for cached in mapper_caches():
         cached.cache_clear()
 
 

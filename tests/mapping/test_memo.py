@@ -143,3 +143,23 @@ def test_key_ignores_names_and_sees_encodings():
     assert plain[1] == plain[2]  # fc1 and fc2: other tensor names, the same key
     assert plain[0] != plain[1] != plain[3]  # the model input's and the model output's ops differ
     assert encoded[1] != plain[1] and encoded[2] == plain[2]
+
+
+def test_clear_caches_empties_every_mapper_cache():
+    """Benchmarks time first runs by emptying the mapper's memos (``memo.clear_caches``): every ``lru_cache`` in
+    ``simulator.mapping`` must be among them, or a new cache would silently make the timings warm."""
+    import importlib
+    import pkgutil
+
+    import simulator.mapping as package
+
+    found = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"simulator.mapping.{info.name}")
+        found |= {f"{info.name}.{name}" for name, obj in vars(module).items()
+                  if callable(getattr(obj, "cache_clear", None)) and getattr(obj, "__module__", None) == module.__name__}
+    cleared = {f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}" for fn in memo.mapper_caches()}
+    assert found == cleared
+    map_workload(chain_workload([(64, 256, 256)] * 4), _chain_profile(1 << 21))
+    memo.clear_caches()
+    assert all(fn.cache_info().currsize == 0 for fn in memo.mapper_caches())
