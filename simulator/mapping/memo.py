@@ -1,6 +1,6 @@
 """Memoised op mapping: identical ops in one ``map_workload`` call are mapped once and their schedule reused.
 
-ResNet-50 repeats its bottleneck blocks (36 of its 53 convolutions share their shape, operands and homes with
+ResNet-50 repeats its bottleneck blocks (30 of its 53 convolutions share their shape, operands and homes with
 an earlier one), a decoder-only transformer its layers. An op mapper is a pure function of what ``op_key``
 collects, so the schedule of the first such op is the schedule of every later one, up to the fields that
 name the op (``index``, ``layer``, ``aten``); ``OpSchedule`` and everything in it are frozen records, so
