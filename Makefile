@@ -43,7 +43,7 @@ bench: $(STAMP) browser
 
 # Speed and memory benchmarks only (minutes).
 bench-speed: $(STAMP) browser
-	$(BIN)/python -m benchmarks.run baseline trace profiles memsim kmeans report sweep startup
+	$(BIN)/python -m benchmarks.run baseline trace profiles memsim kmeans report sweep startup speed
 
 # The lecture reproductions on full MNIST (tens of minutes on 2 cores; trained weights cached in ~/.cache/pjsim/bench).
 bench-lecture: $(STAMP)

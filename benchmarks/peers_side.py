@@ -10,7 +10,6 @@ own run (``wall_s``, ``cpu_s``) against pjsim's map + simulate + price of the sa
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from benchmarks.peer_results import SCALESIM_TO_TORCH, by_component, load, scalesim_layers, zigzag_layer_components
@@ -22,11 +21,9 @@ _DRAM_KEYS = (("ifmap", "inputs read"), ("filter", "weights read"))
 
 def _cold(profile: str, workload, **kwargs):
     """``peer_summary`` with pjsim's memo caches emptied first, so that its wall time is a first run's."""
-    from simulator.mapping import spatial, systolic, tiling
+    from simulator.mapping.memo import clear_caches
 
-    tiling.search_tile.cache_clear()
-    spatial._unroll.cache_clear()
-    systolic._cached_run.cache_clear()
+    clear_caches()
     return peer_summary(profile, workload, **kwargs)
 
 
@@ -143,23 +140,17 @@ def zigzag_gemm_rows(row: Callable) -> list[dict]:
 
 
 def resnet50_wall_rows(row: Callable) -> list[dict]:
-    """pjsim map + simulate + price of ResNet-50 (issue 13: under 0.25 s on one core); ZigZag has no ResNet-50
-    case in peers-data, so the ratio is per network against ZigZag's ResNet-18 run."""
-    import torch
+    """pjsim map + simulate + price of ResNet-50 (issue 13: under 0.25 s on one core), timed as ``bench_speed``
+    defines it (the one definition: CPU time of ``simulate`` from cold memos, tracing excluded); ZigZag has no
+    ResNet-50 case in peers-data, so the ratio is per network against ZigZag's ResNet-18 run."""
+    from benchmarks.bench_speed import map_simulate_seconds, traced
 
-    from simulator.api import trace_model
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        w = trace_model("resnet50", device="meta")
-    start = time.perf_counter()
-    s = _cold("zigzag-tpu-like", w)
-    wall = time.perf_counter() - start
+    cpu, wall, runs = map_simulate_seconds(traced("resnet50"), "zigzag-tpu-like")
     records = [r for r in (load("zigzag-edge_tpu_like"), load("zigzag-tpu_like")) if r is not None]
     timed = [r for r in records if r.get("cpu_s") is not None] or records
     ref = (_zigzag_seconds(timed[0])[0], "ZigZag 3.9.1 ResNet-18 run, CPU time per network") if timed else None
-    return [row("zigzag-tpu-like", "map + simulate + price wall time (ResNet-50)", wall, ref, None, "s",
-                f"target < 0.25 s (issue 13); pjsim's own timer {s.wall_s:.3f} s")]
+    return [row("zigzag-tpu-like", "map + simulate + price CPU time (ResNet-50)", cpu, ref, None, "s",
+                f"target < 0.25 s (issue 13); median of {runs} cold runs, wall {wall:.3f} s (benchmarks/bench_speed.py)")]
 
 
 def side_by_side_rows(workload, row: Callable) -> list[dict]:

@@ -54,27 +54,33 @@ class MappingContext:
     #: What the tile search minimises (``objective.OBJECTIVES``).
     objective: str = "energy"
 
+    #: The profile's levels, innermost first; the index of DRAM (the last) and of the global buffer (the one
+    #: before it, None when the profile has only DRAM). Fixed for the call: set once, read on every move.
+    levels: tuple[MemoryLevel, ...] = field(init=False, repr=False)
+    dram_idx: int = field(init=False, repr=False)
+    gb_idx: int | None = field(init=False, repr=False)
+    _homes: dict[str, int] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.levels = self.profile.levels
+        self.dram_idx = len(self.levels) - 1
+        self.gb_idx = self.dram_idx - 1 if self.dram_idx > 0 else None
+
     def info(self, tensor: str) -> TensorInfo:
         if tensor in self.internal:
             return self.internal[tensor][0]
         return self.workload.tensors[tensor]
 
-    @property
-    def levels(self) -> tuple[MemoryLevel, ...]:
-        return self.profile.levels
-
-    @property
-    def dram_idx(self) -> int:
-        return len(self.profile.levels) - 1
-
-    @property
-    def gb_idx(self) -> int | None:
-        return self.dram_idx - 1 if self.dram_idx > 0 else None
-
     def home(self, tensor: str) -> int:
         """Index of the level a tensor lives in between uses (``residency.kept_activations`` decides)."""
         if tensor in self.internal:
             return self.internal[tensor][1]
+        home = self._homes.get(tensor)
+        if home is None:
+            home = self._homes[tensor] = self._home(tensor)
+        return home
+
+    def _home(self, tensor: str) -> int:
         if self.gb_idx is None:
             return self.dram_idx
         if self.workload.tensors[self.workload.owner_of(tensor)].kind == "weight":
@@ -99,6 +105,8 @@ class MappingContext:
 
 class Traffic:
     """Accumulates the memory-access stream of one op."""
+
+    __slots__ = ("bits", "ctx", "fraction", "huffman_symbols")
 
     def __init__(self, ctx: MappingContext, op: Op) -> None:
         self.ctx = ctx

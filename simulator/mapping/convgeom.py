@@ -16,6 +16,7 @@ of the real loop nest that the GEMM view loses live here:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -83,6 +84,7 @@ def _span(n_out: np.ndarray, f: np.ndarray, stride: int, dil: int, cap: int) -> 
     return np.minimum(np.minimum(contiguous, n_out * f), float(cap))
 
 
+@lru_cache(maxsize=1024)  # pure in its ints; the geometry's properties ask it again on every use
 def _touched(n_out: int, f: int, stride: int, dil: int, pad: int, size: int) -> int:
     """Distinct input positions ``p stride + r dil - pad`` inside ``[0, size)``."""
     pos = (np.arange(n_out)[:, None] * stride + np.arange(f)[None, :] * dil - pad).ravel()

@@ -46,6 +46,7 @@ from simulator.mapping.context import ACTIVATION_SHARE, MappingContext, huffman_
 from simulator.mapping.conv import map_conv
 from simulator.mapping.dataflows import DATAFLOW_MAPPERS
 from simulator.mapping.gemm import GemmView, gemm_view, map_gemm
+from simulator.mapping.memo import MappedOp, OpMemo
 from simulator.mapping.operands import offchip_bits, onchip_bits
 from simulator.mapping.registry import OP_MAPPERS, OpMapper, register_op_mapper
 from simulator.mapping.residency import footprint, global_buffer_bits, kept_activations, used_weights
@@ -55,7 +56,7 @@ from simulator.mapping.streaming import STREAMING_KINDS, map_streaming
 from simulator.mapping.objective import check_objective
 from simulator.mapping.transformer import map_attention, map_recurrent
 from simulator.ops import OpKind
-from simulator.workload import Workload
+from simulator.workload import Op, Workload
 
 
 __all__ = [
@@ -126,6 +127,7 @@ def map_workload(
     independent_layers: bool = False,
     weight_patterns: Mapping[str, WeightPattern] | None = None,
     objective: str = "energy",
+    memoise: bool = True,
 ) -> Schedule:
     """Map every op of ``workload`` onto ``profile``.
 
@@ -142,6 +144,8 @@ def map_workload(
             one is costed as balanced, and its op's mapping says so.
         objective: what each tile search minimises, ``"energy"`` (default), ``"latency"`` or ``"edp"``
             (``objective.py``: the scores and the tie-break rule).
+        memoise: map identical ops once and reuse their schedule (``memo.py``: the key and why it is safe);
+            False maps every op (the reference the memo is tested against).
 
     Raises:
         MappingError: a level cannot hold the smallest tile of an op (names the op, the level and the
@@ -171,23 +175,30 @@ def map_workload(
                    independent=independent_layers, patterns=dict(weight_patterns or {}), objective=objective)
     dataflow_mappers = DATAFLOW_MAPPERS.get(profile.compute.dataflow, FrozenMap())
 
-    scheduled: list[OpSchedule] = []
-    unmapped: Counter[str] = Counter()
-    for op in workload.ops:
+    def map_one(op: Op, ctx: MappingContext) -> MappedOp:
         special = dataflow_mappers.get(op.kind)
         result = special(op, ctx) if special is not None else None
         mapper = OP_MAPPERS.get(op.kind)
         if result is None:
             result = mapper(op, ctx) if mapper is not None else None
-        if result is None:
-            label = op.kind.value
-            if mapper is not None:
-                label += f" (its mapper declined these {type(op.dims).__name__})"
-            if strict:
-                known = sorted(k.value for k in OP_MAPPERS)
-                raise MappingError(f"{op_name(op)}: no mapping rule for op kind {label!r}; known kinds: {known}")
-            unmapped[label] += 1
-            result = map_streaming(op, ctx)
+        if result is not None:
+            return MappedOp(result, False, None)
+        label = op.kind.value
+        if mapper is not None:
+            label += f" (its mapper declined these {type(op.dims).__name__})"
+        if strict:
+            known = sorted(k.value for k in OP_MAPPERS)
+            raise MappingError(f"{op_name(op)}: no mapping rule for op kind {label!r}; known kinds: {known}")
+        return MappedOp(map_streaming(op, ctx), False, label)
+
+    memo = OpMemo(enabled=memoise)
+    scheduled: list[OpSchedule] = []
+    unmapped: Counter[str] = Counter()
+    for op in workload.ops:
+        mapped = memo.map(op, ctx, map_one)
+        result = mapped.schedule
+        if mapped.unmapped is not None:
+            unmapped[mapped.unmapped] += 1
         if op.index in fused:
             result = replace(result, mapping="fused", fused_into=fused[op.index])
         scheduled.append(result)

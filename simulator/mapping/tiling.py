@@ -10,9 +10,10 @@ operand crosses the boundary between the child and its parent level:
 * for ``O`` those re-visits are reduction passes: each pass writes the partial sums up, every pass
   but the first reads them back.
 
-All candidate tiles (powers of two and even splits of each dimension) and all six loop orders are
-evaluated as numpy arrays at once, scored by the run's objective (energy, latency or EDP of the traffic
-across the boundary) and the winner taken by the one tie-break rule; both live in ``objective.py``.
+All candidate tiles (powers of two and even splits of each dimension) and all six loop orders (three
+distinct classes: ``candidates.py`` builds the candidate grid of a shape once) are evaluated as numpy arrays
+at once, scored by the run's objective (energy, latency or EDP of the traffic across the boundary) and the
+winner taken by the one tie-break rule; both live in ``objective.py``.
 
 Convolutions (``conv`` given): ``A`` is the input feature map, not an M x K matrix. Its tile holds the
 input pixels of ``m`` output pixels x ``k`` reduction elements *including the halo*
@@ -25,13 +26,12 @@ boundaries are priced separately); nesting of the tiles is not enforced.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import permutations
 
 import numpy as np
 
+from simulator.mapping.candidates import DISTINCT, EXPAND, ORDERS, candidate_grid, candidate_sizes
 from simulator.mapping.convgeom import ConvGeometry
 from simulator.mapping.objective import OBJECTIVES, check_objective, choose, pipeline_latency
 
@@ -40,9 +40,6 @@ __all__ = ["OBJECTIVES", "ORDERS", "TileChoice", "candidate_scores", "candidate_
 #: First tie-break key (``objective.choose``): "most_steps" (default: overlap) or "fewest_steps" (v1).
 #: Read at search time (clear ``search_tile.cache_clear()`` after changing it).
 TIE_BREAK = "most_steps"
-#: The six loop orders, outermost first.
-ORDERS: tuple[str, ...] = tuple("".join(p) for p in permutations("MNK"))
-_RELEVANT = {"A": "MK", "B": "KN", "O": "MN"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +63,6 @@ class TileChoice:
     inner_passes: float
     energy_pj: float
     latency_cycles: float = 0.0
-
-
-def candidate_sizes(dim: int) -> np.ndarray:
-    """Tile extents tried for a loop of ``dim`` iterations: powers of two and ceil(dim / 2^j)."""
-    j = np.arange(0, max(1, math.ceil(math.log2(max(dim, 1)))) + 1)
-    sizes = np.concatenate([np.minimum(2**j, dim), np.ceil(dim / 2.0**j)])
-    return np.unique(sizes.astype(np.int64))
-
-
-def _refetch(order: str, trips: dict[str, np.ndarray], operand: str) -> np.ndarray:
-    relevant = _RELEVANT[operand]
-    innermost = max(order.index(loop) for loop in relevant)
-    factor = np.ones_like(trips["M"], dtype=np.float64)
-    for loop in order[:innermost]:
-        if loop not in relevant:
-            factor = factor * trips[loop]
-    return factor
 
 
 @lru_cache(maxsize=4096)
@@ -141,7 +121,7 @@ def search_tile(
     flat_steps = np.broadcast_to(steps, energies.shape).ravel()
     best = choose(objective, energies.ravel(), latency.ravel(), flat_steps, TIE_BREAK)
     oi, ci = divmod(best, mm.size)
-    order = ORDERS[oi]
+    order = ORDERS[DISTINCT[oi]]
     ra, rb, passes = refetch[order]
     return TileChoice(
         m=int(mm[ci]),
@@ -161,7 +141,7 @@ def search_tile(
 
 @dataclass(frozen=True)
 class _Candidates:
-    """Every candidate tile x loop order of one search: (orders, tiles) arrays, infeasible ones at inf."""
+    """Every candidate tile x loop order of one search: (distinct orders, tiles) arrays, infeasible ones at inf."""
 
     mm: np.ndarray
     nn: np.ndarray
@@ -194,7 +174,7 @@ def candidate_scores(
     ``search_tile`` enumerates them (loop orders, then tiles); infeasible candidates score inf."""
     c = _evaluate(dims, elem_bits, streamed, budget_bits, cost_pj, inner_psum_pj, conv, parent_cycles,
                   child_cycles, inner_psum_cycles, compute_cycles, port_load_cycles)
-    energy, latency = c.energy_pj.ravel(), c.latency_cycles.ravel()
+    energy, latency = c.energy_pj[list(EXPAND)].ravel(), c.latency_cycles[list(EXPAND)].ravel()
     return {"energy": energy, "latency": latency, "edp": energy * latency}
 
 
@@ -214,36 +194,20 @@ def _evaluate(
     min_tile: tuple[int, int, int] = (1, 1, 1),
 ) -> _Candidates:
     """Footprint, refetches, energy and latency of every candidate at once (module docstring)."""
-    g, m_dim, n_dim, k_dim = dims
-    cm, cn, ck = (_at_least(candidate_sizes(d), lo, d) for d, lo in zip((m_dim, n_dim, k_dim), min_tile))
-    mm, nn, kk = (a.ravel() for a in np.meshgrid(cm, cn, ck, indexing="ij"))
+    grid = candidate_grid(dims, conv, tuple(int(x) for x in min_tile))
+    mm, nn, kk, a_tile, steps, inner_passes = grid.mm, grid.nn, grid.kk, grid.a_tile, grid.steps, grid.inner_passes
+    ra, rb, passes = grid.ra, grid.rb, grid.passes
     ea, eb, eo = elem_bits
     sa, sb, so = streamed
-    trips = {
-        "M": np.ceil(m_dim / mm),
-        "N": np.ceil(n_dim / nn),
-        "K": np.ceil(k_dim / kk),
-    }
-    if conv is None:
-        a_tile = mm * kk
-        halo = np.ones_like(a_tile, dtype=np.float64)
-    else:
-        a_tile = conv.input_tile_elems(mm, kk)
-        halo = np.maximum(trips["M"] * trips["K"] * a_tile / max(conv.used_input_elems, 1), 1.0)
     footprint = (a_tile * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
-    steps = g * trips["M"] * trips["N"] * trips["K"]
-    inner_passes = trips["K"]
-    energies = np.empty((len(ORDERS), mm.size))
-    parent_port = np.empty((len(ORDERS), mm.size))
-    child_port = np.empty((len(ORDERS), mm.size))
-    refetch = {}
-    for i, order in enumerate(ORDERS):
-        ra, rb, passes = (_refetch(order, trips, x) for x in ("A", "B", "O"))
-        ra = ra * halo
-        refetch[order] = (ra, rb, passes)
-        energies[i] = _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed)
-        parent_port[i] = _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed)
-        child_port[i] = _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed)
+    energies, parent_port, child_port = (
+        np.broadcast_to(np.asarray(x, dtype=np.float64), ra.shape).copy() if np.ndim(x) < 2 else x  # nothing streamed: the inner terms alone
+        for x in (
+            _moved(cost_pj, inner_psum_pj, ra, rb, passes, inner_passes, streamed),
+            _moved(parent_cycles, (0.0, 0.0), ra, rb, passes, inner_passes, streamed),
+            _moved(child_cycles, inner_psum_cycles, ra, rb, passes, inner_passes, streamed),
+        )
+    )
     feasible = np.ones(mm.shape, dtype=bool)
     parts = (a_tile * ea if sa else 0.0, kk * nn * eb if sb else 0.0, mm * nn * eo if so else 0.0)
     for positions, bits in _budget_groups(budget_bits):
@@ -251,13 +215,7 @@ def _evaluate(
     latency = pipeline_latency(parent_port, child_port, port_load_cycles, compute_cycles, steps)
     energies[:, ~feasible] = np.inf
     latency[:, ~feasible] = np.inf
-    return _Candidates(mm, nn, kk, steps, footprint, inner_passes, refetch, energies, latency, feasible)
-
-
-def _at_least(sizes: np.ndarray, lo: int, dim: int) -> np.ndarray:
-    """Candidate extents of at least ``lo`` (capped at ``dim``), ``lo`` itself included."""
-    lo = min(int(lo), dim)
-    return sizes if lo <= 1 else np.union1d(sizes[sizes >= lo], np.array([lo], dtype=sizes.dtype))
+    return _Candidates(mm, nn, kk, steps, footprint, inner_passes, grid.refetch, energies, latency, feasible)
 
 
 def _budget_groups(budget_bits) -> tuple[tuple[tuple[int, ...], float], ...]:
