@@ -26,7 +26,7 @@ from pathlib import Path
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.fixed import FixedMapping, LoopProblem, load_fixed_mapping
-from simulator.mapping.fixed_templates import array_geometry, dataflow_template, preset_name, template_levels
+from simulator.mapping.fixed_templates import TEMPLATES, array_geometry, dataflow_template, preset_name, template_levels
 from simulator.mapping.hierarchy import check_capacity, level_costs
 from simulator.mapping.loopnest import NestCounts, count_accesses
 from simulator.mapping.schedule import MappingError, OpSchedule, Schedule, Tile
@@ -172,7 +172,7 @@ def apply_dataflow_preset(schedule: Schedule, workload: Workload, profile: Hardw
         if problem is None:
             continue
         bits = op.mac_dtype.bits if op.mac_dtype is not None else 32
-        fm = dataflow_template(key, problem, rows, cols, template_levels(profile, bits), layer=sched.layer)
+        fm = dataflow_template(key, problem, rows, cols, template_levels(profile, bits, TEMPLATES[key].stationary), layer=sched.layer)
         ops[i] = replace(_fixed_op(sched, fm, problem, profile, bits), mapping=f"fixed-{key}")
     return replace(schedule, ops=tuple(ops))
 

@@ -17,8 +17,8 @@ rs    filter rows FY, then C        output rows OY, then K, G   all three    fil
 ====  ============================  ==========================  ===========  ===================================
 
 Levels (outermost first): the DRAM; the global buffer (the level just inside the DRAM; keeps what it serves)
-with the array fanout below it; the PE's register level (the innermost level, when the profile has one below the
-buffer and it serves the stationary operand; it keeps the stationary operand(s) it serves, the others stream
+with the array fanout below it; the PE's register level (the level below the buffer serving the most of the
+stationary operands, ties the innermost: per-operand registers sit side by side; it keeps the stationary operand(s) it serves, the others stream
 from the buffer with multicast along the axis that does not index them). Every loop not unrolled and not inside
 the PE is a fold loop, in the preset's order (``folds``, outermost first: SCALE-Sim's order for os/ws/is, column
 folds outside row folds). The buffer keeps the innermost fold loops whose tile still fits its capacity (largest
@@ -105,14 +105,17 @@ class TemplateLevels:
     pe_serves: frozenset[str] = frozenset()
 
 
-def template_levels(profile: HardwareProfile, word_bits: int) -> TemplateLevels:
-    """The template levels of ``profile`` (innermost level = the PE's, when there are three or more levels)."""
+def template_levels(profile: HardwareProfile, word_bits: int, stationary: tuple[str, ...] = ()) -> TemplateLevels:
+    """The template levels of ``profile``: the level just inside the DRAM is the buffer; the PE's level is the
+    on-chip level below it that serves the most of the ``stationary`` operands (ties: the innermost; per-operand
+    register files such as ZigZag's weight and output registers sit side by side), else the innermost one."""
     levels = profile.levels  # innermost first
     if len(levels) < 2:
         raise MappingError(f"profile {profile.name!r}: a dataflow preset needs an on-chip buffer and a DRAM level, "
                            f"levels are {[lv.name for lv in levels]}")
     buf = levels[-2]
-    pe = levels[0] if len(levels) >= 3 else None
+    below = levels[:-2]
+    pe = max(below, key=lambda lv: (len(set(stationary) & set(lv.operands)), -below.index(lv))) if below else None
     return TemplateLevels(
         dram=levels[-1].name, buffer=buf.name, buffer_serves=frozenset(buf.operands),
         buffer_words=buf.capacity_bits / buf.instances / word_bits,

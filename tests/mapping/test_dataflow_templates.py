@@ -184,11 +184,15 @@ def _net():
 @pytest.mark.parametrize("preset", ["os", "ws", "is", "rs"])
 def test_simulate_with_a_preset_on_any_array_profile(preset):
     """``simulate(mapping=preset)`` maps every MAC op with the template on ZigZag's tpu_like array, its
-    4-axis edge_tpu_like array and SCALE-Sim's profile; every conv/linear op is costed by the template."""
+    4-axis edge_tpu_like array and SCALE-Sim's profile; every conv/linear op is costed by the template. The PE
+    level is the register that serves the stationary operand (tpu_like: ``rf_o`` for os, ``rf_w`` for ws)."""
     from simulator.api import simulate
 
     model, x = _net()
-    for profile in ("zigzag-tpu-like", "scalesim-32x32-os", "zigzag-edge-tpu-like"):  # edge: 4 axes = 64 x 16
+    profiles = ("zigzag-tpu-like", "scalesim-32x32-os", "zigzag-edge-tpu-like")  # edge: 4 axes = 64 x 16
+    if preset == "rs":
+        profiles = ("zigzag-tpu-like", "scalesim-32x32-os")  # edge_tpu_like: refused (test below)
+    for profile in profiles:
         report = simulate(model, profile, x, mapping=preset, layers="independent", engine="closed-form")
         assert report.total_energy_pj > 0
     from simulator.api import resolve_precision, trace_model
@@ -196,9 +200,20 @@ def test_simulate_with_a_preset_on_any_array_profile(preset):
     from simulator.mapping import map_workload
     from simulator.mapping.fixed_apply import apply_dataflow_preset
 
-    wl, hw = resolve_precision(trace_model(model, x), load_profile("zigzag-tpu-like"), None)
+    wl, hw = resolve_precision(trace_model(model, x), load_profile(profiles[0]), None)
     sched = apply_dataflow_preset(map_workload(wl, hw, independent_layers=True), wl, hw, preset)
     assert [op.mapping for op in sched.ops if op.macs] == [f"fixed-{preset}"] * 2
+
+
+def test_row_stationary_refused_on_a_one_word_register():
+    """ZigZag's edge_tpu_like keeps one 8-bit weight per PE (``rf_w``, 8 bits per instance:
+    zigzag/hardware/edge_tpu_like.yaml), so
+    row stationary, which keeps a filter row (FX = 3 weights) in the PE, is refused naming the level and bits."""
+    from simulator.api import simulate
+
+    model, x = _net()
+    with pytest.raises(MappingError, match=r"does not fit level 'rf_w': tile weights 3 words = 24 bits > capacity 8 bits"):
+        simulate(model, "zigzag-edge-tpu-like", x, mapping="rs", layers="independent", engine="closed-form")
 
 
 def test_preset_needs_an_array_and_cli_option(tmp_path):
