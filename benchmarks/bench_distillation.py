@@ -6,27 +6,28 @@ trained on the teacher's soft targets at T = 20: 74. Targets (issue 19): teacher
 distilled student (T = 20) <= 90 and at least 40 fewer than the same student trained alone.
 
 Recipes: ``models.mnist_mlps.TEACHER_RECIPE`` (the dropout papers' regime: dropout, jitter, max-norm,
-momentum ramp and decaying rate, compressed from 3000 to 60 epochs) and ``STUDENT_RECIPE`` (30 epochs);
-the student alone and every distilled student share the student's schedule, seed and initial weights
-(the seeded zoo factory); only the loss differs. Distillation: ``alpha = 0.9`` on the soft term
-(scaled by T^2), 0.1 on the hard labels, swept over T in ``TEMPERATURES``; the transfer set is the
-training set without jitter, so the teacher's logits are computed once.
+SGD with momentum ramp and a rate decaying to 1/25 over 60 epochs) and ``STUDENT_RECIPE`` (Adam, 20
+epochs); the student alone and every distilled student share the student's schedule, optimizer, seed
+and initial weights (the seeded zoo factory); only the loss differs. Distillation: ``alpha = 0.9`` on
+the soft term (scaled by T^2), 0.1 on the hard labels, swept over T in ``TEMPERATURES`` (T = 20, the
+paper's, trained first); the transfer set is the training set without jitter, so the teacher's logits
+are computed once.
 
 Trained weights are cached under ``~/.cache/pjsim/bench`` (``$PJSIM_BENCH_CACHE``) keyed by the recipe,
 the data and the thread count, so a rerun reuses the teacher and the students; delete the files to
-retrain. The teacher, the student alone and the T = 20 student are costed with ``simulate``.
+retrain. A run in progress writes a per-epoch checkpoint (``*.ckpt.pt`` beside the weights) and an
+interrupted run resumes from it with the same final weights. The teacher logs its test errors after
+every epoch. The teacher, the student alone and the T = 20 student are costed with ``simulate``.
 
 ``python -m benchmarks.bench_distillation --quick`` runs the whole pipeline on a 6,000-image subset
-with 1-epoch schedules (a smoke test: 21 CPU s on one thread; its table goes to the cache folder, not
-to ``benchmarks/results``).
+with 1-epoch schedules (a smoke test; its table goes to the cache folder, not to ``benchmarks/results``).
 
-Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time per step of 100 images, one thread,
-on the shared 2-core development machine: teacher 44 ms (jitter and max-norm included; 28.5 CPU s per
-full 60k epoch, measured over 2 epochs), student 17-23 ms (the whole 30-epoch student-alone run: 315
-CPU s, 147 test errors), teacher logits over the transfer set 7 CPU s. Estimate of the full run:
-60 x 28.5 + 6 x 315 + 5 x 7 = about 3,650 CPU s, i.e. about 34 minutes with 2 threads on two idle cores
-(GEMMs scale about 1.8x), or 61 minutes on one thread. Not yet measured end to end: the teacher and
-the distilled students have not been trained on the full schedule.
+Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread: teacher 30 CPU s per
+full 60k epoch (jitter, max-norm and the per-epoch test included), so 60 epochs are about 1,800 CPU s;
+a student epoch about 12 CPU s (SGD; Adam about 10% more), so 6 students x 20 epochs are about
+1,500 CPU s. Cold: about 55 minutes of one idle core; with the teacher cached about 25 minutes.
+On the shared development machine (load 6-10 on 2 cores) a nice-5 job got 0.2-0.35 of a core, i.e.
+wall time 3-5x the CPU time: run it on an idle machine.
 """
 
 from __future__ import annotations
