@@ -98,8 +98,8 @@ def checkpoint_path(name: str, cfg: dict) -> Path:
     return CACHE / _key(name, cfg).replace(".pt", ".ckpt.pt")
 
 
-def _cached_train(name: str, cfg: dict, model: torch.nn.Module,
-                  train_fn: Callable[[torch.nn.Module, Path], object]) -> tuple[torch.nn.Module, tuple[float, float], bool]:
+def _cached_train(name: str, cfg: dict, model: torch.nn.Module, train_fn: Callable[[torch.nn.Module, Path], object]
+                  ) -> tuple[torch.nn.Module, tuple[float, float], bool]:
     """Train via ``train_fn(model, checkpoint)`` unless weights for this exact ``cfg`` are cached.
 
     ``checkpoint`` is the run's resume file: an interrupted run continues from its last full epoch
@@ -164,18 +164,20 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
             f"{run_.cpu_seconds_per_epoch:.1f} CPU s/epoch)")
 
     teacher_cfg = {**teacher_recipe.to_dict(), **data_id}
-    teacher, times, cached = _cached_train("teacher", teacher_cfg, mlp_1200_1200_dropout(),
-                                             lambda m, ck: train_mlp(m, train, teacher_recipe, progress=False, checkpoint=ck,
-                                                                   callback=_epoch_log("teacher", test, train, teacher_recipe, log)))
+    teacher_log = _epoch_log("teacher", test, train, teacher_recipe, log)
+    teacher, times, cached = _cached_train(
+        "teacher", teacher_cfg, mlp_1200_1200_dropout(),
+        lambda m, ck: train_mlp(m, train, teacher_recipe, progress=False, checkpoint=ck, callback=teacher_log))
     record("teacher", teacher, teacher_recipe.epochs, times, cached,
            f"{teacher_recipe.epochs} epochs, dropout 0.2/0.5, max-norm {teacher_recipe.max_norm:g}, "
            f"+-{teacher_recipe.jitter_px} px jitter, lr0 {teacher_recipe.schedule.lr0:g}")
 
     student_cfg = {**student_recipe.to_dict(), **data_id}
-    student, times, cached = _cached_train("student", student_cfg, mlp_800_800(),
-                                             lambda m, ck: train_mlp(m, train, student_recipe, progress=False, checkpoint=ck))
+    student, times, cached = _cached_train(
+        "student", student_cfg, mlp_800_800(),
+        lambda m, ck: train_mlp(m, train, student_recipe, progress=False, checkpoint=ck))
     record("student alone", student, student_recipe.epochs, times, cached,
-           f"{student_recipe.epochs} epochs, hard labels, no regularisation")
+           f"{student_recipe.epochs} epochs, {student_recipe.optimizer}, hard labels, no regularisation")
 
     teacher_key = _key("teacher", teacher_cfg)
     # the paper's temperature first, so a run cut short still has the headline student cached
@@ -188,7 +190,7 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
             f"distilled-T{temperature:g}", cfg, mlp_800_800(),
             lambda m, ck, c=config: distill(m, teacher, train, c, progress=False, checkpoint=ck))
         record(f"distilled T={temperature:g}", distilled, student_recipe.epochs, times, cached,
-               f"same schedule, seed and initial weights as the student alone; alpha {alpha:g} (x T^2) soft + "
+               f"same schedule, optimizer, seed and initial weights as the student alone; alpha {alpha:g} (x T^2) soft + "
                f"{1 - alpha:g} hard")
     order = ["teacher", "student alone"] + [f"distilled T={t:g}" for t in temperatures]
     return sorted(runs, key=lambda r: order.index(r.name)), models
