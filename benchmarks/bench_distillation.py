@@ -190,8 +190,8 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
             f"distilled-T{temperature:g}", cfg, mlp_800_800(),
             lambda m, ck, c=config: distill(m, teacher, train, c, progress=False, checkpoint=ck))
         record(f"distilled T={temperature:g}", distilled, student_recipe.epochs, times, cached,
-               f"same schedule, optimizer, seed and initial weights as the student alone; alpha {alpha:g} (x T^2) soft + "
-               f"{1 - alpha:g} hard")
+               f"same schedule, optimizer, seed and initial weights as the student alone; alpha {alpha:g} (x T^2) "
+               f"soft + {1 - alpha:g} hard")
     order = ["teacher", "student alone"] + [f"distilled T={t:g}" for t in temperatures]
     return sorted(runs, key=lambda r: order.index(r.name)), models
 
