@@ -6,27 +6,28 @@ trained on the teacher's soft targets at T = 20: 74. Targets (issue 19): teacher
 distilled student (T = 20) <= 90 and at least 40 fewer than the same student trained alone.
 
 Recipes: ``models.mnist_mlps.TEACHER_RECIPE`` (the dropout papers' regime: dropout, jitter, max-norm,
-momentum ramp and decaying rate, compressed from 3000 to 60 epochs) and ``STUDENT_RECIPE`` (30 epochs);
-the student alone and every distilled student share the student's schedule, seed and initial weights
-(the seeded zoo factory); only the loss differs. Distillation: ``alpha = 0.9`` on the soft term
-(scaled by T^2), 0.1 on the hard labels, swept over T in ``TEMPERATURES``; the transfer set is the
-training set without jitter, so the teacher's logits are computed once.
+SGD with momentum ramp and a rate decaying to 1/25 over 60 epochs) and ``STUDENT_RECIPE`` (Adam, 20
+epochs); the student alone and every distilled student share the student's schedule, optimizer, seed
+and initial weights (the seeded zoo factory); only the loss differs. Distillation: ``alpha = 0.9`` on
+the soft term (scaled by T^2), 0.1 on the hard labels, swept over T in ``TEMPERATURES`` (T = 20, the
+paper's, trained first); the transfer set is the training set without jitter, so the teacher's logits
+are computed once.
 
 Trained weights are cached under ``~/.cache/pjsim/bench`` (``$PJSIM_BENCH_CACHE``) keyed by the recipe,
 the data and the thread count, so a rerun reuses the teacher and the students; delete the files to
-retrain. The teacher, the student alone and the T = 20 student are costed with ``simulate``.
+retrain. A run in progress writes a per-epoch checkpoint (``*.ckpt.pt`` beside the weights) and an
+interrupted run resumes from it with the same final weights. The teacher logs its test errors after
+every epoch. The teacher, the student alone and the T = 20 student are costed with ``simulate``.
 
 ``python -m benchmarks.bench_distillation --quick`` runs the whole pipeline on a 6,000-image subset
-with 1-epoch schedules (a smoke test: 21 CPU s on one thread; its table goes to the cache folder, not
-to ``benchmarks/results``).
+with 1-epoch schedules (a smoke test; its table goes to the cache folder, not to ``benchmarks/results``).
 
-Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time per step of 100 images, one thread,
-on the shared 2-core development machine: teacher 44 ms (jitter and max-norm included; 28.5 CPU s per
-full 60k epoch, measured over 2 epochs), student 17-23 ms (the whole 30-epoch student-alone run: 315
-CPU s, 147 test errors), teacher logits over the transfer set 7 CPU s. Estimate of the full run:
-60 x 28.5 + 6 x 315 + 5 x 7 = about 3,650 CPU s, i.e. about 34 minutes with 2 threads on two idle cores
-(GEMMs scale about 1.8x), or 61 minutes on one thread. Not yet measured end to end: the teacher and
-the distilled students have not been trained on the full schedule.
+Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread: teacher 30 CPU s per
+full 60k epoch (jitter, max-norm and the per-epoch test included), so 60 epochs are about 1,800 CPU s;
+a student epoch about 12 CPU s (SGD; Adam about 10% more), so 6 students x 20 epochs are about
+1,500 CPU s. Cold: about 55 minutes of one idle core; with the teacher cached about 25 minutes.
+On the shared development machine (load 6-10 on 2 cores) a nice-5 job got 0.2-0.35 of a core, i.e.
+wall time 3-5x the CPU time: run it on an idle machine.
 """
 
 from __future__ import annotations
@@ -92,12 +93,19 @@ def _key(name: str, cfg: dict) -> str:
     return f"distill2-{name}-{digest}.pt"
 
 
-def _cached_train(name: str, cfg: dict, model: torch.nn.Module,
-                  train_fn: Callable[[torch.nn.Module], object]) -> tuple[torch.nn.Module, tuple[float, float], bool]:
-    """Train via ``train_fn(model)`` unless weights for this exact ``cfg`` are cached.
+def checkpoint_path(name: str, cfg: dict) -> Path:
+    """The per-epoch resume file of a run that has not finished (deleted once its weights are cached)."""
+    return CACHE / _key(name, cfg).replace(".pt", ".ckpt.pt")
 
-    Returns the model, ``(wall seconds, CPU seconds)`` of the training (read back from the cache's
-    sidecar JSON for a cached model) and whether it came from the cache.
+
+def _cached_train(name: str, cfg: dict, model: torch.nn.Module, train_fn: Callable[[torch.nn.Module, Path], object]
+                  ) -> tuple[torch.nn.Module, tuple[float, float], bool]:
+    """Train via ``train_fn(model, checkpoint)`` unless weights for this exact ``cfg`` are cached.
+
+    ``checkpoint`` is the run's resume file: an interrupted run continues from its last full epoch
+    (the times then count only this process's share). Returns the model, ``(wall seconds, CPU
+    seconds)`` of the training (read back from the cache's sidecar JSON for a cached model) and
+    whether it came from the cache.
     """
     path = CACHE / _key(name, cfg)
     if path.is_file():
@@ -105,15 +113,34 @@ def _cached_train(name: str, cfg: dict, model: torch.nn.Module,
         meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").is_file() else {}
         return model.eval(), (float(meta.get("seconds", 0.0)), float(meta.get("cpu_seconds", 0.0))), True
     start, cpu_start = time.perf_counter(), time.process_time()
-    train_fn(model)
+    ckpt = checkpoint_path(name, cfg)
+    resumed = ckpt.is_file()
+    train_fn(model, ckpt)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save(model.state_dict(), tmp)
     tmp.replace(path)
-    sidecar = {"config": cfg, "seconds": seconds, "cpu_seconds": cpu_seconds}
+    sidecar = {"config": cfg, "seconds": seconds, "cpu_seconds": cpu_seconds, "resumed_from_checkpoint": resumed}
     write_text_atomic(path.with_suffix(".json"), json.dumps(sidecar, indent=1, default=str))
+    ckpt.unlink(missing_ok=True)
     return model.eval(), (seconds, cpu_seconds), False
+
+
+def _epoch_log(name: str, test: tuple[torch.Tensor, torch.Tensor], train: tuple[torch.Tensor, torch.Tensor],
+               recipe: MlpRecipe, log: Callable[[str], None]) -> Callable:
+    """A step callback that logs ``name``'s test errors after every full epoch (no random numbers drawn,
+    so the run is unchanged; about 1 CPU s per epoch for the teacher)."""
+    per_epoch = -(-int(train[0].shape[0]) // recipe.batch_size)
+    start = time.process_time()
+
+    def callback(model: torch.nn.Module, step) -> None:
+        if step.step % per_epoch == 0:
+            errors = evaluate(model, test).errors
+            model.train()
+            log(f"{name} epoch {step.step // per_epoch}/{recipe.epochs}: {errors} test errors "
+                f"({time.process_time() - start:.0f} CPU s in this process)")
+    return callback
 
 
 def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
@@ -137,31 +164,36 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
             f"{run_.cpu_seconds_per_epoch:.1f} CPU s/epoch)")
 
     teacher_cfg = {**teacher_recipe.to_dict(), **data_id}
-    teacher, times, cached = _cached_train("teacher", teacher_cfg, mlp_1200_1200_dropout(),
-                                             lambda m: train_mlp(m, train, teacher_recipe, progress=False))
+    teacher_log = _epoch_log("teacher", test, train, teacher_recipe, log)
+    teacher, times, cached = _cached_train(
+        "teacher", teacher_cfg, mlp_1200_1200_dropout(),
+        lambda m, ck: train_mlp(m, train, teacher_recipe, progress=False, checkpoint=ck, callback=teacher_log))
     record("teacher", teacher, teacher_recipe.epochs, times, cached,
            f"{teacher_recipe.epochs} epochs, dropout 0.2/0.5, max-norm {teacher_recipe.max_norm:g}, "
            f"+-{teacher_recipe.jitter_px} px jitter, lr0 {teacher_recipe.schedule.lr0:g}")
 
     student_cfg = {**student_recipe.to_dict(), **data_id}
-    student, times, cached = _cached_train("student", student_cfg, mlp_800_800(),
-                                             lambda m: train_mlp(m, train, student_recipe, progress=False))
+    student, times, cached = _cached_train(
+        "student", student_cfg, mlp_800_800(),
+        lambda m, ck: train_mlp(m, train, student_recipe, progress=False, checkpoint=ck))
     record("student alone", student, student_recipe.epochs, times, cached,
-           f"{student_recipe.epochs} epochs, hard labels, no regularisation")
+           f"{student_recipe.epochs} epochs, {student_recipe.optimizer}, hard labels, no regularisation")
 
     teacher_key = _key("teacher", teacher_cfg)
-    for temperature in temperatures:
+    # the paper's temperature first, so a run cut short still has the headline student cached
+    for temperature in sorted(temperatures, key=lambda t: t != MAIN_T):
         config = DistillConfig(temperature=temperature, alpha=alpha, epochs=student_recipe.epochs,
                                batch_size=student_recipe.batch_size, seed=student_recipe.seed,
-                               schedule=student_recipe.schedule)
+                               schedule=student_recipe.schedule, optimizer=student_recipe.optimizer)
         cfg = {**student_cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}
         distilled, times, cached = _cached_train(
             f"distilled-T{temperature:g}", cfg, mlp_800_800(),
-            lambda m, c=config: distill(m, teacher, train, c, progress=False))
+            lambda m, ck, c=config: distill(m, teacher, train, c, progress=False, checkpoint=ck))
         record(f"distilled T={temperature:g}", distilled, student_recipe.epochs, times, cached,
-               f"same schedule, seed and initial weights as the student alone; alpha {alpha:g} (x T^2) soft + "
-               f"{1 - alpha:g} hard")
-    return runs, models
+               f"same schedule, optimizer, seed and initial weights as the student alone; alpha {alpha:g} (x T^2) "
+               f"soft + {1 - alpha:g} hard")
+    order = ["teacher", "student alone"] + [f"distilled T={t:g}" for t in temperatures]
+    return sorted(runs, key=lambda r: order.index(r.name)), models
 
 
 def _targets(runs: list[Run]) -> list[tuple[str, int, str, bool]]:

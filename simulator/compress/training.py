@@ -19,6 +19,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -159,6 +160,7 @@ def train_classifier(
     progress: bool | None = None,
     description: str = "train",
     schedule: Callable[[int], tuple[float, float]] | None = None,
+    checkpoint: str | Path | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on in-memory tensors.
 
@@ -183,6 +185,11 @@ def train_classifier(
         description: the progress bar's label.
         schedule: ``schedule(epoch) -> (lr, momentum)`` set at the start of every epoch (0-based),
             e.g. a ``MomentumRampSchedule``; replaces ``lr``, ``lr_decay`` and ``momentum``.
+        checkpoint: a file written (atomically) after every full epoch with everything the run
+            needs to continue: weights, optimizer state (momentum buffers, rates), the shuffling
+            generator's and torch's global RNG states (dropout), epoch and step. If the file exists
+            at the start, training resumes from it, so an interrupted run ends with the same weights
+            as an uninterrupted one (same thread count). The caller deletes it when done.
 
     Returns:
         A ``TrainResult``.
@@ -212,6 +219,10 @@ def train_classifier(
     bar = _progress(progress, total_steps, description)
     step, epoch, stopped = 0, 0, False
     epoch_loss_sum, epoch_batches, last_epoch_loss = 0.0, 0, float("nan")
+    if checkpoint is not None and Path(checkpoint).is_file():
+        step, epoch, last_epoch_loss = _resume(Path(checkpoint), model, opt, gen)
+        if bar is not None:
+            bar.update(bar.task_ids[0], advance=step)
     model.train()
     try:
         while step < total_steps and not stopped:
@@ -247,11 +258,37 @@ def train_classifier(
             epoch += 1
             for group in opt.param_groups:
                 group["lr"] *= lr_decay
+            if checkpoint is not None and not stopped and epoch_batches == batches_per_epoch:
+                _save_checkpoint(Path(checkpoint), model, opt, gen, step, epoch, last_epoch_loss)
     finally:
         if bar is not None:
             bar.stop()
         model.eval()
     return TrainResult(steps=step, epochs=epoch, last_epoch_loss=last_epoch_loss, stopped_early=stopped)
+
+
+def _save_checkpoint(path: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator, step: int,
+                     epoch: int, last_epoch_loss: float) -> None:
+    """Write the state ``train_classifier`` needs to continue after ``epoch`` full epochs (atomic rename)."""
+    state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
+             "torch_rng": torch.get_rng_state(), "step": step, "epoch": epoch, "last_epoch_loss": last_epoch_loss}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def _resume(path: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator) -> tuple[int, int, float]:
+    """Load a ``_save_checkpoint`` file into the run's objects; returns ``(step, epoch, last_epoch_loss)``."""
+    try:
+        state = torch.load(path, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+    except (KeyError, RuntimeError, ValueError) as err:
+        raise ValueError(f"training checkpoint {path} does not fit this model/optimizer: {err}") from err
+    gen.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["step"]), int(state["epoch"]), float(state["last_epoch_loss"])
 
 
 @torch.no_grad()

@@ -25,7 +25,24 @@ def test_teacher_and_student_recipes_are_the_papers_regime():
     teacher = mlp_1200_1200_dropout()
     assert teacher.drop_in.p == 0.2 and teacher.drop1.p == 0.5 and teacher.drop2.p == 0.5
     assert STUDENT_RECIPE.jitter_px == 0 and STUDENT_RECIPE.max_norm is None
-    assert TEACHER_RECIPE.with_epochs(3).schedule == compressed_schedule(TEACHER_RECIPE.schedule.lr0, 3)
+
+
+def test_with_epochs_keeps_rate_momenta_and_total_decay():
+    """60 -> 3 epochs: the same lr0, momenta and overall decay (1/25), the ramp's share (10/60) rounded up."""
+    short = TEACHER_RECIPE.with_epochs(3)
+    assert short.schedule.lr0 == TEACHER_RECIPE.schedule.lr0 and short.epochs == 3
+    assert short.schedule.lr_decay ** 3 == pytest.approx(TEACHER_RECIPE.schedule.lr_decay ** 60, rel=1e-9)
+    assert short.schedule.lr_decay ** 3 == pytest.approx(1 / 25, rel=1e-9)
+    assert short.schedule.ramp_epochs == 1
+    assert (short.max_norm, short.jitter_px, short.seed, short.optimizer) == (4.0, 2, 0, "sgd")
+    student = STUDENT_RECIPE.with_epochs(1)
+    assert student.optimizer == "adam" and student.schedule(0) == pytest.approx((1e-3, 0.0))
+
+
+def test_recipe_keys_leave_the_default_optimizer_out():
+    """Cache keys of SGD recipes are what they were before ``optimizer`` existed; Adam is in the key."""
+    assert "optimizer" not in TEACHER_RECIPE.to_dict()
+    assert STUDENT_RECIPE.to_dict()["optimizer"] == "adam"
 
 
 def test_train_mlp_runs_the_schedule_and_applies_max_norm():
