@@ -27,6 +27,8 @@ __all__ = ["CACHE", "SRAM_LIMITED", "cost_model", "mnist_path", "publish_table"]
 
 HERE = Path(__file__).parent
 CACHE = Path(os.environ.get("PJSIM_BENCH_CACHE", Path.home() / ".cache" / "pjsim" / "bench"))
+#: Every lecture benchmark's cost rows, one JSON file per benchmark (``publish_table``).
+COSTS = HERE / "results" / "lecture_costs"
 SRAM_LIMITED = "horowitz45-sram512k"
 
 _WHAT_IF = """\
@@ -91,13 +93,17 @@ def cost_model(method: str, model: torch.nn.Module, record, accuracy_percent: fl
 def publish_table(bench: str, rows: list[dict], reports: list | None = None) -> Path:
     """Store ``bench``'s cost rows and rewrite LECTURE_METHODS.md from every benchmark's stored rows.
 
+    The rows live in ``benchmarks/results/lecture_costs/<bench>.json`` (committed beside the table, not in the
+    local training cache), so running one benchmark rewrites its own rows and keeps the others' (running only
+    the distillation benchmark once dropped the lottery and low-rank rows).
+
     With ``reports`` (``CostReport``s), also write the ordinary HTML report of them to
     ``reports/lecture-<bench>.html`` (no special cases: the same ``write_html`` as any model).
     """
-    CACHE.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(CACHE / f"costs-{bench}.json", json.dumps(rows, indent=1, default=str))
+    COSTS.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(COSTS / f"{bench}.json", json.dumps(rows, indent=1, default=str))
     all_rows = []
-    for path in sorted(CACHE.glob("costs-*.json")):
+    for path in sorted(COSTS.glob("*.json")):
         all_rows += json.loads(path.read_text())
     lines = [
         "# Lecture methods: accuracy, storage and energy per inference",
