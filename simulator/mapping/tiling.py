@@ -182,7 +182,7 @@ def _evaluate(
     dims: tuple[int, int, int, int],
     elem_bits: tuple[float, float, float],
     streamed: tuple[bool, bool, bool],
-    budget_bits: float,
+    budget_bits: float | tuple[tuple[tuple[int, ...], float], ...],
     cost_pj: tuple[float, float, float, float],
     inner_psum_pj: tuple[float, float],
     conv: ConvGeometry | None,
@@ -199,7 +199,8 @@ def _evaluate(
     ra, rb, passes = grid.ra, grid.rb, grid.passes
     ea, eb, eo = elem_bits
     sa, sb, so = streamed
-    footprint = (a_tile * ea if sa else 0.0) + (kk * nn * eb if sb else 0.0) + (mm * nn * eo if so else 0.0)
+    parts = (a_tile * ea if sa else 0.0, kk * nn * eb if sb else 0.0, mm * nn * eo if so else 0.0)
+    footprint = parts[0] + parts[1] + parts[2]
     energies, parent_port, child_port = (
         np.broadcast_to(np.asarray(x, dtype=np.float64), ra.shape).copy() if np.ndim(x) < 2 else x  # nothing streamed: the inner terms alone
         for x in (
@@ -209,7 +210,6 @@ def _evaluate(
         )
     )
     feasible = np.ones(mm.shape, dtype=bool)
-    parts = (a_tile * ea if sa else 0.0, kk * nn * eb if sb else 0.0, mm * nn * eo if so else 0.0)
     for positions, bits in _budget_groups(budget_bits):
         feasible &= sum((parts[p] for p in positions), np.zeros(mm.shape)) <= bits
     latency = pipeline_latency(parent_port, child_port, port_load_cycles, compute_cycles, steps)
