@@ -30,6 +30,7 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     pointer_bits = { value = 16, unit = "bit", source = "..." }
     queue_depth = { value = 8, source = "..." }                       # activation queue entries per PE
     pointer_capacity = { value = 16384, source = "..." }              # optional: pointers per PE's pointer SRAM
+    pointer_overflow = "stream"          # optional: "reload-idle" (default) | "stream" | "stream-active" | "on-chip"
 
     [compute.rs]                         # eyeriss-rs only; rows x cols = macs_per_cycle
     rows = { value = 12, source = "..." }                             # physical PE array
@@ -143,6 +144,7 @@ from simulator.fileio import MAX_NESTING_DEPTH, InputFileError, check_nesting, r
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import (
     DATAFLOWS,
+    POINTER_OVERFLOW,
     DRAM_SCHEDULERS,
     LEVEL_KINDS,
     ZERO_HANDLING,
@@ -190,6 +192,7 @@ _COMPUTE_KEYS = {"macs_per_cycle", "accumulator_bits", "zero_handling", "array",
                  "static_power", "systolic"}
 _CSC_KEYS = {"relative_index_bits", "pointer_bits", "queue_depth"}
 _CSC_OPTIONAL_KEYS = {"pointer_capacity"}  # pointers per PE's pointer SRAM (absent: unbounded)
+_CSC_STRING_KEYS = {"pointer_overflow"}  # optional: POINTER_OVERFLOW (absent: "reload-idle")
 _RS_KEYS = {"rows", "cols", "filter_words", "ifmap_words", "psum_words"}
 _SYSTOLIC_KEYS = {"ifmap_sram", "filter_sram", "ofmap_sram"}
 _ARRAY_KEYS = {"axes", "fill_drain"}
@@ -747,12 +750,14 @@ def _read_csc(r: _Reader, compute_raw: Mapping[str, Any], pes: int, dataflow: st
             raise ProfileError(r.path, "compute.csc", 'only with compute.dataflow = "eie-csc"', "a [compute.csc] table")
         return None
     raw = _require(compute_raw, "csc", r.path, "compute")
-    _check_keys(raw, _CSC_KEYS | _CSC_OPTIONAL_KEYS, r.path, "compute.csc")
-    values = {
+    _check_keys(raw, _CSC_KEYS | _CSC_OPTIONAL_KEYS | _CSC_STRING_KEYS, r.path, "compute.csc")
+    values: dict[str, Any] = {
         key: int(r.quantity(raw, key, "compute.csc", _BIT_UNITS if key.endswith("_bits") else None,
                             positive=True, integer=True))
         for key in sorted(_CSC_KEYS | (_CSC_OPTIONAL_KEYS & raw.keys()))
     }
+    if "pointer_overflow" in raw:
+        values["pointer_overflow"] = r.string(raw, "pointer_overflow", "compute.csc", POINTER_OVERFLOW)
     return CSCConfig(pes=pes, **values)
 
 

@@ -18,7 +18,7 @@ from simulator.hardware.rules import DECODE_OPERATIONS, EnergyValue, derive_op_e
 from simulator.workload import DataType
 
 __all__ = [
-    "COMPOSITE_DIMS", "DATAFLOWS", "DRAM_SCHEDULERS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
+    "COMPOSITE_DIMS", "DATAFLOWS", "POINTER_OVERFLOW", "DRAM_SCHEDULERS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
     "ArrayAxis", "CSCConfig", "SystolicConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
 ]
 
@@ -35,6 +35,8 @@ DRAM_SCHEDULERS: tuple[str, ...] = ("fcfs", "round-robin", "fr-fcfs")
 ATTENTION_MODES = ("materialize", "flash")
 #: Dataflows a profile may select (``[compute] dataflow``); ``dense`` is the default.
 DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs", "systolic-os", "systolic-ws", "systolic-is")
+#: How ``eie-csc`` runs a layer whose column pointers overflow the pointer SRAM (``mapping.csc_pointers``).
+POINTER_OVERFLOW = ("reload-idle", "stream", "stream-active", "on-chip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,9 @@ class CSCConfig:
         pointer_bits: bits of one column pointer; a PE reads two (start, end) per non-zero activation.
         queue_depth: entries of each PE's activation queue.
         pointer_capacity: column pointers one PE's pointer SRAM holds (optional key; 0 = unbounded). A layer
-            needing more (``inputs + 1``) reloads the overflow each input vector (``sparse_csc.pointer_reload``).
+            needing more (``inputs + 1``) overflows it.
+        pointer_overflow: how an overflowing layer gets its pointers (one of ``POINTER_OVERFLOW``, optional
+            key, default ``"reload-idle"``: loaded from DRAM with the PEs idle; ``mapping.csc_pointers``).
     """
 
     pes: int
@@ -211,6 +215,7 @@ class CSCConfig:
     pointer_bits: int
     queue_depth: int
     pointer_capacity: int = 0
+    pointer_overflow: str = "reload-idle"
 
     def __post_init__(self) -> None:
         for name in ("pes", "relative_index_bits", "pointer_bits", "queue_depth"):
@@ -218,6 +223,9 @@ class CSCConfig:
                 raise ValueError(f"CSCConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.pointer_capacity < 0:
             raise ValueError(f"CSCConfig.pointer_capacity must be >= 0 (0 = unbounded), got {self.pointer_capacity}")
+        if self.pointer_overflow not in POINTER_OVERFLOW:
+            raise ValueError(f"CSCConfig.pointer_overflow must be one of {list(POINTER_OVERFLOW)}, "
+                             f"got {self.pointer_overflow!r}")
 
 
 @dataclass(frozen=True, slots=True)
