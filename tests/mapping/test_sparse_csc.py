@@ -138,7 +138,8 @@ def test_eie_profile_selects_the_dataflow():
     hw = load_profile("eie")
     assert hw.compute.dataflow == "eie-csc"
     assert hw.compute.csc == CSCConfig(pes=64, relative_index_bits=4, pointer_bits=16, queue_depth=8,
-                                       pointer_capacity=16384)  # 32 KB / 16-bit pointers
+                                       pointer_capacity=16384,  # 32 KB / 16-bit pointers
+                                       pointer_overflow="stream")
     assert "Han et al." in hw.sources["compute.csc.queue_depth"]
     assert load_profile("horowitz45").compute.dataflow == "dense"
 
@@ -155,6 +156,9 @@ def test_bad_dataflow_keys_are_named(tmp_path):
     bad.write_text(text.replace("queue_depth = { value = 8,", "queue_depth = { value = 0,"), encoding="utf-8")
     with pytest.raises(ProfileError, match="compute.csc.queue_depth"):
         load_profile(bad)
+    bad.write_text(text.replace('pointer_overflow = "stream"', 'pointer_overflow = "prefetch"'), encoding="utf-8")
+    with pytest.raises(ProfileError, match="compute.csc.pointer_overflow"):
+        load_profile(bad)
 
 
 def test_pointer_sram_overflow_reloads_the_excess_by_hand():
@@ -169,12 +173,38 @@ def test_pointer_sram_overflow_reloads_the_excess_by_hand():
     assert run_csc(_tiny_pattern(), 2 / 3, cap4).pointers_reloaded == 0
 
 
-def test_pointer_overflow_costs_dram_traffic_and_idle_pe_time():
-    """64 inputs (65 pointers) on a pointer SRAM of 33: 32 pointers x 64 PEs x 16 bit = 32,768 bits reloaded
-    from DRAM per vector; at EIE's 25.6 GB/s / 800 MHz = 256 bit/cycle that is 128 cycles more of the layer
-    (the DRAM reads precede the compute), while the PEs' busy time stays the balanced layer's 64 cycles."""
+def _small_pointer_sram(strategy: str):
     hw = load_profile("eie")
-    small = replace(hw, compute=replace(hw.compute, csc=replace(hw.compute.csc, pointer_capacity=33)))
+    return hw, replace(hw, compute=replace(hw.compute, csc=replace(hw.compute.csc, pointer_capacity=33,
+                                                                   pointer_overflow=strategy)))
+
+
+def test_pointer_overflow_strategies_by_hand():
+    """64 inputs, all active, one entry per column (the identity: 1 cycle per column and PE), on a pointer SRAM
+    of 33 pointers; one pointer of all 64 PEs is 64 x 16 bit = 4 cycles at EIE's 256 bit/cycle.
+    reload-idle: p[33..64] (32 per PE) loaded before, PEs 64 cycles. stream: p[k] (k >= 33) arrives at
+    (k - 32) x 4; column j needs p[j + 1], so column 63 is broadcast at 32 x 4 = 128 and ends at 129.
+    stream-active: the 32 columns j >= 32 fetch (start, end) pairs, 8 cycles each: column 63 at 256, ends 257.
+    on-chip: 64 cycles, nothing from DRAM."""
+    pattern = WeightPattern.from_mask(np.eye(64, dtype=bool))
+    expected = {"reload-idle": (64.0, 32, True), "stream": (129.0, 32, False), "stream-active": (257.0, 64, False),
+                "on-chip": (64.0, 0, False)}
+    for strategy, (cycles, pointers, idle) in expected.items():
+        cfg = _small_pointer_sram(strategy)[1].compute.csc
+        run = run_csc(pattern, 1.0, cfg, 256.0)
+        assert (run.cycles, run.pointers_reloaded, run.reload_idle) == (cycles, pointers, idle), strategy
+        assert run_csc(pattern, 1.0, cfg, 256.0, "on-chip").cycles == 64.0  # the override wins
+    # A layer that fits is never touched, whatever the strategy.
+    fits = replace(TINY, pointer_capacity=4, pointer_overflow="stream")
+    assert run_csc(_tiny_pattern(), 2 / 3, fits, 1.0).cycles == 3.0
+
+
+def test_pointer_overflow_costs_dram_traffic_and_idle_pe_time():
+    """64 inputs (65 pointers) on a pointer SRAM of 33, "reload-idle": 32 pointers x 64 PEs x 16 bit = 32,768
+    bits reloaded from DRAM per vector; at EIE's 25.6 GB/s / 800 MHz = 256 bit/cycle that is 128 cycles more
+    of the layer (the DRAM reads precede the compute), while the PEs' busy time stays the balanced layer's 64
+    cycles. "stream": the same DRAM reads, and the PEs' time is the stream's 129 cycles."""
+    hw, small = _small_pointer_sram("reload-idle")
     assert hw.dram.bandwidth_bits_per_cycle == pytest.approx(256.0)
     model, x = _fc(list(range(64))), torch.ones(1, 64)
     fits = simulate(model, hw, example_inputs=x, timeline=False)
@@ -191,3 +221,8 @@ def test_pointer_overflow_costs_dram_traffic_and_idle_pe_time():
 
     assert dram_weight_reads(spills) - dram_weight_reads(fits) == pytest.approx(32 * 64 * 16)
     assert "pointer SRAM overflow: 32 pointers per PE" in spills.metadata["dataflow"]
+    assert "with the PEs idle" in spills.metadata["dataflow"]
+    streamed = simulate(model, _small_pointer_sram("stream")[1], example_inputs=x, timeline=False)
+    assert streamed.busy_cycles["compute"] == pytest.approx(129.0)
+    assert dram_weight_reads(streamed) == pytest.approx(dram_weight_reads(spills))
+    assert "streamed during compute (stream)" in streamed.metadata["dataflow"]
