@@ -142,9 +142,11 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
     activation is written to and read from every PE's queue (register file); each non-zero's MAC reads
     and writes its accumulator (register file, accumulator width); the outputs are written once to
     the global buffer. Pointers that overflow the pointer SRAM (``csc_pointers.plan_pointers``) are read from
-    DRAM and written to the global buffer per vector; the memory simulation times that load before the
-    op's compute, which is the ``"reload-idle"`` strategy's timing (with ``"stream"`` the overlap is in
-    ``compute_cycles`` and the simulated layer time counts the load twice). Operations: a MAC per
+    DRAM and written to the global buffer per vector; under ``"reload-idle"`` the memory simulation times
+    that load before the op's compute (one step); a streaming strategy's stalls are in ``compute_cycles``
+    and the op gets one DRAM pipeline step per streamed pointer, so the memory simulation overlaps the load
+    with the compute as the stream does (it then pipelines the op's other DRAM reads, the input vector,
+    with the compute too). Operations: a MAC per
     non-zero weight read, a codebook lookup per non-zero of a shared weight, an index add per stored entry
     read (fillers included).
     """
@@ -226,4 +228,5 @@ def map_eie_csc(op, ctx):  # noqa: ANN001, ANN201 (mapper internals: simulator.m
         index=op.index, layer=op.module, kind=op.kind.value, aten=op.aten, mapping=mapping, tiles=(),
         traffic_bits=traffic.frozen(), operations=tuple(operations), macs=op.macs,
         compute_cycles=m * run.cycles + arith_cycles(ctx.profile.compute, arith),
+        steps=m * run.pointers_reloaded if run.pointers_reloaded and not run.reload_idle else 1,
     )

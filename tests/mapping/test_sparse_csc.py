@@ -226,3 +226,6 @@ def test_pointer_overflow_costs_dram_traffic_and_idle_pe_time():
     assert streamed.busy_cycles["compute"] == pytest.approx(129.0)
     assert dram_weight_reads(streamed) == pytest.approx(dram_weight_reads(spills))
     assert "streamed during compute (stream)" in streamed.metadata["dataflow"]
+    # One DRAM pipeline step per streamed pointer: the simulated layer overlaps the load with the compute
+    # instead of adding the 128 load cycles before it.
+    assert streamed.cycles < spills.cycles - 100
