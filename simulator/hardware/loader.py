@@ -30,7 +30,8 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
     pointer_bits = { value = 16, unit = "bit", source = "..." }
     queue_depth = { value = 8, source = "..." }                       # activation queue entries per PE
     pointer_capacity = { value = 16384, source = "..." }              # optional: pointers per PE's pointer SRAM
-    pointer_overflow = "stream"          # optional: "reload-idle" (default) | "stream" | "stream-active" | "on-chip"
+    pointer_overflow = "stream"          # optional: "reload-idle" (default) | "stream" | "stream-active"
+                                         # | "double-buffer" | "double-buffer-active" | "on-chip"
 
     [compute.rs]                         # eyeriss-rs only; rows x cols = macs_per_cycle
     rows = { value = 12, source = "..." }                             # physical PE array

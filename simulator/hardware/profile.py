@@ -36,7 +36,7 @@ ATTENTION_MODES = ("materialize", "flash")
 #: Dataflows a profile may select (``[compute] dataflow``); ``dense`` is the default.
 DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs", "systolic-os", "systolic-ws", "systolic-is")
 #: How ``eie-csc`` runs a layer whose column pointers overflow the pointer SRAM (``mapping.csc_pointers``).
-POINTER_OVERFLOW = ("reload-idle", "stream", "stream-active", "on-chip")
+POINTER_OVERFLOW = ("reload-idle", "stream", "stream-active", "double-buffer", "double-buffer-active", "on-chip")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,15 @@ each way of running it is a labelled strategy (``POINTER_OVERFLOW``), chosen by 
 * ``"stream-active"`` (pjsim assumption): as ``"stream"``, but only the (start, end) pointer pairs of the
   overflow columns whose activation is non-zero are fetched, which needs the non-zero positions before the
   broadcast (a gather DMA fed by a scan of the activation SRAM, not described in the paper).
+* ``"double-buffer"`` (pjsim assumption): the pointer SRAM as two halves of ``capacity / 2`` pointers; the
+  layer runs in passes of ``capacity / 2 - 1`` columns, the first resident, each next one loaded by DMA into
+  the other half while the current one computes (once the pass before the current one has finished on
+  every PE); a pass's columns wait for its whole load. Halving the resident part, it streams more pointers
+  than ``"stream"``. (Not EIE's even/odd banks, which hold the even and odd pointers of every column so
+  that a column's start and end pointer are read in one cycle.)
+* ``"double-buffer-active"`` (pjsim assumption): as ``"double-buffer"`` with the gather of
+  ``"stream-active"``: each loaded pass holds the (start, end) pairs of ``capacity / 4`` non-zero
+  activations' columns.
 * ``"on-chip"`` (pjsim assumption; the bound of any encoding that keeps every pointer on chip, e.g. 8-bit
   column lengths, 25,088 B < 32 KB, summed by the pointer unit while the previous column's entries stream):
   no DRAM traffic, no delay.
@@ -32,7 +41,8 @@ import numpy as np
 
 from simulator.hardware.profile import POINTER_OVERFLOW, CSCConfig
 
-__all__ = ["POINTER_OVERFLOW", "PointerPlan", "plan_pointers", "pointer_reload", "queue_cycles"]
+__all__ = ["POINTER_OVERFLOW", "PointerPlan", "passes_cycles", "plan_pointers", "pointer_reload", "queue_cycles",
+           "timed_cycles"]
 
 
 def queue_cycles(work: np.ndarray, depth: int, ready: np.ndarray | None = None) -> float:
@@ -81,6 +91,10 @@ class PointerPlan:
     dram_pointers: int
     ready: np.ndarray
     idle: bool = False
+    #: Double-buffered passes: the pass of each active column (0 = resident) and each pass's load cycles;
+    #: None for the other strategies (then ``ready`` is exact; here it ignores the buffer release).
+    pass_of: np.ndarray | None = None
+    pass_load: np.ndarray | None = None
 
 
 def _reload_idle(cols: int, active: np.ndarray, cfg: CSCConfig, cycles_per_pointer: float) -> PointerPlan:
@@ -101,13 +115,70 @@ def _stream_active(cols: int, active: np.ndarray, cfg: CSCConfig, cycles_per_poi
     return PointerPlan(2 * int(spill.sum()), ready)
 
 
+def _double_buffer(cols: int, active: np.ndarray, cfg: CSCConfig, cycles_per_pointer: float,
+                   active_only: bool = False) -> PointerPlan:
+    half = cfg.pointer_capacity // 2
+    resident = half - 1  # columns 0 .. half - 2 (half pointers)
+    if active_only:
+        beyond = np.cumsum(active >= resident) - 1  # index among the non-resident active columns
+        pass_of = np.where(active >= resident, beyond // max(half // 2, 1) + 1, 0)
+        pointers = 2 * np.bincount(pass_of, minlength=int(pass_of.max(initial=0)) + 1)
+    else:
+        pass_of = (active // resident).astype(np.int64)
+        n_pass = -(-cols // resident)
+        pointers = np.full(n_pass, resident + 1)
+        pointers[-1] = cols - (n_pass - 1) * resident + 1
+    pointers[0] = 0  # the resident pass
+    load = pointers * cycles_per_pointer
+    ready = np.cumsum(load)[pass_of]
+    return PointerPlan(int(pointers.sum()), ready, pass_of=pass_of, pass_load=load.astype(float))
+
+
+def _double_buffer_active(cols: int, active: np.ndarray, cfg: CSCConfig, cycles_per_pointer: float) -> PointerPlan:
+    return _double_buffer(cols, active, cfg, cycles_per_pointer, active_only=True)
+
+
+def passes_cycles(work: np.ndarray, depth: int, pass_of: np.ndarray, pass_load: np.ndarray) -> float:
+    """``queue_cycles`` for double-buffered passes: pass ``k``'s load starts when pass ``k - 1``'s load has
+    ended and pass ``k - 2`` has finished on every PE (its half is free), and its columns wait for the load.
+    The same time recurrence, with each pass's load end worked out when its first column comes up."""
+    n, p = work.shape
+    if n == 0:
+        return 0.0
+    start, finish, sent = np.zeros((depth, p)), np.zeros(p), -1.0
+    loaded = np.zeros(len(pass_load))  # load end per pass, filled in order
+    done = np.zeros(len(pass_load))  # cycle every PE has finished the pass
+    known = 0  # passes 0 .. known have load ends
+    current = 0
+    for j in range(n):
+        k = int(pass_of[j])
+        if k != current:
+            done[current:k] = finish.max()  # passes up to k - 1 are finished (empty ones with them)
+            for q in range(known + 1, k + 1):
+                loaded[q] = max(loaded[q - 1], done[q - 2] if q >= 2 else 0.0) + pass_load[q]
+            known, current = max(known, k), k
+        sent = max(sent + 1.0, float(start[j % depth].max()) if j >= depth else 0.0, float(loaded[k]))
+        s = np.maximum(finish, sent)
+        start[j % depth] = s
+        finish = s + work[j]
+    return float(finish.max())
+
+
+def timed_cycles(work: np.ndarray, depth: int, plan: PointerPlan) -> float:
+    """The queue time of ``work`` under a pointer plan (``queue_cycles`` or, for passes, ``passes_cycles``)."""
+    if plan.pass_of is None:
+        return queue_cycles(work, depth, plan.ready)
+    return passes_cycles(work, depth, plan.pass_of, plan.pass_load)
+
+
 def _on_chip(cols: int, active: np.ndarray, cfg: CSCConfig, cycles_per_pointer: float) -> PointerPlan:
     return PointerPlan(0, np.zeros(active.size))
 
 
 #: ``CSCConfig.pointer_overflow`` -> its plan (see the module docstring for what each assumes).
 _STRATEGIES: dict[str, Callable[[int, np.ndarray, CSCConfig, float], PointerPlan]] = {
-    "reload-idle": _reload_idle, "stream": _stream, "stream-active": _stream_active, "on-chip": _on_chip,
+    "reload-idle": _reload_idle, "stream": _stream, "stream-active": _stream_active,
+    "double-buffer": _double_buffer, "double-buffer-active": _double_buffer_active, "on-chip": _on_chip,
 }
 assert tuple(_STRATEGIES) == POINTER_OVERFLOW
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from simulator.hardware.profile import CSCConfig
 from simulator.mapping.csc_pattern import WeightPattern, active_columns, pe_column_entries
-from simulator.mapping.csc_pointers import plan_pointers, pointer_reload, queue_cycles
+from simulator.mapping.csc_pointers import plan_pointers, pointer_reload, queue_cycles, timed_cycles
 
 __all__ = [
     "CSCConfig", "CSCRun", "WeightPattern", "active_columns", "balanced_pattern_run", "map_eie_csc",
@@ -91,7 +91,7 @@ def run_csc(pattern: WeightPattern, activation_density: float, cfg: CSCConfig,
     work = entries[cols]
     plan = plan_pointers(pattern.cols, cols, cfg, dram_bits_per_cycle, pointer_overflow)
     # A PE pops each broadcast activation and reads its two pointers in one cycle at least.
-    cycles = queue_cycles(np.maximum(work, 1), cfg.queue_depth, plan.ready)
+    cycles = timed_cycles(np.maximum(work, 1), cfg.queue_depth, plan)
     total = int(entries.sum())
     return CSCRun(
         cycles=cycles,

@@ -194,6 +194,17 @@ def test_pointer_overflow_strategies_by_hand():
         run = run_csc(pattern, 1.0, cfg, 256.0)
         assert (run.cycles, run.pointers_reloaded, run.reload_idle) == (cycles, pointers, idle), strategy
         assert run_csc(pattern, 1.0, cfg, 256.0, "on-chip").cycles == 64.0  # the override wins
+    # Double-buffered halves of a 34-pointer SRAM (17 each): columns 0-15 resident, passes 16-31, 32-47, 48-63
+    # of 17 pointers = 68 cycles each. Pass 1 loaded at 68 (its columns run 68-84); pass 2 at 68 + 68 = 136
+    # (pass 0 ended at 16); pass 3 at 136 + 68 = 204 (pass 1 ended at 84 < 136): columns 204-219, end 220.
+    pattern_cfg = replace(_small_pointer_sram("double-buffer")[1].compute.csc, pointer_capacity=34)
+    run = run_csc(pattern, 1.0, pattern_cfg, 256.0)
+    assert (run.cycles, run.pointers_reloaded) == (220.0, 3 * 17)
+    # The gather variant: passes of 17 // 2 = 8 active columns, 16 pointers = 64 cycles each; 48 columns
+    # beyond the resident 16 make 6 passes; pass k is loaded at 64 k (its half freed in time), so the last
+    # pass's 8 columns run 384-392.
+    run = run_csc(pattern, 1.0, pattern_cfg, 256.0, "double-buffer-active")
+    assert (run.cycles, run.pointers_reloaded) == (392.0, 2 * 48)
     # A layer that fits is never touched, whatever the strategy.
     fits = replace(TINY, pointer_capacity=4, pointer_overflow="stream")
     assert run_csc(_tiny_pattern(), 2 / 3, fits, 1.0).cycles == 3.0
