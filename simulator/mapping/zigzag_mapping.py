@@ -87,9 +87,11 @@ def _axis_levels(entry: ZigzagEntry, problem: LoopProblem,
             raise MappingError(f"{where}: profile {profile.name!r} has no array axis {axis!r} (axes {sorted(axes)})")
         if math.prod(f for _, f in loops) > axes[axis]:
             raise MappingError(f"{where}: unrolls {math.prod(f for _, f in loops)} > the axis's {axes[axis]} lanes")
-        level = next((lv.name for lv in profile.levels if axis in (lv.shared_axes or ())), None)
-        if level is None:
-            raise MappingError(f"{where}: no level of profile {profile.name!r} declares shared_axes with {axis!r}")
+        sharing = [axis in (lv.shared_axes or ()) or lv is profile.dram for lv in profile.levels]  # DRAM: 1 instance
+        if not all(sharing[sharing.index(True):]):  # side-by-side registers fanned out at different levels
+            raise MappingError(f"{where}: the levels of profile {profile.name!r} that share axis {axis!r} are not the "
+                               f"outer ones of a single nest ({[lv.name for lv in profile.levels]}); not replayable")
+        level = profile.levels[sharing.index(True)].name
         out.setdefault(level, []).extend((_dim(d, problem, where), f) for d, f in loops if f > 1)
     return out
 
