@@ -131,7 +131,8 @@ def test_entry_for_prefers_the_layer_name(tmp_path):
         entry_for(entries[1:], "x")
 
 
-@pytest.mark.parametrize(("case", "profile"), [("tpu_like", "zigzag-tpu-like"), ("edge_tpu_like", "zigzag-edge-tpu-like")])
+@pytest.mark.parametrize(("case", "profile"),
+                         [("tpu_like", "zigzag-tpu-like"), ("edge_tpu_like", "zigzag-edge-tpu-like")])
 def test_spatial_mapping_is_pjsims(case, profile):
     """Issue 13, low priority: the ZigZag files' default spatial mapping unrolls on each array axis the dim pjsim's
     profile unrolls there, by the axis size (tpu_like: D1 K 32, D2 C 32)."""
@@ -154,7 +155,8 @@ def test_side_by_side_registers_are_refused(tmp_path):
     entries[0]["spatial_mapping"] = {"D1": ["K, 8"], "D2": ["C, 8"], "D3": ["B, 4"], "D4": ["B, 4"]}
     entries[0]["temporal_ordering"] = [["K", "*"], ["C", "*"], ["B", "*"]]
     with pytest.raises(MappingError, match="axis 'D3' are not the outer ones of a single nest"):
-        zigzag_mapping(load_zigzag_mapping(_write(tmp_path, entries))[0], gemm(), resolve_profile("zigzag-edge-tpu-like"), 8, 32)
+        zigzag_mapping(load_zigzag_mapping(_write(tmp_path, entries))[0], gemm(),
+                       resolve_profile("zigzag-edge-tpu-like"), 8, 32)
 
 
 @pytest.mark.parametrize(("edit", "message"), [
