@@ -188,3 +188,23 @@ def test_cli_accepts_a_zigzag_mapping(tmp_path):
     from simulator.cli.cmd_simulate import _mapping_arg
 
     assert _mapping_arg(f"zigzag:{MAPPINGS / 'gemm_l1.yaml'}") == f"zigzag:{MAPPINGS / 'gemm_l1.yaml'}"
+
+
+def test_cli_simulate_with_a_zigzag_mapping(tmp_path):
+    """``pjsim simulate --mapping zigzag:FILE.yaml``: every GEMM of lenet_300_100 (batch 128) replayed on gemm_l1."""
+    from click.testing import CliRunner
+
+    from simulator.cli.main import cli
+
+    entries = yaml.safe_load((MAPPINGS / "gemm_l1.yaml").read_text())
+    entries[0]["spatial_mapping"] = {"D1": ["D0, 8"], "D2": ["D2, 4"], "D3": ["D1, 2"]}  # divides 784/300/100/10
+    path = _write(tmp_path, entries)
+    args = ["simulate", "lenet_300_100", "--batch-size", "128", "--profile", "zigzag-gemm-l1", "--mapping",
+            f"zigzag:{path}", "--engine", "closed-form", "--independent-layers"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "reg_O" in result.output
+    entries[0]["spatial_mapping"] = {"D1": ["D0, 8"], "D2": ["D2, 8"], "D3": ["D1, 8"]}  # 300 is not 8 x 37.5
+    _write(tmp_path, entries)
+    bad = CliRunner().invoke(cli, args)
+    assert isinstance(bad.exception, MappingError) and "does not divide its 300 iterations" in str(bad.exception)
