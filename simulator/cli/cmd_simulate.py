@@ -175,7 +175,7 @@ def _mapping_arg(value: str | None) -> str | Path | None:
     path = Path(value)
     if not path.is_file():
         raise click.BadParameter(f"{value!r} is neither a dataflow preset (os, ws, is, rs) nor an existing mapping "
-                                 "TOML file", param_hint="--mapping")
+                                 "TOML file (nor zigzag:FILE.yaml with an existing FILE)", param_hint="--mapping")
     return path
 
 
