@@ -89,7 +89,9 @@ def replay_traffic_bits(problem: LoopProblem, fm: FixedMapping, profile: Hardwar
     for c in counts.counts:
         reads = float(c.reads)
         if read_latch and innermost.get(c.operand) == c.level:
-            fanout = {d: f for lv in fm.levels[[x.level for x in fm.levels].index(c.level):] for d, f in lv.spatial}
+            fanout: dict[str, int] = {}  # the array step this level feeds: every fanout below it
+            for d, f in (x for lv in fm.levels[fm.names.index(c.level):] for x in lv.spatial):
+                fanout[d] = fanout.get(d, 1) * f
             per_step_bits = problem.footprint(c.operand, fanout) * bits
             if per_step_bits <= profile.level(c.level).word_bits_for(c.operand):
                 reads /= read_latch_cycles(problem, fm, c.operand)
