@@ -214,7 +214,8 @@ def simulate(
         mapping: fixed mappings for some layers instead of the search: a ``FixedMapping`` (with ``layer``), an
             iterable of them, or a TOML file (``simulator.mapping.fixed.load_fixed_mapping``); counted by
             ``simulator.mapping.loopnest``; or a dataflow preset ``"os"``, ``"ws"``, ``"is"``, ``"rs"``
-            (``simulator.mapping.fixed_templates``) for every MAC op. Not with ``engine="baseline"``.
+            (``simulator.mapping.fixed_templates``) for every MAC op; or ``"zigzag:PATH.yaml"``, a ZigZag mapping
+            file replayed for every MAC op (``simulator.mapping.zigzag_replay``). Not with ``engine="baseline"``.
 
     Raises:
         MappingError: a memory level cannot hold an op's smallest tile (names the op and the capacity needed).
@@ -276,7 +277,11 @@ def simulate(
     schedule = map_workload(workload, hw, fuse_elementwise=fuse_elementwise, strict=strict,
                             independent_layers=layers == "independent", weight_patterns=patterns,
                             objective=objective)
-    if mapping is not None:
+    if isinstance(mapping, str) and mapping.startswith("zigzag:"):
+        from simulator.mapping.zigzag_replay import apply_zigzag_mapping
+
+        schedule = apply_zigzag_mapping(schedule, workload, hw, mapping.removeprefix("zigzag:"))
+    elif mapping is not None:
         from simulator.mapping.fixed_apply import apply_mapping_option
 
         schedule = apply_mapping_option(schedule, workload, hw, mapping)

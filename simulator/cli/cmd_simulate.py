@@ -162,17 +162,20 @@ def simulate(model: str, profile: str, model_args: ModelArgs, **kwargs) -> CostR
 
 
 def _mapping_arg(value: str | None) -> str | Path | None:
-    """``--mapping``: a dataflow preset name (kept as the name) or an existing TOML file (a Path)."""
+    """``--mapping``: a dataflow preset name (kept as the name), ``zigzag:FILE.yaml`` (kept) or an existing TOML
+    file (a Path)."""
     if value is None:
         return None
     from simulator.mapping.fixed_templates import preset_name
 
     if preset_name(value) is not None:
         return preset_name(value)
+    if value.startswith("zigzag:") and Path(value.removeprefix("zigzag:")).is_file():
+        return value  # a ZigZag mapping yaml, replayed (simulator.mapping.zigzag_replay)
     path = Path(value)
     if not path.is_file():
         raise click.BadParameter(f"{value!r} is neither a dataflow preset (os, ws, is, rs) nor an existing mapping "
-                                 "TOML file", param_hint="--mapping")
+                                 "TOML file (nor zigzag:FILE.yaml with an existing FILE)", param_hint="--mapping")
     return path
 
 
@@ -200,7 +203,8 @@ def _mapping_arg(value: str | None) -> str | Path | None:
               help="window: a bounded window of steady-state steps per op; full: every step (verification).")
 @click.option("--mapping", "mapping_file", default=None, callback=lambda ctx, param, value: _mapping_arg(value),
               help="Fixed mappings (TOML, one [[mapping]] per layer) used instead of the search for the layers they "
-                   "name, or a dataflow preset for every conv/GEMM layer: os, ws, is, rs (needs a profile with an array).")
+                   "name, or a dataflow preset for every conv/GEMM layer: os, ws, is, rs (needs a profile with an array), "
+                   "or zigzag:FILE.yaml, a ZigZag mapping file replayed for every conv/GEMM layer.")
 @click.option("--activation-density", "activation_density", default=None,
               help="What-if: fraction of non-zero input activations, '0.35' for every layer with MACs or "
                    "'fc6=0.35,fc7=0.35' per layer (replaces the density measured while tracing; recorded in the report).")
