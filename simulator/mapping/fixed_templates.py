@@ -24,12 +24,18 @@ the PE is a fold loop, in the preset's order (``folds``, outermost first: SCALE-
 folds outside row folds). The buffer keeps the innermost fold loops whose tile still fits its capacity (largest
 divisor of the first one that does not fit whole); the rest iterate at the DRAM.
 
-Perfect factorisation (the loop-nest model's rule: a dim's factors multiply to its bound): an axis unrolls the
-divisors of its dims whose product is the largest that fits the axis (56 x 56 pixels on 32 rows: OY 4 x OX 8 =
-32; 7 x 7 on 32 rows: 7). SCALE-Sim instead flattens the pixels (or the window) into one dim and folds it with a
-partial last fold, so where the dims do not factor into the axis the template runs more folds than SCALE-Sim
-(``mapping/systolic.py`` reproduces SCALE-Sim's own counts; the template is the general loop-nest form).
-Compute cycles are the loop nest's MAC iterations per PE (no systolic fill/drain, no skew).
+Folds (SCALE-Sim's ``ceil`` folds, the loop-nest model's uneven splits): an axis unrolls, per dim, factors of
+at most the dim's bound whose product fits the axis with the fewest folds ``prod ceil(bound / factor)``; the
+last fold of a dim is partial and moves only its real elements. 56 x 56 pixels on 32 rows: OY 4 x OX 8, 98
+folds (SCALE-Sim: 3,136 / 32 = 98); 7 x 7 on 32 rows: OY 4 x OX 7, folds 28 + 21 (SCALE-Sim: 32 + 17, both 2);
+1000 filters on 32 columns: 32 folds, the last of 8. SCALE-Sim flattens the pixels (or the window) into one
+dim; a tile of the loop-nest model is a hyper-rectangle, so where a fold would cross an output row the template
+runs more folds (28 x 28 on 32 rows: 28 folds, SCALE-Sim 25).
+
+Compute cycles (``fixed_apply.apply_dataflow_preset``): every fold runs the PE's loops in full (a partial fold
+is a full step of the array), plus the profile's ``[compute.array] fill_drain`` once per fold, SCALE-Sim's
+count (``T + R + C - 2`` per OS fold; ``mapping/spatial.py`` charges the same): ``fold_steps`` folds x (PE
+iterations + fill_drain). ``mapping/systolic.py`` reproduces SCALE-Sim's own counts layer by layer.
 """
 
 from __future__ import annotations
@@ -45,8 +51,8 @@ from simulator.mapping.fixed import OPERANDS, FixedMapping, LevelMapping, LoopPr
 from simulator.mapping.schedule import MappingError
 
 __all__ = [
-    "ALIASES", "TEMPLATES", "DataflowSpec", "TemplateLevels", "array_geometry", "dataflow_template", "preset_name",
-    "template_levels",
+    "ALIASES", "TEMPLATES", "DataflowSpec", "TemplateLevels", "array_geometry", "dataflow_template", "fold_steps",
+    "preset_name", "template_levels",
 ]
 
 
@@ -129,9 +135,10 @@ def _divisors(n: int) -> np.ndarray:
 
 
 def _unroll(bounds: dict[str, int], dims: tuple[str, ...], lanes: int, whole_first: bool = False) -> dict[str, int]:
-    """Factors of ``dims`` (each a divisor of its bound) with the largest product <= ``lanes``; ties: the first
-    in ``dims`` order gets the smaller factor (all combinations at once). ``whole_first``: in ``dims`` order,
-    each dim's largest divisor that fits the lanes left (a dim that fits is taken whole)."""
+    """Factors of ``dims`` (each at most its bound) whose product fits ``lanes`` with the fewest folds
+    ``prod ceil(bound / factor)`` (a partial last fold, as SCALE-Sim folds); ties: the most lanes, then the first
+    in ``dims`` order gets the smaller factor (all combinations at once). ``whole_first`` (RS): in ``dims``
+    order, each dim's largest divisor that fits the lanes left (a dim that fits is taken whole)."""
     if whole_first:
         out: dict[str, int] = {}
         for d in dims:
@@ -141,17 +148,20 @@ def _unroll(bounds: dict[str, int], dims: tuple[str, ...], lanes: int, whole_fir
             if f > 1:
                 out[d] = f
         return out
-    divs = [_divisors(bounds[d]) for d in dims]
-    grids = np.meshgrid(*divs, indexing="ij")
-    prod = np.prod(np.stack([g.ravel() for g in grids]), axis=0)
-    prod = np.where(prod <= lanes, prod, 0)
-    best = int(np.argmax(prod))
-    return {d: int(g.ravel()[best]) for d, g in zip(dims, grids) if int(g.ravel()[best]) > 1}
+    grids = np.meshgrid(*(np.arange(1, min(bounds[d], lanes) + 1) for d in dims), indexing="ij")
+    factors = np.stack([g.ravel() for g in grids])
+    bound = np.array([bounds[d] for d in dims])[:, None]
+    folds = np.prod(-(-bound // factors), axis=0)
+    used = np.prod(factors, axis=0)
+    score = np.where(used <= lanes, folds * (lanes + 1) - used, np.iinfo(np.int64).max)  # fewest folds, most lanes
+    best = int(np.argmin(score))
+    return {d: int(factors[i, best]) for i, d in enumerate(dims) if int(factors[i, best]) > 1}
 
 
 def _tile_words(problem: LoopProblem, operands: frozenset[str], ext: dict[str, int | np.ndarray]) -> int | np.ndarray:
     """Words of the kept ``operands`` touched by a tile of ``ext`` iterations (arrays: one tile per element)."""
-    return sum(problem.footprint(op, ext) for op in OPERANDS if op in operands)
+    clipped = {d: np.minimum(e, problem.bound[d]) for d, e in ext.items()}  # a partial fold's tile is smaller
+    return sum(problem.footprint(op, clipped) for op in OPERANDS if op in operands)
 
 
 def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, levels: TemplateLevels,
@@ -168,7 +178,7 @@ def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, lev
     spec = TEMPLATES[key]
     bounds = problem.bound
     spatial = {**_unroll(bounds, spec.rows, rows, spec.whole_first), **_unroll(bounds, spec.cols, cols, spec.whole_first)}
-    rest = {d: bounds[d] // spatial.get(d, 1) for d in bounds}
+    rest = {d: -(-bounds[d] // spatial.get(d, 1)) for d in bounds}  # folds: ceil, the last one partial
     pe_keeps = frozenset(spec.stationary) & levels.pe_serves
     pe_loops = tuple((d, rest[d]) for d in spec.pe_loops if rest[d] > 1)
     buf_keeps = levels.buffer_serves & frozenset(OPERANDS)
@@ -203,6 +213,12 @@ def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, lev
     mapping = FixedMapping(tuple(out), layer=layer)
     mapping.check(problem)
     return mapping
+
+
+def fold_steps(name: str, mapping: FixedMapping) -> int:
+    """Folds of a preset's mapping: the iterations of its fold loops (``DataflowSpec.folds``, at any level)."""
+    folds = frozenset(TEMPLATES[preset_name(name)].folds)
+    return math.prod(f for lvl in mapping.levels for d, f in lvl.temporal if d in folds)
 
 
 def array_geometry(profile: HardwareProfile, preset: str) -> tuple[int, int]:
