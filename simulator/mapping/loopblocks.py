@@ -101,13 +101,14 @@ def _histogram(old, new, shift, valid) -> DimStates:
 
 
 def dim_states(dim: str, loops: tuple[Loop, ...], bound: int, level: int, j: Loop | None = None,
-               collapse: frozenset[int] = frozenset()) -> DimStates:
+               collapse: frozenset[int] = frozenset(), closed_form: bool = True) -> DimStates:
     """Dim ``dim``'s block states at ``level`` (its tile: the loops at or below the level) for each step of the
     temporal loop ``j`` above it (None: the first tile of every instance), summed over the instances.
 
     The spatial loops above the level pick the instance (``collapse``: positions of spatial loops fixed at
     index 0, a multicast); temporal loops outside ``j`` pick the step's context, ``j`` advances by one and the
-    temporal loops inside ``j`` reset from their last real index to 0."""
+    temporal loops inside ``j`` reset from their last real index to 0. ``closed_form=False`` enumerates a
+    perfectly factorised dim too (the tests check both paths agree)."""
     above = [lp for lp in loops if lp.level < level and lp.pos not in collapse]
     extent = math.prod(lp.factor for lp in loops if lp.level >= level)
     spatial = [lp for lp in above if lp.spatial]
@@ -118,7 +119,7 @@ def dim_states(dim: str, loops: tuple[Loop, ...], bound: int, level: int, j: Loo
         outer = [lp for lp in temporal if lp.pos < j.pos]
         stepping = j if j.dim == dim else None
         inner = [lp for lp in temporal if lp.pos > j.pos]
-    if math.prod(lp.factor for lp in loops) == bound:  # perfect factorisation: one state, closed form
+    if closed_form and math.prod(lp.factor for lp in loops) == bound:  # perfect factorisation: closed form
         count = math.prod(lp.factor for lp in spatial + outer) * (stepping.factor - 1 if stepping else 1)
         shift = (stepping.step if stepping else 0) - sum((lp.factor - 1) * lp.step for lp in inner)
         return _one(extent, extent, shift, count)
@@ -130,12 +131,13 @@ def dim_states(dim: str, loops: tuple[Loop, ...], bound: int, level: int, j: Loo
     return _histogram(np.minimum(extent, bound - old), np.minimum(extent, bound - new), new - old, new < bound)
 
 
-def dim_run(loops: tuple[Loop, ...], bound: int, level: int, collapse: frozenset[int] = frozenset()) -> DimStates:
+def dim_run(loops: tuple[Loop, ...], bound: int, level: int, collapse: frozenset[int] = frozenset(),
+            closed_form: bool = True) -> DimStates:
     """Indices of one dim each instance of ``level`` touches over its whole run (``old = new``; shift 0)."""
     kept = [lp for lp in loops if lp.pos not in collapse]
     spatial = [lp for lp in kept if lp.spatial and lp.level < level]
     rest = [lp for lp in kept if not (lp.spatial and lp.level < level)]
-    if math.prod(lp.factor for lp in loops) == bound:
+    if closed_form and math.prod(lp.factor for lp in loops) == bound:
         n = math.prod(lp.factor for lp in rest)
         return _one(n, n, 0, math.prod(lp.factor for lp in spatial))
     n = count_below(bound - _offsets(spatial), rest)
