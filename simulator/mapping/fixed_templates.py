@@ -49,6 +49,7 @@ from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.fixed import OPERANDS, FixedMapping, LevelMapping, LoopProblem
 from simulator.mapping.schedule import MappingError
+from simulator.mapping.systolic_buffer import block_words
 
 __all__ = [
     "ALIASES", "TEMPLATES", "DataflowSpec", "TemplateLevels", "array_geometry", "dataflow_template", "fold_steps",
@@ -109,6 +110,9 @@ class TemplateLevels:
     buffer_words: float
     pe: str | None = None
     pe_serves: frozenset[str] = frozenset()
+    #: Per-operand capacities (words) within the buffer: SCALE-Sim's separate ifmap / filter / ofmap SRAMs, each
+    #: the active half of a double buffer (``systolic_buffer.block_words``); empty: one shared buffer.
+    operand_words: FrozenMap[str, float] = FrozenMap({})
 
 
 def template_levels(profile: HardwareProfile, word_bits: int, stationary: tuple[str, ...] = ()) -> TemplateLevels:
@@ -122,10 +126,13 @@ def template_levels(profile: HardwareProfile, word_bits: int, stationary: tuple[
     buf = levels[-2]
     below = levels[:-2]
     pe = max(below, key=lambda lv: (len(set(stationary) & set(lv.operands)), -below.index(lv))) if below else None
+    cfg = profile.compute.systolic
+    sram = {} if cfg is None else {"inputs": cfg.ifmap_sram_bits, "weights": cfg.filter_sram_bits, "outputs": cfg.ofmap_sram_bits}
     return TemplateLevels(
         dram=levels[-1].name, buffer=buf.name, buffer_serves=frozenset(buf.operands),
         buffer_words=buf.capacity_bits / buf.instances / word_bits,
         pe=pe.name if pe is not None else None, pe_serves=frozenset(pe.operands) if pe is not None else frozenset(),
+        operand_words=FrozenMap({op: float(block_words(bits // word_bits)) for op, bits in sram.items()}),
     )
 
 
@@ -158,10 +165,22 @@ def _unroll(bounds: dict[str, int], dims: tuple[str, ...], lanes: int, whole_fir
     return {d: int(factors[i, best]) for i, d in enumerate(dims) if int(factors[i, best]) > 1}
 
 
-def _tile_words(problem: LoopProblem, operands: frozenset[str], ext: dict[str, int | np.ndarray]) -> int | np.ndarray:
-    """Words of the kept ``operands`` touched by a tile of ``ext`` iterations (arrays: one tile per element)."""
+def _fits(problem: LoopProblem, levels: TemplateLevels, keeps: frozenset[str], ext: dict[str, int | np.ndarray]) -> np.ndarray:
+    """Whether the buffer holds a tile of ``ext`` iterations of the ``keeps`` operands (arrays: one per tile):
+    in total and, where the buffer is per-operand SRAMs, each operand in its own."""
     clipped = {d: np.minimum(e, problem.bound[d]) for d, e in ext.items()}  # a partial fold's tile is smaller
-    return sum(problem.footprint(op, clipped) for op in OPERANDS if op in operands)
+    words = {op: problem.footprint(op, clipped) for op in OPERANDS if op in keeps}
+    ok = np.asarray(sum(words.values()) <= levels.buffer_words)
+    for op, w in words.items():
+        ok = ok & (np.asarray(w) <= levels.operand_words.get(op, np.inf))
+    return ok
+
+
+def _largest_fitting(problem, levels, keeps, ext, d: str, n: int) -> int:
+    """The largest divisor ``f`` of ``n`` with the tile ``ext`` (``d`` scaled by ``f``) in the buffer."""
+    divs = _divisors(n)
+    ok = _fits(problem, levels, keeps, {**ext, d: ext[d] * divs})
+    return int(divs[np.nonzero(ok)[0][-1]]) if ok.any() else 1
 
 
 def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, levels: TemplateLevels,
@@ -180,29 +199,37 @@ def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, lev
     spatial = {**_unroll(bounds, spec.rows, rows, spec.whole_first), **_unroll(bounds, spec.cols, cols, spec.whole_first)}
     rest = {d: -(-bounds[d] // spatial.get(d, 1)) for d in bounds}  # folds: ceil, the last one partial
     pe_keeps = frozenset(spec.stationary) & levels.pe_serves
-    pe_loops = tuple((d, rest[d]) for d in spec.pe_loops if rest[d] > 1)
     buf_keeps = levels.buffer_serves & frozenset(OPERANDS)
-    # The buffer's tile: the fanout, the PE's loops and the fold loops it keeps (innermost first, greedily).
+    # The buffer's tile: the fanout, the PE's loops (the window) and the fold loops it keeps, innermost first.
     ext: dict[str, int] = {d: spatial.get(d, 1) * (rest[d] if d in spec.pe_loops else 1) for d in bounds}
-    base = _tile_words(problem, buf_keeps, ext)
-    if base > levels.buffer_words:
-        raise MappingError(
-            f"dataflow preset {key!r} on layer {layer or problem.name!r}: one fold's tile at level {levels.buffer!r} "
-            f"needs {base} words > capacity {int(levels.buffer_words)} words per instance (extents {ext})")
+    window = {d: rest[d] for d in spec.pe_loops}
+    if not _fits(problem, levels, buf_keeps, ext):  # a fold's window does not fit: stream it through the buffer
+        ext.update(dict.fromkeys(spec.pe_loops, 1))
+        if not _fits(problem, levels, buf_keeps, ext):
+            words = {op: problem.footprint(op, ext) for op in OPERANDS if op in buf_keeps}
+            raise MappingError(
+                f"dataflow preset {key!r} on layer {layer or problem.name!r}: one fold's tile at level {levels.buffer!r} "
+                f"needs {words} words > capacity {int(levels.buffer_words)} words per instance "
+                f"(per operand {dict(levels.operand_words)}; extents {ext})")
+        for d in reversed(spec.pe_loops):  # the innermost window loops that fit; the rest iterate at the DRAM
+            window[d] = ext[d] = _largest_fitting(problem, levels, buf_keeps, ext, d, rest[d])
+            if window[d] < rest[d]:
+                break
     at_buffer: dict[str, int] = {}
-    for d in reversed(spec.folds):
+    streamed = tuple((d, rest[d] // window[d]) for d in spec.pe_loops if rest[d] // window[d] > 1)
+    for d in () if streamed else reversed(spec.folds):
         if rest[d] == 1:
             continue
-        divs = _divisors(rest[d])
-        words = _tile_words(problem, buf_keeps, {**ext, d: ext[d] * divs})
-        f = int(divs[np.nonzero(np.asarray(words) <= levels.buffer_words)[0][-1]])
+        f = _largest_fitting(problem, levels, buf_keeps, ext, d, rest[d])
         if f > 1:
             at_buffer[d] = f
             ext[d] *= f
         if f < rest[d]:
             break
     dram_loops = tuple((d, rest[d] // at_buffer.get(d, 1)) for d in spec.folds if rest[d] // at_buffer.get(d, 1) > 1)
+    dram_loops += streamed  # inside every fold: the PE keeps its stationary operand across them
     buf_loops = tuple((d, at_buffer[d]) for d in spec.folds if d in at_buffer)
+    pe_loops = tuple((d, window[d]) for d in spec.pe_loops if window[d] > 1)
     fanout = tuple((d, spatial[d]) for d in (*spec.rows, *spec.cols) if d in spatial)
     out = [LevelMapping(levels.dram, dram_loops)]
     if levels.pe is not None and pe_keeps:

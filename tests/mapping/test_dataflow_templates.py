@@ -186,15 +186,24 @@ def test_seven_by_seven_outputs_on_32_rows():
 
 def test_buffer_split_and_refusals():
     """A buffer too small for the whole layer keeps the innermost fold loops that fit and leaves the rest at
-    DRAM; one that cannot hold one fold's tile is refused naming the layer, level and words."""
+    DRAM; one that cannot hold a fold's window streams it (the window's outer loops iterate at the DRAM inside
+    every fold, the PE keeping its outputs across them); one that cannot hold a fold's tile with a one-element
+    window (8 weights, 8 inputs, 64 outputs = 80 words) is refused naming the layer, level and words."""
     p = conv(k=64, c=64, oy=8, ox=8)
     small = TemplateLevels("dram", "sram", ALL, 4096, "rf", ALL)
     fm = dataflow_template("os", p, 8, 8, small)
     assert fm.levels[0].temporal  # some folds at DRAM
     counts = count_accesses(p, fm)
     assert counts.get("sram", "weights").tile_words + counts.get("sram", "inputs").tile_words + counts.get("sram", "outputs").tile_words <= 4096
-    with pytest.raises(MappingError, match=r"preset 'os' on layer 'conv1': one fold's tile at level 'sram' needs \d+ words > capacity 100"):
-        dataflow_template("os", p, 8, 8, TemplateLevels("dram", "sram", ALL, 100, "rf", ALL), layer="conv1")
+    tiny = TemplateLevels("dram", "sram", ALL, 100, "rf", ALL)  # C = 64 window: 8 + 8 + 64 words per channel
+    fm = dataflow_template("os", p, 8, 8, tiny)
+    assert fm.levels[0].temporal == (("K", 8), ("OY", 8), ("C", 32)) and fm.levels[2].temporal == (("C", 2),)
+    counts = count_accesses(p, fm)
+    assert counts.get("rf", "outputs").fills == 0 and counts.get("dram", "outputs").updates == 64 * 64
+    assert counts.get("dram", "weights").reads == 64 * 64 * 8  # the window refetched once per pixel fold
+    with pytest.raises(MappingError, match=r"preset 'os' on layer 'conv1': one fold's tile at level 'sram' needs "
+                       r"\{'weights': 8, 'inputs': 8, 'outputs': 64\} words > capacity 50"):
+        dataflow_template("os", p, 8, 8, TemplateLevels("dram", "sram", ALL, 50, "rf", ALL), layer="conv1")
     with pytest.raises(MappingError, match="unknown dataflow preset 'xs'"):
         dataflow_template("xs", p, 8, 8, LEVELS)
     assert preset_name("Output-Stationary") == "os" and preset_name("conv.toml") is None
