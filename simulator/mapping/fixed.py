@@ -8,8 +8,8 @@ covers ``P + R - 1`` pixels, the sliding window).
 A ``FixedMapping`` lists the storage levels outermost first. Each ``LevelMapping`` holds the level's temporal
 loops (outermost first, factor per dim), its spatial loops (the fanout directly below the level: each child
 instance gets one slice) and the operands the level keeps (the others bypass it). The product of every dim's
-factors over all levels must equal its bound. The access counts of a mapping are computed by
-``simulator.mapping.loopnest``; the TOML form (``load_fixed_mapping``) is documented there and in the README.
+factors over all levels must cover its bound, exactly or unevenly (``FixedMapping.check``). The access counts of a
+mapping are computed by ``simulator.mapping.loopnest``; the TOML form (``load_fixed_mapping``) is documented there.
 """
 
 from __future__ import annotations
@@ -165,14 +165,10 @@ class FixedMapping:
             total, inner = math.prod(factors), math.prod(factors[1:])
             if total < bound:
                 raise MappingError(f"mapping of {problem.name!r}: factors of {dim!r} multiply to {total}, bound is {bound}")
-            if total > bound and inner >= bound:
+            if total > bound and factors[0] != -(-bound // inner):  # an outer iteration would be wholly idle
                 raise MappingError(
                     f"mapping of {problem.name!r}: factors of {dim!r} {factors} (outermost first) cover {total} > bound "
-                    f"{bound}, and the inner ones alone cover {inner}: an outer iteration would be idle")
-            if total > bound and factors[0] != -(-bound // inner):
-                raise MappingError(
-                    f"mapping of {problem.name!r}: factors of {dim!r} {factors} cover {total} > bound {bound}: an uneven "
-                    f"split needs the outermost factor ceil({bound} / {inner}) = {-(-bound // inner)}")
+                    f"{bound}: an uneven split needs the outermost factor ceil({bound} / {inner}) = {-(-bound // inner)}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -207,6 +203,11 @@ def load_fixed_mapping(path: str | Path) -> tuple[FixedMapping, ...]:
         temporal = [["C", 3]]
         spatial = [["K", 16]]                # fanout below this level
         keeps = ["weights", "inputs"]        # default: all three
+
+    A dim's factors (over all levels, outermost first) multiply to its bound, or split it unevenly: a factor
+    need not divide, the outermost is then ``ceil(bound / inner factors)`` and each loop's last iteration is
+    partial (7 output rows as ``OY 2`` at the DRAM and ``OY 4`` below: tiles of 4 and 3). Files with exact
+    splits read as before.
 
     Raises:
         MappingError: naming the file and the key that is wrong.

@@ -16,13 +16,15 @@ rs    filter rows FY, then C        output rows OY, then K, G   all three    fil
                                                                              OX slides just above the PE)
 ====  ============================  ==========================  ===========  ===================================
 
-Levels (outermost first): the DRAM; the global buffer (the level just inside the DRAM; keeps what it serves)
-with the array fanout below it; the PE's register level (the level below the buffer serving the most of the
-stationary operands, ties the innermost: per-operand registers sit side by side; it keeps the stationary operand(s) it serves, the others stream
-from the buffer with multicast along the axis that does not index them). Every loop not unrolled and not inside
-the PE is a fold loop, in the preset's order (``folds``, outermost first: SCALE-Sim's order for os/ws/is, column
-folds outside row folds). The buffer keeps the innermost fold loops whose tile still fits its capacity (largest
-divisor of the first one that does not fit whole); the rest iterate at the DRAM.
+Levels (outermost first): the DRAM; the global buffer (the level just inside the DRAM; keeps what it serves;
+on a profile with ``[compute.systolic]`` each operand also within the active half of its own SRAM, SCALE-Sim's
+three double-buffered SRAMs) with the array fanout below it; the PE's register level (below the buffer, serving
+the most stationary operands, ties the innermost; it keeps the stationary operand(s) it serves, the others
+stream from the buffer, multicast along the axis that does not index them). Every loop not unrolled and not in
+the PE is a fold loop, in the preset's order (``folds``, outermost first: SCALE-Sim's, column folds outside row
+folds). The buffer keeps the innermost fold loops whose tile fits (largest divisor of the first that does not
+fit whole), the rest iterate at the DRAM; a fold whose PE loops (the window) do not fit streams them: their
+outer part iterates at the DRAM inside every fold (SCALE-Sim refetching a filter fold of T x 32 > 32,750 words).
 
 Folds (SCALE-Sim's ``ceil`` folds, the loop-nest model's uneven splits): an axis unrolls, per dim, factors of
 at most the dim's bound whose product fits the axis with the fewest folds ``prod ceil(bound / factor)``; the
@@ -46,10 +48,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.frozen import FrozenMap
-from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.fixed import OPERANDS, FixedMapping, LevelMapping, LoopProblem
 from simulator.mapping.schedule import MappingError
-from simulator.mapping.systolic_buffer import block_words
+from simulator.mapping.template_levels import TemplateLevels, array_geometry, template_levels
 
 __all__ = [
     "ALIASES", "TEMPLATES", "DataflowSpec", "TemplateLevels", "array_geometry", "dataflow_template", "fold_steps",
@@ -69,7 +70,7 @@ class DataflowSpec:
     pe_loops: tuple[str, ...]
     folds: tuple[str, ...]
     #: True: each axis takes its dims whole in order while they fit (RS's FY x OY PE set first, then
-    #: replicas); False: the divisor product closest to the axis size (SCALE-Sim's flattened P / R).
+    #: replicas); False: the fewest folds (``_unroll``).
     whole_first: bool = False
 
 
@@ -97,43 +98,6 @@ def preset_name(name: object) -> str | None:
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     return key if key in TEMPLATES else None
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateLevels:
-    """The profile levels a template maps to: DRAM, the global buffer (capacity per instance in words) and the
-    PE's register level (None: the MACs read the buffer), with the operands each serves."""
-
-    dram: str
-    buffer: str
-    buffer_serves: frozenset[str]
-    buffer_words: float
-    pe: str | None = None
-    pe_serves: frozenset[str] = frozenset()
-    #: Per-operand capacities (words) within the buffer: SCALE-Sim's separate ifmap / filter / ofmap SRAMs, each
-    #: the active half of a double buffer (``systolic_buffer.block_words``); empty: one shared buffer.
-    operand_words: FrozenMap[str, float] = FrozenMap({})
-
-
-def template_levels(profile: HardwareProfile, word_bits: int, stationary: tuple[str, ...] = ()) -> TemplateLevels:
-    """The template levels of ``profile``: the level just inside the DRAM is the buffer; the PE's level is the
-    on-chip level below it that serves the most of the ``stationary`` operands (ties: the innermost; per-operand
-    register files such as ZigZag's weight and output registers sit side by side), else the innermost one."""
-    levels = profile.levels  # innermost first
-    if len(levels) < 2:
-        raise MappingError(f"profile {profile.name!r}: a dataflow preset needs an on-chip buffer and a DRAM level, "
-                           f"levels are {[lv.name for lv in levels]}")
-    buf = levels[-2]
-    below = levels[:-2]
-    pe = max(below, key=lambda lv: (len(set(stationary) & set(lv.operands)), -below.index(lv))) if below else None
-    cfg = profile.compute.systolic
-    sram = {} if cfg is None else {"inputs": cfg.ifmap_sram_bits, "weights": cfg.filter_sram_bits, "outputs": cfg.ofmap_sram_bits}
-    return TemplateLevels(
-        dram=levels[-1].name, buffer=buf.name, buffer_serves=frozenset(buf.operands),
-        buffer_words=buf.capacity_bits / buf.instances / word_bits,
-        pe=pe.name if pe is not None else None, pe_serves=frozenset(pe.operands) if pe is not None else frozenset(),
-        operand_words=FrozenMap({op: float(block_words(bits // word_bits)) for op, bits in sram.items()}),
-    )
 
 
 def _divisors(n: int) -> np.ndarray:
@@ -246,15 +210,3 @@ def fold_steps(name: str, mapping: FixedMapping) -> int:
     """Folds of a preset's mapping: the iterations of its fold loops (``DataflowSpec.folds``, at any level)."""
     folds = frozenset(TEMPLATES[preset_name(name)].folds)
     return math.prod(f for lvl in mapping.levels for d, f in lvl.temporal if d in folds)
-
-
-def array_geometry(profile: HardwareProfile, preset: str) -> tuple[int, int]:
-    """``(rows, cols)`` of the profile's array: its first axis and its second (a one-axis array is n x 1; an
-    array of more axes is seen as two groups, the first half of the axes as rows: K8 x C8 x OX4 x OY4 is 64 x 16)."""
-    array = profile.compute.array
-    if array is None:
-        raise MappingError(f"dataflow preset {preset!r} needs a compute array ([compute.array] axes); "
-                           f"profile {profile.name!r} has only macs_per_cycle")
-    sizes = [axis.size for axis in array.axes]
-    half = (len(sizes) + 1) // 2
-    return math.prod(sizes[:half]), math.prod(sizes[half:])
