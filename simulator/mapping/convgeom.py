@@ -83,6 +83,8 @@ def window_span(n_out, f, stride: int, dil: int) -> np.ndarray:
     """Input positions (padding included) that ``n_out`` outputs x ``f`` kernel taps touch along one axis:
     the contiguous window, or ``n_out f`` when a stride above the kernel extent leaves gaps (the loop-nest
     model's tile widths, ``fixed.LoopProblem.footprint``)."""
+    if isinstance(n_out, int) and isinstance(f, int):  # one tile: the same formula without numpy's overhead
+        return min((n_out - 1) * stride + (f - 1) * dil + 1, n_out * f)
     return _span(np.asarray(n_out, dtype=np.float64), np.asarray(f, dtype=np.float64), stride, dil, np.inf)
 
 

@@ -62,7 +62,8 @@ class DimStates:
 
 
 def _one(old: int, new: int, shift: int, count: int) -> DimStates:
-    return DimStates(*(np.array([v], dtype=np.int64) for v in (old, new, shift, count)))
+    a = np.array([[old], [new], [shift], [count]], dtype=np.int64)
+    return DimStates(a[0], a[1], a[2], a[3])
 
 
 def _offsets(loops: list[Loop]) -> np.ndarray:
@@ -95,9 +96,15 @@ def _last(fixed: np.ndarray, loops: list[Loop], bound: int) -> np.ndarray:
     return x - fixed
 
 
-def _histogram(old, new, shift, valid) -> DimStates:
-    rows, count = np.unique(np.stack([old[valid], new[valid], shift[valid]], axis=1), axis=0, return_counts=True)
-    return DimStates(rows[:, 0], rows[:, 1], rows[:, 2], count.astype(np.int64))
+def _histogram(old, new, shift, valid, bound: int) -> DimStates:
+    """Distinct ``(old, new, shift)`` rows among the ``valid`` ones with their counts (one packed integer key
+    each: extents lie in ``[0, bound]``, shifts in ``[-bound, bound]``)."""
+    size = bound + 1
+    key = (old[valid] * size + new[valid]) * (2 * size) + shift[valid] + size
+    keys, count = np.unique(key, return_counts=True)
+    on, sh = np.divmod(keys, 2 * size)
+    o, n = np.divmod(on, size)
+    return DimStates(o, n, sh - size, count.astype(np.int64))
 
 
 def dim_states(dim: str, loops: tuple[Loop, ...], bound: int, level: int, j: Loop | None = None,
@@ -128,7 +135,7 @@ def dim_states(dim: str, loops: tuple[Loop, ...], bound: int, level: int, j: Loo
         base = (base[:, None] + np.arange(stepping.factor - 1, dtype=np.int64)[None, :] * stepping.step).ravel()
     old = base + _last(base, inner, bound)
     new = base + (stepping.step if stepping else 0)
-    return _histogram(np.minimum(extent, bound - old), np.minimum(extent, bound - new), new - old, new < bound)
+    return _histogram(np.minimum(extent, bound - old), np.minimum(extent, bound - new), new - old, new < bound, bound)
 
 
 def dim_run(loops: tuple[Loop, ...], bound: int, level: int, collapse: frozenset[int] = frozenset(),
@@ -141,7 +148,7 @@ def dim_run(loops: tuple[Loop, ...], bound: int, level: int, collapse: frozenset
         n = math.prod(lp.factor for lp in rest)
         return _one(n, n, 0, math.prod(lp.factor for lp in spatial))
     n = count_below(bound - _offsets(spatial), rest)
-    return _histogram(n, n, np.zeros_like(n), n > 0)
+    return _histogram(n, n, np.zeros_like(n), n > 0, bound)
 
 
 def joint(states: list[DimStates]) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:

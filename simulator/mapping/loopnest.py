@@ -35,6 +35,7 @@ work (always under perfect factorisation), else their mean. Energies are priced 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -132,6 +133,12 @@ class _Nest:
             self._memo[key] = dim_states(dim, self.by_dim[dim], self.bound[dim], level, j, collapse)
         return self._memo[key]
 
+    def _run(self, dim: str, level: int, collapse: frozenset[int]) -> DimStates:
+        key = (dim, level, "run", collapse)
+        if key not in self._memo:
+            self._memo[key] = dim_run(self.by_dim[dim], self.bound[dim], level, collapse)
+        return self._memo[key]
+
     def _summed(self, operand: str, per_dim: dict[str, DimStates], value) -> int:
         """Sum of ``value(old, new, shift)`` (per loop dim arrays) over all state combinations, times their count;
         dims that do not index ``operand`` only multiply the count."""
@@ -139,6 +146,9 @@ class _Nest:
         others = math.prod(per_dim[d].total for d in per_dim if d not in rel)
         if others == 0:
             return 0
+        if all(per_dim[d].count.size == 1 for d in rel):  # one state per dim (perfect splits): plain ints
+            fields = [{d: int(getattr(per_dim[d], f)[0]) for d in rel} for f in ("old", "new", "shift")]
+            return int(value(*fields)) * math.prod(int(per_dim[d].count[0]) for d in rel) * others
         combos, count = joint([per_dim[d] for d in rel])
         fields = [dict(zip(rel, (c[k] for c in combos))) for k in range(3)]
         return int((np.asarray(value(*fields)) * count).sum()) * others
@@ -146,22 +156,8 @@ class _Nest:
     def visits(self, level: int, operand: str, collapse: frozenset[int] = frozenset()) -> int:
         """Words brought into all instances of ``level`` over the run (before eliding first output reads)."""
         proj = self.problem.projection(operand)
-
-        def first(old, new, shift):
-            return self.problem.footprint(operand, new)
-
-        def delta(old, new, shift):
-            before, after = data_widths(proj, old), data_widths(proj, new)
-            moved = [sum(c * shift[d] for c, d in dd) for dd in proj]
-            changed = [(m != 0) | (b[1] != a[1]) for m, b, a in zip(moved, before, after)]
-            n_changed = sum(np.asarray(c, dtype=np.int64) for c in changed)
-            tile = math.prod(a[1] for a in after)
-            out = np.where(n_changed == 0, 0, tile)
-            for m, c, (span_b, used_b), (span_a, used_a) in zip(moved, changed, before, after):
-                slide = (n_changed == 1) & c & (m > 0) & (m < span_b) & (used_b == span_b) & (used_a == span_a)
-                out = np.where(slide, tile // np.maximum(used_a, 1) * np.maximum(m + used_a - used_b, 0), out)
-            return out
-
+        first = functools.partial(_first, self.problem, operand)
+        delta = functools.partial(_delta, proj)
         total = self._summed(operand, {d: self._states(d, level, None, collapse) for d in self.bound}, first)
         for j in (lp for lp in self.loops if lp.level < level and not lp.spatial):
             total += self._summed(operand, {d: self._states(d, level, j, collapse) for d in self.bound}, delta)
@@ -169,13 +165,41 @@ class _Nest:
 
     def distinct(self, level: int, operand: str, collapse: frozenset[int] = frozenset()) -> int:
         """Elements of ``operand`` the instances of ``level`` ever hold, summed over the instances."""
-        per_dim = {d: dim_run(self.by_dim[d], b, level, collapse) for d, b in self.bound.items()}
-        return self._summed(operand, per_dim, lambda old, new, shift: self.problem.footprint(operand, new))
+        per_dim = {d: self._run(d, level, collapse) for d in self.bound}
+        return self._summed(operand, per_dim, functools.partial(_first, self.problem, operand))
 
     def mac_iterations(self, collapse: frozenset[int]) -> int:
         """Real MAC iterations over all PEs, the ``collapse`` fanout loops counted at index 0 only."""
-        runs = (dim_run(self.by_dim[d], b, 0, collapse) for d, b in self.bound.items())
+        runs = (self._run(d, 0, collapse) for d in self.bound)
         return math.prod(int((s.new * s.count).sum()) for s in runs)
+
+
+def _first(problem: LoopProblem, operand: str, old, new, shift):
+    """Words of the tile (the first of an instance, or the whole run's distinct elements)."""
+    return problem.footprint(operand, new)
+
+
+def _delta(proj, old, new, shift):
+    """Words a step brings in: nothing when no data dim changed; the new slice when exactly one contiguous data
+    dim slid forward within its old span; else the whole new tile (Timeloop's hyper-rectangle difference)."""
+    before, after = data_widths(proj, old), data_widths(proj, new)
+    moved = [sum(c * shift[d] for c, d in dd) for dd in proj]
+    tile = math.prod(a[1] for a in after)
+    if all(np.ndim(m) == 0 for m in moved) and np.ndim(tile) == 0:  # scalars: one state per dim
+        changed = [k for k, (m, b, a) in enumerate(zip(moved, before, after)) if m != 0 or b[1] != a[1]]
+        if not changed:
+            return 0
+        m, (span_b, used_b), (span_a, used_a) = moved[changed[0]], before[changed[0]], after[changed[0]]
+        if len(changed) == 1 and 0 < m < span_b and used_b == span_b and used_a == span_a:
+            return tile // used_a * max(m + used_a - used_b, 0)
+        return tile
+    changed = [(m != 0) | (b[1] != a[1]) for m, b, a in zip(moved, before, after)]
+    n_changed = sum(np.asarray(c, dtype=np.int64) for c in changed)
+    out = np.where(n_changed == 0, 0, tile)
+    for m, c, (span_b, used_b), (span_a, used_a) in zip(moved, changed, before, after):
+        slide = (n_changed == 1) & c & (m > 0) & (m < span_b) & (used_b == span_b) & (used_a == span_a)
+        out = np.where(slide, tile // np.maximum(used_a, 1) * np.maximum(m + used_a - used_b, 0), out)
+    return out
 
 
 def count_accesses(problem: LoopProblem, mapping: FixedMapping) -> NestCounts:
