@@ -242,3 +242,39 @@ def test_impossible_splits_name_the_layer_and_dim(tmp_path):
                     '[[mapping.level]]\nname = "rf"\ntemporal = [["K", 4]]\n')
     (m,) = load_fixed_mapping(path)
     assert count_accesses(problem, FixedMapping(m.levels)).get("rf", "weights").fills == 7
+
+
+def test_uneven_user_mapping_through_simulate():
+    """Timeloop exercise 03's layer (Conv1D_OC K = 32, R = 3, P = 16) with the K split unevenly, GlobalBuffer
+    K 7 x RegisterFile K 5 (6 x 5 + 2): DRAM still reads each of the 96 weights and 18 inputs once and writes
+    the 512 outputs once; the compute takes 7 x 16 x 5 x 3 = 1,680 cycles for 1,536 MACs (no fill/drain on a
+    user's mapping)."""
+    import torch
+
+    from simulator.api import resolve_precision, trace_model
+    from simulator.hardware import load_profile
+    from simulator.mapping import map_workload
+    from simulator.mapping.fixed_apply import apply_fixed_mappings
+
+    torch.manual_seed(0)
+    model, x = torch.nn.Sequential(torch.nn.Conv1d(1, 32, 3, bias=False)), torch.zeros(1, 1, 18)
+    fm = FixedMapping((LevelMapping("MainMemory"), LevelMapping("GlobalBuffer", (("K", 7), ("OX", 16))),
+                       LevelMapping("RegisterFile", (("K", 5), ("FX", 3)))), layer="0")
+    wl, hw = resolve_precision(trace_model(model, x), load_profile("timeloop-tutorial-3level"), None)
+    op = apply_fixed_mappings(map_workload(wl, hw, independent_layers=True), wl, hw, [fm]).ops[0]
+    words = {k: v / 8 for k, v in op.traffic_bits.items() if k[0] == "MainMemory"}
+    assert words == {("MainMemory", "weights", "read"): 96, ("MainMemory", "inputs", "read"): 18,
+                     ("MainMemory", "outputs", "write"): 512}
+    assert op.compute_cycles == 1680
+
+
+def test_scalesim_profile_template_levels_are_its_three_srams():
+    """scalesim-32x32-os: the template's buffer is the 192 KB level, each operand within the active half of its
+    own 64 kB SRAM (SCALE-Sim's 50 of 100 sets of floor(65,536 / 100) = 655 words: 32,750 words)."""
+    from simulator.hardware import load_profile
+    from simulator.mapping.fixed_templates import template_levels
+
+    levels = template_levels(load_profile("scalesim-32x32-os"), 8, ("outputs",))
+    assert dict(levels.operand_words) == {"inputs": 32_750, "weights": 32_750, "outputs": 32_750}
+    assert levels.buffer_words == 192_000 and levels.pe == "rf"  # the profile's "192 KB" sram level
+    assert dict(template_levels(load_profile("zigzag-tpu-like"), 8).operand_words) == {}
