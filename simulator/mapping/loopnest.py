@@ -159,7 +159,11 @@ class _Nest:
         first = functools.partial(_first, self.problem, operand)
         delta = functools.partial(_delta, proj)
         total = self._summed(operand, {d: self._states(d, level, None, collapse) for d in self.bound}, first)
-        for j in (lp for lp in self.loops if lp.level < level and not lp.spatial):
+        rel = self.problem.relevant(operand)
+        above = [lp for lp in self.loops if lp.level < level and not lp.spatial]
+        for k, j in enumerate(above):
+            if j.dim not in rel and all(lp.dim not in rel for lp in above[k + 1:]):
+                continue  # no index of the operand moves: the tile stays (delta 0)
             total += self._summed(operand, {d: self._states(d, level, j, collapse) for d in self.bound}, delta)
         return total
 
