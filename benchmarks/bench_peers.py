@@ -110,11 +110,11 @@ def _template_rows(workload) -> list[dict]:
     words = {key: sum(b for op in ops for (lvl, o, d), b in op.traffic_bits.items() if lvl == hw.dram.name and (o, d) == key) / 8
              for key in (("inputs", "read"), ("weights", "read"), ("outputs", "write"))}
     case, src = "scalesim-32x32-os (OS template, layer by layer)", "SCALE-Sim 3.0.0 run: benchmarks/results/peers/scalesim-os.json"
-    note = "fixed-mapping template: perfect factorisation, one shared 192 kB buffer, no fill/drain"
+    note = "fixed-mapping template: ceil folds, each operand in its own SRAM's active half, fill/drain per fold"
     ref_cycles = PEER_REFERENCE["scalesim-32x32-os"]["compute_cycles"]
     return [
         _row(case, "MAC-layer compute cycles", sum(op.compute_cycles for op in ops), ref_cycles, None, "cycles",
-             "miss (target 5%): layer4's 7 x 7 outputs use 7 of 32 rows"),
+             "target 5%; the 28 x 28-output layers fold 28 times on 32 rows (SCALE-Sim's flattened pixels: 25)"),
         _row(case, "DRAM ifmap reads", words[("inputs", "read")], (sum(v.dram_reads["ifmap"] for v in layers.values()), src),
              None, "word", note),
         _row(case, "DRAM filter reads", words[("weights", "read")], (sum(v.dram_reads["filter"] for v in layers.values()), src),

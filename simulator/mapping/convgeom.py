@@ -22,7 +22,7 @@ import numpy as np
 
 from simulator.ops import ConvDims
 
-__all__ = ["ConvGeometry", "conv_geometry"]
+__all__ = ["ConvGeometry", "conv_geometry", "window_span"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,15 @@ class ConvGeometry:
         rows_in = _span(rows_out, f_h, self.stride_h, self.dil_h, self.used_rows)
         cols_in = _span(cols_out, f_w, self.stride_w, self.dil_w, self.used_cols)
         return images * channels * rows_in * cols_in
+
+
+def window_span(n_out, f, stride: int, dil: int) -> np.ndarray:
+    """Input positions (padding included) that ``n_out`` outputs x ``f`` kernel taps touch along one axis:
+    the contiguous window, or ``n_out f`` when a stride above the kernel extent leaves gaps (the loop-nest
+    model's tile widths, ``fixed.LoopProblem.footprint``)."""
+    if isinstance(n_out, int) and isinstance(f, int):  # one tile: the same formula without numpy's overhead
+        return min((n_out - 1) * stride + (f - 1) * dil + 1, n_out * f)
+    return _span(np.asarray(n_out, dtype=np.float64), np.asarray(f, dtype=np.float64), stride, dil, np.inf)
 
 
 def _span(n_out: np.ndarray, f: np.ndarray, stride: int, dil: int, cap: int) -> np.ndarray:

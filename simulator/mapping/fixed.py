@@ -8,8 +8,8 @@ covers ``P + R - 1`` pixels, the sliding window).
 A ``FixedMapping`` lists the storage levels outermost first. Each ``LevelMapping`` holds the level's temporal
 loops (outermost first, factor per dim), its spatial loops (the fanout directly below the level: each child
 instance gets one slice) and the operands the level keeps (the others bypass it). The product of every dim's
-factors over all levels must equal its bound. The access counts of a mapping are computed by
-``simulator.mapping.loopnest``; the TOML form (``load_fixed_mapping``) is documented there and in the README.
+factors over all levels must cover its bound, exactly or unevenly (``FixedMapping.check``). The access counts of a
+mapping are computed by ``simulator.mapping.loopnest``; the TOML form (``load_fixed_mapping``) is documented there.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from simulator.fileio import read_bounded_text
+from simulator.mapping.convgeom import window_span
 from simulator.mapping.schedule import MappingError
 
-__all__ = ["OPERANDS", "FixedMapping", "LevelMapping", "LoopProblem", "MappingError", "load_fixed_mapping"]
+__all__ = ["OPERANDS", "FixedMapping", "LevelMapping", "LoopProblem", "MappingError", "data_widths", "load_fixed_mapping"]
 
 #: The operands of a MAC loop nest, in the order every table lists them.
 OPERANDS: tuple[str, ...] = ("weights", "inputs", "outputs")
@@ -75,9 +78,29 @@ class LoopProblem:
     def macs(self) -> int:
         return math.prod(b for _, b in self.bounds)
 
-    def footprint(self, operand: str, extents: dict[str, int]) -> int:
-        """Words of ``operand`` touched by a tile of ``extents`` iterations per loop dim (a hyper-rectangle)."""
-        return math.prod(sum(c * (extents.get(d, 1) - 1) for c, d in dd) + 1 for dd in self.projection(operand))
+    def footprint(self, operand: str, extents: dict[str, Any]) -> Any:
+        """Words of ``operand`` touched by a tile of ``extents`` iterations per loop dim (ints, or numpy arrays
+        of tiles): the product of its data dims' widths (``data_widths``)."""
+        words = math.prod(used for _, used in data_widths(self.projection(operand), extents))
+        return int(words) if np.ndim(words) == 0 else words
+
+
+def data_widths(projection: tuple[Projection, ...], extents: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """``(span, used)`` per data dim of a tile of ``extents`` iterations: ``span`` the index range of its affine
+    sum (``P + R - 1`` for a sliding window), ``used`` the indices really touched. A two-term dim
+    (``stride * O + dilation * F``) is ``convgeom.window_span``'s count (one home with the mapper's conv tiles: a
+    1x1 stride-2 conv uses every other input row, ``n`` of its ``2n - 1``); other dims are contiguous."""
+    out = []
+    for dd in projection:
+        ext = [extents.get(d, 1) for _, d in dd]
+        span = sum(c * (e - 1) for (c, _), e in zip(dd, ext)) + 1
+        if len(dd) == 2:
+            used = window_span(ext[0], ext[1], dd[0][0], dd[1][0])
+            used = int(used) if np.ndim(used) == 0 else used.astype(np.int64)
+        else:
+            used = span
+        out.append((span, used))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,17 +145,30 @@ class FixedMapping:
             raise MappingError(f"the outermost level {self.levels[0].level!r} must keep every operand, keeps {sorted(self.levels[0].keeps)}")
 
     def check(self, problem: LoopProblem) -> None:
-        """Raise ``MappingError`` unless every dim's factors multiply to its bound (naming the dim)."""
+        """Raise ``MappingError`` unless every dim's factors cover its bound exactly or unevenly (naming the dim).
+
+        A dim's factors ``f_1 .. f_n`` (outermost first, a level's temporal loops before its fanout) either
+        multiply to the bound (perfect factorisation) or split it unevenly: the inner factors cover less than
+        the bound and the outermost is ``ceil(bound / inner)``, so only each loop's last iteration is partial
+        (``loopblocks``). 7 pixels as ``OY 2`` then ``OY 4`` is 4 + 3; ``OY 4`` then ``OY 2`` would leave a
+        wholly idle outer iteration and is refused."""
         bounds = problem.bound
-        got: dict[str, int] = {}
+        got: dict[str, list[int]] = {}
         for lvl in self.levels:
             for dim, f in (*lvl.temporal, *lvl.spatial):
                 if dim not in bounds:
                     raise MappingError(f"level {lvl.level!r}: loop over {dim!r}, problem dims are {sorted(bounds)}")
-                got[dim] = got.get(dim, 1) * f
+                if f > 1:
+                    got.setdefault(dim, []).append(f)
         for dim, bound in bounds.items():
-            if got.get(dim, 1) != bound:
-                raise MappingError(f"mapping of {problem.name!r}: factors of {dim!r} multiply to {got.get(dim, 1)}, bound is {bound}")
+            factors = got.get(dim, [])
+            total, inner = math.prod(factors), math.prod(factors[1:])
+            if total < bound:
+                raise MappingError(f"mapping of {problem.name!r}: factors of {dim!r} multiply to {total}, bound is {bound}")
+            if total > bound and factors[0] != -(-bound // inner):  # an outer iteration would be wholly idle
+                raise MappingError(
+                    f"mapping of {problem.name!r}: factors of {dim!r} {factors} (outermost first) cover {total} > bound "
+                    f"{bound}: an uneven split needs the outermost factor ceil({bound} / {inner}) = {-(-bound // inner)}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -167,6 +203,11 @@ def load_fixed_mapping(path: str | Path) -> tuple[FixedMapping, ...]:
         temporal = [["C", 3]]
         spatial = [["K", 16]]                # fanout below this level
         keeps = ["weights", "inputs"]        # default: all three
+
+    A dim's factors (over all levels, outermost first) multiply to its bound, or split it unevenly: a factor
+    need not divide, the outermost is then ``ceil(bound / inner factors)`` and each loop's last iteration is
+    partial (7 output rows as ``OY 2`` at the DRAM and ``OY 4`` below: tiles of 4 and 3). Files with exact
+    splits read as before.
 
     Raises:
         MappingError: naming the file and the key that is wrong.

@@ -13,7 +13,9 @@ the array, tiles that overflow a level (per instance, at the op's MAC data width
 
 A dataflow preset name (``"os"``, ``"ws"``, ``"is"``, ``"rs"`` or the long names; ``fixed_templates``) instead
 of mappings applies that preset's template to every op with a MAC loop nest (``apply_dataflow_preset``); the
-ops' ``mapping`` becomes ``"fixed-<preset>"``.
+ops' ``mapping`` becomes ``"fixed-<preset>"``, and their compute cycles are the array's iterations (a partial
+fold is a full step) plus the profile's ``[compute.array] fill_drain`` once per fold (SCALE-Sim's count). A
+user's mapping gets no fill/drain (Timeloop's count: one cycle per MAC iteration).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from pathlib import Path
 from simulator.frozen import FrozenMap
 from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.fixed import FixedMapping, LoopProblem, load_fixed_mapping
-from simulator.mapping.fixed_templates import TEMPLATES, array_geometry, dataflow_template, preset_name, template_levels
+from simulator.mapping.fixed_templates import (
+    TEMPLATES, array_geometry, dataflow_template, fold_steps, preset_name, template_levels,
+)
 from simulator.mapping.hierarchy import check_capacity, level_costs
 from simulator.mapping.loopnest import NestCounts, count_accesses
 from simulator.mapping.schedule import MappingError, OpSchedule, Schedule, Tile
@@ -94,7 +98,9 @@ def _check_levels(fm: FixedMapping, profile: HardwareProfile) -> None:
         raise MappingError(f"{where}: the outermost level must be the profile's DRAM {profile.dram.name!r}, got {fm.levels[0].level!r}")
 
 
-def _fixed_op(sched: OpSchedule, fm: FixedMapping, problem: LoopProblem, profile: HardwareProfile, bits: int) -> OpSchedule:
+def _fixed_op(sched: OpSchedule, fm: FixedMapping, problem: LoopProblem, profile: HardwareProfile, bits: int,
+              folds: int = 0) -> OpSchedule:
+    """``sched`` costed by ``fm``; ``folds``: the array folds that each pay the profile's fill/drain (presets)."""
     _check_levels(fm, profile)
     counts: NestCounts = count_accesses(problem, fm)
     if counts.compute_instances > profile.compute.macs_per_cycle:
@@ -115,15 +121,16 @@ def _fixed_op(sched: OpSchedule, fm: FixedMapping, problem: LoopProblem, profile
         ext: dict[str, int] = {}
         for inner in fm.levels[i:]:
             for d, f in (*inner.temporal, *inner.spatial):
-                ext[d] = ext.get(d, 1) * f
+                ext[d] = min(ext.get(d, 1) * f, problem.bound[d])  # an uneven split's full tile
         words = sum(c.tile_words for c in counts.counts if c.level == lm.level)
         order = "".join(d for d, f in lm.temporal if f > 1)
         steps = math.prod(f for outer in fm.levels[:i] for _, f in outer.temporal)
         tiles.append(Tile(lm.level, FrozenMap(ext), order, steps, float(words * bits), float(costs[lm.level].capacity_words * bits)))
     dram_steps = math.prod(f for _, f in fm.levels[0].temporal)
+    fill_drain = profile.compute.array.fill_drain_cycles if profile.compute.array is not None else 0.0
     return replace(
         sched, mapping="fixed", tiles=tuple(tiles), traffic_bits=FrozenMap(traffic),
-        compute_cycles=float(counts.compute_cycles), steps=max(1, dram_steps),
+        compute_cycles=float(counts.compute_cycles + folds * fill_drain), steps=max(1, dram_steps),
     )
 
 
@@ -173,7 +180,7 @@ def apply_dataflow_preset(schedule: Schedule, workload: Workload, profile: Hardw
             continue
         bits = op.mac_dtype.bits if op.mac_dtype is not None else 32
         fm = dataflow_template(key, problem, rows, cols, template_levels(profile, bits, TEMPLATES[key].stationary), layer=sched.layer)
-        ops[i] = replace(_fixed_op(sched, fm, problem, profile, bits), mapping=f"fixed-{key}")
+        ops[i] = replace(_fixed_op(sched, fm, problem, profile, bits, fold_steps(key, fm)), mapping=f"fixed-{key}")
     return replace(schedule, ops=tuple(ops))
 
 

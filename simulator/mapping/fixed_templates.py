@@ -16,20 +16,28 @@ rs    filter rows FY, then C        output rows OY, then K, G   all three    fil
                                                                              OX slides just above the PE)
 ====  ============================  ==========================  ===========  ===================================
 
-Levels (outermost first): the DRAM; the global buffer (the level just inside the DRAM; keeps what it serves)
-with the array fanout below it; the PE's register level (the level below the buffer serving the most of the
-stationary operands, ties the innermost: per-operand registers sit side by side; it keeps the stationary operand(s) it serves, the others stream
-from the buffer with multicast along the axis that does not index them). Every loop not unrolled and not inside
-the PE is a fold loop, in the preset's order (``folds``, outermost first: SCALE-Sim's order for os/ws/is, column
-folds outside row folds). The buffer keeps the innermost fold loops whose tile still fits its capacity (largest
-divisor of the first one that does not fit whole); the rest iterate at the DRAM.
+Levels (outermost first): the DRAM; the global buffer (the level just inside the DRAM; keeps what it serves;
+on a profile with ``[compute.systolic]`` each operand also within the active half of its own SRAM, SCALE-Sim's
+three double-buffered SRAMs) with the array fanout below it; the PE's register level (below the buffer, serving
+the most stationary operands, ties the innermost; it keeps the stationary operand(s) it serves, the others
+stream from the buffer, multicast along the axis that does not index them). Every loop not unrolled and not in
+the PE is a fold loop, in the preset's order (``folds``, outermost first: SCALE-Sim's, column folds outside row
+folds). The buffer keeps the innermost fold loops whose tile fits (largest divisor of the first that does not
+fit whole), the rest iterate at the DRAM; a fold whose PE loops (the window) do not fit streams them: their
+outer part iterates at the DRAM inside every fold (SCALE-Sim refetching a filter fold of T x 32 > 32,750 words).
 
-Perfect factorisation (the loop-nest model's rule: a dim's factors multiply to its bound): an axis unrolls the
-divisors of its dims whose product is the largest that fits the axis (56 x 56 pixels on 32 rows: OY 4 x OX 8 =
-32; 7 x 7 on 32 rows: 7). SCALE-Sim instead flattens the pixels (or the window) into one dim and folds it with a
-partial last fold, so where the dims do not factor into the axis the template runs more folds than SCALE-Sim
-(``mapping/systolic.py`` reproduces SCALE-Sim's own counts; the template is the general loop-nest form).
-Compute cycles are the loop nest's MAC iterations per PE (no systolic fill/drain, no skew).
+Folds (SCALE-Sim's ``ceil`` folds, the loop-nest model's uneven splits): an axis unrolls, per dim, factors of
+at most the dim's bound whose product fits the axis with the fewest folds ``prod ceil(bound / factor)``; the
+last fold of a dim is partial and moves only its real elements. 56 x 56 pixels on 32 rows: OY 4 x OX 8, 98
+folds (SCALE-Sim: 3,136 / 32 = 98); 7 x 7 on 32 rows: OY 4 x OX 7, folds 28 + 21 (SCALE-Sim: 32 + 17, both 2);
+1000 filters on 32 columns: 32 folds, the last of 8. SCALE-Sim flattens the pixels (or the window) into one
+dim; a tile of the loop-nest model is a hyper-rectangle, so where a fold would cross an output row the template
+runs more folds (28 x 28 on 32 rows: 28 folds, SCALE-Sim 25).
+
+Compute cycles (``fixed_apply.apply_dataflow_preset``): every fold runs the PE's loops in full (a partial fold
+is a full step of the array), plus the profile's ``[compute.array] fill_drain`` once per fold, SCALE-Sim's
+count (``T + R + C - 2`` per OS fold; ``mapping/spatial.py`` charges the same): ``fold_steps`` folds x (PE
+iterations + fill_drain). ``mapping/systolic.py`` reproduces SCALE-Sim's own counts layer by layer.
 """
 
 from __future__ import annotations
@@ -40,13 +48,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.frozen import FrozenMap
-from simulator.hardware.profile import HardwareProfile
 from simulator.mapping.fixed import OPERANDS, FixedMapping, LevelMapping, LoopProblem
 from simulator.mapping.schedule import MappingError
+from simulator.mapping.template_levels import TemplateLevels, array_geometry, template_levels
 
 __all__ = [
-    "ALIASES", "TEMPLATES", "DataflowSpec", "TemplateLevels", "array_geometry", "dataflow_template", "preset_name",
-    "template_levels",
+    "ALIASES", "TEMPLATES", "DataflowSpec", "TemplateLevels", "array_geometry", "dataflow_template", "fold_steps",
+    "preset_name", "template_levels",
 ]
 
 
@@ -62,7 +70,7 @@ class DataflowSpec:
     pe_loops: tuple[str, ...]
     folds: tuple[str, ...]
     #: True: each axis takes its dims whole in order while they fit (RS's FY x OY PE set first, then
-    #: replicas); False: the divisor product closest to the axis size (SCALE-Sim's flattened P / R).
+    #: replicas); False: the fewest folds (``_unroll``).
     whole_first: bool = False
 
 
@@ -92,46 +100,16 @@ def preset_name(name: object) -> str | None:
     return key if key in TEMPLATES else None
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateLevels:
-    """The profile levels a template maps to: DRAM, the global buffer (capacity per instance in words) and the
-    PE's register level (None: the MACs read the buffer), with the operands each serves."""
-
-    dram: str
-    buffer: str
-    buffer_serves: frozenset[str]
-    buffer_words: float
-    pe: str | None = None
-    pe_serves: frozenset[str] = frozenset()
-
-
-def template_levels(profile: HardwareProfile, word_bits: int, stationary: tuple[str, ...] = ()) -> TemplateLevels:
-    """The template levels of ``profile``: the level just inside the DRAM is the buffer; the PE's level is the
-    on-chip level below it that serves the most of the ``stationary`` operands (ties: the innermost; per-operand
-    register files such as ZigZag's weight and output registers sit side by side), else the innermost one."""
-    levels = profile.levels  # innermost first
-    if len(levels) < 2:
-        raise MappingError(f"profile {profile.name!r}: a dataflow preset needs an on-chip buffer and a DRAM level, "
-                           f"levels are {[lv.name for lv in levels]}")
-    buf = levels[-2]
-    below = levels[:-2]
-    pe = max(below, key=lambda lv: (len(set(stationary) & set(lv.operands)), -below.index(lv))) if below else None
-    return TemplateLevels(
-        dram=levels[-1].name, buffer=buf.name, buffer_serves=frozenset(buf.operands),
-        buffer_words=buf.capacity_bits / buf.instances / word_bits,
-        pe=pe.name if pe is not None else None, pe_serves=frozenset(pe.operands) if pe is not None else frozenset(),
-    )
-
-
 def _divisors(n: int) -> np.ndarray:
     d = np.arange(1, n + 1)
     return d[n % d == 0]
 
 
 def _unroll(bounds: dict[str, int], dims: tuple[str, ...], lanes: int, whole_first: bool = False) -> dict[str, int]:
-    """Factors of ``dims`` (each a divisor of its bound) with the largest product <= ``lanes``; ties: the first
-    in ``dims`` order gets the smaller factor (all combinations at once). ``whole_first``: in ``dims`` order,
-    each dim's largest divisor that fits the lanes left (a dim that fits is taken whole)."""
+    """Factors of ``dims`` (each at most its bound) whose product fits ``lanes`` with the fewest folds
+    ``prod ceil(bound / factor)`` (a partial last fold, as SCALE-Sim folds); ties: the most lanes, then the first
+    in ``dims`` order gets the smaller factor (all combinations at once). ``whole_first`` (RS): in ``dims``
+    order, each dim's largest divisor that fits the lanes left (a dim that fits is taken whole)."""
     if whole_first:
         out: dict[str, int] = {}
         for d in dims:
@@ -141,17 +119,32 @@ def _unroll(bounds: dict[str, int], dims: tuple[str, ...], lanes: int, whole_fir
             if f > 1:
                 out[d] = f
         return out
-    divs = [_divisors(bounds[d]) for d in dims]
-    grids = np.meshgrid(*divs, indexing="ij")
-    prod = np.prod(np.stack([g.ravel() for g in grids]), axis=0)
-    prod = np.where(prod <= lanes, prod, 0)
-    best = int(np.argmax(prod))
-    return {d: int(g.ravel()[best]) for d, g in zip(dims, grids) if int(g.ravel()[best]) > 1}
+    grids = np.meshgrid(*(np.arange(1, min(bounds[d], lanes) + 1) for d in dims), indexing="ij")
+    factors = np.stack([g.ravel() for g in grids])
+    bound = np.array([bounds[d] for d in dims])[:, None]
+    folds = np.prod(-(-bound // factors), axis=0)
+    used = np.prod(factors, axis=0)
+    score = np.where(used <= lanes, folds * (lanes + 1) - used, np.iinfo(np.int64).max)  # fewest folds, most lanes
+    best = int(np.argmin(score))
+    return {d: int(factors[i, best]) for i, d in enumerate(dims) if int(factors[i, best]) > 1}
 
 
-def _tile_words(problem: LoopProblem, operands: frozenset[str], ext: dict[str, int | np.ndarray]) -> int | np.ndarray:
-    """Words of the kept ``operands`` touched by a tile of ``ext`` iterations (arrays: one tile per element)."""
-    return sum(problem.footprint(op, ext) for op in OPERANDS if op in operands)
+def _fits(problem: LoopProblem, levels: TemplateLevels, keeps: frozenset[str], ext: dict[str, int | np.ndarray]) -> np.ndarray:
+    """Whether the buffer holds a tile of ``ext`` iterations of the ``keeps`` operands (arrays: one per tile):
+    in total and, where the buffer is per-operand SRAMs, each operand in its own."""
+    clipped = {d: np.minimum(e, problem.bound[d]) for d, e in ext.items()}  # a partial fold's tile is smaller
+    words = {op: problem.footprint(op, clipped) for op in OPERANDS if op in keeps}
+    ok = np.asarray(sum(words.values()) <= levels.buffer_words)
+    for op, w in words.items():
+        ok = ok & (np.asarray(w) <= levels.operand_words.get(op, np.inf))
+    return ok
+
+
+def _largest_fitting(problem, levels, keeps, ext, d: str, n: int) -> int:
+    """The largest divisor ``f`` of ``n`` with the tile ``ext`` (``d`` scaled by ``f``) in the buffer."""
+    divs = _divisors(n)
+    ok = _fits(problem, levels, keeps, {**ext, d: ext[d] * divs})
+    return int(divs[np.nonzero(ok)[0][-1]]) if ok.any() else 1
 
 
 def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, levels: TemplateLevels,
@@ -168,31 +161,39 @@ def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, lev
     spec = TEMPLATES[key]
     bounds = problem.bound
     spatial = {**_unroll(bounds, spec.rows, rows, spec.whole_first), **_unroll(bounds, spec.cols, cols, spec.whole_first)}
-    rest = {d: bounds[d] // spatial.get(d, 1) for d in bounds}
+    rest = {d: -(-bounds[d] // spatial.get(d, 1)) for d in bounds}  # folds: ceil, the last one partial
     pe_keeps = frozenset(spec.stationary) & levels.pe_serves
-    pe_loops = tuple((d, rest[d]) for d in spec.pe_loops if rest[d] > 1)
     buf_keeps = levels.buffer_serves & frozenset(OPERANDS)
-    # The buffer's tile: the fanout, the PE's loops and the fold loops it keeps (innermost first, greedily).
+    # The buffer's tile: the fanout, the PE's loops (the window) and the fold loops it keeps, innermost first.
     ext: dict[str, int] = {d: spatial.get(d, 1) * (rest[d] if d in spec.pe_loops else 1) for d in bounds}
-    base = _tile_words(problem, buf_keeps, ext)
-    if base > levels.buffer_words:
-        raise MappingError(
-            f"dataflow preset {key!r} on layer {layer or problem.name!r}: one fold's tile at level {levels.buffer!r} "
-            f"needs {base} words > capacity {int(levels.buffer_words)} words per instance (extents {ext})")
+    window = {d: rest[d] for d in spec.pe_loops}
+    if not _fits(problem, levels, buf_keeps, ext):  # a fold's window does not fit: stream it through the buffer
+        ext.update(dict.fromkeys(spec.pe_loops, 1))
+        if not _fits(problem, levels, buf_keeps, ext):
+            words = {op: problem.footprint(op, ext) for op in OPERANDS if op in buf_keeps}
+            raise MappingError(
+                f"dataflow preset {key!r} on layer {layer or problem.name!r}: one fold's tile at level {levels.buffer!r} "
+                f"needs {words} words > capacity {int(levels.buffer_words)} words per instance "
+                f"(per operand {dict(levels.operand_words)}; extents {ext})")
+        for d in reversed(spec.pe_loops):  # the innermost window loops that fit; the rest iterate at the DRAM
+            window[d] = ext[d] = _largest_fitting(problem, levels, buf_keeps, ext, d, rest[d])
+            if window[d] < rest[d]:
+                break
     at_buffer: dict[str, int] = {}
-    for d in reversed(spec.folds):
+    streamed = tuple((d, rest[d] // window[d]) for d in spec.pe_loops if rest[d] // window[d] > 1)
+    for d in () if streamed else reversed(spec.folds):
         if rest[d] == 1:
             continue
-        divs = _divisors(rest[d])
-        words = _tile_words(problem, buf_keeps, {**ext, d: ext[d] * divs})
-        f = int(divs[np.nonzero(np.asarray(words) <= levels.buffer_words)[0][-1]])
+        f = _largest_fitting(problem, levels, buf_keeps, ext, d, rest[d])
         if f > 1:
             at_buffer[d] = f
             ext[d] *= f
         if f < rest[d]:
             break
     dram_loops = tuple((d, rest[d] // at_buffer.get(d, 1)) for d in spec.folds if rest[d] // at_buffer.get(d, 1) > 1)
+    dram_loops += streamed  # inside every fold: the PE keeps its stationary operand across them
     buf_loops = tuple((d, at_buffer[d]) for d in spec.folds if d in at_buffer)
+    pe_loops = tuple((d, window[d]) for d in spec.pe_loops if window[d] > 1)
     fanout = tuple((d, spatial[d]) for d in (*spec.rows, *spec.cols) if d in spatial)
     out = [LevelMapping(levels.dram, dram_loops)]
     if levels.pe is not None and pe_keeps:
@@ -205,13 +206,7 @@ def dataflow_template(name: str, problem: LoopProblem, rows: int, cols: int, lev
     return mapping
 
 
-def array_geometry(profile: HardwareProfile, preset: str) -> tuple[int, int]:
-    """``(rows, cols)`` of the profile's array: its first axis and its second (a one-axis array is n x 1; an
-    array of more axes is seen as two groups, the first half of the axes as rows: K8 x C8 x OX4 x OY4 is 64 x 16)."""
-    array = profile.compute.array
-    if array is None:
-        raise MappingError(f"dataflow preset {preset!r} needs a compute array ([compute.array] axes); "
-                           f"profile {profile.name!r} has only macs_per_cycle")
-    sizes = [axis.size for axis in array.axes]
-    half = (len(sizes) + 1) // 2
-    return math.prod(sizes[:half]), math.prod(sizes[half:])
+def fold_steps(name: str, mapping: FixedMapping) -> int:
+    """Folds of a preset's mapping: the iterations of its fold loops (``DataflowSpec.folds``, at any level)."""
+    folds = frozenset(TEMPLATES[preset_name(name)].folds)
+    return math.prod(f for lvl in mapping.levels for d, f in lvl.temporal if d in folds)

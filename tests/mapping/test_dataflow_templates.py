@@ -126,28 +126,84 @@ def test_scalesim_test_layer_sram_reads_equal_the_systolic_dataflow(dataflow):
     assert t[("dram", "outputs")][2] == 9_600
 
 
-def test_where_perfect_factorisation_costs_folds():
-    """ResNet-18's fc (512 -> 1000) under OS: 1000 filters do not factor into 32 columns, so the template
-    unrolls K = 25 (40 folds) where SCALE-Sim folds ceil(1000 / 32) = 32 times with a partial last fold: ifmap
-    SRAM reads 512 x 40 = 20,480 vs SCALE-Sim's 512 x 32 = 16,384 (+25%); filter reads are equal (512,000)."""
+def test_partial_fold_reads_equal_scalesim_fc():
+    """ResNet-18's fc (512 -> 1000) under OS: 1000 filters on 32 columns fold ceil(1000 / 32) = 32 times, the
+    last fold 8 wide (31 x 32 + 8), as SCALE-Sim folds them: ifmap SRAM reads 512 x 32 = 16,384 and filter
+    reads 512,000 equal ``systolic.run_layer`` (= SCALE-Sim 3.0.0). Under perfect factorisation the template
+    unrolled K = 25 (40 folds, 20,480 ifmap reads). Cycles: 32 folds x 512 = 16,384 array steps; utilisation
+    512,000 / (32 x 16,384) = 0.977 (the last fold idles 24 of 32 columns)."""
     p = conv(k=1000, c=512, oy=1, ox=1)
-    t = totals(p, dataflow_template("os", p, 32, 32, LEVELS))
+    fm = dataflow_template("os", p, 32, 32, LEVELS)
+    assert fm.levels[1].spatial == (("K", 32),)
+    t = totals(p, fm)
     run = run_layer(SystolicLayer(1, 1, 1, 512, 1000, 1, 1, 1, 1, 1), "os", 32, 32, 65536, 65536)
     assert run.sram_reads == {"ifmap": 16_384, "filter": 512_000}
-    assert t[("sram", "inputs")][0] == 20_480 and t[("sram", "weights")][0] == 512_000
+    assert t[("sram", "inputs")][0] == 16_384 and t[("sram", "weights")][0] == 512_000
+    counts = count_accesses(p, fm)
+    assert counts.compute_cycles == 16_384 and counts.utilisation == pytest.approx(512_000 / (32 * 16_384))
+
+
+def test_partial_pixel_and_filter_folds_by_hand():
+    """A GEMM-shaped layer (``B`` = 49 flattened pixels, 40 filters, window C = 8) under OS on 32 x 32: rows take
+    B = 32 (folds 32 + 17, SCALE-Sim's ceil(49 / 32) = 2), columns K = 32 (folds 32 + 8). 4 folds x 8 = 32
+    array steps for 49 x 40 x 8 = 15,680 MACs (utilisation 15,680 / 32,768). SRAM reads (SCALE-Sim's demand
+    counts, only the real lanes): inputs E x T x column folds = 49 x 8 x 2 = 784, weights T x M x row folds =
+    8 x 40 x 2 = 640; each of the 1,960 outputs is drained once. RF outputs: one update per real MAC, 15,680,
+    and 15,680 - 1,960 = 13,720 reads (the first MAC of each output reads nothing). Per RF instance the counts
+    are the mean over the 1,024 PEs (the idle lanes of the partial folds move nothing)."""
+    p = conv(k=40, c=8, oy=1, ox=1, b=49)
+    fm = dataflow_template("os", p, 32, 32, LEVELS)
+    assert fm.levels[1].spatial == (("B", 32), ("K", 32)) and fm.levels[1].temporal == (("K", 2), ("B", 2))
+    t = totals(p, fm)
+    assert t[("sram", "inputs")][0] == 784 and t[("sram", "weights")][0] == 640
+    assert t[("sram", "outputs")] == (0, 0, 1_960)
+    assert t[("rf", "outputs")] == (13_720, 0, 15_680)
+    counts = count_accesses(p, fm)
+    assert counts.compute_cycles == 32 and counts.compute_instances == 1024
+    run = run_layer(SystolicLayer(49, 1, 1, 8, 40, 1, 1, 1, 1, 1), "os", 32, 32, 65536, 65536)
+    assert run.sram_reads == {"ifmap": 784, "filter": 640} and run.folds == 4
+
+
+def test_seven_by_seven_outputs_on_32_rows():
+    """Layer4's 7 x 7 outputs under OS on 32 rows: the rows take OY 4 x OX 7 = 28 lanes, folds OY 4 + 3
+    (2 row folds, as SCALE-Sim's 49 = 32 + 17; perfect factorisation took 7 lanes, 7 folds). A 3 x 3 conv
+    C = 2, K = 1: the first fold reads the 6 x 9 x 2 = 108 inputs its 4 x 7 outputs need, the second 5 x 9 x 2
+    = 90 (rows 4-8), of which rows 4-5 were already held: the slide brings 3 new rows x 9 x 2 = 54; DRAM
+    reads 9 x 9 x 2 = 162 inputs once. SRAM input reads: 49 outputs x 18 window = 882 (real lanes only)."""
+    p = conv(k=1, c=2, oy=7, ox=7, fy=3, fx=3)
+    levels = TemplateLevels("dram", "sram", ALL, 1 << 20, "rf", ALL)
+    fm = dataflow_template("os", p, 32, 32, levels)
+    assert dict(fm.levels[1].spatial) == {"OY": 4, "OX": 7}
+    assert ("OY", 2) in fm.levels[1].temporal
+    t = totals(p, fm)
+    assert t[("sram", "inputs")] == (882, 162, 0)
+    assert t[("dram", "inputs")][0] == 162
+    small = TemplateLevels("dram", "sram", ALL, 200, "rf", ALL)  # 154 words a fold, 229 the layer: OY folds at the DRAM
+    fm = dataflow_template("os", p, 32, 32, small)
+    assert fm.levels[0].temporal == (("OY", 2),)
+    assert totals(p, fm)[("sram", "inputs")][1] == 108 + 54
 
 
 def test_buffer_split_and_refusals():
     """A buffer too small for the whole layer keeps the innermost fold loops that fit and leaves the rest at
-    DRAM; one that cannot hold one fold's tile is refused naming the layer, level and words."""
+    DRAM; one that cannot hold a fold's window streams it (the window's outer loops iterate at the DRAM inside
+    every fold, the PE keeping its outputs across them); one that cannot hold a fold's tile with a one-element
+    window (8 weights, 8 inputs, 64 outputs = 80 words) is refused naming the layer, level and words."""
     p = conv(k=64, c=64, oy=8, ox=8)
     small = TemplateLevels("dram", "sram", ALL, 4096, "rf", ALL)
     fm = dataflow_template("os", p, 8, 8, small)
     assert fm.levels[0].temporal  # some folds at DRAM
     counts = count_accesses(p, fm)
     assert counts.get("sram", "weights").tile_words + counts.get("sram", "inputs").tile_words + counts.get("sram", "outputs").tile_words <= 4096
-    with pytest.raises(MappingError, match=r"preset 'os' on layer 'conv1': one fold's tile at level 'sram' needs \d+ words > capacity 100"):
-        dataflow_template("os", p, 8, 8, TemplateLevels("dram", "sram", ALL, 100, "rf", ALL), layer="conv1")
+    tiny = TemplateLevels("dram", "sram", ALL, 100, "rf", ALL)  # C = 64 window: 8 + 8 + 64 words per channel
+    fm = dataflow_template("os", p, 8, 8, tiny)
+    assert fm.levels[0].temporal == (("K", 8), ("OY", 8), ("C", 32)) and fm.levels[2].temporal == (("C", 2),)
+    counts = count_accesses(p, fm)
+    assert counts.get("rf", "outputs").fills == 0 and counts.get("dram", "outputs").updates == 64 * 64
+    assert counts.get("dram", "weights").reads == 64 * 64 * 8  # the window refetched once per pixel fold
+    with pytest.raises(MappingError, match=r"preset 'os' on layer 'conv1': one fold's tile at level 'sram' needs "
+                       r"\{'weights': 8, 'inputs': 8, 'outputs': 64\} words > capacity 50"):
+        dataflow_template("os", p, 8, 8, TemplateLevels("dram", "sram", ALL, 50, "rf", ALL), layer="conv1")
     with pytest.raises(MappingError, match="unknown dataflow preset 'xs'"):
         dataflow_template("xs", p, 8, 8, LEVELS)
     assert preset_name("Output-Stationary") == "os" and preset_name("conv.toml") is None
@@ -168,7 +224,11 @@ def test_templates_are_valid_mappings_with_compulsory_traffic(dims, rows, cols, 
     fm.check(p)
     counts = count_accesses(p, fm)
     assert counts.compute_instances <= rows * cols
-    assert counts.compute_instances * counts.compute_cycles == p.macs
+    # every fold is a full step of the array: cycles = prod ceil(bound / lanes) x the PE's loops, >= MACs / PEs
+    assert counts.compute_instances * counts.compute_cycles >= p.macs
+    assert counts.compute_cycles == math.prod(f for lvl in fm.levels for _, f in lvl.temporal)
+    if all(b % max(dict(lv.spatial).get(d, 1) for lv in fm.levels) == 0 for d, b in p.bounds):
+        assert counts.compute_instances * counts.compute_cycles == p.macs
     full = {d: b for d, b in p.bounds}
     assert counts.get("dram", "weights").reads >= p.footprint("weights", full)
     assert counts.get("dram", "inputs").reads >= p.footprint("inputs", full)
