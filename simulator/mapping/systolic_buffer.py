@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["block_words", "dram_words"]
+__all__ = ["block_words", "distinct_words", "dram_words"]
 
 #: SCALE-Sim 3 ``ReadBufferEstimateBw``: the SRAM is split into this many sets ...
 SETS = 100
@@ -38,23 +38,62 @@ def block_words(sram_words: int) -> int:
 
 
 def _previous(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(position of the previous occurrence of ``p[i]`` in ``p`` or -1, position of its last occurrence)."""
-    order = np.argsort(p, kind="stable")
-    ordered = p[order]
+    """(position of the previous occurrence of ``p[i]`` in ``p`` or -1, position of its last occurrence).
+
+    One sort of ``address << b | position`` (unique keys, so an unstable value sort orders them as a stable
+    argsort of the addresses would, at a fraction of its cost); an argsort where the key would overflow."""
+    n = p.size
+    bits = max(int(n - 1).bit_length(), 1)
+    top = int(p.max()) if n else 0
+    if n and int(p.min()) >= 0 and top.bit_length() + bits <= 62:
+        keys = np.sort((p << bits) | np.arange(n, dtype=np.int64))
+        ordered, order = keys >> bits, keys & ((1 << bits) - 1)
+    else:
+        order = np.argsort(p, kind="stable")
+        ordered = p[order]
     same = ordered[1:] == ordered[:-1]
-    prev = np.full(p.size, -1, dtype=np.int64)
+    prev = np.full(n, -1, dtype=np.int64)
     prev[order[1:][same]] = order[:-1][same]
     group = np.concatenate(([0], np.cumsum(~same)))
     ends = np.flatnonzero(np.concatenate((~same, [True])))
-    last = np.empty(p.size, dtype=np.int64)
+    last = np.empty(n, dtype=np.int64)
     last[order] = order[ends][group]
     return prev, last
+
+
+def distinct_words(segments: list[tuple[int, int]], block: int, count: int = 0) -> tuple[int, int]:
+    """(DRAM words fetched, words in the last window) for segments ``(n, copies)`` of ``n`` distinct addresses
+    each (a filter matrix, an ifmap whose windows do not overlap), starting with ``count`` words in the window.
+
+    Closed form, whatever the order inside a copy: a copy's first pass misses all ``n``. With ``n >= block``
+    every demand misses (a window filled ``block`` demands ago holds none of the next ``block``: their
+    previous occurrences lie ``n`` back). Otherwise at most one refill falls in the first pass, at demand
+    ``k = block - count``; the second pass then misses its first ``k`` demands (fetched before that refill)
+    and the window, now holding all ``n``, serves every later demand."""
+    fetched = 0
+    for n, copies in segments:
+        if n <= 0 or copies <= 0:
+            continue
+        if n >= block:
+            fetched += n * copies
+            count = (count + n * copies) % block
+        elif count + n < block:
+            fetched += n
+            count += n
+        else:
+            k = block - count
+            again = k if copies > 1 else 0
+            fetched += n + again
+            count = n - k + again
+    return fetched, count
 
 
 def dram_words(segments: list[tuple[np.ndarray, int]], block: int, distinct: bool = False) -> int:
     """DRAM words fetched for the demand stream ``segments`` through a buffer of ``block`` words per refill.
 
-    ``distinct``: each ``P`` holds every address once (a filter matrix), which skips the sort."""
+    ``distinct``: each ``P`` holds every address once (a filter matrix): ``distinct_words``' closed form."""
+    if distinct:
+        return distinct_words([(int(np.size(p)), copies) for p, copies in segments], block)[0]
     fetched = 0
     count = 0  # distinct words in the current refill window
     start = 0  # stream position where the current window began
@@ -63,10 +102,7 @@ def dram_words(segments: list[tuple[np.ndarray, int]], block: int, distinct: boo
         n = int(p.size)
         if n == 0 or copies <= 0:
             continue
-        if distinct:
-            prev, last = np.full(n, -1, dtype=np.int64), np.arange(n, dtype=np.int64)
-        else:
-            prev, last = _previous(np.asarray(p, dtype=np.int64))
+        prev, last = _previous(np.asarray(p, dtype=np.int64))
         first = prev < 0
         for j in range(copies):
             offset = base + j * n
