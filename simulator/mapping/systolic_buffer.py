@@ -27,6 +27,8 @@ __all__ = ["block_words", "distinct_words", "dram_words"]
 SETS = 100
 #: ... of which this many form the active half (``active_buf_frac = 0.5``, the peers-data config).
 ACTIVE_SETS = 50
+#: Previous-occurrence position of a first occurrence: before any window start.
+NEVER = -(1 << 62)
 
 
 def block_words(sram_words: int) -> int:
@@ -38,27 +40,25 @@ def block_words(sram_words: int) -> int:
 
 
 def _previous(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(position of the previous occurrence of ``p[i]`` in ``p`` or -1, position of its last occurrence).
+    """(position of the previous occurrence of ``p[i]`` in ``p``, ``NEVER`` for a first occurrence; the same
+    with ``p`` repeated: a first occurrence's previous one is its last occurrence one pass back, minus ``n``).
 
     One sort of ``address << b | position`` (unique keys, so an unstable value sort orders them as a stable
     argsort of the addresses would, at a fraction of its cost); an argsort where the key would overflow."""
     n = p.size
     bits = max(int(n - 1).bit_length(), 1)
-    top = int(p.max()) if n else 0
-    if n and int(p.min()) >= 0 and top.bit_length() + bits <= 62:
+    if n and int(p.min()) >= 0 and int(p.max()).bit_length() + bits <= 62:
         keys = np.sort((p << bits) | np.arange(n, dtype=np.int64))
         ordered, order = keys >> bits, keys & ((1 << bits) - 1)
     else:
         order = np.argsort(p, kind="stable")
         ordered = p[order]
     same = ordered[1:] == ordered[:-1]
-    prev = np.full(n, -1, dtype=np.int64)
+    prev = np.full(n, NEVER, dtype=np.int64)
     prev[order[1:][same]] = order[:-1][same]
-    group = np.concatenate(([0], np.cumsum(~same)))
-    ends = np.flatnonzero(np.concatenate((~same, [True])))
-    last = np.empty(n, dtype=np.int64)
-    last[order] = order[ends][group]
-    return prev, last
+    cyclic = prev.copy()
+    cyclic[order[np.flatnonzero(np.concatenate(([True], ~same)))]] = order[np.flatnonzero(np.concatenate((~same, [True])))] - n
+    return prev, cyclic
 
 
 def distinct_words(segments: list[tuple[int, int]], block: int, count: int = 0) -> tuple[int, int]:
@@ -96,41 +96,56 @@ def dram_words(segments: list[tuple[np.ndarray, int]], block: int, distinct: boo
         return distinct_words([(int(np.size(p)), copies) for p, copies in segments], block)[0]
     fetched = 0
     count = 0  # distinct words in the current refill window
-    start = 0  # stream position where the current window began
-    base = 0  # stream position of the current segment
+    span = 0  # demands the last full window took (first guess of the next one's)
     for p, copies in segments:
         n = int(p.size)
         if n == 0 or copies <= 0:
             continue
-        prev, last = _previous(np.asarray(p, dtype=np.int64))
-        first = prev < 0
-        for j in range(copies):
-            offset = base + j * n
-            if j == 0:
-                prev_abs = np.where(first, -1, prev + offset)
-            else:
-                prev_abs = np.where(first, last + offset - n, prev + offset)
-            before = fetched
-            i0 = 0
-            while i0 < n:
-                need = block - count
-                width = min(n - i0, 2 * need)  # a window holds at most one miss per demand: grow until it fills
-                while True:
-                    seen = np.cumsum(prev_abs[i0:i0 + width] < start)
-                    if seen[-1] >= need or i0 + width == n:
+        prev, cyclic = _previous(np.asarray(p, dtype=np.int64))
+        start = NEVER + 1  # window start relative to the pass (first occurrences of a new segment all miss)
+        seen_states: dict[tuple[int, int], tuple[int, int]] = {}
+        j = 0
+        while j < copies:
+            if j > 0:
+                start = max(start - n, -n)  # relative to this pass; at -n the window holds the whole last pass
+                state = (count, start)
+                if state in seen_states:  # the passes repeat from here: skip whole periods
+                    j0, fetched0 = seen_states[state]
+                    periods = (copies - j) // (j - j0)
+                    fetched += periods * (fetched - fetched0)
+                    j += periods * (j - j0)
+                    seen_states.clear()
+                    if j == copies:
                         break
-                    width = min(n - i0, 2 * width)
-                if seen[-1] >= need:
-                    close = int(np.searchsorted(seen, need))  # the miss that fills the window
-                    fetched += need
-                    count = 0
-                    i0 += close + 1
-                    start = offset + i0
-                else:
-                    fetched += int(seen[-1])
-                    count += int(seen[-1])
-                    break
+                seen_states[(count, start)] = (j, fetched)
+            before = fetched
+            fetched, count, start, span = _pass(prev if j == 0 else cyclic, block, fetched, count, start, span)
             if fetched == before and j > 0:
-                break  # a whole copy hit: the window holds all of P, every later copy hits too
-        base += copies * n
+                break  # a whole pass hit: the window holds all of P, every later pass hits too
+            j += 1
     return fetched
+
+
+def _pass(prev: np.ndarray, block: int, fetched: int, count: int, start: int, span: int) -> tuple[int, int, int, int]:
+    """One pass over a stream with previous-occurrence positions ``prev`` (relative to the pass), from a window
+    begun at ``start`` holding ``count`` words: (fetched, count, start, span) after it."""
+    n = prev.size
+    i0 = 0
+    while i0 < n:
+        need = block - count
+        width = min(n - i0, max(2 * need, span * need // block + need))  # at most one miss per demand
+        while True:
+            seen = np.cumsum(prev[i0:i0 + width] < start)
+            if seen[-1] >= need or i0 + width == n:
+                break
+            width = min(n - i0, 2 * width)
+        if seen[-1] < need:
+            return fetched + int(seen[-1]), count + int(seen[-1]), start, span
+        close = int(np.searchsorted(seen, need))  # the miss that fills the window
+        fetched += need
+        if count == 0:
+            span = close + 1
+        count = 0
+        i0 += close + 1
+        start = i0
+    return fetched, count, start, span
