@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["block_words", "distinct_words", "dram_words"]
+__all__ = ["NEVER", "block_words", "distinct_words", "dram_words", "replay_words"]
 
 #: SCALE-Sim 3 ``ReadBufferEstimateBw``: the SRAM is split into this many sets ...
 SETS = 100
@@ -94,36 +94,47 @@ def dram_words(segments: list[tuple[np.ndarray, int]], block: int, distinct: boo
     ``distinct``: each ``P`` holds every address once (a filter matrix): ``distinct_words``' closed form."""
     if distinct:
         return distinct_words([(int(np.size(p)), copies) for p, copies in segments], block)[0]
-    fetched = 0
-    count = 0  # distinct words in the current refill window
-    span = 0  # demands the last full window took (first guess of the next one's)
+    fetched = count = span = 0
     for p, copies in segments:
-        n = int(p.size)
-        if n == 0 or copies <= 0:
-            continue
-        prev, cyclic = _previous(np.asarray(p, dtype=np.int64))
-        start = NEVER + 1  # window start relative to the pass (first occurrences of a new segment all miss)
-        seen_states: dict[tuple[int, int], tuple[int, int]] = {}
-        j = 0
-        while j < copies:
-            if j > 0:
-                start = max(start - n, -n)  # relative to this pass; at -n the window holds the whole last pass
-                state = (count, start)
-                if state in seen_states:  # the passes repeat from here: skip whole periods
-                    j0, fetched0 = seen_states[state]
-                    periods = (copies - j) // (j - j0)
-                    fetched += periods * (fetched - fetched0)
-                    j += periods * (j - j0)
-                    seen_states.clear()
-                    if j == copies:
-                        break
-                seen_states[(count, start)] = (j, fetched)
-            before = fetched
-            fetched, count, start, span = _pass(prev if j == 0 else cyclic, block, fetched, count, start, span)
-            if fetched == before and j > 0:
-                break  # a whole pass hit: the window holds all of P, every later pass hits too
-            j += 1
+        if np.size(p) and copies > 0:
+            prev, cyclic = _previous(np.asarray(p, dtype=np.int64))
+            fetched, count, span = _replay(prev, cyclic, copies, block, fetched, count, span)
     return fetched
+
+
+def replay_words(prev: np.ndarray, cyclic: np.ndarray, copies: int, block: int) -> int:
+    """DRAM words fetched for ``copies`` passes of one stream given by its previous-occurrence positions
+    (``prev``: ``NEVER`` for a first occurrence; ``cyclic``: the same, one pass back, as ``_previous``
+    returns them), from an empty window; for callers that know the positions without the addresses."""
+    return _replay(prev, cyclic, copies, block, 0, 0, 0)[0] if prev.size and copies > 0 else 0
+
+
+def _replay(prev: np.ndarray, cyclic: np.ndarray, copies: int, block: int, fetched: int, count: int,
+            span: int) -> tuple[int, int, int]:
+    """``copies`` passes of one segment from a window holding ``count`` words: (fetched, count, span) after."""
+    n = prev.size
+    start = NEVER // 2  # window start relative to the pass: before every position, after every NEVER
+    seen_states: dict[tuple[int, int], tuple[int, int]] = {}
+    j = 0
+    while j < copies:
+        if j > 0:
+            start = max(start - n, -n)  # relative to this pass; at -n the window holds the whole last pass
+            state = (count, start)
+            if state in seen_states:  # the passes repeat from here: skip whole periods
+                j0, fetched0 = seen_states[state]
+                periods = (copies - j) // (j - j0)
+                fetched += periods * (fetched - fetched0)
+                j += periods * (j - j0)
+                seen_states.clear()
+                if j == copies:
+                    break
+            seen_states[(count, start)] = (j, fetched)
+        before = fetched
+        fetched, count, start, span = _pass(prev if j == 0 else cyclic, block, fetched, count, start, span)
+        if fetched == before and j > 0:
+            break  # a whole pass hit: the window holds all of P, every later pass hits too
+        j += 1
+    return fetched, count, span
 
 
 def _pass(prev: np.ndarray, block: int, fetched: int, count: int, start: int, span: int) -> tuple[int, int, int, int]:
