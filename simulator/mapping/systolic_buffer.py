@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NEVER", "block_words", "distinct_words", "dram_words", "replay_words"]
+__all__ = ["NEVER", "block_words", "distinct_words", "dram_words", "replay_passes", "replay_words"]
 
 #: SCALE-Sim 3 ``ReadBufferEstimateBw``: the SRAM is split into this many sets ...
 SETS = 100
@@ -112,7 +112,18 @@ def replay_words(prev: np.ndarray, cyclic: np.ndarray, copies: int, block: int) 
 def _replay(prev: np.ndarray, cyclic: np.ndarray, copies: int, block: int, fetched: int, count: int,
             span: int) -> tuple[int, int, int]:
     """``copies`` passes of one segment from a window holding ``count`` words: (fetched, count, span) after."""
-    n = prev.size
+    def run_pass(first, fetched, count, start, span):
+        return _pass(prev if first else cyclic, block, fetched, count, start, span)
+
+    return replay_passes(run_pass, prev.size, copies, fetched, count, span)
+
+
+def replay_passes(run_pass, n: int, copies: int, fetched: int = 0, count: int = 0,
+                  span: int = 0) -> tuple[int, int, int]:
+    """``copies`` passes of a stream of ``n`` demands, one pass being ``run_pass(first, fetched, count, start,
+    span) -> (fetched, count, start, span)`` (``start``: the window start relative to the pass; ``span``: the
+    pass's own guess of a window's extent, carried): (fetched, count, span) after. Passes that begin in a
+    state seen before repeat: whole periods are skipped; a pass that fetches nothing ends the replay."""
     start = NEVER // 2  # window start relative to the pass: before every position, after every NEVER
     seen_states: dict[tuple[int, int], tuple[int, int]] = {}
     j = 0
@@ -130,7 +141,7 @@ def _replay(prev: np.ndarray, cyclic: np.ndarray, copies: int, block: int, fetch
                     break
             seen_states[(count, start)] = (j, fetched)
         before = fetched
-        fetched, count, start, span = _pass(prev if j == 0 else cyclic, block, fetched, count, start, span)
+        fetched, count, start, span = run_pass(j == 0, fetched, count, start, span)
         if fetched == before and j > 0:
             break  # a whole pass hit: the window holds all of P, every later pass hits too
         j += 1
