@@ -32,8 +32,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from simulator.mapping.systolic_buffer import block_words, distinct_words, dram_words, replay_words
-from simulator.mapping.systolic_chunks import os_previous
+from simulator.mapping.systolic_buffer import block_words, distinct_words, dram_words
+from simulator.mapping.systolic_chunks import os_chunk_words
 from simulator.mapping.systolic_streams import (is_ifmap_stream, os_ifmap_stream, overlapping,
                                                ws_ifmap_stream)
 
@@ -120,7 +120,7 @@ def _ifmap_dram(layer: SystolicLayer, dataflow: str, rows: int, cols: int, copie
     if not overlapping(layer):
         return distinct_words([(layer.pixels * layer.window, copies)], block)[0]
     if dataflow == "os" and layer.channels >= CHUNK_CHANNELS:
-        return replay_words(*os_previous(layer, rows), copies, block)
+        return os_chunk_words(layer, rows, copies, block)
     if dataflow == "os":
         stream = os_ifmap_stream(layer, rows)
     elif dataflow == "ws":

@@ -17,12 +17,14 @@ demand's position is index arithmetic (``position``: fold start, demands of earl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from simulator.mapping.systolic_buffer import NEVER
+from simulator.mapping.systolic_buffer import NEVER, replay_passes
 from simulator.mapping.systolic_streams import _skew, pixel_base
 
-__all__ = ["os_previous"]
+__all__ = ["Chunks", "os_chunk_words", "os_chunks", "os_previous"]
 
 
 def _before(lanes: int, steps: int) -> np.ndarray:
@@ -34,21 +36,41 @@ def _before(lanes: int, steps: int) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(valid)))[:-1] - low
 
 
-def os_previous(layer, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """(previous occurrence, previous occurrence one pass back) of every demand of ``os_ifmap_stream``."""
+@dataclass(frozen=True, slots=True)
+class Chunks:
+    """The (pixel, tap) chunks of one pass, indexed by chunk id ``e x taps + tap``: word ``c`` of chunk ``j``
+    is at position ``lead[j] + before[start[j] + c]``, its previous occurrence at the same expression over
+    ``prev_lead`` / ``prev_start`` (``NEVER``-based when none) and, one pass back, over ``wrap_*``."""
+
+    n: int  # demands per pass
+    words: int  # C: words per chunk
+    before: np.ndarray  # position of (cycle, lane 0) less idle lanes; both fold widths, one non-decreasing table
+    lead: np.ndarray
+    start: np.ndarray
+    prev_lead: np.ndarray
+    prev_start: np.ndarray
+    wrap_lead: np.ndarray
+    wrap_start: np.ndarray
+    first: np.ndarray  # bool: the first chunk of its input pixel in the pass
+
+
+def os_chunks(layer, rows: int) -> Chunks:
+    """The chunks of ``os_ifmap_stream`` and their previous chunks (one sort of ``E x taps`` keys)."""
     e_count, c_count, taps = layer.pixels, layer.channels, layer.fy * layer.fx
     steps = taps * c_count
     n = e_count * steps
     full, rest = divmod(e_count, rows)
-    # one table of "demands before cycle k" per fold width; a chunk names its table by an offset into both
-    before = np.concatenate((_before(rows, steps), _before(rest, steps) if rest else np.zeros(0, np.int64)))
+    before = _before(rows, steps)
+    shift = int(before[-1]) + 1  # the narrow last fold's table follows, raised so that the whole is sorted
+    if rest:
+        before = np.concatenate((before, _before(rest, steps) + shift))
     e = np.repeat(np.arange(e_count, dtype=np.int64), taps)
     tap = np.tile(np.arange(taps, dtype=np.int64), e_count)
     fold, lane = np.divmod(e, rows)
-    table = np.where(fold < full, 0, steps + rows - 1)
-    k0 = tap * c_count + lane
-    lead = fold * (rows * steps) + lane  # fold start + lane: the position of (k, lane) adds before[k] - lo(k)
-    pos0 = lead + before[table + k0]
+    narrow = fold >= full
+    start = np.where(narrow, steps + rows - 1, 0) + tap * c_count + lane  # k0 = tap C + lane, in its table
+    lead = fold * (rows * steps) + lane - np.where(narrow, shift, 0)  # fold start + lane (less the raise)
+    pos0 = lead + before[start]
     fy, fx = np.divmod(tap, layer.fx)
     pixel = pixel_base(layer)[e] // c_count + fy * layer.in_w + fx
     order = _chunk_order(pixel, pos0)
@@ -56,24 +78,25 @@ def os_previous(layer, rows: int) -> tuple[np.ndarray, np.ndarray]:
     same = ordered[1:] == ordered[:-1]
     later, earlier = order[1:][same], order[:-1][same]
     last = order[np.flatnonzero(np.concatenate((~same, [True])))]
-    firsts = order[np.flatnonzero(np.concatenate(([True], ~same)))]
-    # per chunk, its previous chunk's (lead, k0, table): none -> NEVER; one pass back -> the pixel's last chunk
-    start = table + k0
     prev_lead = np.full(e.size, NEVER, dtype=np.int64)
     prev_start = np.zeros(e.size, dtype=np.int64)
     prev_lead[later], prev_start[later] = lead[earlier], start[earlier]
+    firsts = order[np.concatenate(([True], ~same))]  # per input pixel, its first chunk; ``last``: its last
     first = np.zeros(e.size, dtype=bool)
     first[firsts] = True
-    wrap_lead = np.empty(e.size, dtype=np.int64)
-    wrap_start = np.empty(e.size, dtype=np.int64)
-    owner = np.cumsum(np.concatenate(([False], ~same)))  # the pixel group of each sorted chunk
-    wrap_lead[order], wrap_start[order] = lead[last][owner] - n, start[last][owner]
-    # demands in stream order: chunk id and word c, fold by fold (the same pattern for every full fold)
-    chunk, word = _demand_chunks(e_count, rows, steps, c_count, taps)
-    prev = _position(prev_lead, prev_start, chunk, word, before)
+    wrap_lead, wrap_start = prev_lead.copy(), prev_start.copy()
+    wrap_lead[firsts], wrap_start[firsts] = lead[last] - n, start[last]
+    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start, first)
+
+
+def os_previous(layer, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(previous occurrence, previous occurrence one pass back) of every demand of ``os_ifmap_stream``."""
+    ch = os_chunks(layer, rows)
+    chunk, word = _demand_chunks(layer.pixels, rows, layer.window, layer.channels, layer.fy * layer.fx)
+    prev = _position(ch.prev_lead, ch.prev_start, chunk, word, ch.before)
     cyclic = prev.copy()
-    wrapped = np.flatnonzero(first[chunk])
-    cyclic[wrapped] = _position(wrap_lead, wrap_start, chunk[wrapped], word[wrapped], before)
+    wrapped = np.flatnonzero(ch.first[chunk])
+    cyclic[wrapped] = _position(ch.wrap_lead, ch.wrap_start, chunk[wrapped], word[wrapped], ch.before)
     return prev, cyclic
 
 
@@ -108,3 +131,73 @@ def _position(lead: np.ndarray, start: np.ndarray, chunk: np.ndarray, word: np.n
     """Stream position of word ``word`` of the chunk described by ``(lead, start)[chunk]`` (``start``: its
     first cycle's index into ``before``)."""
     return lead[chunk] + before[start[chunk] + word]
+
+
+def os_chunk_words(layer, rows: int, copies: int, block: int) -> int:
+    """DRAM words of ``copies`` passes of ``os_ifmap_stream`` through windows of ``block`` words, with no
+    per-demand array: ``systolic_buffer._pass`` at chunk granularity (``_chunk_pass``)."""
+    ch = os_chunks(layer, rows)
+    first_pos = ch.lead + ch.before[ch.start]
+    by = np.argsort(first_pos)
+    first, lead, start = first_pos[by], ch.lead[by], ch.start[by]
+    span_max = int((lead + ch.before[start + ch.words - 1] - first).max())
+    passes = ((ch.prev_lead[by], ch.prev_start[by]), (ch.wrap_lead[by], ch.wrap_start[by]))
+    chunks = (first, lead, start, ch.before, ch.words, ch.n, span_max, block)
+
+    def run_pass(first_pass, fetched, count, window, span):
+        return _chunk_pass(chunks, *passes[0 if first_pass else 1], fetched, count, window, span)
+
+    return replay_passes(run_pass, ch.n, copies)[0]
+
+
+def _below(before: np.ndarray, x, lead: np.ndarray, start: np.ndarray, words: int) -> np.ndarray:
+    """Per chunk, how many of its words lie at positions below ``x`` (positions rise with the word)."""
+    return np.clip(np.searchsorted(before, x - lead) - start, 0, words)
+
+
+def _chunk_pass(chunks, prev_lead: np.ndarray, prev_start: np.ndarray, fetched: int, count: int, window: int,
+                span: int) -> tuple[int, int, int, int]:
+    """One pass from a window begun at ``window`` holding ``count`` words (``systolic_buffer._pass``'s
+    contract; ``span``: chunks the last window took). Chunks sorted by first position; a word misses when its
+    previous occurrence lies before ``window`` (a prefix of each chunk's words). The word that fills a window
+    is found by bisecting the position over the few chunks that can straddle it."""
+    first, lead, start, before, words, n, span_max, block = chunks
+    total = first.size
+    i0 = 0
+    while i0 < n:
+        need = block - count
+        a = int(np.searchsorted(first, i0 - span_max))  # chunks before ``a`` end below i0
+        width = max(64, span * need // block + need // words + 1) if span else max(64, 2 * need // words)
+        while True:
+            b = min(total, a + width)
+            misses = np.maximum(_below(before, window, prev_lead[a:b], prev_start[a:b], words)
+                                - _below(before, i0, lead[a:b], start[a:b], words), 0)
+            seen = np.cumsum(misses)
+            if b == total or seen[-1] >= need:
+                break
+            width *= 2
+        if not seen.size or seen[-1] < need:
+            got = int(seen[-1]) if seen.size else 0
+            return fetched + got, count + got, window, span
+        j = int(np.searchsorted(seen, need))  # chunk a + j holds the filling miss or starts after it
+        low = int(first[a + j])  # fewer than ``need`` misses below
+        high = low + span_max + 1  # chunks a .. a + j end below: at least ``need``
+        a2 = max(a, int(np.searchsorted(first, low - span_max)))
+        b2 = int(np.searchsorted(first, high))
+        below = int(seen[a2 - a - 1]) if a2 > a else 0  # chunks a .. a2 - 1 end below ``low``
+        lead2, start2 = lead[a2:b2], start[a2:b2]
+        limit = _below(before, window, prev_lead[a2:b2], prev_start[a2:b2], words)
+        floor = _below(before, i0, lead2, start2, words)
+        while high - low > 1:
+            mid = (low + high) // 2
+            got = below + int(np.maximum(np.minimum(_below(before, mid, lead2, start2, words), limit) - floor, 0).sum())
+            if got >= need:
+                high = mid
+            else:
+                low = mid
+        fetched += need
+        if count == 0:
+            span = j + 1
+        count = 0
+        i0 = window = high
+    return fetched, count, window, span
