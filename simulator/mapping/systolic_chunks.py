@@ -38,7 +38,7 @@ def _before(lanes: int, steps: int) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class Chunks:
-    """The (pixel, tap) chunks of one pass, indexed by chunk id ``e x taps + tap``: word ``c`` of chunk ``j``
+    """The (pixel, tap) chunks of one pass, in the order of their first demand: word ``c`` of chunk ``j``
     is at position ``lead[j] + before[start[j] + c]``, its previous occurrence at the same expression over
     ``prev_lead`` / ``prev_start`` (``NEVER``-based when none) and, one pass back, over ``wrap_*``."""
 
@@ -52,10 +52,12 @@ class Chunks:
     wrap_lead: np.ndarray
     wrap_start: np.ndarray
     first: np.ndarray  # bool: the first chunk of its input pixel in the pass
+    natural: np.ndarray  # the chunk's id ``e x taps + tap``
 
 
 def os_chunks(layer, rows: int) -> Chunks:
-    """The chunks of ``os_ifmap_stream`` and their previous chunks (one sort of ``E x taps`` keys)."""
+    """The chunks of ``os_ifmap_stream`` in the order of their first demand, and their previous chunks (one
+    sort of ``E x taps`` keys)."""
     e_count, c_count, taps = layer.pixels, layer.channels, layer.fy * layer.fx
     steps = taps * c_count
     n = e_count * steps
@@ -64,16 +66,21 @@ def os_chunks(layer, rows: int) -> Chunks:
     shift = int(before[-1]) + 1  # the narrow last fold's table follows, raised so that the whole is sorted
     if rest:
         before = np.concatenate((before, _before(rest, steps) + shift))
-    e = np.repeat(np.arange(e_count, dtype=np.int64), taps)
-    tap = np.tile(np.arange(taps, dtype=np.int64), e_count)
-    fold, lane = np.divmod(e, rows)
-    narrow = fold >= full
-    start = np.where(narrow, steps + rows - 1, 0) + tap * c_count + lane  # k0 = tap C + lane, in its table
-    lead = fold * (rows * steps) + lane - np.where(narrow, shift, 0)  # fold start + lane (less the raise)
-    pos0 = lead + before[start]
+    e, tap, start, lead = [], [], [], []
+    kinds = ((0, full, rows, 0, 0), (full, 1 if rest else 0, rest, steps + rows - 1, shift))
+    for first_fold, folds, lanes, table, raise_ in kinds:  # the full folds, the narrow last one
+        if not folds:
+            continue
+        lane, fold_tap = _fold_chunks(lanes, c_count, taps)
+        fold = np.arange(first_fold, first_fold + folds, dtype=np.int64)[:, None]
+        e.append((fold * rows + lane).ravel())
+        tap.append(np.tile(fold_tap, folds))
+        start.append(np.tile(table + fold_tap * c_count + lane, folds))
+        lead.append((fold * (rows * steps) + lane - raise_).ravel())  # fold start + lane (less the raise)
+    e, tap, start, lead = (np.concatenate(x) for x in (e, tap, start, lead))
     fy, fx = np.divmod(tap, layer.fx)
     pixel = pixel_base(layer)[e] // c_count + fy * layer.in_w + fx
-    order = _chunk_order(pixel, pos0)
+    order = _chunk_order(pixel)
     ordered = pixel[order]
     same = ordered[1:] == ordered[:-1]
     later, earlier = order[1:][same], order[:-1][same]
@@ -86,13 +93,24 @@ def os_chunks(layer, rows: int) -> Chunks:
     first[firsts] = True
     wrap_lead, wrap_start = prev_lead.copy(), prev_start.copy()
     wrap_lead[firsts], wrap_start[firsts] = lead[last] - n, start[last]
-    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start, first)
+    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start, first, e * taps + tap)
+
+
+def _fold_chunks(lanes: int, c_count: int, taps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lane, tap) of one fold's chunks in the order of their first demand: cycle ``tap C + lane``, then lane."""
+    lane = np.repeat(np.arange(lanes, dtype=np.int64), taps)
+    tap = np.tile(np.arange(taps, dtype=np.int64), lanes)
+    order = np.lexsort((lane, tap * c_count + lane))
+    return lane[order], tap[order]
 
 
 def os_previous(layer, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """(previous occurrence, previous occurrence one pass back) of every demand of ``os_ifmap_stream``."""
     ch = os_chunks(layer, rows)
+    rank = np.empty(ch.natural.size, dtype=np.int64)
+    rank[ch.natural] = np.arange(ch.natural.size)
     chunk, word = _demand_chunks(layer.pixels, rows, layer.window, layer.channels, layer.fy * layer.fx)
+    chunk = rank[chunk]
     prev = _position(ch.prev_lead, ch.prev_start, chunk, word, ch.before)
     cyclic = prev.copy()
     wrapped = np.flatnonzero(ch.first[chunk])
@@ -100,15 +118,13 @@ def os_previous(layer, rows: int) -> tuple[np.ndarray, np.ndarray]:
     return prev, cyclic
 
 
-def _chunk_order(pixel: np.ndarray, pos0: np.ndarray) -> np.ndarray:
-    """Chunk ids sorted by (input pixel, position of their first demand): one packed-key sort, lexsort if too wide."""
+def _chunk_order(pixel: np.ndarray) -> np.ndarray:
+    """Chunk indices sorted by input pixel, stably (chunks are indexed in stream order): one packed-key sort."""
     ids = np.arange(pixel.size, dtype=np.int64)
-    pos_bits = max(int(pos0.max()).bit_length(), 1)
     id_bits = max(int(pixel.size - 1).bit_length(), 1)
-    if int(pixel.max()).bit_length() + pos_bits + id_bits <= 62:
-        keys = np.sort((((pixel << pos_bits) | pos0) << id_bits) | ids)
-        return keys & ((1 << id_bits) - 1)
-    return np.lexsort((pos0, pixel))
+    if int(pixel.max()).bit_length() + id_bits <= 62:
+        return np.sort((pixel << id_bits) | ids) & ((1 << id_bits) - 1)
+    return np.argsort(pixel, kind="stable")
 
 
 def _demand_chunks(e_count: int, rows: int, steps: int, c_count: int, taps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -137,12 +153,10 @@ def os_chunk_words(layer, rows: int, copies: int, block: int) -> int:
     """DRAM words of ``copies`` passes of ``os_ifmap_stream`` through windows of ``block`` words, with no
     per-demand array: ``systolic_buffer._pass`` at chunk granularity (``_chunk_pass``)."""
     ch = os_chunks(layer, rows)
-    first_pos = ch.lead + ch.before[ch.start]
-    by = np.argsort(first_pos)
-    first, lead, start = first_pos[by], ch.lead[by], ch.start[by]
-    span_max = int((lead + ch.before[start + ch.words - 1] - first).max())
-    passes = ((ch.prev_lead[by], ch.prev_start[by]), (ch.wrap_lead[by], ch.wrap_start[by]))
-    chunks = (first, lead, start, ch.before, ch.words, ch.n, span_max, block)
+    first = ch.lead + ch.before[ch.start]
+    span_max = int((ch.before[ch.start + ch.words - 1] - ch.before[ch.start]).max())
+    passes = ((ch.prev_lead, ch.prev_start), (ch.wrap_lead, ch.wrap_start))
+    chunks = (first, ch.lead, ch.start, ch.before, ch.words, ch.n, span_max, block)
 
     def run_pass(first_pass, fetched, count, window, span):
         return _chunk_pass(chunks, *passes[0 if first_pass else 1], fetched, count, window, span)
