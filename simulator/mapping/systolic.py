@@ -34,8 +34,7 @@ import numpy as np
 
 from simulator.mapping.systolic_buffer import block_words, distinct_words, dram_words
 from simulator.mapping.systolic_chunks import os_chunk_words
-from simulator.mapping.systolic_streams import (is_ifmap_stream, os_ifmap_stream, overlapping,
-                                               ws_ifmap_stream)
+from simulator.mapping.systolic_streams import is_ifmap_stream, overlapping, ws_ifmap_stream
 
 __all__ = ["SystolicLayer", "SystolicRun", "fold_cycles", "map_systolic", "run_layer", "systolic_layer"]
 
@@ -103,12 +102,6 @@ def fold_cycles(dataflow: str, temporal: int, rows: int, cols: int) -> int:
     return temporal + 2 * rows + cols - 2
 
 
-#: Output stationary with at least this many channels: previous occurrences from a sort of the (pixel, tap)
-#: chunks (``systolic_chunks``), ``C`` times fewer than the demands; below it the demand sort is faster
-#: (ResNet-50's conv1, C = 3: 0.35 s by chunks, 0.25 s by demands, one core).
-CHUNK_CHANNELS = 8
-
-
 def _column_folds(n: int, size: int, per_column: int, copies: int) -> list[tuple[int, int]]:
     """Segments ``(words, copies)`` of ``n`` columns folded ``size`` at a time, ``per_column`` words each."""
     full, rest = divmod(n, size)
@@ -119,11 +112,9 @@ def _ifmap_dram(layer: SystolicLayer, dataflow: str, rows: int, cols: int, copie
     """DRAM words of the ifmap stream, ``copies`` passes (closed form when no two windows overlap)."""
     if not overlapping(layer):
         return distinct_words([(layer.pixels * layer.window, copies)], block)[0]
-    if dataflow == "os" and layer.channels >= CHUNK_CHANNELS:
+    if dataflow == "os":  # by chunks of C words (systolic_chunks): no per-demand array
         return os_chunk_words(layer, rows, copies, block)
-    if dataflow == "os":
-        stream = os_ifmap_stream(layer, rows)
-    elif dataflow == "ws":
+    if dataflow == "ws":
         stream = ws_ifmap_stream(layer, rows)
     else:
         stream = is_ifmap_stream(layer, rows, cols)

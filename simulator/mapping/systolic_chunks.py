@@ -66,34 +66,35 @@ def os_chunks(layer, rows: int) -> Chunks:
     shift = int(before[-1]) + 1  # the narrow last fold's table follows, raised so that the whole is sorted
     if rest:
         before = np.concatenate((before, _before(rest, steps) + shift))
-    e, tap, start, lead = [], [], [], []
+    base = pixel_base(layer) // c_count  # input pixel of each output pixel's window corner
+    pixel, start, lead, natural = [], [], [], []
     kinds = ((0, full, rows, 0, 0), (full, 1 if rest else 0, rest, steps + rows - 1, shift))
     for first_fold, folds, lanes, table, raise_ in kinds:  # the full folds, the narrow last one
         if not folds:
             continue
-        lane, fold_tap = _fold_chunks(lanes, c_count, taps)
+        lane, tap = _fold_chunks(lanes, c_count, taps)
+        fy, fx = np.divmod(tap, layer.fx)
         fold = np.arange(first_fold, first_fold + folds, dtype=np.int64)[:, None]
-        e.append((fold * rows + lane).ravel())
-        tap.append(np.tile(fold_tap, folds))
-        start.append(np.tile(table + fold_tap * c_count + lane, folds))
-        lead.append((fold * (rows * steps) + lane - raise_).ravel())  # fold start + lane (less the raise)
-    e, tap, start, lead = (np.concatenate(x) for x in (e, tap, start, lead))
-    fy, fx = np.divmod(tap, layer.fx)
-    pixel = pixel_base(layer)[e] // c_count + fy * layer.in_w + fx
+        corner = base[first_fold * rows:first_fold * rows + folds * lanes].reshape(folds, lanes)
+        pixel.append((corner[:, lane] + (fy * layer.in_w + fx)).ravel())
+        start.append(np.tile(table + tap * c_count + lane, folds))
+        lead.append((fold * (rows * steps) + (lane - raise_)).ravel())  # fold start + lane (less the raise)
+        natural.append((fold * (rows * taps) + (lane * taps + tap)).ravel())
+    pixel, start, lead, natural = (np.concatenate(x) for x in (pixel, start, lead, natural))
     order = _chunk_order(pixel)
     ordered = pixel[order]
     same = ordered[1:] == ordered[:-1]
     later, earlier = order[1:][same], order[:-1][same]
     last = order[np.flatnonzero(np.concatenate((~same, [True])))]
-    prev_lead = np.full(e.size, NEVER, dtype=np.int64)
-    prev_start = np.zeros(e.size, dtype=np.int64)
+    prev_lead = np.full(pixel.size, NEVER, dtype=np.int64)
+    prev_start = np.zeros(pixel.size, dtype=np.int64)
     prev_lead[later], prev_start[later] = lead[earlier], start[earlier]
     firsts = order[np.concatenate(([True], ~same))]  # per input pixel, its first chunk; ``last``: its last
-    first = np.zeros(e.size, dtype=bool)
+    first = np.zeros(pixel.size, dtype=bool)
     first[firsts] = True
     wrap_lead, wrap_start = prev_lead.copy(), prev_start.copy()
     wrap_lead[firsts], wrap_start[firsts] = lead[last] - n, start[last]
-    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start, first, e * taps + tap)
+    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start, first, natural)
 
 
 def _fold_chunks(lanes: int, c_count: int, taps: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from simulator.mapping.systolic import SystolicLayer, run_layer
-from simulator.mapping.systolic import CHUNK_CHANNELS
 from simulator.mapping.systolic_buffer import NEVER, _previous, block_words, distinct_words, dram_words
 from simulator.mapping.systolic_chunks import os_previous
 from simulator.mapping.systolic_streams import is_ifmap_stream, os_ifmap_stream, overlapping, ws_ifmap_stream
@@ -27,7 +26,7 @@ LAYERS = [
     SystolicLayer(1, 11, 13, 7, 33, 5, 3, 1, 7, 11),
     SystolicLayer(1, 23, 23, 3, 20, 7, 7, 2, 9, 9),  # conv1-like, C = 3
     SystolicLayer(1, 16, 16, 6, 70, 4, 4, 3, 5, 5),  # stride 3 < kernel 4
-    SystolicLayer(1, 10, 10, 16, 40, 3, 3, 1, 8, 8),  # C >= CHUNK_CHANNELS: output stationary by chunks
+    SystolicLayer(1, 10, 10, 16, 40, 3, 3, 1, 8, 8),
     SystolicLayer(2, 11, 11, 12, 35, 3, 3, 2, 5, 5),
     SystolicLayer(1, 12, 12, 9, 17, 2, 2, 2, 6, 6),  # 2 x 2 stride 2: windows touch, never overlap
     SystolicLayer(2, 9, 9, 40, 50, 1, 1, 1, 9, 9),  # 1 x 1
@@ -39,15 +38,11 @@ SRAMS = [(300, 500), (2000, 1200), (65536, 65536)]
 ARRAYS = [(32, 32), (8, 4), (5, 7)]
 
 
-def test_both_output_stationary_paths_are_covered():
-    assert any(l.channels >= CHUNK_CHANNELS and overlapping(l) for l in LAYERS)
-    assert any(l.channels < CHUNK_CHANNELS and overlapping(l) for l in LAYERS)
-
-
 @pytest.mark.parametrize("layer", LAYERS, ids=lambda l: "x".join(map(str, (l.batch, l.in_h, l.in_w, l.channels,
                                                                           l.filters, l.fy, l.fx, l.stride))))
 @pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
 def test_run_layer_equals_the_oracle(layer, dataflow):
+    """Every field of ``run_layer`` (output stationary: the replay by chunks; ws / is: by demands)."""
     for rows, cols in ARRAYS:
         for ib, fb in SRAMS:
             assert run_layer(layer, dataflow, rows, cols, ib, fb) == oracle.run_layer(
@@ -65,7 +60,8 @@ def test_streams_equal_the_per_fold_construction(layer):
 
 @pytest.mark.parametrize("layer", LAYERS[:7])
 def test_chunk_previous_equals_the_demand_sort(layer):
-    """``systolic_chunks.os_previous`` (any C, also below ``CHUNK_CHANNELS``) = ``_previous`` of the stream."""
+    """The chunk representation (``systolic_chunks.os_previous``, expanded per demand) = ``_previous`` of the
+    stream; the output-stationary replay by chunks is checked end to end against the oracle above."""
     for rows in (32, 8, 5):
         expected = _previous(os_ifmap_stream(layer, rows))
         got = os_previous(layer, rows)
