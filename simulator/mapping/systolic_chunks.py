@@ -165,9 +165,13 @@ def os_chunk_words(layer, rows: int, copies: int, block: int) -> int:
     return replay_passes(run_pass, ch.n, copies)[0]
 
 
+#: Positions tried per round of the search for the word that fills a window.
+SEARCH_POINTS = 32
+
+
 def _below(before: np.ndarray, x, lead: np.ndarray, start: np.ndarray, words: int) -> np.ndarray:
     """Per chunk, how many of its words lie at positions below ``x`` (positions rise with the word)."""
-    return np.clip(np.searchsorted(before, x - lead) - start, 0, words)
+    return np.minimum(np.maximum(np.searchsorted(before, x - lead) - start, 0), words)
 
 
 def _chunk_pass(chunks, prev_lead: np.ndarray, prev_start: np.ndarray, fetched: int, count: int, window: int,
@@ -175,7 +179,7 @@ def _chunk_pass(chunks, prev_lead: np.ndarray, prev_start: np.ndarray, fetched: 
     """One pass from a window begun at ``window`` holding ``count`` words (``systolic_buffer._pass``'s
     contract; ``span``: chunks the last window took). Chunks sorted by first position; a word misses when its
     previous occurrence lies before ``window`` (a prefix of each chunk's words). The word that fills a window
-    is found by bisecting the position over the few chunks that can straddle it."""
+    is found by a many-point search of its position over the few chunks that can straddle it."""
     first, lead, start, before, words, n, span_max, block = chunks
     total = first.size
     i0 = 0
@@ -200,16 +204,20 @@ def _chunk_pass(chunks, prev_lead: np.ndarray, prev_start: np.ndarray, fetched: 
         a2 = max(a, int(np.searchsorted(first, low - span_max)))
         b2 = int(np.searchsorted(first, high))
         below = int(seen[a2 - a - 1]) if a2 > a else 0  # chunks a .. a2 - 1 end below ``low``
-        lead2, start2 = lead[a2:b2], start[a2:b2]
-        limit = _below(before, window, prev_lead[a2:b2], prev_start[a2:b2], words)
-        floor = _below(before, i0, lead2, start2, words)
-        while high - low > 1:
-            mid = (low + high) // 2
-            got = below + int(np.maximum(np.minimum(_below(before, mid, lead2, start2, words), limit) - floor, 0).sum())
-            if got >= need:
-                high = mid
-            else:
-                low = mid
+        # misses of chunk j below x: clip(searchsorted(before, x - lead), lo, hi) - lo, in table indices
+        lead2 = lead[a2:b2]
+        lo = start[a2:b2] + _below(before, i0, lead2, start[a2:b2], words)
+        hi = np.maximum(start[a2:b2] + _below(before, window, prev_lead[a2:b2], prev_start[a2:b2], words), lo)
+        need_here = need - below + int(lo.sum())
+        while high - low > 1:  # SEARCH_POINTS-ary search: the count at many positions per numpy call
+            step = -(-(high - low) // (SEARCH_POINTS + 1))
+            xs = np.arange(low + step, high, step)  # at most SEARCH_POINTS, strictly between
+            got = np.minimum(np.maximum(np.searchsorted(before, xs[:, None] - lead2[None, :]), lo), hi).sum(axis=1)
+            k = int(np.searchsorted(got, need_here))  # first point with enough misses below it
+            if k < xs.size:
+                high = int(xs[k])
+            if k > 0:
+                low = int(xs[k - 1])
         fetched += need
         if count == 0:
             span = j + 1
