@@ -51,8 +51,6 @@ class Chunks:
     prev_start: np.ndarray
     wrap_lead: np.ndarray
     wrap_start: np.ndarray
-    first: np.ndarray  # bool: the first chunk of its input pixel in the pass
-    natural: np.ndarray  # the chunk's id ``e x taps + tap``
 
 
 def os_chunks(layer, rows: int) -> Chunks:
@@ -67,7 +65,7 @@ def os_chunks(layer, rows: int) -> Chunks:
     if rest:
         before = np.concatenate((before, _before(rest, steps) + shift))
     base = pixel_base(layer) // c_count  # input pixel of each output pixel's window corner
-    pixel, start, lead, natural = [], [], [], []
+    pixel, start, lead = [], [], []
     kinds = ((0, full, rows, 0, 0), (full, 1 if rest else 0, rest, steps + rows - 1, shift))
     for first_fold, folds, lanes, table, raise_ in kinds:  # the full folds, the narrow last one
         if not folds:
@@ -79,8 +77,7 @@ def os_chunks(layer, rows: int) -> Chunks:
         pixel.append((corner[:, lane] + (fy * layer.in_w + fx)).ravel())
         start.append(np.tile(table + tap * c_count + lane, folds))
         lead.append((fold * (rows * steps) + (lane - raise_)).ravel())  # fold start + lane (less the raise)
-        natural.append((fold * (rows * taps) + (lane * taps + tap)).ravel())
-    pixel, start, lead, natural = (np.concatenate(x) for x in (pixel, start, lead, natural))
+    pixel, start, lead = (x[0] if len(x) == 1 else np.concatenate(x) for x in (pixel, start, lead))
     order = _chunk_order(pixel)
     ordered = pixel[order]
     same = ordered[1:] == ordered[:-1]
@@ -90,11 +87,9 @@ def os_chunks(layer, rows: int) -> Chunks:
     prev_start = np.zeros(pixel.size, dtype=np.int64)
     prev_lead[later], prev_start[later] = lead[earlier], start[earlier]
     firsts = order[np.concatenate(([True], ~same))]  # per input pixel, its first chunk; ``last``: its last
-    first = np.zeros(pixel.size, dtype=bool)
-    first[firsts] = True
     wrap_lead, wrap_start = prev_lead.copy(), prev_start.copy()
     wrap_lead[firsts], wrap_start[firsts] = lead[last] - n, start[last]
-    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start, first, natural)
+    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start)
 
 
 def _fold_chunks(lanes: int, c_count: int, taps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,13 +103,22 @@ def _fold_chunks(lanes: int, c_count: int, taps: int) -> tuple[np.ndarray, np.nd
 def os_previous(layer, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """(previous occurrence, previous occurrence one pass back) of every demand of ``os_ifmap_stream``."""
     ch = os_chunks(layer, rows)
-    rank = np.empty(ch.natural.size, dtype=np.int64)
-    rank[ch.natural] = np.arange(ch.natural.size)
-    chunk, word = _demand_chunks(layer.pixels, rows, layer.window, layer.channels, layer.fy * layer.fx)
+    taps = layer.fy * layer.fx
+    full, rest = divmod(layer.pixels, rows)
+    natural = []  # each chunk's id e x taps + tap, in the order of os_chunks
+    for first_fold, folds, lanes in ((0, full, rows), (full, 1 if rest else 0, rest)):
+        if folds:
+            lane, tap = _fold_chunks(lanes, layer.channels, taps)
+            fold = np.arange(first_fold, first_fold + folds, dtype=np.int64)[:, None]
+            natural.append((fold * (rows * taps) + (lane * taps + tap)).ravel())
+    natural = np.concatenate(natural)
+    rank = np.empty(natural.size, dtype=np.int64)
+    rank[natural] = np.arange(natural.size)
+    chunk, word = _demand_chunks(layer.pixels, rows, layer.window, layer.channels, taps)
     chunk = rank[chunk]
     prev = _position(ch.prev_lead, ch.prev_start, chunk, word, ch.before)
     cyclic = prev.copy()
-    wrapped = np.flatnonzero(ch.first[chunk])
+    wrapped = np.flatnonzero(ch.prev_lead[chunk] == NEVER)
     cyclic[wrapped] = _position(ch.wrap_lead, ch.wrap_start, chunk[wrapped], word[wrapped], ch.before)
     return prev, cyclic
 
