@@ -190,11 +190,13 @@ def _chunk_pass(chunks, prev_lead: np.ndarray, prev_start: np.ndarray, fetched: 
     while i0 < n:
         need = block - count
         a = int(np.searchsorted(first, i0 - span_max))  # chunks before ``a`` end below i0
+        inside = int(np.searchsorted(first, i0))  # chunks from here start at or after i0
         width = max(64, span * need // block + need // words + 1) if span else max(64, 2 * need // words)
         while True:
             b = min(total, a + width)
-            misses = np.maximum(_below(before, window, prev_lead[a:b], prev_start[a:b], words)
-                                - _below(before, i0, lead[a:b], start[a:b], words), 0)
+            misses = _below(before, window, prev_lead[a:b], prev_start[a:b], words)
+            cut = min(inside, b) - a  # chunks straddling i0: their words below it are not in this window
+            misses[:cut] = np.maximum(misses[:cut] - _below(before, i0, lead[a:a + cut], start[a:a + cut], words), 0)
             seen = np.cumsum(misses)
             if b == total or seen[-1] >= need:
                 break
