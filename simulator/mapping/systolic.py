@@ -125,8 +125,11 @@ def run_layer(layer: SystolicLayer, dataflow: str, rows: int, cols: int,
               ifmap_sram_words: int, filter_sram_words: int) -> SystolicRun:
     """SCALE-Sim's cycles, SRAM reads and DRAM traffic of ``layer`` on a ``rows x cols`` array.
 
-    Each filter fold holds distinct addresses (``distinct_words``' closed form); the ifmap stream is built by
-    ``systolic_streams`` and replayed by ``dram_words`` when windows overlap, closed form otherwise."""
+    Equal, field for field, to the per-fold, per-address replay it replaced (``tests/mapping/systolic_oracle.py``),
+    without replaying what needs no replay: each filter fold holds distinct addresses, and so does the ifmap when
+    no two windows overlap (``distinct_words``' closed form); an overlapping ifmap is replayed by chunks of
+    ``C`` words for output stationary (``systolic_chunks``), per demand otherwise (``systolic_streams`` builds
+    the stream, ``dram_words`` replays it). ``_cached_run`` maps each distinct layer once per process."""
     e, t, m = layer.pixels, layer.window, layer.filters
     ib, fb = block_words(ifmap_sram_words), block_words(filter_sram_words)
     if dataflow == "os":
