@@ -24,7 +24,7 @@ import numpy as np
 from simulator.mapping.systolic_buffer import NEVER, replay_passes
 from simulator.mapping.systolic_streams import _skew, pixel_base
 
-__all__ = ["Chunks", "os_chunk_words", "os_chunks", "os_previous"]
+__all__ = ["Chunks", "chunk_words", "is_chunks", "os_chunk_words", "os_chunks", "os_previous", "ws_chunks"]
 
 
 def _before(lanes: int, steps: int) -> np.ndarray:
@@ -78,18 +78,76 @@ def os_chunks(layer, rows: int) -> Chunks:
         start.append(np.tile(table + tap * c_count + lane, folds))
         lead.append((fold * (rows * steps) + (lane - raise_)).ravel())  # fold start + lane (less the raise)
     pixel, start, lead = (x[0] if len(x) == 1 else np.concatenate(x) for x in (pixel, start, lead))
-    order = _chunk_order(pixel)
-    ordered = pixel[order]
+    return _link(pixel, lead, start, before, c_count, n)
+
+
+def _link(key: np.ndarray, lead: np.ndarray, start: np.ndarray, before: np.ndarray, words: int, n: int) -> Chunks:
+    """``Chunks`` from chunks in the order of their first demand: chunks with equal ``key`` read the same
+    words, word ``c`` of each in chunk order; each chunk's previous one is the one before it with its key."""
+    order = _chunk_order(key)
+    ordered = key[order]
     same = ordered[1:] == ordered[:-1]
     later, earlier = order[1:][same], order[:-1][same]
     last = order[np.flatnonzero(np.concatenate((~same, [True])))]
-    prev_lead = np.full(pixel.size, NEVER, dtype=np.int64)
-    prev_start = np.zeros(pixel.size, dtype=np.int64)
+    prev_lead = np.full(key.size, NEVER, dtype=np.int64)
+    prev_start = np.zeros(key.size, dtype=np.int64)
     prev_lead[later], prev_start[later] = lead[earlier], start[earlier]
-    firsts = order[np.concatenate(([True], ~same))]  # per input pixel, its first chunk; ``last``: its last
+    firsts = order[np.concatenate(([True], ~same))]  # per key, its first chunk; ``last``: its last
     wrap_lead, wrap_start = prev_lead.copy(), prev_start.copy()
     wrap_lead[firsts], wrap_start[firsts] = lead[last] - n, start[last]
-    return Chunks(n, c_count, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start)
+    return Chunks(n, words, before, lead, start, prev_lead, prev_start, wrap_lead, wrap_start)
+
+
+def ws_chunks(layer, rows: int) -> Chunks:
+    """Weight stationary, ``C`` a multiple of ``rows`` (each fold: ``rows`` channels of one tap): chunk
+    ``(fold f, pixel e)`` is lane ``r``'s word at cycle ``e + r``, position ``f rows E + before[e + r] + r``;
+    chunks of the same input pixel and the same channel block (``f mod C / rows``) read the same words."""
+    e_count, c_count, taps = layer.pixels, layer.channels, layer.fy * layer.fx
+    pieces = c_count // rows
+    folds = taps * pieces
+    table = _before(rows, e_count)
+    table = table + np.arange(table.size)  # position of (cycle k, lane k - e) is lead + table[k]
+    fold = np.arange(folds, dtype=np.int64)[:, None]
+    e = np.arange(e_count, dtype=np.int64)[None, :]
+    tap, piece = np.divmod(fold, pieces)
+    fy, fx = np.divmod(tap, layer.fx)
+    pixel = (pixel_base(layer) // c_count)[None, :] + fy * layer.in_w + fx
+    key = (pixel * pieces + piece).ravel()
+    lead = (fold * (rows * e_count) - e).ravel()
+    start = np.broadcast_to(e, (folds, e_count)).ravel()
+    return _link(key, lead, start, table, rows, e_count * taps * c_count)
+
+
+def is_chunks(layer, rows: int, cols: int) -> Chunks:
+    """Input stationary, ``C`` a multiple of ``rows``: chunk ``(pixel fold i, window fold j, pixel e)`` holds
+    the fold's ``rows`` window positions last to first, so word ``w`` (channel ``rows - 1 - w`` of the block)
+    is at ``i cols T + j rows width + w width + e - i cols`` (``width``: the pixel fold's)."""
+    e_count, c_count, taps = layer.pixels, layer.channels, layer.fy * layer.fx
+    pieces = c_count // rows
+    folds = taps * pieces
+    steps = taps * c_count
+    full, rest = divmod(e_count, cols)
+    table = np.arange(rows, dtype=np.int64) * cols
+    shift = int(table[-1]) + 1
+    if rest:
+        table = np.concatenate((table, np.arange(rows, dtype=np.int64) * rest + shift))
+    base = pixel_base(layer) // c_count
+    key, lead, start = [], [], []
+    for first_fold, count, width, region, raise_ in ((0, full, cols, 0, 0), (full, 1 if rest else 0, rest, rows, shift)):
+        if not count:
+            continue
+        i = np.arange(first_fold, first_fold + count, dtype=np.int64)[:, None, None]
+        j = np.arange(folds, dtype=np.int64)[None, :, None]
+        local = np.arange(width, dtype=np.int64)[None, None, :]
+        tap, piece = np.divmod(j, pieces)
+        fy, fx = np.divmod(tap, layer.fx)
+        pixel = base[first_fold * cols:first_fold * cols + count * width].reshape(count, 1, width)
+        key.append(((pixel + fy * layer.in_w + fx) * pieces + piece).ravel())
+        lead.append(np.broadcast_to(i * (cols * steps) + j * (rows * width) + local - raise_,
+                                    (count, folds, width)).ravel())
+        start.append(np.full(count * folds * width, region, dtype=np.int64))
+    key, lead, start = (x[0] if len(x) == 1 else np.concatenate(x) for x in (key, lead, start))
+    return _link(key, lead, start, table, rows, e_count * steps)
 
 
 def _fold_chunks(lanes: int, c_count: int, taps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,10 +212,9 @@ def _position(lead: np.ndarray, start: np.ndarray, chunk: np.ndarray, word: np.n
     return lead[chunk] + before[start[chunk] + word]
 
 
-def os_chunk_words(layer, rows: int, copies: int, block: int) -> int:
-    """DRAM words of ``copies`` passes of ``os_ifmap_stream`` through windows of ``block`` words, with no
-    per-demand array: ``systolic_buffer._pass`` at chunk granularity (``_chunk_pass``)."""
-    ch = os_chunks(layer, rows)
+def chunk_words(ch: Chunks, copies: int, block: int) -> int:
+    """DRAM words of ``copies`` passes of the stream ``ch`` describes, through windows of ``block`` words, with
+    no per-demand array: ``systolic_buffer._pass`` at chunk granularity (``_chunk_pass``)."""
     first = ch.lead + ch.before[ch.start]
     span_max = int((ch.before[ch.start + ch.words - 1] - ch.before[ch.start]).max())
     passes = ((ch.prev_lead, ch.prev_start), (ch.wrap_lead, ch.wrap_start))
@@ -167,6 +224,11 @@ def os_chunk_words(layer, rows: int, copies: int, block: int) -> int:
         return _chunk_pass(chunks, *passes[0 if first_pass else 1], fetched, count, window, span)
 
     return replay_passes(run_pass, ch.n, copies)[0]
+
+
+def os_chunk_words(layer, rows: int, copies: int, block: int) -> int:
+    """``chunk_words`` of the output-stationary ifmap stream."""
+    return chunk_words(os_chunks(layer, rows), copies, block)
 
 
 #: Positions tried per round of the search for the word that fills a window.

@@ -15,7 +15,7 @@ import pytest
 
 from simulator.mapping.systolic import SystolicLayer, run_layer
 from simulator.mapping.systolic_buffer import NEVER, _previous, block_words, distinct_words, dram_words
-from simulator.mapping.systolic_chunks import os_previous
+from simulator.mapping.systolic_chunks import chunk_words, is_chunks, os_previous, ws_chunks
 from simulator.mapping.systolic_streams import is_ifmap_stream, os_ifmap_stream, overlapping, ws_ifmap_stream
 from tests.mapping import systolic_oracle as oracle
 from tests.mapping.test_systolic import _scalesim_estimate_bw
@@ -28,6 +28,7 @@ LAYERS = [
     SystolicLayer(1, 16, 16, 6, 70, 4, 4, 3, 5, 5),  # stride 3 < kernel 4
     SystolicLayer(1, 10, 10, 16, 40, 3, 3, 1, 8, 8),
     SystolicLayer(2, 11, 11, 12, 35, 3, 3, 2, 5, 5),
+    SystolicLayer(1, 10, 12, 32, 70, 3, 3, 1, 8, 10),  # C = 32: weight / input stationary by chunks on 32 x 32
     SystolicLayer(1, 12, 12, 9, 17, 2, 2, 2, 6, 6),  # 2 x 2 stride 2: windows touch, never overlap
     SystolicLayer(2, 9, 9, 40, 50, 1, 1, 1, 9, 9),  # 1 x 1
     SystolicLayer(1, 11, 11, 30, 45, 1, 1, 2, 6, 6),  # 1 x 1 stride 2
@@ -42,14 +43,15 @@ ARRAYS = [(32, 32), (8, 4), (5, 7)]
                                                                           l.filters, l.fy, l.fx, l.stride))))
 @pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
 def test_run_layer_equals_the_oracle(layer, dataflow):
-    """Every field of ``run_layer`` (output stationary: the replay by chunks; ws / is: by demands)."""
+    """Every field of ``run_layer``: output stationary by chunks; weight / input stationary by chunks where
+    ``C`` is a multiple of ``rows >= CHUNK_MIN_WORDS`` (192 and 32 channels on 32 rows), by demands otherwise."""
     for rows, cols in ARRAYS:
         for ib, fb in SRAMS:
             assert run_layer(layer, dataflow, rows, cols, ib, fb) == oracle.run_layer(
                 layer, dataflow, rows, cols, ib, fb), (rows, cols, ib, fb)
 
 
-@pytest.mark.parametrize("layer", LAYERS[:7])
+@pytest.mark.parametrize("layer", LAYERS[:8])
 def test_streams_equal_the_per_fold_construction(layer):
     assert overlapping(layer)
     for rows, cols in ARRAYS:
@@ -58,7 +60,7 @@ def test_streams_equal_the_per_fold_construction(layer):
         assert np.array_equal(is_ifmap_stream(layer, rows, cols), oracle.ifmap_stream(layer, "is", rows, cols))
 
 
-@pytest.mark.parametrize("layer", LAYERS[:7])
+@pytest.mark.parametrize("layer", LAYERS[:8])
 def test_chunk_previous_equals_the_demand_sort(layer):
     """The chunk representation (``systolic_chunks.os_previous``, expanded per demand) = ``_previous`` of the
     stream; the output-stationary replay by chunks is checked end to end against the oracle above."""
@@ -71,8 +73,23 @@ def test_chunk_previous_equals_the_demand_sort(layer):
         assert np.array_equal(got[0][~never], expected[0][~never])
 
 
+@pytest.mark.parametrize("layer", [LAYERS[0], LAYERS[5], LAYERS[6], LAYERS[7], SystolicLayer(1, 11, 13, 8, 33, 5, 3, 1, 7, 11)])
+def test_ws_is_chunks_equal_the_demand_replay(layer):
+    """Weight / input stationary by chunks of ``rows`` channels (``C`` a multiple of ``rows``, any chunk size,
+    also below ``CHUNK_MIN_WORDS``) = the per-demand replay of the stream, windows small to large."""
+    for rows, cols in ((32, 32), (8, 4), (4, 7), (16, 5), (2, 3)):
+        if layer.channels % rows:
+            continue
+        for block in (150, 1000, 32750):
+            copies = -(-layer.filters // cols)
+            assert chunk_words(ws_chunks(layer, rows), copies, block) == dram_words(
+                [(ws_ifmap_stream(layer, rows), copies)], block), (rows, cols, block)
+            assert chunk_words(is_chunks(layer, rows, cols), 1, block) == dram_words(
+                [(is_ifmap_stream(layer, rows, cols), 1)], block), (rows, cols, block)
+
+
 def test_non_overlapping_windows_read_each_address_once():
-    for layer in LAYERS[7:]:
+    for layer in LAYERS[8:]:
         assert not overlapping(layer)
         a = layer.ifmap_matrix()
         assert np.unique(a).size == a.size
