@@ -27,17 +27,18 @@ RUNS = 5
 BUDGET_S = 4.0
 TARGET_S = 0.25
 #: Profiles: the default (``simulate``'s), ZigZag's two examples, SCALE-Sim's 32x32 arrays (the output-stationary
-#: one is the issue's; weight and input stationary replay their ifmap streams per demand, see ``SYSTOLIC_NOTES``).
+#: one is the issue's; ``SYSTOLIC_NOTES`` says where their time goes).
 PROFILES = ("horowitz45", "zigzag-tpu-like", "zigzag-edge-tpu-like", "scalesim-32x32-os", "scalesim-32x32-ws",
             "scalesim-32x32-is")
 #: Where a systolic profile's time goes (``mapping/systolic.py``: SCALE-Sim's read-buffer replay per distinct layer).
 SYSTOLIC_NOTES = {
-    "os": "SCALE-Sim's ifmap replay per distinct layer by chunks of C words (mapping/systolic_chunks.py); "
-          "filters and 1 x 1 layers in closed form",
-    "ws": "SCALE-Sim's ifmap replay per distinct layer, one sort of the demand stream per layer "
-          "(mapping/systolic_buffer.py); filters and 1 x 1 layers in closed form",
-    "is": "SCALE-Sim's ifmap replay per distinct layer, one sort of the demand stream per layer "
-          "(mapping/systolic_buffer.py); filters and 1 x 1 layers in closed form",
+    "os": "SCALE-Sim's ifmap read buffer replayed per distinct layer by chunks of C words "
+          "(mapping/systolic_chunks.py, systolic_chunk_replay.py); filters and 1 x 1 layers in closed form; "
+          "conv1 (C = 3, 614k chunks) is half of it",
+    "ws": "SCALE-Sim's ifmap read buffer replayed per distinct layer by chunks of 32 channels; conv1 (C = 3) "
+          "per demand, one sort of its 1.8M-demand stream (mapping/systolic_buffer.py), half of it",
+    "is": "SCALE-Sim's ifmap read buffer replayed per distinct layer by chunks of 32 channels; conv1 (C = 3) "
+          "per demand, one sort of its 1.8M-demand stream (mapping/systolic_buffer.py), most of it",
 }
 ENGINES = ("simpy", "closed-form")
 

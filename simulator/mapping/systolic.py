@@ -33,7 +33,8 @@ from functools import lru_cache
 import numpy as np
 
 from simulator.mapping.systolic_buffer import block_words, distinct_words, dram_words
-from simulator.mapping.systolic_chunks import chunk_words, is_chunks, os_chunk_words, ws_chunks
+from simulator.mapping.systolic_chunk_replay import chunk_words, os_chunk_words
+from simulator.mapping.systolic_chunks import is_chunks, ws_chunks
 from simulator.mapping.systolic_streams import is_ifmap_stream, overlapping, ws_ifmap_stream
 
 __all__ = ["SystolicLayer", "SystolicRun", "fold_cycles", "map_systolic", "run_layer", "systolic_layer"]

@@ -15,7 +15,8 @@ import pytest
 
 from simulator.mapping.systolic import SystolicLayer, run_layer
 from simulator.mapping.systolic_buffer import NEVER, _previous, block_words, distinct_words, dram_words
-from simulator.mapping.systolic_chunks import chunk_words, is_chunks, os_previous, ws_chunks
+from simulator.mapping.systolic_chunk_replay import chunk_words
+from simulator.mapping.systolic_chunks import is_chunks, os_previous, ws_chunks
 from simulator.mapping.systolic_streams import is_ifmap_stream, os_ifmap_stream, overlapping, ws_ifmap_stream
 from tests.mapping import systolic_oracle as oracle
 from tests.mapping.test_systolic import _scalesim_estimate_bw
