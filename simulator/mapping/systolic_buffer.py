@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NEVER", "block_words", "distinct_words", "dram_words", "replay_passes", "replay_words"]
+__all__ = ["NEVER", "block_words", "distinct_words", "dram_words", "replay_passes"]
 
 #: SCALE-Sim 3 ``ReadBufferEstimateBw``: the SRAM is split into this many sets ...
 SETS = 100
@@ -100,13 +100,6 @@ def dram_words(segments: list[tuple[np.ndarray, int]], block: int, distinct: boo
             prev, cyclic = _previous(np.asarray(p, dtype=np.int64))
             fetched, count, span = _replay(prev, cyclic, copies, block, fetched, count, span)
     return fetched
-
-
-def replay_words(prev: np.ndarray, cyclic: np.ndarray, copies: int, block: int) -> int:
-    """DRAM words fetched for ``copies`` passes of one stream given by its previous-occurrence positions
-    (``prev``: ``NEVER`` for a first occurrence; ``cyclic``: the same, one pass back, as ``_previous``
-    returns them), from an empty window; for callers that know the positions without the addresses."""
-    return _replay(prev, cyclic, copies, block, 0, 0, 0)[0] if prev.size and copies > 0 else 0
 
 
 def _replay(prev: np.ndarray, cyclic: np.ndarray, copies: int, block: int, fetched: int, count: int,

@@ -52,6 +52,23 @@ def test_run_layer_equals_the_oracle(layer, dataflow):
                 layer, dataflow, rows, cols, ib, fb), (rows, cols, ib, fb)
 
 
+def test_random_layers_equal_the_oracle():
+    """Seeded random layers (batch, sizes, kernel, stride, channels, filters), arrays and SRAMs, all dataflows."""
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        batch, k, s = int(rng.integers(1, 3)), int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        oy, ox = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        ky, kx = k, int(rng.integers(1, 5))
+        layer = SystolicLayer(batch, (oy - 1) * s + ky, (ox - 1) * s + kx, int(rng.choice([1, 3, 8, 16, 24, 32])),
+                              int(rng.integers(1, 80)), ky, kx, s, oy, ox)
+        rows = int(rng.choice([4, 8, 16, 32]))
+        cols = int(rng.choice([3, 8, 32]))
+        ib, fb = int(rng.integers(100, 3000)), int(rng.integers(100, 3000))
+        for dataflow in ("os", "ws", "is"):
+            assert run_layer(layer, dataflow, rows, cols, ib, fb) == oracle.run_layer(
+                layer, dataflow, rows, cols, ib, fb), (layer, dataflow, rows, cols, ib, fb)
+
+
 @pytest.mark.parametrize("layer", LAYERS[:8])
 def test_streams_equal_the_per_fold_construction(layer):
     assert overlapping(layer)
