@@ -12,9 +12,12 @@ the stream cut greedily into blocks of ``B = 50 x floor(S / 100)`` distinct addr
 
 The stream of one operand is given as segments ``(P, copies)``: the address array ``P`` repeated ``copies``
 times (an output-stationary array re-reads the whole ifmap once per column fold). Addresses of different
-segments must be disjoint. Each copy is one vectorised pass (previous-occurrence positions from one stable
-sort of ``P``); the loop runs over copies and buffer refills, never over addresses, and stops early once a
-whole copy hits (every later copy then hits too).
+segments must be disjoint. Each copy is one vectorised pass (previous-occurrence positions from one sort
+of ``P``, this pass and one pass back); the loop runs over copies and buffer refills, never over addresses,
+skips whole periods once a copy starts in a state seen before (window fill and start relative to the copy:
+the copies from there repeat), and stops early once a whole copy hits (every later copy then hits too)
+(``replay_passes``, shared with the replay by chunks of ``systolic_chunk_replay``). A segment of distinct
+addresses needs no replay at all: ``distinct_words`` is its closed form.
 """
 
 from __future__ import annotations
