@@ -5,8 +5,9 @@ Paper (shared/reference.md section 3): teacher 784-1200-1200-10 with dropout, we
 trained on the teacher's soft targets at T = 20: 74. Targets (issue 19): teacher <= 80 errors,
 distilled student (T = 20) <= 90 and at least 40 fewer than the same student trained alone.
 
-Recipes: ``models.mnist_mlps.TEACHER_RECIPE`` (the dropout papers' regime: dropout, jitter, max-norm,
-SGD with momentum ramp and a rate decaying to 1/25 over 60 epochs) and ``STUDENT_RECIPE`` (Adam, 20
+Recipes: ``models.mnist_mlps.TEACHER_RECIPE`` (the dropout papers' net and regularisers: dropout, jitter,
+max-norm; Adam with a rate decaying to 1/100 over 100 epochs, where the papers run SGD for 3000) and
+``STUDENT_RECIPE`` (Adam, 20
 epochs); the student alone and every distilled student share the student's schedule, optimizer, seed
 and initial weights (the seeded zoo factory); only the loss differs. Distillation: ``alpha = 0.9`` on
 the soft term (scaled by T^2), 0.1 on the hard labels, swept over T in ``TEMPERATURES`` (T = 20, the
@@ -22,12 +23,11 @@ every epoch. The teacher, the student alone and the T = 20 student are costed wi
 ``python -m benchmarks.bench_distillation --quick`` runs the whole pipeline on a 6,000-image subset
 with 1-epoch schedules (a smoke test; its table goes to the cache folder, not to ``benchmarks/results``).
 
-Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread: teacher 30 CPU s per
-full 60k epoch (jitter, max-norm and the per-epoch test included), so 60 epochs are about 1,800 CPU s;
-a student epoch about 12 CPU s (SGD; Adam about 10% more), so 6 students x 20 epochs are about
-1,500 CPU s. Cold: about 55 minutes of one idle core; with the teacher cached about 25 minutes.
-On the shared development machine (load 6-10 on 2 cores) a nice-5 job got 0.2-0.35 of a core, i.e.
-wall time 3-5x the CPU time: run it on an idle machine.
+Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread: teacher about 30 CPU s per
+full 60k epoch (jitter, max-norm and the per-epoch test included), so its 100 epochs are about 3,000 CPU s
+(50 minutes of one idle core, the part over the budget); a student epoch about 14 CPU s (Adam), so the
+student alone and 5 distilled students x 20 epochs are about 1,700 CPU s. Cold: about 80 minutes of one
+idle core; with the teacher cached about 28 minutes. On a loaded machine wall time is 2-5x the CPU time.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
         lambda m, ck: train_mlp(m, train, teacher_recipe, progress=False, checkpoint=ck, callback=teacher_log))
     record("teacher", teacher, teacher_recipe.epochs, times, cached,
            f"{teacher_recipe.epochs} epochs, dropout 0.2/0.5, max-norm {teacher_recipe.max_norm:g}, "
-           f"+-{teacher_recipe.jitter_px} px jitter, lr0 {teacher_recipe.schedule.lr0:g}")
+           f"+-{teacher_recipe.jitter_px} px jitter, {teacher_recipe.optimizer} lr0 {teacher_recipe.schedule.lr0:g}")
 
     student_cfg = {**student_recipe.to_dict(), **data_id}
     student, times, cached = _cached_train(
