@@ -17,6 +17,14 @@ traffic with two rules of ZigZag 3.9.1's cost model that the fixed-mapping path 
   product, when one array step's words of that operand fit the level's read port. pjsim's loop-nest counts
   (Timeloop's convention) read once per use; ``read_latch=False`` keeps them.
 
+And it times the op as ZigZag does when the profile declares its memories' ports (``[memory.<name>.ports]``):
+**port stalls** (``mapping.zigzag_latency``: ZigZag 3.9.1's ``CostModelEvaluation.calc_latency``, each link's
+period and per-port stall/slack): the op's array cycles become ZigZag's computation cycles with the stalls of its
+busiest port (``latency_total0``: on ``gemm_l1`` the partial sums go in and out of l1 on one 2048-bit port, two
+cycles per array step: 4,096 + 4,094). memsim then plays the loads and stores at the outermost level as for every
+mapping (ZigZag's own on/off-loading terms are ``ZigZagLatency.onloading_cycles`` / ``offloading_cycles``). Profiles
+without ports keep the array's temporal cycles (``fixed_apply``), so nothing else changes.
+
 The ops' ``mapping`` becomes ``"zigzag"``. ``simulate(mapping=zigzag_fixed_mappings(path, workload, profile))``
 gives the same loop nests without these two pricing rules.
 """
@@ -32,6 +40,7 @@ from simulator.mapping.fixed import FixedMapping, LoopProblem
 from simulator.mapping.fixed_apply import apply_fixed_mappings, op_problem
 from simulator.mapping.loopnest import count_accesses
 from simulator.mapping.schedule import Schedule
+from simulator.mapping.zigzag_latency import zigzag_latency
 from simulator.mapping.zigzag_mapping import zigzag_mapping
 from simulator.mapping.zigzag_yaml import entry_for, load_zigzag_mapping
 from simulator.workload import Op, Workload
@@ -113,7 +122,9 @@ def apply_zigzag_mapping(schedule: Schedule, workload: Workload, profile: Hardwa
         if sched.mapping != "fixed" or sched.layer not in unfused:
             continue
         op = workload.ops[sched.index]
-        traffic = replay_traffic_bits(op_problem(op, workload), by_layer[sched.layer], profile, *_bits(op, profile),
-                                      read_latch=read_latch)
-        ops[i] = replace(sched, mapping="zigzag", traffic_bits=FrozenMap(traffic))
+        problem, fm = op_problem(op, workload), by_layer[sched.layer]
+        traffic = replay_traffic_bits(problem, fm, profile, *_bits(op, profile), read_latch=read_latch)
+        latency = zigzag_latency(problem, fm, profile, *_bits(op, profile), read_latch=read_latch)
+        cycles = sched.compute_cycles if latency is None else latency.computation_cycles
+        ops[i] = replace(sched, mapping="zigzag", traffic_bits=FrozenMap(traffic), compute_cycles=cycles)
     return replace(fixed, ops=tuple(ops))
