@@ -679,7 +679,8 @@ def _read_ports(r: _Reader, ports: Any, where: str, operands: tuple[str, ...],
         serves = port.get("serves")
         expected = (f"a non-empty list of 'operand:direction' links, operand from {list(operands)}, direction from "
                     f"{list(PORT_DIRECTIONS)}")
-        links = [s.split(":") for s in serves] if isinstance(serves, list) and all(isinstance(s, str) for s in serves) else []
+        ok = isinstance(serves, list) and all(isinstance(s, str) for s in serves)
+        links = [s.split(":") for s in serves] if ok else []
         if not links or any(len(x) != 2 or x[0] not in operands or x[1] not in PORT_DIRECTIONS for x in links):
             raise ProfileError(r.path, f"{at}.serves", expected, serves)
         for op, direction in links:

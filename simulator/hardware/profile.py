@@ -19,8 +19,8 @@ from simulator.workload import DataType
 
 __all__ = [
     "COMPOSITE_DIMS", "DATAFLOWS", "DRAM_SCHEDULERS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
-    "ArrayAxis", "CSCConfig", "SystolicConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "MemoryPort",
-    "PORT_DIRECTIONS", "Precision",
+    "ArrayAxis", "CSCConfig", "SystolicConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel",
+    "MemoryPort", "PORT_DIRECTIONS", "Precision",
 ]
 
 #: Memory level kinds, innermost first; levels in a profile must respect this order.
@@ -39,9 +39,10 @@ DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs", "systolic-os", "systolic-ws", "sy
 
 
 #: v2 ``[memory.<name>.ports]``: the data-movement directions a port link serves, as ZigZag names them
-#: (``zigzag.hardware.architecture.memory_port.DataDirection``): ``tl`` read out to the level below (``rd_out_to_low``),
-#: ``fl`` written in by the level below (``wr_in_by_low``: partial sums and outputs coming up), ``th`` read out to the
-#: level above (``rd_out_to_high``: outputs drained up), ``fh`` written in by the level above (``wr_in_by_high``: fills).
+#: (``zigzag.hardware.architecture.memory_port.DataDirection``): ``tl`` read out to the level below
+#: (``rd_out_to_low``), ``fl`` written in by the level below (``wr_in_by_low``: partial sums and outputs coming up),
+#: ``th`` read out to the level above (``rd_out_to_high``: outputs drained up), ``fh`` written in by the level above
+#: (``wr_in_by_high``: fills).
 PORT_DIRECTIONS = ("tl", "fl", "th", "fh")
 
 

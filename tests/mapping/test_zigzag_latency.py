@@ -41,7 +41,8 @@ ORDERS = {
 
 @pytest.fixture(scope="module")
 def gemm():
-    return trace_model(torch.nn.Sequential(torch.nn.Linear(128, 128, bias=False)), example_inputs=(torch.zeros(128, 128),))
+    return trace_model(torch.nn.Sequential(torch.nn.Linear(128, 128, bias=False)),
+                       example_inputs=(torch.zeros(128, 128),))
 
 
 def _latency(gemm, case: str, order, tmp_path: Path, profile=None):
