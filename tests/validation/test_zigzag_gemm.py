@@ -203,7 +203,7 @@ def test_replay_breakdown_matches_zigzag_3_9_1(replays, case, memory, operand, r
 
 @pytest.mark.parametrize("case", list(PROFILES))
 def test_replay_latency_within_10_percent_of_zigzag(replays, case):
-    """Against ZigZag 3.9.1 on the same order (zigzag-<case>@full-order.json): gemm_l1 8,193.47 vs 8,191 (+0.04%),
+    """Against ZigZag 3.9.1 on the same order (zigzag-<case>@full-order.json): gemm_l1 8,193.5 vs 8,191 (+0.04%),
     gemm_l1_l3 8,960 vs 8,704 (+2.9%: memsim streams inputs, weights and outputs through l3 serially, 768 cycles;
     ZigZag loads inputs and weights (512) and drains the outputs during the computation). Without the port model
     (before): 6,020.7 / 6,872.3 (-26.5% / -21%)."""
@@ -212,7 +212,7 @@ def test_replay_latency_within_10_percent_of_zigzag(replays, case):
 
 @pytest.mark.parametrize("case", list(PROFILES))
 def test_replay_latency_within_10_percent_of_expected(replays, case):
-    """Against zigzag/EXPECTED.md: gemm_l1 8,193.47 vs 8,191 (+0.04%); gemm_l1_l3 8,960 vs 8,194 (+9.3%: the newer
+    """Against zigzag/EXPECTED.md: gemm_l1 8,193.5 vs 8,191 (+0.04%); gemm_l1_l3 8,960 vs 8,194 (+9.3%: the newer
     ZigZag hides the l3 loading that 3.9.1 counts, 512 cycles)."""
     assert replays[case].cycles == pytest.approx(EXPECTED[case][1], rel=0.10)
 
