@@ -3,7 +3,7 @@
 ``apply_zigzag_mapping(schedule, workload, profile, path)`` replaces the search's mapping of every op with MACs by
 the ``FixedMapping`` its ZigZag entry gives (``zigzag_mapping.zigzag_mapping``), costed by
 ``fixed_apply.apply_fixed_mappings`` (loop-nest counts, tiles, compute cycles), and then prices the counted
-traffic with two rules of ZigZag 3.9.1's cost model that the fixed-mapping path does not apply:
+traffic with three rules of ZigZag 3.9.1's cost model that the fixed-mapping path does not apply:
 
 - **Partial-sum width** (``zigzag.mapping.mapping.Mapping.gen_data_precision_dict``; pjsim's own rule in
   ``mapping/precision.py``: partial sums move at ``max(output bits, accumulator_bits)`` until their final write):
@@ -27,12 +27,13 @@ And it times the op as ZigZag does when the profile declares its memories' ports
 **port stalls** (``mapping.zigzag_latency``: ZigZag 3.9.1's ``CostModelEvaluation.calc_latency``, each link's
 period and per-port stall/slack): the op's array cycles become ZigZag's computation cycles with the stalls of its
 busiest port (``latency_total0``: on ``gemm_l1`` the partial sums go in and out of l1 on one 2048-bit port, two
-cycles per array step: 4,096 + 4,094). memsim then plays the loads and stores at the outermost level as for every
+cycles per array step: 4,096 + 4,094; the array is held, not computing, for the stall, so the report's array
+utilisation of the op is ZigZag's ``mac_utilization0``). memsim then plays the loads and stores at the outermost level as for every
 mapping (ZigZag's own on/off-loading terms are ``ZigZagLatency.onloading_cycles`` / ``offloading_cycles``). Profiles
 without ports keep the array's temporal cycles (``fixed_apply``), so nothing else changes.
 
 The ops' ``mapping`` becomes ``"zigzag"``. ``simulate(mapping=zigzag_fixed_mappings(path, workload, profile))``
-gives the same loop nests without these two pricing rules.
+gives the same loop nests without these pricing rules and without the port timing.
 """
 
 from __future__ import annotations
