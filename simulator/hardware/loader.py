@@ -84,6 +84,11 @@ non-empty ``source`` (paper/datasheet + table or row, or ``"pjsim assumption: ..
                                          # (ZigZag's bandwidth_min): a cycle reading fewer bits pays this many
     [memory.l1.operand_word]             # access width of an operand with its own port (default: word); its
     outputs = { value = 2048, unit = "bit", source = "..." }          # energies are per access of this width
+    [memory.l1.ports.rw_port_3]          # a physical port of one instance (ZigZag's ports + allocation); only the
+    serves = ["outputs:tl", "outputs:fl"]                             # latency of a replayed ZigZag mapping reads
+    bandwidth = { value = 2048, unit = "bit/cycle", source = "..." }  # them (mapping.zigzag_latency). Links
+                                         # "operand:dir", dir tl / fl (to / from the level below), th / fh (to / from
+                                         # the level above); an operand the level keeps; each link on one port
     shared = true                        # optional, on-chip level: one copy every core shares (default: one per core)
     # the dram level only: device = "lpddr4-3200" (default "flat"); scheduler = "fcfs" (default) |
     # "round-robin" | "fr-fcfs": how the controller orders several cores' requests ([compute] cores)
@@ -158,6 +163,8 @@ from simulator.hardware.profile import (
     ComputeUnit,
     HardwareProfile,
     MemoryLevel,
+    MemoryPort,
+    PORT_DIRECTIONS,
     Precision,
     UNROLLABLE_DIMS,
 )
@@ -202,7 +209,7 @@ _PRECISION_KEYS = {"weights", "activations", "source"}
 _MEMORY_KEYS = {
     "kind", "capacity", "word", "banks", "read_energy", "write_energy", "bandwidth", "latency", "leakage", "device",
     "operands", "update_energy", "read_bandwidth", "write_bandwidth", "instances", "shared_axes",
-    "min_access", "operand_word",
+    "min_access", "operand_word", "ports",
     "scheduler", "shared",
 }
 _RULE_TABLES = {"sqrt_capacity"}
@@ -653,12 +660,41 @@ def _read_memory_v2(
             (op, int(r.quantity(words, op, f"{where}.operand_word", _BIT_UNITS, positive=True, integer=True)))
             for op in _OPERAND_NAMES if op in words
         )
+    if "ports" in table:
+        out["ports"] = _read_ports(r, table["ports"], where, out.get("operands", _OPERAND_NAMES), bandwidth_units)
     if "shared_axes" in table:
         axes = table["shared_axes"]
         if not isinstance(axes, list) or len(set(map(str, axes))) != len(axes) or not all(isinstance(a, str) for a in axes):
             raise ProfileError(r.path, f"{where}.shared_axes", "a list of distinct array axis names", axes)
         out["shared_axes"] = tuple(axes)
     return out
+
+
+def _read_ports(r: _Reader, ports: Any, where: str, operands: tuple[str, ...],
+                bandwidth_units: Mapping[str, float]) -> tuple[MemoryPort, ...]:
+    """``[memory.<name>.ports.<port>]``: ``serves`` (a list of ``"operand:direction"`` links, ``PORT_DIRECTIONS``, of
+    operands the level keeps; each link on one port only) and ``bandwidth`` (bits per cycle of one instance)."""
+    if not isinstance(ports, dict) or not ports:
+        raise ProfileError(r.path, f"{where}.ports", "a table of ports, each with serves and bandwidth", ports)
+    out, seen = [], {}
+    for name, port in ports.items():
+        at = f"{where}.ports.{name}"
+        _check_keys(port, {"serves", "bandwidth"}, r.path, at)
+        serves = port.get("serves")
+        expected = (f"a non-empty list of 'operand:direction' links, operand from {list(operands)}, direction from "
+                    f"{list(PORT_DIRECTIONS)}")
+        ok = isinstance(serves, list) and all(isinstance(s, str) for s in serves)
+        links = [s.split(":") for s in serves] if ok else []
+        if not links or any(len(x) != 2 or x[0] not in operands or x[1] not in PORT_DIRECTIONS for x in links):
+            raise ProfileError(r.path, f"{at}.serves", expected, serves)
+        for op, direction in links:
+            if (op, direction) in seen:
+                raise ProfileError(r.path, f"{at}.serves", f"each link on one port ({op}:{direction} is on "
+                                   f"{seen[(op, direction)]!r} already)", serves)
+            seen[(op, direction)] = name
+        bandwidth = r.quantity(port, "bandwidth", at, bandwidth_units, positive=True)
+        out.append(MemoryPort(str(name), bandwidth, tuple((op, d) for op, d in links)))
+    return tuple(out)
 
 
 def _check_shared_axes(levels: list[MemoryLevel], array: ComputeArray | None, path: Path) -> None:

@@ -18,8 +18,9 @@ from simulator.hardware.rules import DECODE_OPERATIONS, EnergyValue, derive_op_e
 from simulator.workload import DataType
 
 __all__ = [
-    "COMPOSITE_DIMS", "DATAFLOWS", "POINTER_OVERFLOW", "DRAM_SCHEDULERS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS", "ZERO_HANDLING",
-    "ArrayAxis", "CSCConfig", "SystolicConfig", "ComputeArray", "ComputeUnit", "HardwareProfile", "MemoryLevel", "Precision",
+    "COMPOSITE_DIMS", "DATAFLOWS", "POINTER_OVERFLOW", "DRAM_SCHEDULERS", "LOOP_DIMS", "UNROLLABLE_DIMS", "LEVEL_KINDS",
+    "ZERO_HANDLING", "ArrayAxis", "CSCConfig", "SystolicConfig", "ComputeArray", "ComputeUnit", "HardwareProfile",
+    "MemoryLevel", "MemoryPort", "PORT_DIRECTIONS", "Precision",
 ]
 
 #: Memory level kinds, innermost first; levels in a profile must respect this order.
@@ -37,6 +38,25 @@ ATTENTION_MODES = ("materialize", "flash")
 DATAFLOWS = ("dense", "eie-csc", "eyeriss-rs", "systolic-os", "systolic-ws", "systolic-is")
 #: How ``eie-csc`` runs a layer whose column pointers overflow the pointer SRAM (``mapping.csc_pointers``).
 POINTER_OVERFLOW = ("reload-idle", "stream", "stream-active", "double-buffer", "double-buffer-active", "on-chip")
+
+
+#: v2 ``[memory.<name>.ports]``: the data-movement directions a port link serves, as ZigZag names them
+#: (``zigzag.hardware.architecture.memory_port.DataDirection``): ``tl`` read out to the level below
+#: (``rd_out_to_low``), ``fl`` written in by the level below (``wr_in_by_low``: partial sums and outputs coming up),
+#: ``th`` read out to the level above (``rd_out_to_high``: outputs drained up), ``fh`` written in by the level above
+#: (``wr_in_by_high``: fills).
+PORT_DIRECTIONS = ("tl", "fl", "th", "fh")
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryPort:
+    """One physical port of one instance of a memory (ZigZag's ``ports`` entry): its bandwidth and the
+    (operand, direction) links allocated to it. Read by ``mapping.zigzag_latency`` (ZigZag's per-port stall model
+    of a replayed ZigZag mapping); nothing else uses it, so a profile's other results do not depend on it."""
+
+    name: str
+    bandwidth_bits_per_cycle: float
+    serves: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +104,9 @@ class MemoryLevel:
     #: v2: access widths of operands whose port is wider or narrower than ``word_bits`` (ZigZag's per-operand
     #: port ``bandwidth_max``, e.g. a 2048-bit output port next to 512-bit input ports), as (operand, bits).
     operand_words: tuple[tuple[str, int], ...] = ()
+    #: v2: the physical ports of one instance and the (operand, direction) links each serves (ZigZag's ``ports`` with
+    #: their ``allocation``); empty: none declared. Only the latency of a replayed ZigZag mapping reads them.
+    ports: tuple[MemoryPort, ...] = ()
 
     @property
     def read_energy_per_bit_pj(self) -> float:
@@ -94,6 +117,10 @@ class MemoryLevel:
     def write_energy_per_bit_pj(self) -> float:
         """Write energy per bit at the access width."""
         return self.write_energy_pj / self.word_bits
+
+    def port_for(self, operand: str, direction: str) -> MemoryPort | None:
+        """The port serving ``operand``'s ``direction`` link (``PORT_DIRECTIONS``); None: no port declared for it."""
+        return next((p for p in self.ports if (operand, direction) in p.serves), None)
 
     def word_bits_for(self, operand: str) -> int:
         """The access width of ``operand`` (its own port's, else ``word_bits``)."""

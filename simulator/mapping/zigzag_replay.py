@@ -3,7 +3,7 @@
 ``apply_zigzag_mapping(schedule, workload, profile, path)`` replaces the search's mapping of every op with MACs by
 the ``FixedMapping`` its ZigZag entry gives (``zigzag_mapping.zigzag_mapping``), costed by
 ``fixed_apply.apply_fixed_mappings`` (loop-nest counts, tiles, compute cycles), and then prices the counted
-traffic with two rules of ZigZag 3.9.1's cost model that the fixed-mapping path does not apply:
+traffic with three rules of ZigZag 3.9.1's cost model that the fixed-mapping path does not apply:
 
 - **Partial-sum width** (``zigzag.mapping.mapping.Mapping.gen_data_precision_dict``; pjsim's own rule in
   ``mapping/precision.py``: partial sums move at ``max(output bits, accumulator_bits)`` until their final write):
@@ -16,9 +16,24 @@ traffic with two rules of ZigZag 3.9.1's cost model that the fixed-mapping path 
   (``TemporalMapping.mac_level_data_stationary_cycle``), so the array's reads of that level are divided by their
   product, when one array step's words of that operand fit the level's read port. pjsim's loop-nest counts
   (Timeloop's convention) read once per use; ``read_latch=False`` keeps them.
+- **Output counts** (``zigzag_outputs=True``; ZigZag's memory energy counts every link per period,
+  ``CostModelEvaluation._calc_memory_access`` over ``Mapping.calc_req_mem_bw_and_data_transfer_rate``'s periods:
+  ``zigzag_links``): a memory holding partial sums reads each one down every period, the first (zero) one too,
+  and is read to send its outputs up every period (pjsim's loop-nest counts skip the first read and count the
+  drain only as the parent's update). Outputs' traffic is those links' bits, at the partial-sum width where the
+  data are partial sums (``get_psum_flags``). ``zigzag_outputs=False`` keeps the loop-nest counts.
+
+And it times the op as ZigZag does when the profile declares its memories' ports (``[memory.<name>.ports]``):
+**port stalls** (``mapping.zigzag_latency``: ZigZag 3.9.1's ``CostModelEvaluation.calc_latency``, each link's
+period and per-port stall/slack): the op's array cycles become ZigZag's computation cycles with the stalls of its
+busiest port (``latency_total0``: on ``gemm_l1`` the partial sums go in and out of l1 on one 2048-bit port, two
+cycles per array step: 4,096 + 4,094; the array is held, not computing, for the stall, so the report's array
+utilisation of the op is ZigZag's ``mac_utilization0``). memsim then plays the loads and stores at the outermost level as for every
+mapping (ZigZag's own on/off-loading terms are ``ZigZagLatency.onloading_cycles`` / ``offloading_cycles``). Profiles
+without ports keep the array's temporal cycles (``fixed_apply``), so nothing else changes.
 
 The ops' ``mapping`` becomes ``"zigzag"``. ``simulate(mapping=zigzag_fixed_mappings(path, workload, profile))``
-gives the same loop nests without these two pricing rules.
+gives the same loop nests without these pricing rules and without the port timing.
 """
 
 from __future__ import annotations
@@ -32,6 +47,8 @@ from simulator.mapping.fixed import FixedMapping, LoopProblem
 from simulator.mapping.fixed_apply import apply_fixed_mappings, op_problem
 from simulator.mapping.loopnest import count_accesses
 from simulator.mapping.schedule import Schedule
+from simulator.mapping.zigzag_latency import zigzag_latency
+from simulator.mapping.zigzag_links import transfer_links
 from simulator.mapping.zigzag_mapping import zigzag_mapping
 from simulator.mapping.zigzag_yaml import entry_for, load_zigzag_mapping
 from simulator.workload import Op, Workload
@@ -80,13 +97,15 @@ def read_latch_cycles(problem: LoopProblem, fm: FixedMapping, operand: str) -> i
 
 
 def replay_traffic_bits(problem: LoopProblem, fm: FixedMapping, profile: HardwareProfile, bits: int, psum_bits: int,
-                        read_latch: bool = True) -> dict[tuple[str, str, str], float]:
-    """Bits read and written per (level, operand) of ``fm``, priced by the two rules of the module doc."""
+                        read_latch: bool = True, zigzag_outputs: bool = True) -> dict[tuple[str, str, str], float]:
+    """Bits read and written per (level, operand) of ``fm``, priced by the rules of the module doc."""
     counts = count_accesses(problem, fm)
     width = operand_bits(problem, fm, bits, psum_bits)
     innermost = {op: next(lv.level for lv in reversed(fm.levels) if op in lv.keeps) for op in ("weights", "inputs")}
     traffic: dict[tuple[str, str, str], float] = {}
     for c in counts.counts:
+        if zigzag_outputs and c.operand == "outputs":
+            continue  # from ZigZag's links below
         reads = float(c.reads)
         if read_latch and innermost.get(c.operand) == c.level:
             fanout: dict[str, int] = {}  # the array step this level feeds: every fanout below it
@@ -99,11 +118,13 @@ def replay_traffic_bits(problem: LoopProblem, fm: FixedMapping, profile: Hardwar
             if n:
                 key = (c.level, c.operand, direction)
                 traffic[key] = traffic.get(key, 0.0) + n * c.instances * width[(c.level, c.operand)]
+    if zigzag_outputs:
+        traffic.update(transfer_links(problem, fm, profile, bits, psum_bits, read_latch).bits("outputs"))
     return traffic
 
 
 def apply_zigzag_mapping(schedule: Schedule, workload: Workload, profile: HardwareProfile, path: str | Path,
-                         read_latch: bool = True) -> Schedule:
+                         read_latch: bool = True, zigzag_outputs: bool = True) -> Schedule:
     """``schedule`` with every op that has a MAC loop nest costed by its ZigZag mapping entry (module doc)."""
     by_layer = {fm.layer: fm for fm in zigzag_fixed_mappings(path, workload, profile)}
     unfused = {s.layer for s in schedule.ops if s.layer in by_layer and s.mapping != "fused"}
@@ -113,7 +134,10 @@ def apply_zigzag_mapping(schedule: Schedule, workload: Workload, profile: Hardwa
         if sched.mapping != "fixed" or sched.layer not in unfused:
             continue
         op = workload.ops[sched.index]
-        traffic = replay_traffic_bits(op_problem(op, workload), by_layer[sched.layer], profile, *_bits(op, profile),
-                                      read_latch=read_latch)
-        ops[i] = replace(sched, mapping="zigzag", traffic_bits=FrozenMap(traffic))
+        problem, fm = op_problem(op, workload), by_layer[sched.layer]
+        traffic = replay_traffic_bits(problem, fm, profile, *_bits(op, profile), read_latch=read_latch,
+                                      zigzag_outputs=zigzag_outputs)
+        latency = zigzag_latency(problem, fm, profile, *_bits(op, profile), read_latch=read_latch)
+        cycles = sched.compute_cycles if latency is None else latency.computation_cycles
+        ops[i] = replace(sched, mapping="zigzag", traffic_bits=FrozenMap(traffic), compute_cycles=cycles)
     return replace(fixed, ops=tuple(ops))

@@ -5,8 +5,10 @@ Sources: the mapping files of ``../shared/peers-data/zigzag/mapping`` (KULeuven-
 3.9.1's own runs of the 128^3 GEMM with two more loop orders, cached with the command that produced them
 (``benchmarks/results/peers/zigzag-gemm_l1*@order-{A,B}.json``: A = [D2 16, D1 16, D0 16], the reduction innermost,
 so ZigZag's allocator puts D2 in the 32-bit output register; B = [D2 4, D1 4, D2 4, D0 16, D1 4]). The allocation
-must equal ZigZag's loop by loop; the energy is within 5% (measured: -0.2% / -2.2% on gemm_l1, -0.7% / -2.1% on
-gemm_l1_l3; the rest is the output-count convention documented in ``tests/validation/test_zigzag_gemm.py``).
+must equal ZigZag's loop by loop; the energy is within 1% (measured: A -0.09%, B exact on gemm_l1; A -0.34%, B
+-0.13% on gemm_l1_l3; before ZigZag's output counts (``zigzag_links``): -0.2% / -2.2%, -0.7% / -2.1%) and the cycles
+within 10% (gemm_l1 A 4,103.5 vs 4,097, B 5,122.7 vs 5,119; gemm_l1_l3 A 4,866 vs 4,610 (+5.6%), B 5,888 vs 5,632
+(+4.5%): memsim's l3 streaming, 768 cycles, where ZigZag loads 512 and drains during the computation).
 """
 
 from __future__ import annotations
@@ -84,9 +86,10 @@ def test_allocation_equals_zigzag_3_9_1(case, order, tmp_path):
 
 @pytest.mark.parametrize("case", list(PROFILES))
 @pytest.mark.parametrize("order", ["A", "B"])
-def test_replay_energy_within_5_percent_of_zigzag_3_9_1(case, order, tmp_path):
-    """gemm_l1: A 284,969.6 vs 285,624.96 pJ, B 353,469.44 vs 361,297.92; gemm_l1_l3: A 17,253,959.68 vs
-    17,382,471.68, B 17,677,127.68 vs 18,048,839.68."""
+def test_replay_energy_within_1_percent_and_cycles_within_10_percent_of_zigzag_3_9_1(case, order, tmp_path):
+    """gemm_l1: A 285,379.2 vs 285,624.96 pJ (ZigZag rounds reg_O's 8-bit final outputs up to a 32-bit access),
+    B 361,297.92 (exact); gemm_l1_l3: A 17,322,951.68 vs 17,382,471.68, B 18,026,183.68 vs 18,048,839.68 (ZigZag
+    prices outputs leaving l1 at its 512-bit DMA port, pjsim at the 2048-bit output port)."""
     import torch
 
     from simulator.api import simulate, trace_model
@@ -96,7 +99,8 @@ def test_replay_energy_within_5_percent_of_zigzag_3_9_1(case, order, tmp_path):
     workload = trace_model(torch.nn.Sequential(torch.nn.Linear(128, 128, bias=False)),
                            example_inputs=(torch.zeros(128, 128),))
     report = simulate(workload, PROFILES[case], mapping=f"zigzag:{path}", layers="independent", engine="closed-form")
-    assert sum(report.energy_pj.values()) == pytest.approx(record["energy_pj"], rel=0.05)
+    assert sum(report.energy_pj.values()) == pytest.approx(record["energy_pj"], rel=0.01)
+    assert report.cycles == pytest.approx(record["latency_cycles"], rel=0.10)
 
 
 def test_gemm_l1_file_allocation_and_spatial_levels():
