@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.mnist_mlps import (PAPER_EPOCHS, STUDENT_RECIPE, TEACHER_RECIPE, MnistMLP, compressed_schedule,
+from models.mnist_mlps import (PAPER_EPOCHS, STUDENT_RECIPE, TEACHER_RECIPE, MlpRecipe, MnistMLP, compressed_schedule,
                                mlp_1200_1200_dropout, train_mlp)
+from simulator.compress.training import MomentumRampSchedule
 
 
 def test_compressed_schedule_keeps_the_papers_shape():
@@ -28,21 +29,25 @@ def test_teacher_and_student_recipes_are_the_papers_regime():
 
 
 def test_with_epochs_keeps_rate_momenta_and_total_decay():
-    """60 -> 3 epochs: the same lr0, momenta and overall decay (1/25), the ramp's share (10/60) rounded up."""
+    """100 -> 3 epochs: the same lr0, momenta and overall decay (1/100), the ramp's share rounded up."""
     short = TEACHER_RECIPE.with_epochs(3)
     assert short.schedule.lr0 == TEACHER_RECIPE.schedule.lr0 and short.epochs == 3
-    assert short.schedule.lr_decay ** 3 == pytest.approx(TEACHER_RECIPE.schedule.lr_decay ** 60, rel=1e-9)
-    assert short.schedule.lr_decay ** 3 == pytest.approx(1 / 25, rel=1e-9)
+    assert short.schedule.lr_decay ** 3 == pytest.approx(TEACHER_RECIPE.schedule.lr_decay ** 100, rel=1e-9)
+    assert short.schedule.lr_decay ** 3 == pytest.approx(1 / 100, rel=1e-9)
     assert short.schedule.ramp_epochs == 1
-    assert (short.max_norm, short.jitter_px, short.seed, short.optimizer) == (4.0, 2, 0, "sgd")
+    assert (short.max_norm, short.jitter_px, short.seed, short.optimizer) == (4.0, 2, 0, "adam")
+    sgd = MlpRecipe(epochs=60, schedule=MomentumRampSchedule(lr0=1.0, lr_decay=(1 / 25) ** (1 / 60), ramp_epochs=10))
+    assert sgd.with_epochs(3).schedule.ramp_epochs == 1 and sgd.with_epochs(120).schedule.ramp_epochs == 20
+    assert sgd.with_epochs(3).schedule(2)[1] == pytest.approx(0.99)
     student = STUDENT_RECIPE.with_epochs(1)
     assert student.optimizer == "adam" and student.schedule(0) == pytest.approx((1e-3, 0.0))
 
 
 def test_recipe_keys_leave_the_default_optimizer_out():
     """Cache keys of SGD recipes are what they were before ``optimizer`` existed; Adam is in the key."""
-    assert "optimizer" not in TEACHER_RECIPE.to_dict()
-    assert STUDENT_RECIPE.to_dict()["optimizer"] == "adam"
+    sgd = MlpRecipe(epochs=60, schedule=MomentumRampSchedule(lr0=1.0))
+    assert "optimizer" not in sgd.to_dict()
+    assert TEACHER_RECIPE.to_dict()["optimizer"] == STUDENT_RECIPE.to_dict()["optimizer"] == "adam"
 
 
 def test_train_mlp_runs_the_schedule_and_applies_max_norm():
