@@ -38,7 +38,7 @@ from simulator.mapping.spatial import conv_loop_nest, gemm_loop_nest
 from simulator.ops import ConvDims
 from simulator.workload import Op, Workload
 
-__all__ = ["apply_dataflow_preset", "apply_fixed_mappings", "apply_mapping_option", "op_problem", "resolve_mappings"]
+__all__ = ["apply_dataflow_preset", "apply_fixed_mappings", "apply_mapping_option", "op_problem", "partial_output_levels", "resolve_mappings"]
 
 
 def resolve_mappings(mapping: FixedMapping | Iterable[FixedMapping] | str | Path) -> tuple[FixedMapping, ...]:
@@ -98,6 +98,28 @@ def _check_levels(fm: FixedMapping, profile: HardwareProfile) -> None:
         raise MappingError(f"{where}: the outermost level must be the profile's DRAM {profile.dram.name!r}, got {fm.levels[0].level!r}")
 
 
+def partial_output_levels(problem: LoopProblem, fm: FixedMapping) -> frozenset[str]:
+    """Levels whose output traffic carries partial sums (``mapping/precision.py``: they move at the accumulator
+    width until their final write). A level's traffic is with the level below, whose output tile leaves when an
+    output-indexed loop at that level or above ticks: the traffic is partial when a temporal reduction loop sits
+    outside such a loop (outermost first). The innermost level serves the MACs themselves, which update it once
+    per reduction step: partial whenever the nest has a temporal reduction loop at all."""
+    relevant = problem.relevant("outputs")
+    out, reduction_seen, partial = set(), False, False
+    for lvl in fm.levels:  # outermost first
+        for d, f in lvl.temporal:
+            if f > 1:
+                if d in relevant:
+                    partial = partial or reduction_seen
+                else:
+                    reduction_seen = True
+        if partial:
+            out.add(lvl.level)
+    if reduction_seen:
+        out.add(fm.levels[-1].level)
+    return frozenset(out)
+
+
 def _fixed_op(sched: OpSchedule, fm: FixedMapping, problem: LoopProblem, profile: HardwareProfile, bits: int,
               folds: int = 0) -> OpSchedule:
     """``sched`` costed by ``fm``; ``folds``: the array folds that each pay the profile's fill/drain (presets)."""
@@ -110,12 +132,15 @@ def _fixed_op(sched: OpSchedule, fm: FixedMapping, problem: LoopProblem, profile
         )
     costs = level_costs(profile, bits)
     check_capacity(counts, costs, bits)
+    partial = partial_output_levels(problem, fm)
+    psum_bits = max(bits, profile.compute.accumulator_bits)
     traffic: dict[tuple[str, str, str], float] = {}
     for c in counts.counts:
+        width = psum_bits if c.operand == "outputs" and c.level in partial else bits
         for direction, n in (("read", c.reads), ("write", c.fills + c.updates)):
             if n:
                 key = (c.level, c.operand, direction)
-                traffic[key] = traffic.get(key, 0.0) + float(n * c.instances * bits)
+                traffic[key] = traffic.get(key, 0.0) + float(n * c.instances * width)
     tiles = []
     for i, lm in enumerate(fm.levels[1:], start=1):
         ext: dict[str, int] = {}
