@@ -32,7 +32,7 @@ def _uncached_runs() -> list[str]:
     "measured 2026-12-02, one seeded run (benchmarks/results/DISTILLATION.md): teacher 80 (target <= 80, met), "
     "student alone 141, distilled T=20 107 (target <= 90), gain 34 (target >= 40); T = 1/2/5/10: 111/104/104/98 "
     "(T = 10's gain of 43 is chosen on the test set, not the target). The 20-epoch students stay 18-31 errors "
-    "above the 80-error teacher (paper: 7)"))
+    "above the 80-error teacher (paper: 7); a 60-epoch probe of the same students: alone 135, T=20 96"))
 def test_issue_19_targets_from_the_cached_run():
     missing = _uncached_runs()
     if missing:
