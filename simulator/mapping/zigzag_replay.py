@@ -75,7 +75,11 @@ def zigzag_fixed_mappings(path: str | Path, workload: Workload, profile: Hardwar
 
 
 def operand_bits(problem: LoopProblem, fm: FixedMapping, bits: int, psum_bits: int) -> dict[tuple[str, str], int]:
-    """Width of each (level, operand)'s traffic: outputs at ``psum_bits`` at a level at or below a reduction loop."""
+    """Width of each (level, operand)'s traffic: outputs at ``psum_bits`` at a level at or below a reduction loop.
+
+    ZigZag 3.9.1's coarser rule (``get_psum_flags``), kept for replays so they price as ZigZag does; pjsim's own
+    fixed mappings use ``fixed_apply.partial_output_levels``, which also sees when a reduction loop sits inside
+    every output loop (the final write then goes up at the output width)."""
     reduction = {d for d in problem.bound if d not in problem.relevant("outputs")}
     out, partial = {}, False
     for lvl in fm.levels:  # outermost first

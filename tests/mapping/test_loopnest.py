@@ -30,10 +30,8 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-@st.composite
-def problems_and_mappings(draw):
-    bounds = {d: draw(st.sampled_from([1, 2, 3, 4, 6])) for d in DIMS}
-    problem = LoopProblem("conv1d", tuple(bounds.items()), PROJ)
+def draw_divisor_levels(draw, bounds: dict[str, int]) -> FixedMapping:
+    """1-4 levels whose factors divide: each dim's bound split into divisors, part of a factor maybe spatial."""
     n_levels = draw(st.integers(1, 4))
     remaining = dict(bounds)
     levels = []
@@ -50,7 +48,13 @@ def problems_and_mappings(draw):
             temporal.append((d, f))
         keeps = frozenset(OPERANDS) if i == 0 else frozenset(draw(st.sets(st.sampled_from(OPERANDS))))
         levels.append(LevelMapping(f"L{i}", tuple(temporal), tuple(spatial), keeps))
-    return problem, FixedMapping(tuple(levels))
+    return FixedMapping(tuple(levels))
+
+
+@st.composite
+def problems_and_mappings(draw):
+    bounds = {d: draw(st.sampled_from([1, 2, 3, 4, 6])) for d in DIMS}
+    return LoopProblem("conv1d", tuple(bounds.items()), PROJ), draw_divisor_levels(draw, bounds)
 
 
 def _brute_fills(problem: LoopProblem, mapping: FixedMapping, level: int, operand: str) -> int:

@@ -16,6 +16,7 @@ from simulator.mapping.fixed import OPERANDS, FixedMapping, LevelMapping, LoopPr
 from simulator.mapping.loopblocks import dim_run, dim_states
 from simulator.mapping.loopnest import count_accesses
 from simulator.mapping.schedule import MappingError
+from tests.mapping.test_loopnest import draw_divisor_levels
 
 PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DIMS = ("K", "C", "R", "P")
@@ -153,27 +154,9 @@ def test_uneven_counts_equal_a_brute_force_walk(pm):
 
 @st.composite
 def perfect_mappings(draw):
-    """Factors that divide: each dim's bound split into divisors over the levels."""
+    """Factors that divide (``test_loopnest``'s levels) on the conv1d problem with stride 1 or 2."""
     bounds = {d: draw(st.sampled_from([1, 2, 3, 4, 6])) for d in DIMS}
-    problem = conv1d(bounds, draw(st.sampled_from([1, 2])))
-    n_levels = draw(st.integers(1, 4))
-    remaining = dict(bounds)
-    levels = []
-    for i in range(n_levels):
-        last = i == n_levels - 1
-        temporal, spatial = [], []
-        for d in draw(st.permutations(DIMS)):
-            divisors = [x for x in range(1, remaining[d] + 1) if remaining[d] % x == 0]
-            f = remaining[d] if last else draw(st.sampled_from(divisors))
-            remaining[d] //= f
-            if not last and f > 1 and draw(st.booleans()):
-                s = draw(st.sampled_from([x for x in range(1, f + 1) if f % x == 0]))
-                spatial.append((d, s))
-                f //= s
-            temporal.append((d, f))
-        keeps = frozenset(OPERANDS) if i == 0 else frozenset(draw(st.sets(st.sampled_from(OPERANDS))))
-        levels.append(LevelMapping(f"L{i}", tuple(temporal), tuple(spatial), keeps))
-    return problem, FixedMapping(tuple(levels))
+    return conv1d(bounds, draw(st.sampled_from([1, 2]))), draw_divisor_levels(draw, bounds)
 
 
 @PROPERTY
