@@ -7,11 +7,10 @@ distilled student (T = 20) <= 90 and at least 40 fewer than the same student tra
 
 Recipes: ``models.mnist_mlps.TEACHER_RECIPE`` (the dropout papers' net and regularisers: dropout, jitter,
 max-norm; Adam with a rate decaying to 1/100 over 100 epochs, where the papers run SGD for 3000) and
-``STUDENT_RECIPE`` (Adam, 20
-epochs); the student alone and every distilled student share the student's schedule, optimizer, seed
-and initial weights (the seeded zoo factory); only the loss differs. Distillation: ``alpha = 0.9`` on
-the soft term (scaled by T^2), 0.1 on the hard labels, swept over T in ``TEMPERATURES`` (T = 20, the
-paper's, trained first); the transfer set is the training set without jitter, so the teacher's logits
+``STUDENT_RECIPE`` (Adam, 60 epochs, rate 2e-3 decaying to 1/200); the student alone and every distilled
+student share the student's schedule, optimizer, seed and initial weights (the seeded zoo factory); only
+the loss differs. Distillation: ``alpha = 0.9`` on the soft term (scaled by T^2), 0.1 on the hard
+labels, swept over T in ``TEMPERATURES`` (T = 20, the paper's, trained first); the transfer set is the training set without jitter, so the teacher's logits
 are computed once.
 
 Trained weights are cached under ``~/.cache/pjsim/bench`` (``$PJSIM_BENCH_CACHE``) keyed by the recipe,
@@ -23,11 +22,13 @@ every epoch. The teacher, the student alone and the T = 20 student are costed wi
 ``python -m benchmarks.bench_distillation --quick`` runs the whole pipeline on a 6,000-image subset
 with 1-epoch schedules (a smoke test; its table goes to the cache folder, not to ``benchmarks/results``).
 
-Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread: teacher about 30 CPU s per
-full 60k epoch (jitter, max-norm and the per-epoch test included), so its 100 epochs are about 3,000 CPU s
-(50 minutes of one idle core, the part over the budget); a student epoch about 14 CPU s (Adam), so the
-student alone and 5 distilled students x 20 epochs are about 1,700 CPU s. Cold: about 80 minutes of one
-idle core; with the teacher cached about 28 minutes. On a loaded machine wall time is 2-5x the CPU time.
+Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread per network: the teacher
+about 34 CPU s per full 60k epoch (jitter, max-norm and the per-epoch test included), so its 100 epochs
+are 3,356 CPU s (56 minutes of one core, the part over the budget: it is trained once and cached); a
+student epoch 11-13 CPU s (Adam), so the student alone and 5 distilled students x 60 epochs are about
+4,400 CPU s, trained in ``WORKERS`` = 2 processes: 3 rounds of about 12.5 minutes, about 38 minutes on 2
+cores with the teacher cached (measured 2026-12-02: T = 1 / 2 / 5 took 693 / 709 / 757 s wall in two
+processes), about 95 minutes cold. On a loaded machine wall time is longer than the CPU time.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ TEMPERATURES = (1.0, 2.0, 5.0, 10.0, 20.0)
 MAIN_T = 20.0
 ALPHA = 0.9
 PAPER = {"teacher": 67, "student alone": 146, "distilled T=20": 74}
+#: One torch thread per network (the cached runs' key) and one student-training process per core (2 cores).
+TRAIN_THREADS, WORKERS = 1, min(2, os.cpu_count() or 1)
 #: The quick smoke path: a training subset and 1-epoch schedules.
 QUICK_IMAGES, QUICK_EPOCHS = 6000, 1
 
@@ -146,17 +149,21 @@ def _epoch_log(name: str, test: tuple[torch.Tensor, torch.Tensor], train: tuple[
 def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
               teacher_recipe: MlpRecipe = TEACHER_RECIPE, student_recipe: MlpRecipe = STUDENT_RECIPE,
               temperatures: tuple[float, ...] = TEMPERATURES, alpha: float = ALPHA,
-              log: Callable[[str], None] = print) -> tuple[list[Run], dict[str, torch.nn.Module]]:
+              log: Callable[[str], None] = print, workers: int = 1) -> tuple[list[Run], dict[str, torch.nn.Module]]:
     """Train (or load) the teacher, the student alone and one distilled student per temperature.
 
-    Returns the runs (in that order) and the trained models by run name.
+    ``workers`` > 1 trains the students not yet cached in that many processes (each with this process's
+    torch thread count) once the teacher is there (the same weights as one after the other: each student is
+    its own seeded run). Returns the runs (in that order) and the trained models by run name.
     """
     data_id = {"train_images": int(train[0].shape[0]), "threads": torch.get_num_threads()}
     runs, models = [], {}
+    trained_by_workers: set[str] = set()
 
     def record(name: str, model: torch.nn.Module, epochs: int, times: tuple[float, float], cached: bool,
                note: str) -> None:
         result = evaluate(model, test)
+        cached = cached and name not in trained_by_workers
         run_ = Run(name, result.errors, result.count, epochs, times[0], times[1], cached, note)
         runs.append(run_)
         models[name] = model
@@ -173,6 +180,9 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
            f"+-{teacher_recipe.jitter_px} px jitter, {teacher_recipe.optimizer} lr0 {teacher_recipe.schedule.lr0:g}")
 
     student_cfg = {**student_recipe.to_dict(), **data_id}
+    if workers > 1:
+        trained_by_workers = _train_students_in_parallel(train, teacher_cfg, student_recipe, student_cfg,
+                                                         temperatures, alpha, workers, log)
     student, times, cached = _cached_train(
         "student", student_cfg, mlp_800_800(),
         lambda m, ck: train_mlp(m, train, student_recipe, progress=False, checkpoint=ck))
@@ -182,9 +192,7 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
     teacher_key = _key("teacher", teacher_cfg)
     # the paper's temperature first, so a run cut short still has the headline student cached
     for temperature in sorted(temperatures, key=lambda t: t != MAIN_T):
-        config = DistillConfig(temperature=temperature, alpha=alpha, epochs=student_recipe.epochs,
-                               batch_size=student_recipe.batch_size, seed=student_recipe.seed,
-                               schedule=student_recipe.schedule, optimizer=student_recipe.optimizer)
+        config = _distill_config(student_recipe, temperature, alpha)
         cfg = {**student_cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}
         distilled, times, cached = _cached_train(
             f"distilled-T{temperature:g}", cfg, mlp_800_800(),
@@ -194,6 +202,70 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
                f"soft + {1 - alpha:g} hard")
     order = ["teacher", "student alone"] + [f"distilled T={t:g}" for t in temperatures]
     return sorted(runs, key=lambda r: order.index(r.name)), models
+
+
+def _distill_config(student_recipe: MlpRecipe, temperature: float, alpha: float) -> DistillConfig:
+    """A distilled student's training: the student recipe's schedule, seed and optimizer with (T, alpha)."""
+    return DistillConfig(temperature=temperature, alpha=alpha, epochs=student_recipe.epochs,
+                         batch_size=student_recipe.batch_size, seed=student_recipe.seed,
+                         schedule=student_recipe.schedule, optimizer=student_recipe.optimizer)
+
+
+def _init_worker(cache: Path, threads: int) -> None:
+    """A student-training process: the parent's cache folder and torch thread count."""
+    global CACHE
+    CACHE = cache
+    torch.set_num_threads(threads)
+
+
+def _student_job(job: tuple) -> tuple[str, float]:
+    """One student trained (and cached) in a worker process; returns its run name and CPU seconds."""
+    name, train, teacher_cfg, student_recipe, student_cfg, temperature, alpha = job
+    if temperature is None:
+        _, times, _ = _cached_train("student", student_cfg, mlp_800_800(),
+                                    lambda m, ck: train_mlp(m, train, student_recipe, progress=False, checkpoint=ck))
+        return name, times[1]
+    teacher, _, cached = _cached_train("teacher", teacher_cfg, mlp_1200_1200_dropout(), None)
+    if not cached:
+        raise RuntimeError(f"worker for {name}: the teacher is not in the cache {CACHE}")
+    cfg = {**student_cfg, "T": temperature, "alpha": alpha, "teacher": _key("teacher", teacher_cfg)}
+    config = _distill_config(student_recipe, temperature, alpha)
+    _, times, _ = _cached_train(f"distilled-T{temperature:g}", cfg, mlp_800_800(),
+                                lambda m, ck: distill(m, teacher, train, config, progress=False, checkpoint=ck))
+    return name, times[1]
+
+
+def _train_students_in_parallel(train: tuple[torch.Tensor, torch.Tensor], teacher_cfg: dict, student_recipe: MlpRecipe,
+                                student_cfg: dict, temperatures: tuple[float, ...], alpha: float, workers: int,
+                                log: Callable[[str], None]) -> set[str]:
+    """Train the students missing from the cache in ``workers`` spawned processes; returns their run names.
+
+    Each process gets the training set, this process's cache folder and thread count, and loads the
+    cached teacher; cache files are written atomically, so the sequential pass that follows only loads them.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    teacher_key = _key("teacher", teacher_cfg)
+    jobs = []
+    if not (CACHE / _key("student", student_cfg)).is_file():
+        jobs.append(("student alone", train, teacher_cfg, student_recipe, student_cfg, None, alpha))
+    for temperature in sorted(temperatures, key=lambda t: t != MAIN_T):
+        cfg = {**student_cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}
+        if not (CACHE / _key(f"distilled-T{temperature:g}", cfg)).is_file():
+            jobs.append((f"distilled T={temperature:g}", train, teacher_cfg, student_recipe, student_cfg, temperature,
+                         alpha))
+    if not jobs:
+        return set()
+    log(f"training {len(jobs)} students in {min(workers, len(jobs))} processes")
+    done = set()
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(CACHE, torch.get_num_threads())) as pool:
+        for future in as_completed([pool.submit(_student_job, job) for job in jobs]):
+            name, cpu_seconds = future.result()
+            done.add(name)
+            log(f"{name}: trained ({cpu_seconds:.0f} CPU s)")
+    return done
 
 
 def _targets(runs: list[Run]) -> list[tuple[str, int, str, bool]]:
@@ -252,14 +324,19 @@ def _load(quick: bool):
     return train, test
 
 
-def run(quick: bool = False) -> list[dict]:
-    """The benchmark: train (or load), tabulate against the paper, cost the teacher and the students."""
+def run(quick: bool = False, threads: int = TRAIN_THREADS, workers: int = WORKERS) -> list[dict]:
+    """The benchmark: train (or load), tabulate against the paper, cost the teacher and the students.
+
+    Every network trains with ``threads`` torch thread(s) (part of the cache key); the students in
+    ``workers`` processes.
+    """
+    torch.set_num_threads(threads)
     teacher_recipe, student_recipe = TEACHER_RECIPE, STUDENT_RECIPE
     if quick:
         teacher_recipe = TEACHER_RECIPE.with_epochs(QUICK_EPOCHS)
         student_recipe = STUDENT_RECIPE.with_epochs(QUICK_EPOCHS)
     train, test = _load(quick)
-    runs, models = reproduce(train, test, teacher_recipe, student_recipe)
+    runs, models = reproduce(train, test, teacher_recipe, student_recipe, workers=workers)
     title = "Distillation (Hinton et al. 2015) on MNIST"
     if quick:
         title += " -- QUICK smoke run, not the reproduction"
@@ -293,9 +370,10 @@ def run(quick: bool = False) -> list[dict]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6,000 training images, 1-epoch schedules (smoke test)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=TRAIN_THREADS,
+                        help=f"torch threads per network (default {TRAIN_THREADS}; part of the cache key)")
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help=f"processes training the students (default {WORKERS})")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    for row in run(quick=args.quick):
+    for row in run(quick=args.quick, threads=args.threads, workers=args.workers):
         print(row)

@@ -40,3 +40,25 @@ def test_cost_table_lists_energy_and_storage_of_the_student():
     # 784*800 + 800*800 + 800*10 = 1,275,200 MACs; (1,275,200 weights + 1,610 biases) x 4 bytes = 5,107.2 KB
     assert "| distilled T=20 (784-800-800-10) | horowitz45 | 5107.2 |" in text
     assert "1,275,200 |" in text
+
+
+def test_students_trained_in_worker_processes_equal_the_sequential_ones(tmp_path, monkeypatch):
+    """Two spawned processes train the same students, bit for bit, as one after the other."""
+    gen = torch.Generator().manual_seed(1)
+    train = (torch.rand(100, 1, 28, 28, generator=gen), torch.randint(0, 10, (100,), generator=gen))
+    test = (torch.rand(40, 1, 28, 28, generator=gen), torch.randint(0, 10, (40,), generator=gen))
+    recipes = dict(teacher_recipe=TEACHER_RECIPE.with_epochs(1), student_recipe=STUDENT_RECIPE.with_epochs(1),
+                   temperatures=(20.0,), log=lambda _msg: None)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        monkeypatch.setattr(bench, "CACHE", tmp_path / "sequential")
+        _, sequential = bench.reproduce(train, test, **recipes)
+        monkeypatch.setattr(bench, "CACHE", tmp_path / "parallel")
+        runs, parallel = bench.reproduce(train, test, workers=2, **recipes)
+    finally:
+        torch.set_num_threads(threads)
+    assert not any(r.cached for r in runs)  # trained by the workers in this call, not read from an old cache
+    for name in ("student alone", "distilled T=20"):
+        for key, value in sequential[name].state_dict().items():
+            assert torch.equal(value, parallel[name].state_dict()[key]), (name, key)
