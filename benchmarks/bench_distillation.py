@@ -324,14 +324,19 @@ def _load(quick: bool):
     return train, test
 
 
-def run(quick: bool = False, threads: int = TRAIN_THREADS, workers: int = WORKERS) -> list[dict]:
+def run(quick: bool = False, threads: int = TRAIN_THREADS, workers: int = WORKERS,
+        teacher_epochs: int | None = None) -> list[dict]:
     """The benchmark: train (or load), tabulate against the paper, cost the teacher and the students.
 
     Every network trains with ``threads`` torch thread(s) (part of the cache key); the students in
-    ``workers`` processes.
+    ``workers`` processes. ``teacher_epochs`` stretches the teacher's recipe over that many epochs (same
+    total decay, ``MlpRecipe.with_epochs``): a what-if whose table goes to the cache folder, like ``quick``'s.
     """
     torch.set_num_threads(threads)
     teacher_recipe, student_recipe = TEACHER_RECIPE, STUDENT_RECIPE
+    what_if = teacher_epochs is not None and teacher_epochs != TEACHER_RECIPE.epochs
+    if what_if:
+        teacher_recipe = TEACHER_RECIPE.with_epochs(teacher_epochs)
     if quick:
         teacher_recipe = TEACHER_RECIPE.with_epochs(QUICK_EPOCHS)
         student_recipe = STUDENT_RECIPE.with_epochs(QUICK_EPOCHS)
@@ -340,6 +345,8 @@ def run(quick: bool = False, threads: int = TRAIN_THREADS, workers: int = WORKER
     title = "Distillation (Hinton et al. 2015) on MNIST"
     if quick:
         title += " -- QUICK smoke run, not the reproduction"
+    elif what_if:
+        title += f" -- what-if: teacher over {teacher_recipe.epochs} epochs, not the committed recipe"
     rows = [{"benchmark": f"distillation/{r.name}", "metric": "MNIST test errors", "value": r.errors,
              "unit": f"errors /{r.test_images:,}", "target": f"paper {PAPER[r.name]}" if r.name in PAPER else "",
              "note": f"{r.note}; {'weights from cache' if r.cached else f'trained in {r.seconds:.0f} s'}"}
@@ -355,9 +362,10 @@ def run(quick: bool = False, threads: int = TRAIN_THREADS, workers: int = WORKER
         accuracy = 100.0 * (1.0 - by_name[name].errors / by_name[name].test_images)
         costs += cost_model(f"distillation: {name} ({shape})", model, dense_record(model, f"dense {name}"), accuracy,
                             by_name[name].note, reports=html)
-    if not quick:
+    if not (quick or what_if):
         publish_table("distillation", costs, html)
-    out = (CACHE / "DISTILLATION-quick.md") if quick else (HERE / "results" / "DISTILLATION.md")
+    out = (CACHE / "DISTILLATION-quick.md") if quick else \
+        (CACHE / f"DISTILLATION-teacher{teacher_recipe.epochs}.md") if what_if else (HERE / "results" / "DISTILLATION.md")
     write_text_atomic(out, table(runs, title) + cost_table(costs))
     for c in costs:
         rows.append({"benchmark": f"distillation/cost/{c['method'].split(': ')[1].split(' (')[0]}",
@@ -374,6 +382,8 @@ if __name__ == "__main__":
                         help=f"torch threads per network (default {TRAIN_THREADS}; part of the cache key)")
     parser.add_argument("--workers", type=int, default=WORKERS,
                         help=f"processes training the students (default {WORKERS})")
+    parser.add_argument("--teacher-epochs", type=int, default=None,
+                        help="what-if: the teacher's recipe over this many epochs (table to the cache folder)")
     args = parser.parse_args()
-    for row in run(quick=args.quick, threads=args.threads, workers=args.workers):
+    for row in run(quick=args.quick, threads=args.threads, workers=args.workers, teacher_epochs=args.teacher_epochs):
         print(row)
