@@ -40,7 +40,7 @@ def test_with_epochs_keeps_rate_momenta_and_total_decay():
     assert sgd.with_epochs(3).schedule.ramp_epochs == 1 and sgd.with_epochs(120).schedule.ramp_epochs == 20
     assert sgd.with_epochs(3).schedule(2)[1] == pytest.approx(0.99)
     student = STUDENT_RECIPE.with_epochs(1)
-    assert student.optimizer == "adam" and student.schedule(0) == pytest.approx((1e-3, 0.0))
+    assert student.optimizer == "adam" and student.schedule(0) == pytest.approx((2e-3, 0.0))
 
 
 def test_recipe_keys_leave_the_default_optimizer_out():
