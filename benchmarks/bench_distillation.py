@@ -180,35 +180,54 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
            f"+-{teacher_recipe.jitter_px} px jitter, {teacher_recipe.optimizer} lr0 {teacher_recipe.schedule.lr0:g}")
 
     student_cfg = {**student_recipe.to_dict(), **data_id}
+    jobs = _student_jobs(student_recipe, student_cfg, temperatures, alpha, _key("teacher", teacher_cfg))
     if workers > 1:
-        trained_by_workers = _train_students_in_parallel(train, teacher_cfg, student_recipe, student_cfg,
-                                                         temperatures, alpha, workers, log)
-    student, times, cached = _cached_train(
-        "student", student_cfg, mlp_800_800(),
-        lambda m, ck: train_mlp(m, train, student_recipe, progress=False, checkpoint=ck))
-    record("student alone", student, student_recipe.epochs, times, cached,
-           f"{student_recipe.epochs} epochs, {student_recipe.optimizer}, hard labels, no regularisation")
-
-    teacher_key = _key("teacher", teacher_cfg)
-    # the paper's temperature first, so a run cut short still has the headline student cached
-    for temperature in sorted(temperatures, key=lambda t: t != MAIN_T):
-        config = _distill_config(student_recipe, temperature, alpha)
-        cfg = {**student_cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}
-        distilled, times, cached = _cached_train(
-            f"distilled-T{temperature:g}", cfg, mlp_800_800(),
-            lambda m, ck, c=config: distill(m, teacher, train, c, progress=False, checkpoint=ck))
-        record(f"distilled T={temperature:g}", distilled, student_recipe.epochs, times, cached,
-               f"same schedule, optimizer, seed and initial weights as the student alone; alpha {alpha:g} (x T^2) "
-               f"soft + {1 - alpha:g} hard")
+        trained_by_workers = _train_in_workers([j for j in jobs if not (CACHE / _key(j.cache_name, j.cfg)).is_file()],
+                                               train, teacher_cfg, workers, log)
+    for job in jobs:
+        model, times, cached = _cached_train(job.cache_name, job.cfg, mlp_800_800(), _trainer(job, train, teacher))
+        record(job.run_name, model, student_recipe.epochs, times, cached, job.note)
     order = ["teacher", "student alone"] + [f"distilled T={t:g}" for t in temperatures]
     return sorted(runs, key=lambda r: order.index(r.name)), models
 
 
-def _distill_config(student_recipe: MlpRecipe, temperature: float, alpha: float) -> DistillConfig:
-    """A distilled student's training: the student recipe's schedule, seed and optimizer with (T, alpha)."""
-    return DistillConfig(temperature=temperature, alpha=alpha, epochs=student_recipe.epochs,
-                         batch_size=student_recipe.batch_size, seed=student_recipe.seed,
-                         schedule=student_recipe.schedule, optimizer=student_recipe.optimizer)
+@dataclass(frozen=True, slots=True)
+class StudentJob:
+    """One student of the reproduction: its run name, cache name and key, and how it is trained.
+
+    ``distill_config`` is None for the student trained alone on the hard labels.
+    """
+
+    run_name: str
+    cache_name: str
+    cfg: dict
+    recipe: MlpRecipe
+    distill_config: DistillConfig | None
+    note: str
+
+
+def _student_jobs(recipe: MlpRecipe, student_cfg: dict, temperatures: tuple[float, ...], alpha: float,
+                  teacher_key: str) -> list[StudentJob]:
+    """The student alone, then one distilled student per temperature, the paper's first (so a run cut short
+    still has the headline student cached); all with the same recipe, seed and initial weights."""
+    jobs = [StudentJob("student alone", "student", student_cfg, recipe, None,
+                       f"{recipe.epochs} epochs, {recipe.optimizer}, hard labels, no regularisation")]
+    for temperature in sorted(temperatures, key=lambda t: t != MAIN_T):
+        config = DistillConfig(temperature=temperature, alpha=alpha, epochs=recipe.epochs, batch_size=recipe.batch_size,
+                               seed=recipe.seed, schedule=recipe.schedule, optimizer=recipe.optimizer)
+        jobs.append(StudentJob(f"distilled T={temperature:g}", f"distilled-T{temperature:g}",
+                               {**student_cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}, recipe, config,
+                               "same schedule, optimizer, seed and initial weights as the student alone; "
+                               f"alpha {alpha:g} (x T^2) soft + {1 - alpha:g} hard"))
+    return jobs
+
+
+def _trainer(job: StudentJob, train: tuple[torch.Tensor, torch.Tensor], teacher: torch.nn.Module | None
+             ) -> Callable[[torch.nn.Module, Path], object]:
+    """``_cached_train``'s ``train_fn`` for ``job`` (``teacher`` is needed only by a distilled student)."""
+    if job.distill_config is None:
+        return lambda m, ck: train_mlp(m, train, job.recipe, progress=False, checkpoint=ck)
+    return lambda m, ck: distill(m, teacher, train, job.distill_config, progress=False, checkpoint=ck)
 
 
 def _init_worker(cache: Path, threads: int) -> None:
@@ -218,27 +237,20 @@ def _init_worker(cache: Path, threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _student_job(job: tuple) -> tuple[str, float]:
-    """One student trained (and cached) in a worker process; returns its run name and CPU seconds."""
-    name, train, teacher_cfg, student_recipe, student_cfg, temperature, alpha = job
-    if temperature is None:
-        _, times, _ = _cached_train("student", student_cfg, mlp_800_800(),
-                                    lambda m, ck: train_mlp(m, train, student_recipe, progress=False, checkpoint=ck))
-        return name, times[1]
-    teacher, _, cached = _cached_train("teacher", teacher_cfg, mlp_1200_1200_dropout(), None)
-    if not cached:
-        raise RuntimeError(f"worker for {name}: the teacher is not in the cache {CACHE}")
-    cfg = {**student_cfg, "T": temperature, "alpha": alpha, "teacher": _key("teacher", teacher_cfg)}
-    config = _distill_config(student_recipe, temperature, alpha)
-    _, times, _ = _cached_train(f"distilled-T{temperature:g}", cfg, mlp_800_800(),
-                                lambda m, ck: distill(m, teacher, train, config, progress=False, checkpoint=ck))
-    return name, times[1]
+def _worker_train(job: StudentJob, train: tuple[torch.Tensor, torch.Tensor], teacher_cfg: dict) -> float:
+    """``job`` trained and cached in a worker process (the teacher read from the cache); its CPU seconds."""
+    teacher = None
+    if job.distill_config is not None:
+        teacher, _, cached = _cached_train("teacher", teacher_cfg, mlp_1200_1200_dropout(), None)
+        if not cached:
+            raise RuntimeError(f"worker for {job.run_name}: the teacher is not in the cache {CACHE}")
+    _, times, _ = _cached_train(job.cache_name, job.cfg, mlp_800_800(), _trainer(job, train, teacher))
+    return times[1]
 
 
-def _train_students_in_parallel(train: tuple[torch.Tensor, torch.Tensor], teacher_cfg: dict, student_recipe: MlpRecipe,
-                                student_cfg: dict, temperatures: tuple[float, ...], alpha: float, workers: int,
-                                log: Callable[[str], None]) -> set[str]:
-    """Train the students missing from the cache in ``workers`` spawned processes; returns their run names.
+def _train_in_workers(jobs: list[StudentJob], train: tuple[torch.Tensor, torch.Tensor], teacher_cfg: dict, workers: int,
+                      log: Callable[[str], None]) -> set[str]:
+    """Train ``jobs`` in ``workers`` spawned processes; returns their run names.
 
     Each process gets the training set, this process's cache folder and thread count, and loads the
     cached teacher; cache files are written atomically, so the sequential pass that follows only loads them.
@@ -246,26 +258,15 @@ def _train_students_in_parallel(train: tuple[torch.Tensor, torch.Tensor], teache
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    teacher_key = _key("teacher", teacher_cfg)
-    jobs = []
-    if not (CACHE / _key("student", student_cfg)).is_file():
-        jobs.append(("student alone", train, teacher_cfg, student_recipe, student_cfg, None, alpha))
-    for temperature in sorted(temperatures, key=lambda t: t != MAIN_T):
-        cfg = {**student_cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}
-        if not (CACHE / _key(f"distilled-T{temperature:g}", cfg)).is_file():
-            jobs.append((f"distilled T={temperature:g}", train, teacher_cfg, student_recipe, student_cfg, temperature,
-                         alpha))
     if not jobs:
         return set()
     log(f"training {len(jobs)} students in {min(workers, len(jobs))} processes")
-    done = set()
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(CACHE, torch.get_num_threads())) as pool:
-        for future in as_completed([pool.submit(_student_job, job) for job in jobs]):
-            name, cpu_seconds = future.result()
-            done.add(name)
-            log(f"{name}: trained ({cpu_seconds:.0f} CPU s)")
-    return done
+        futures = {pool.submit(_worker_train, job, train, teacher_cfg): job.run_name for job in jobs}
+        for future in as_completed(futures):
+            log(f"{futures[future]}: trained ({future.result():.0f} CPU s)")
+    return set(futures.values())
 
 
 def _targets(runs: list[Run]) -> list[tuple[str, int, str, bool]]:

@@ -21,10 +21,10 @@ def _uncached_runs() -> list[str]:
     data_id = {"train_images": 60000, "threads": 1}
     teacher_cfg = {**TEACHER_RECIPE.to_dict(), **data_id}
     student_cfg = {**STUDENT_RECIPE.to_dict(), **data_id}
-    keys = {"teacher": bench._key("teacher", teacher_cfg), "student alone": bench._key("student", student_cfg)}
-    for t in bench.TEMPERATURES:
-        cfg = {**student_cfg, "T": t, "alpha": bench.ALPHA, "teacher": keys["teacher"]}
-        keys[f"distilled T={t:g}"] = bench._key(f"distilled-T{t:g}", cfg)
+    teacher_key = bench._key("teacher", teacher_cfg)
+    keys = {"teacher": teacher_key}
+    for job in bench._student_jobs(STUDENT_RECIPE, student_cfg, bench.TEMPERATURES, bench.ALPHA, teacher_key):
+        keys[job.run_name] = bench._key(job.cache_name, job.cfg)
     return [name for name, key in keys.items() if not (bench.CACHE / key).is_file()]
 
 
