@@ -10,8 +10,8 @@ max-norm; Adam with a rate decaying to 1/100 over 100 epochs, where the papers r
 ``STUDENT_RECIPE`` (Adam, 60 epochs, rate 2e-3 decaying to 1/200); the student alone and every distilled
 student share the student's schedule, optimizer, seed and initial weights (the seeded zoo factory); only
 the loss differs. Distillation: ``alpha = 0.9`` on the soft term (scaled by T^2), 0.1 on the hard
-labels, swept over T in ``TEMPERATURES`` (T = 20, the paper's, trained first); the transfer set is the training set without jitter, so the teacher's logits
-are computed once.
+labels, swept over T in ``TEMPERATURES`` (T = 20, the paper's, trained first); the transfer set is the
+training set without jitter, so the teacher's logits are computed once.
 
 Trained weights are cached under ``~/.cache/pjsim/bench`` (``$PJSIM_BENCH_CACHE``) keyed by the recipe,
 the data and the thread count, so a rerun reuses the teacher and the students; delete the files to
@@ -96,9 +96,14 @@ def _key(name: str, cfg: dict) -> str:
     return f"distill2-{name}-{digest}.pt"
 
 
+def weights_path(name: str, cfg: dict) -> Path:
+    """Where the trained weights of run ``name`` with key config ``cfg`` are cached."""
+    return CACHE / _key(name, cfg)
+
+
 def checkpoint_path(name: str, cfg: dict) -> Path:
     """The per-epoch resume file of a run that has not finished (deleted once its weights are cached)."""
-    return CACHE / _key(name, cfg).replace(".pt", ".ckpt.pt")
+    return weights_path(name, cfg).with_suffix(".ckpt.pt")
 
 
 def _cached_train(name: str, cfg: dict, model: torch.nn.Module, train_fn: Callable[[torch.nn.Module, Path], object]
@@ -110,7 +115,7 @@ def _cached_train(name: str, cfg: dict, model: torch.nn.Module, train_fn: Callab
     seconds)`` of the training (read back from the cache's sidecar JSON for a cached model) and
     whether it came from the cache.
     """
-    path = CACHE / _key(name, cfg)
+    path = weights_path(name, cfg)
     if path.is_file():
         model.load_state_dict(torch.load(path, weights_only=True))
         meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").is_file() else {}
@@ -182,7 +187,7 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
     student_cfg = {**student_recipe.to_dict(), **data_id}
     jobs = _student_jobs(student_recipe, student_cfg, temperatures, alpha, _key("teacher", teacher_cfg))
     if workers > 1:
-        trained_by_workers = _train_in_workers([j for j in jobs if not (CACHE / _key(j.cache_name, j.cfg)).is_file()],
+        trained_by_workers = _train_in_workers([j for j in jobs if not weights_path(j.cache_name, j.cfg).is_file()],
                                                train, teacher_cfg, workers, log)
     for job in jobs:
         model, times, cached = _cached_train(job.cache_name, job.cfg, mlp_800_800(), _trainer(job, train, teacher))
@@ -376,14 +381,25 @@ def run(quick: bool = False, threads: int = TRAIN_THREADS, workers: int = WORKER
     return rows
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1, or a message naming what was given."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6,000 training images, 1-epoch schedules (smoke test)")
-    parser.add_argument("--threads", type=int, default=TRAIN_THREADS,
+    parser.add_argument("--threads", type=_positive_int, default=TRAIN_THREADS,
                         help=f"torch threads per network (default {TRAIN_THREADS}; part of the cache key)")
-    parser.add_argument("--workers", type=int, default=WORKERS,
+    parser.add_argument("--workers", type=_positive_int, default=WORKERS,
                         help=f"processes training the students (default {WORKERS})")
-    parser.add_argument("--teacher-epochs", type=int, default=None,
+    parser.add_argument("--teacher-epochs", type=_positive_int, default=None,
                         help="what-if: the teacher's recipe over this many epochs (table to the cache folder)")
     args = parser.parse_args()
     for row in run(quick=args.quick, threads=args.threads, workers=args.workers, teacher_epochs=args.teacher_epochs):

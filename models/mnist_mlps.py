@@ -112,6 +112,8 @@ class MlpRecipe:
 
     def with_epochs(self, epochs: int) -> MlpRecipe:
         """The same recipe over ``epochs``: same lr0, momenta and total decay, ramp scaled in proportion."""
+        if epochs < 1:
+            raise ValueError(f"a recipe needs at least 1 epoch, got {epochs}")
         s = self.schedule
         schedule = MomentumRampSchedule(lr0=s.lr0, lr_decay=(s.lr_decay ** self.epochs) ** (1 / epochs),
                                         momentum_start=s.momentum_start, momentum_end=s.momentum_end,

@@ -21,11 +21,11 @@ def _uncached_runs() -> list[str]:
     data_id = {"train_images": 60000, "threads": 1}
     teacher_cfg = {**TEACHER_RECIPE.to_dict(), **data_id}
     student_cfg = {**STUDENT_RECIPE.to_dict(), **data_id}
-    teacher_key = bench._key("teacher", teacher_cfg)
-    keys = {"teacher": teacher_key}
-    for job in bench._student_jobs(STUDENT_RECIPE, student_cfg, bench.TEMPERATURES, bench.ALPHA, teacher_key):
-        keys[job.run_name] = bench._key(job.cache_name, job.cfg)
-    return [name for name, key in keys.items() if not (bench.CACHE / key).is_file()]
+    paths = {"teacher": bench.weights_path("teacher", teacher_cfg)}
+    for job in bench._student_jobs(STUDENT_RECIPE, student_cfg, bench.TEMPERATURES, bench.ALPHA,
+                                   bench._key("teacher", teacher_cfg)):
+        paths[job.run_name] = bench.weights_path(job.cache_name, job.cfg)
+    return [name for name, path in paths.items() if not path.is_file()]
 
 
 @pytest.mark.xfail(strict=True, reason=(
