@@ -15,7 +15,9 @@ training set without jitter, so the teacher's logits are computed once.
 
 Trained weights are cached under ``~/.cache/pjsim/bench`` (``$PJSIM_BENCH_CACHE``) keyed by the recipe,
 the data and the thread count, so a rerun reuses the teacher and the students; delete the files to
-retrain. A run in progress writes a per-epoch checkpoint (``*.ckpt.pt`` beside the weights) and an
+retrain. The trained teacher also ships in ``models/checkpoints/mlp_1200_1200_dropout-dense.pt`` with the
+key it was trained under (``SHIPPED``; ``--ship-teacher`` writes it from the cache), so a fresh clone
+trains only the students; ``--no-shipped`` ignores it and retrains the teacher from its seed. A run in progress writes a per-epoch checkpoint (``*.ckpt.pt`` beside the weights) and an
 interrupted run resumes from it with the same final weights. The teacher logs its test errors after
 every epoch. The teacher, the student alone and the T = 20 student are costed with ``simulate``.
 
@@ -47,8 +49,9 @@ import torch
 from benchmarks._costing import CACHE, cost_model, mnist_path, publish_table
 from models.mnist import load_mnist
 from models.mnist_mlps import STUDENT_RECIPE, TEACHER_RECIPE, MlpRecipe, mlp_800_800, mlp_1200_1200_dropout, train_mlp
+from models.pretrained import CHECKPOINT_DIR
 from simulator.compress.distill import DistillConfig, dense_record, distill
-from simulator.compress.training import evaluate
+from simulator.compress.training import checkpoint_elapsed, evaluate
 from simulator.fileio import write_text_atomic
 
 __all__ = ["ALPHA", "PAPER", "TEMPERATURES", "Run", "reproduce", "run"]
@@ -63,6 +66,11 @@ PAPER = {"teacher": 67, "student alone": 146, "distilled T=20": 74}
 TRAIN_THREADS, WORKERS = 1, min(2, os.cpu_count() or 1)
 #: The quick smoke path: a training subset and 1-epoch schedules.
 QUICK_IMAGES, QUICK_EPOCHS = 6000, 1
+#: Runs whose trained weights ship in ``models/checkpoints`` (``models.pretrained.load_checkpoint``), with the
+#: cache key they were trained under: a fresh clone then trains only the students. ``ship_teacher`` writes
+#: them; ``--no-shipped`` (``USE_SHIPPED = False``) ignores them and retrains.
+SHIPPED = {"teacher": "mlp_1200_1200_dropout-dense"}
+USE_SHIPPED = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,26 @@ def weights_path(name: str, cfg: dict) -> Path:
     return CACHE / _key(name, cfg)
 
 
+def run_config(recipe: MlpRecipe, train_images: int, threads: int) -> dict:
+    """The cache-key config of a run: its recipe, the training-set size and the torch thread count."""
+    return {**recipe.to_dict(), "train_images": int(train_images), "threads": int(threads)}
+
+
+def stored_weights(name: str, cfg: dict) -> Path | None:
+    """The finished weights of run ``name`` under key ``cfg``: the cache's file, else a shipped checkpoint
+    recorded with the same key (``SHIPPED``, unless ``USE_SHIPPED`` is off); None when neither exists.
+    A JSON sidecar with the training time sits beside either."""
+    path = weights_path(name, cfg)
+    if path.is_file():
+        return path
+    shipped = SHIPPED.get(name)
+    if USE_SHIPPED and shipped is not None:
+        meta = CHECKPOINT_DIR / f"{shipped}.json"
+        if meta.is_file() and json.loads(meta.read_text()).get("cache_key") == _key(name, cfg):
+            return CHECKPOINT_DIR / f"{shipped}.pt"
+    return None
+
+
 def checkpoint_path(name: str, cfg: dict) -> Path:
     """The per-epoch resume file of a run that has not finished (deleted once its weights are cached)."""
     return weights_path(name, cfg).with_suffix(".ckpt.pt")
@@ -108,23 +136,28 @@ def checkpoint_path(name: str, cfg: dict) -> Path:
 
 def _cached_train(name: str, cfg: dict, model: torch.nn.Module, train_fn: Callable[[torch.nn.Module, Path], object]
                   ) -> tuple[torch.nn.Module, tuple[float, float], bool]:
-    """Train via ``train_fn(model, checkpoint)`` unless weights for this exact ``cfg`` are cached.
+    """Train via ``train_fn(model, checkpoint)`` unless weights for this exact ``cfg`` are stored
+    (cached or shipped, ``stored_weights``).
 
     ``checkpoint`` is the run's resume file: an interrupted run continues from its last full epoch
-    (the times then count only this process's share). Returns the model, ``(wall seconds, CPU
+    (the times then add the earlier processes' full epochs, ``checkpoint_elapsed``). Returns the model, ``(wall seconds, CPU
     seconds)`` of the training (read back from the cache's sidecar JSON for a cached model) and
     whether it came from the cache.
     """
-    path = weights_path(name, cfg)
-    if path.is_file():
-        model.load_state_dict(torch.load(path, weights_only=True))
-        meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").is_file() else {}
+    stored = stored_weights(name, cfg)
+    if stored is not None:
+        model.load_state_dict(torch.load(stored, weights_only=True))
+        meta = json.loads(stored.with_suffix(".json").read_text()) if stored.with_suffix(".json").is_file() else {}
+        meta = meta.get("training", meta)  # a shipped checkpoint's metadata keeps the times under "training"
         return model.eval(), (float(meta.get("seconds", 0.0)), float(meta.get("cpu_seconds", 0.0))), True
+    path = weights_path(name, cfg)
     start, cpu_start = time.perf_counter(), time.process_time()
     ckpt = checkpoint_path(name, cfg)
     resumed = ckpt.is_file()
+    prior_seconds, prior_cpu_seconds = checkpoint_elapsed(ckpt) if resumed else (0.0, 0.0)
     train_fn(model, ckpt)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    seconds = prior_seconds + time.perf_counter() - start
+    cpu_seconds = prior_cpu_seconds + time.process_time() - cpu_start
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save(model.state_dict(), tmp)
@@ -161,7 +194,7 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
     torch thread count) once the teacher is there (the same weights as one after the other: each student is
     its own seeded run). Returns the runs (in that order) and the trained models by run name.
     """
-    data_id = {"train_images": int(train[0].shape[0]), "threads": torch.get_num_threads()}
+    train_images, threads = int(train[0].shape[0]), torch.get_num_threads()
     runs, models = [], {}
     trained_by_workers: set[str] = set()
 
@@ -175,7 +208,7 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
         log(f"{name}: {result.errors} test errors ({'cached' if cached else ''} {run_.seconds:.0f} s wall, "
             f"{run_.cpu_seconds_per_epoch:.1f} CPU s/epoch)")
 
-    teacher_cfg = {**teacher_recipe.to_dict(), **data_id}
+    teacher_cfg = run_config(teacher_recipe, train_images, threads)
     teacher_log = _epoch_log("teacher", test, train, teacher_recipe, log)
     teacher, times, cached = _cached_train(
         "teacher", teacher_cfg, mlp_1200_1200_dropout(),
@@ -184,10 +217,10 @@ def reproduce(train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor
            f"{teacher_recipe.epochs} epochs, dropout 0.2/0.5, max-norm {teacher_recipe.max_norm:g}, "
            f"+-{teacher_recipe.jitter_px} px jitter, {teacher_recipe.optimizer} lr0 {teacher_recipe.schedule.lr0:g}")
 
-    student_cfg = {**student_recipe.to_dict(), **data_id}
+    student_cfg = run_config(student_recipe, train_images, threads)
     jobs = _student_jobs(student_recipe, student_cfg, temperatures, alpha, _key("teacher", teacher_cfg))
     if workers > 1:
-        trained_by_workers = _train_in_workers([j for j in jobs if not weights_path(j.cache_name, j.cfg).is_file()],
+        trained_by_workers = _train_in_workers([j for j in jobs if stored_weights(j.cache_name, j.cfg) is None],
                                                train, teacher_cfg, workers, log)
     for job in jobs:
         model, times, cached = _cached_train(job.cache_name, job.cfg, mlp_800_800(), _trainer(job, train, teacher))
@@ -235,10 +268,10 @@ def _trainer(job: StudentJob, train: tuple[torch.Tensor, torch.Tensor], teacher:
     return lambda m, ck: distill(m, teacher, train, job.distill_config, progress=False, checkpoint=ck)
 
 
-def _init_worker(cache: Path, threads: int) -> None:
-    """A student-training process: the parent's cache folder and torch thread count."""
-    global CACHE
-    CACHE = cache
+def _init_worker(cache: Path, threads: int, use_shipped: bool) -> None:
+    """A student-training process: the parent's cache folder, torch thread count and shipped-weights switch."""
+    global CACHE, USE_SHIPPED
+    CACHE, USE_SHIPPED = cache, use_shipped
     torch.set_num_threads(threads)
 
 
@@ -248,7 +281,7 @@ def _worker_train(job: StudentJob, train: tuple[torch.Tensor, torch.Tensor], tea
     if job.distill_config is not None:
         teacher, _, cached = _cached_train("teacher", teacher_cfg, mlp_1200_1200_dropout(), None)
         if not cached:
-            raise RuntimeError(f"worker for {job.run_name}: the teacher is not in the cache {CACHE}")
+            raise RuntimeError(f"worker for {job.run_name}: the teacher is neither in the cache {CACHE} nor shipped")
     _, times, _ = _cached_train(job.cache_name, job.cfg, mlp_800_800(), _trainer(job, train, teacher))
     return times[1]
 
@@ -267,7 +300,7 @@ def _train_in_workers(jobs: list[StudentJob], train: tuple[torch.Tensor, torch.T
         return set()
     log(f"training {len(jobs)} students in {min(workers, len(jobs))} processes")
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(CACHE, torch.get_num_threads())) as pool:
+                             initializer=_init_worker, initargs=(CACHE, torch.get_num_threads(), USE_SHIPPED)) as pool:
         futures = {pool.submit(_worker_train, job, train, teacher_cfg): job.run_name for job in jobs}
         for future in as_completed(futures):
             log(f"{futures[future]}: trained ({future.result():.0f} CPU s)")
@@ -381,6 +414,41 @@ def run(quick: bool = False, threads: int = TRAIN_THREADS, workers: int = WORKER
     return rows
 
 
+def ship_teacher(recipe: MlpRecipe = TEACHER_RECIPE, threads: int = TRAIN_THREADS) -> Path:
+    """Copy the cached full-MNIST teacher of ``recipe`` into ``models/checkpoints`` as ``SHIPPED["teacher"]``.
+
+    The metadata records the cache key (so ``stored_weights`` uses the file only for this exact recipe,
+    training set and thread count), the recipe, the training time and the test errors measured now.
+    Raises FileNotFoundError, naming the file, when the teacher has not been trained.
+    """
+    cfg = run_config(recipe, 60000, threads)
+    source = weights_path("teacher", cfg)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no cached teacher for this recipe; train it first "
+                                "(python -m benchmarks.bench_distillation)")
+    sidecar = json.loads(source.with_suffix(".json").read_text())
+    model = mlp_1200_1200_dropout()
+    model.load_state_dict(torch.load(source, weights_only=True))
+    result = evaluate(model.eval(), _load(quick=False)[1])
+    name = SHIPPED["teacher"]
+    out = CHECKPOINT_DIR / f"{name}.pt"
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(source.read_bytes())
+    tmp.replace(out)
+    meta = {"model": name.rsplit("-", 1)[0], "stage": "dense", "file": out.name, "format": "torch state_dict (torch.save)",
+            "trained_by": "benchmarks.bench_distillation (models.mnist_mlps.TEACHER_RECIPE, train_mlp)",
+            "cache_key": _key("teacher", cfg),
+            "training": {**cfg, "seconds": round(float(sidecar["seconds"]), 1),
+                         "cpu_seconds": round(float(sidecar["cpu_seconds"]), 1),
+                         "resumed_from_checkpoint": bool(sidecar.get("resumed_from_checkpoint", False)),
+                         **({"times_note": sidecar["times_note"]} if "times_note" in sidecar else {}),
+                         "torch": torch.__version__, "machine": os.uname().machine},
+            "test_errors": result.errors, "test_count": result.count,
+            "test_error_percent": round(100.0 * result.errors / result.count, 2)}
+    write_text_atomic(out.with_suffix(".json"), json.dumps(meta, indent=2, default=str) + "\n")
+    return out
+
+
 def _positive_int(text: str) -> int:
     """argparse type: an integer >= 1, or a message naming what was given."""
     try:
@@ -401,6 +469,15 @@ if __name__ == "__main__":
                         help=f"processes training the students (default {WORKERS})")
     parser.add_argument("--teacher-epochs", type=_positive_int, default=None,
                         help="what-if: the teacher's recipe over this many epochs (table to the cache folder)")
+    parser.add_argument("--no-shipped", action="store_true",
+                        help="ignore the teacher shipped in models/checkpoints and train it (then cached)")
+    parser.add_argument("--ship-teacher", action="store_true",
+                        help="only copy the cached teacher of the recipe into models/checkpoints")
     args = parser.parse_args()
+    USE_SHIPPED = not args.no_shipped
+    if args.ship_teacher:
+        recipe = TEACHER_RECIPE if args.teacher_epochs is None else TEACHER_RECIPE.with_epochs(args.teacher_epochs)
+        print(f"shipped {ship_teacher(recipe, args.threads)}")
+        raise SystemExit(0)
     for row in run(quick=args.quick, threads=args.threads, workers=args.workers, teacher_epochs=args.teacher_epochs):
         print(row)

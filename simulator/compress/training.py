@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import torch
 from torch import nn
 
 __all__ = ["OPTIMIZERS", "EvalResult", "MomentumRampSchedule", "TrainResult", "TrainStep", "apply_max_norm", "evaluate",
-           "random_shift", "train_classifier"]
+           "checkpoint_elapsed", "random_shift", "train_classifier"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +40,18 @@ class TrainStep:
 
 @dataclass(frozen=True, slots=True)
 class TrainResult:
-    """What a training run did: steps taken, epochs started, mean loss of the last epoch, stopped early?"""
+    """What a training run did: steps taken, epochs started, mean loss of the last epoch, stopped early?
+
+    ``seconds`` / ``cpu_seconds``: wall-clock and process CPU time of the whole run, including the full
+    epochs of earlier processes when it resumed from a checkpoint (``checkpoint_elapsed``).
+    """
 
     steps: int
     epochs: int
     last_epoch_loss: float
     stopped_early: bool
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +226,14 @@ def train_classifier(
     bar = _progress(progress, total_steps, description)
     step, epoch, stopped = 0, 0, False
     epoch_loss_sum, epoch_batches, last_epoch_loss = 0.0, 0, float("nan")
+    wall_start, cpu_start, prior = time.perf_counter(), time.process_time(), (0.0, 0.0)
+
+    def elapsed() -> tuple[float, float]:
+        return prior[0] + time.perf_counter() - wall_start, prior[1] + time.process_time() - cpu_start
+
     if checkpoint is not None and Path(checkpoint).is_file():
         step, epoch, last_epoch_loss = _resume(Path(checkpoint), model, opt, gen)
+        prior = checkpoint_elapsed(Path(checkpoint))
         if bar is not None:
             bar.update(bar.task_ids[0], advance=step)
     model.train()
@@ -259,19 +272,30 @@ def train_classifier(
             for group in opt.param_groups:
                 group["lr"] *= lr_decay
             if checkpoint is not None and not stopped and epoch_batches == batches_per_epoch:
-                _save_checkpoint(Path(checkpoint), model, opt, gen, step, epoch, last_epoch_loss)
+                _save_checkpoint(Path(checkpoint), model, opt, gen, step, epoch, last_epoch_loss, elapsed())
     finally:
         if bar is not None:
             bar.stop()
         model.eval()
-    return TrainResult(steps=step, epochs=epoch, last_epoch_loss=last_epoch_loss, stopped_early=stopped)
+    seconds, cpu_seconds = elapsed()
+    return TrainResult(steps=step, epochs=epoch, last_epoch_loss=last_epoch_loss, stopped_early=stopped,
+                       seconds=seconds, cpu_seconds=cpu_seconds)
+
+
+def checkpoint_elapsed(path: str | Path) -> tuple[float, float]:
+    """``(wall seconds, CPU seconds)`` of the training a ``train_classifier`` checkpoint holds: every full
+    epoch up to it, over all the processes that ran them ((0, 0) for checkpoints written before it was kept)."""
+    state = torch.load(path, weights_only=True)
+    return float(state.get("seconds", 0.0)), float(state.get("cpu_seconds", 0.0))
 
 
 def _save_checkpoint(path: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator, step: int,
-                     epoch: int, last_epoch_loss: float) -> None:
-    """Write the state ``train_classifier`` needs to continue after ``epoch`` full epochs (atomic rename)."""
+                     epoch: int, last_epoch_loss: float, elapsed: tuple[float, float]) -> None:
+    """Write the state ``train_classifier`` needs to continue after ``epoch`` full epochs (atomic rename),
+    with the training time spent so far (``checkpoint_elapsed``)."""
     state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
-             "torch_rng": torch.get_rng_state(), "step": step, "epoch": epoch, "last_epoch_loss": last_epoch_loss}
+             "torch_rng": torch.get_rng_state(), "step": step, "epoch": epoch, "last_epoch_loss": last_epoch_loss,
+             "seconds": elapsed[0], "cpu_seconds": elapsed[1]}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)

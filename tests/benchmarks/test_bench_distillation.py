@@ -62,3 +62,17 @@ def test_students_trained_in_worker_processes_equal_the_sequential_ones(tmp_path
     for name in ("student alone", "distilled T=20"):
         for key, value in sequential[name].state_dict().items():
             assert torch.equal(value, parallel[name].state_dict()[key]), (name, key)
+
+
+def test_the_shipped_teacher_is_the_current_recipe_s(tmp_path, monkeypatch):
+    """A fresh clone (empty cache) finds the teacher in models/checkpoints for exactly the recipe's key, so
+    only the students train; changing the recipe without re-shipping (``--ship-teacher``) fails here."""
+    from models.pretrained import CHECKPOINT_DIR
+
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    cfg = bench.run_config(TEACHER_RECIPE, 60000, bench.TRAIN_THREADS)
+    assert bench.stored_weights("teacher", cfg) == CHECKPOINT_DIR / "mlp_1200_1200_dropout-dense.pt"
+    assert bench.stored_weights("teacher", bench.run_config(TEACHER_RECIPE.with_epochs(3), 60000, 1)) is None
+    assert bench.stored_weights("teacher", bench.run_config(TEACHER_RECIPE, 60000, 2)) is None
+    monkeypatch.setattr(bench, "USE_SHIPPED", False)
+    assert bench.stored_weights("teacher", cfg) is None

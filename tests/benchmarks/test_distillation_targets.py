@@ -17,15 +17,14 @@ pytestmark = pytest.mark.slow
 
 
 def _uncached_runs() -> list[str]:
-    """Names of the reproduction's runs whose weights are not cached (for one torch thread)."""
-    data_id = {"train_images": 60000, "threads": 1}
-    teacher_cfg = {**TEACHER_RECIPE.to_dict(), **data_id}
-    student_cfg = {**STUDENT_RECIPE.to_dict(), **data_id}
-    paths = {"teacher": bench.weights_path("teacher", teacher_cfg)}
+    """Names of the reproduction's runs whose weights are neither cached nor shipped (for one torch thread)."""
+    teacher_cfg = bench.run_config(TEACHER_RECIPE, 60000, 1)
+    student_cfg = bench.run_config(STUDENT_RECIPE, 60000, 1)
+    paths = {"teacher": bench.stored_weights("teacher", teacher_cfg)}
     for job in bench._student_jobs(STUDENT_RECIPE, student_cfg, bench.TEMPERATURES, bench.ALPHA,
                                    bench._key("teacher", teacher_cfg)):
-        paths[job.run_name] = bench.weights_path(job.cache_name, job.cfg)
-    return [name for name, path in paths.items() if not path.is_file()]
+        paths[job.run_name] = bench.stored_weights(job.cache_name, job.cfg)
+    return [name for name, path in paths.items() if path is None]
 
 
 @pytest.mark.xfail(strict=True, reason=(

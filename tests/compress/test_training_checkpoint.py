@@ -4,11 +4,13 @@ per-epoch schedule all exercise the saved state)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 
 from models.mnist_mlps import MlpRecipe, MnistMLP, train_mlp
-from simulator.compress.training import MomentumRampSchedule, train_classifier
+from simulator.compress.training import MomentumRampSchedule, checkpoint_elapsed, train_classifier
 
 RECIPE = MlpRecipe(epochs=3, schedule=MomentumRampSchedule(0.5, 0.8, 0.5, 0.9, 2), batch_size=16, max_norm=2.0,
                    jitter_px=2, seed=3)
@@ -52,6 +54,28 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
         assert torch.equal(a, b), name
     # without the checkpoint the interrupted weights differ: the test would notice a resume that restarts
     assert not torch.equal(first.fc1.weight, whole.fc1.weight)
+
+
+def test_resumed_run_counts_the_earlier_processes_full_epochs(tmp_path):
+    """The checkpoint keeps the time of the epochs it holds, and a resumed run's times include them."""
+    data, ckpt = _data(), tmp_path / "run.ckpt.pt"
+
+    def slow_first_epoch_then_stop(_model, step):
+        if step.step == 1:
+            time.sleep(0.3)  # wall time only
+            spin_until = time.process_time() + 0.2
+            while time.process_time() < spin_until:  # CPU time too
+                pass
+        if step.step == 4:
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        train_mlp(_net(), data, RECIPE, checkpoint=ckpt, callback=slow_first_epoch_then_stop)
+    seconds, cpu_seconds = checkpoint_elapsed(ckpt)
+    assert seconds >= 0.5 and cpu_seconds >= 0.2
+    result = train_mlp(_net(), data, RECIPE, checkpoint=ckpt)
+    assert result.seconds > seconds and result.cpu_seconds > cpu_seconds
+    assert train_mlp(_net(), data, RECIPE).seconds < seconds  # a run without the slow epoch is faster
 
 
 def test_checkpoint_of_another_model_is_a_clear_error(tmp_path):

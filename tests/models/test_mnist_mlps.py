@@ -29,10 +29,11 @@ def test_teacher_and_student_recipes_are_the_papers_regime():
 
 
 def test_with_epochs_keeps_rate_momenta_and_total_decay():
-    """100 -> 3 epochs: the same lr0, momenta and overall decay (1/100), the ramp's share rounded up."""
+    """200 -> 3 epochs: the same lr0, momenta and overall decay (1/100), the ramp's share rounded up."""
+    assert TEACHER_RECIPE.epochs == 200
     short = TEACHER_RECIPE.with_epochs(3)
     assert short.schedule.lr0 == TEACHER_RECIPE.schedule.lr0 and short.epochs == 3
-    assert short.schedule.lr_decay ** 3 == pytest.approx(TEACHER_RECIPE.schedule.lr_decay ** 100, rel=1e-9)
+    assert short.schedule.lr_decay ** 3 == pytest.approx(TEACHER_RECIPE.schedule.lr_decay ** 200, rel=1e-9)
     assert short.schedule.lr_decay ** 3 == pytest.approx(1 / 100, rel=1e-9)
     assert short.schedule.ramp_epochs == 1
     assert (short.max_norm, short.jitter_px, short.seed, short.optimizer) == (4.0, 2, 0, "adam")

@@ -33,3 +33,15 @@ def test_compressed_checkpoint_matches_its_metadata(name):
         from simulator.compress.training import evaluate
 
         assert evaluate(model, load_mnist("test", path=MNIST_DIR)).errors == meta["test_errors"]
+
+
+def test_shipped_distillation_teacher_measures_its_recorded_errors():
+    """The distillation teacher ships with its recipe's cache key and measures the test errors it records."""
+    model, record, meta = load_checkpoint("mlp_1200_1200_dropout")
+    assert meta["stage"] == "dense" and meta["cache_key"].startswith("distill2-teacher-") and not record.encodings
+    assert sum(p.numel() for p in model.parameters()) == 784 * 1200 + 1200 * 1200 + 1200 * 10 + 1200 + 1200 + 10
+    if MNIST_DIR.is_dir():
+        from models.mnist import load_mnist
+        from simulator.compress.training import evaluate
+
+        assert evaluate(model, load_mnist("test", path=MNIST_DIR)).errors == meta["test_errors"]
