@@ -6,7 +6,7 @@ trained on the teacher's soft targets at T = 20: 74. Targets (issue 19): teacher
 distilled student (T = 20) <= 90 and at least 40 fewer than the same student trained alone.
 
 Recipes: ``models.mnist_mlps.TEACHER_RECIPE`` (the dropout papers' net and regularisers: dropout, jitter,
-max-norm; Adam with a rate decaying to 1/100 over 100 epochs, where the papers run SGD for 3000) and
+max-norm; Adam with a rate decaying to 1/100 over 200 epochs, where the papers run SGD for 3000) and
 ``STUDENT_RECIPE`` (Adam, 60 epochs, rate 2e-3 decaying to 1/200); the student alone and every distilled
 student share the student's schedule, optimizer, seed and initial weights (the seeded zoo factory); only
 the loss differs. Distillation: ``alpha = 0.9`` on the soft term (scaled by T^2), 0.1 on the hard
@@ -17,20 +17,21 @@ Trained weights are cached under ``~/.cache/pjsim/bench`` (``$PJSIM_BENCH_CACHE`
 the data and the thread count, so a rerun reuses the teacher and the students; delete the files to
 retrain. The trained teacher also ships in ``models/checkpoints/mlp_1200_1200_dropout-dense.pt`` with the
 key it was trained under (``SHIPPED``; ``--ship-teacher`` writes it from the cache), so a fresh clone
-trains only the students; ``--no-shipped`` ignores it and retrains the teacher from its seed. A run in progress writes a per-epoch checkpoint (``*.ckpt.pt`` beside the weights) and an
-interrupted run resumes from it with the same final weights. The teacher logs its test errors after
+trains only the students; ``--no-shipped`` ignores it and retrains the teacher from its seed. A run in
+progress writes a per-epoch checkpoint (``*.ckpt.pt`` beside the weights) and an interrupted run resumes
+from it with the same final weights. The teacher logs its test errors after
 every epoch. The teacher, the student alone and the T = 20 student are costed with ``simulate``.
 
 ``python -m benchmarks.bench_distillation --quick`` runs the whole pipeline on a 6,000-image subset
 with 1-epoch schedules (a smoke test; its table goes to the cache folder, not to ``benchmarks/results``).
 
 Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread per network: the teacher
-about 34 CPU s per full 60k epoch (jitter, max-norm and the per-epoch test included), so its 100 epochs
-are 3,356 CPU s (56 minutes of one core, the part over the budget: it is trained once and cached); a
-student epoch 11-13 CPU s (Adam), so the student alone and 5 distilled students x 60 epochs are about
-4,400 CPU s, trained in ``WORKERS`` = 2 processes: 3 rounds of about 12.5 minutes, about 38 minutes on 2
-cores with the teacher cached (measured 2026-12-02: T = 1 / 2 / 5 took 693 / 709 / 757 s wall in two
-processes), about 95 minutes cold. On a loaded machine wall time is longer than the CPU time.
+about 33 CPU s per full 60k epoch (jitter, max-norm and the per-epoch test included), so its 200 epochs
+are 6,608 CPU s (110 minutes of one core): it ships trained, so a run retrains it only with
+``--no-shipped``. A student epoch takes 11-13 CPU s (Adam), so the student alone and 5 distilled students x
+60 epochs are about 4,600 CPU s, trained in ``WORKERS`` = 2 processes: 3 rounds of about 12.5 minutes,
+about 38 minutes on 2 cores (measured 2026-12-02: 690-770 s wall per student, two at a time), about 150
+minutes with the teacher retrained. On a loaded machine wall time is longer than the CPU time.
 """
 
 from __future__ import annotations
