@@ -19,8 +19,8 @@ retrain. The trained teacher also ships in ``models/checkpoints/mlp_1200_1200_dr
 key it was trained under (``SHIPPED``; ``--ship-teacher`` writes it from the cache), so a fresh clone
 trains only the students; ``--no-shipped`` ignores it and retrains the teacher from its seed. A run in
 progress writes a per-epoch checkpoint (``*.ckpt.pt`` beside the weights) and an interrupted run resumes
-from it with the same final weights. The teacher logs its test errors after
-every epoch. The teacher, the student alone and the T = 20 student are costed with ``simulate``.
+from it with the same final weights. The teacher logs its test errors after every epoch. The teacher, the
+student alone and the T = 20 student are costed with ``simulate``.
 
 ``python -m benchmarks.bench_distillation --quick`` runs the whole pipeline on a 6,000-image subset
 with 1-epoch schedules (a smoke test; its table goes to the cache folder, not to ``benchmarks/results``).
@@ -140,10 +140,10 @@ def _cached_train(name: str, cfg: dict, model: torch.nn.Module, train_fn: Callab
     """Train via ``train_fn(model, checkpoint)`` unless weights for this exact ``cfg`` are stored
     (cached or shipped, ``stored_weights``).
 
-    ``checkpoint`` is the run's resume file: an interrupted run continues from its last full epoch
-    (the times then add the earlier processes' full epochs, ``checkpoint_elapsed``). Returns the model, ``(wall seconds, CPU
-    seconds)`` of the training (read back from the cache's sidecar JSON for a cached model) and
-    whether it came from the cache.
+    ``checkpoint`` is the run's resume file: an interrupted run continues from its last full epoch (the
+    times then add the earlier processes' full epochs, ``checkpoint_elapsed``). Returns the model,
+    ``(wall seconds, CPU seconds)`` of the training (read back from the sidecar JSON for a stored model)
+    and whether it was stored.
     """
     stored = stored_weights(name, cfg)
     if stored is not None:
@@ -436,7 +436,8 @@ def ship_teacher(recipe: MlpRecipe = TEACHER_RECIPE, threads: int = TRAIN_THREAD
     tmp = out.with_suffix(".tmp")
     tmp.write_bytes(source.read_bytes())
     tmp.replace(out)
-    meta = {"model": name.rsplit("-", 1)[0], "stage": "dense", "file": out.name, "format": "torch state_dict (torch.save)",
+    meta = {"model": name.rsplit("-", 1)[0], "stage": "dense", "file": out.name,
+            "format": "torch state_dict (torch.save)",
             "trained_by": "benchmarks.bench_distillation (models.mnist_mlps.TEACHER_RECIPE, train_mlp)",
             "cache_key": _key("teacher", cfg),
             "training": {**cfg, "seconds": round(float(sidecar["seconds"]), 1),
@@ -478,7 +479,10 @@ if __name__ == "__main__":
     USE_SHIPPED = not args.no_shipped
     if args.ship_teacher:
         recipe = TEACHER_RECIPE if args.teacher_epochs is None else TEACHER_RECIPE.with_epochs(args.teacher_epochs)
-        print(f"shipped {ship_teacher(recipe, args.threads)}")
+        try:
+            print(f"shipped {ship_teacher(recipe, args.threads)}")
+        except FileNotFoundError as err:
+            parser.error(str(err))
         raise SystemExit(0)
     for row in run(quick=args.quick, threads=args.threads, workers=args.workers, teacher_epochs=args.teacher_epochs):
         print(row)

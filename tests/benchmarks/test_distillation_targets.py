@@ -1,9 +1,9 @@
 """Issue 19's checks on the full reproduction, read from the trained networks cached by
 ``python -m benchmarks.bench_distillation`` (about 38 minutes on 2 cores with the shipped teacher; the test
 never trains: it skips, naming the missing runs, unless the teacher (cached or shipped), the student alone
-and every distilled student are stored for the current recipes). Targets (issue 19; Hinton, Vinyals & Dean 2015, MNIST: teacher 67,
-student alone 146, distilled at T = 20: 74): teacher <= 80 test errors, distilled student <= 90 and at
-least 40 fewer than the same student trained alone, all from one seeded run."""
+and every distilled student are stored for the current recipes). Targets (issue 19; Hinton, Vinyals & Dean
+2015, MNIST: teacher 67, student alone 146, distilled at T = 20: 74): teacher <= 80 test errors, distilled
+student <= 90 and at least 40 fewer than the same student trained alone, all from one seeded run."""
 
 from __future__ import annotations
 
