@@ -53,7 +53,7 @@ from models.mnist_mlps import STUDENT_RECIPE, TEACHER_RECIPE, MlpRecipe, mlp_800
 from models.pretrained import CHECKPOINT_DIR
 from simulator.compress.distill import DistillConfig, dense_record, distill
 from simulator.compress.training import checkpoint_elapsed, evaluate
-from simulator.fileio import write_text_atomic
+from simulator.fileio import write_files_atomic, write_text_atomic
 
 __all__ = ["ALPHA", "PAPER", "TEMPERATURES", "Run", "reproduce", "run"]
 
@@ -433,9 +433,6 @@ def ship_teacher(recipe: MlpRecipe = TEACHER_RECIPE, threads: int = TRAIN_THREAD
     result = evaluate(model.eval(), _load(quick=False)[1])
     name = SHIPPED["teacher"]
     out = CHECKPOINT_DIR / f"{name}.pt"
-    tmp = out.with_suffix(".tmp")
-    tmp.write_bytes(source.read_bytes())
-    tmp.replace(out)
     meta = {"model": name.rsplit("-", 1)[0], "stage": "dense", "file": out.name,
             "format": "torch state_dict (torch.save)",
             "trained_by": "benchmarks.bench_distillation (models.mnist_mlps.TEACHER_RECIPE, train_mlp)",
@@ -447,7 +444,9 @@ def ship_teacher(recipe: MlpRecipe = TEACHER_RECIPE, threads: int = TRAIN_THREAD
                          "torch": torch.__version__, "machine": os.uname().machine},
             "test_errors": result.errors, "test_count": result.count,
             "test_error_percent": round(100.0 * result.errors / result.count, 2)}
-    write_text_atomic(out.with_suffix(".json"), json.dumps(meta, indent=2, default=str) + "\n")
+    # weights and metadata together or neither: a new file under an old key would be used as the old recipe's
+    write_files_atomic({out: source.read_bytes(),
+                        out.with_suffix(".json"): (json.dumps(meta, indent=2, default=str) + "\n").encode()})
     return out
 
 

@@ -232,8 +232,7 @@ def train_classifier(
         return prior[0] + time.perf_counter() - wall_start, prior[1] + time.process_time() - cpu_start
 
     if checkpoint is not None and Path(checkpoint).is_file():
-        step, epoch, last_epoch_loss = _resume(Path(checkpoint), model, opt, gen)
-        prior = checkpoint_elapsed(Path(checkpoint))
+        step, epoch, last_epoch_loss, prior = _resume(Path(checkpoint), model, opt, gen)
         if bar is not None:
             bar.update(bar.task_ids[0], advance=step)
     model.train()
@@ -285,7 +284,10 @@ def train_classifier(
 def checkpoint_elapsed(path: str | Path) -> tuple[float, float]:
     """``(wall seconds, CPU seconds)`` of the training a ``train_classifier`` checkpoint holds: every full
     epoch up to it, over all the processes that ran them ((0, 0) for checkpoints written before it was kept)."""
-    state = torch.load(path, weights_only=True)
+    return _elapsed(torch.load(path, weights_only=True))
+
+
+def _elapsed(state: dict) -> tuple[float, float]:
     return float(state.get("seconds", 0.0)), float(state.get("cpu_seconds", 0.0))
 
 
@@ -302,8 +304,10 @@ def _save_checkpoint(path: Path, model: nn.Module, opt: torch.optim.Optimizer, g
     tmp.replace(path)
 
 
-def _resume(path: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator) -> tuple[int, int, float]:
-    """Load a ``_save_checkpoint`` file into the run's objects; returns ``(step, epoch, last_epoch_loss)``."""
+def _resume(path: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator
+            ) -> tuple[int, int, float, tuple[float, float]]:
+    """Load a ``_save_checkpoint`` file into the run's objects; returns ``(step, epoch, last_epoch_loss,
+    (wall seconds, CPU seconds) spent so far)``."""
     try:
         state = torch.load(path, weights_only=True)
         model.load_state_dict(state["model"])
@@ -312,7 +316,7 @@ def _resume(path: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch
         raise ValueError(f"training checkpoint {path} does not fit this model/optimizer: {err}") from err
     gen.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
-    return int(state["step"]), int(state["epoch"]), float(state["last_epoch_loss"])
+    return int(state["step"]), int(state["epoch"]), float(state["last_epoch_loss"]), _elapsed(state)
 
 
 @torch.no_grad()
