@@ -24,6 +24,7 @@ student alone and the T = 20 student are costed with ``simulate``.
 
 ``python -m benchmarks.bench_distillation --quick`` runs the whole pipeline on a 6,000-image subset
 with 1-epoch schedules (a smoke test; its table goes to the cache folder, not to ``benchmarks/results``).
+``benchmarks/probe_distillation.py`` compares the student's knobs on a held-out split of the training set.
 
 Time budget (issue 19: 45 minutes on 2 cores). Measured CPU time, one thread per network: the teacher
 about 33 CPU s per full 60k epoch (jitter, max-norm and the per-epoch test included), so its 200 epochs
@@ -249,16 +250,28 @@ def _student_jobs(recipe: MlpRecipe, student_cfg: dict, temperatures: tuple[floa
                   teacher_key: str) -> list[StudentJob]:
     """The student alone, then one distilled student per temperature, the paper's first (so a run cut short
     still has the headline student cached); all with the same recipe, seed and initial weights."""
-    jobs = [StudentJob("student alone", "student", student_cfg, recipe, None,
-                       f"{recipe.epochs} epochs, {recipe.optimizer}, hard labels, no regularisation")]
+    jobs = [alone_job("student alone", "student", recipe, student_cfg)]
     for temperature in sorted(temperatures, key=lambda t: t != MAIN_T):
-        config = DistillConfig(temperature=temperature, alpha=alpha, epochs=recipe.epochs, batch_size=recipe.batch_size,
-                               seed=recipe.seed, schedule=recipe.schedule, optimizer=recipe.optimizer)
-        jobs.append(StudentJob(f"distilled T={temperature:g}", f"distilled-T{temperature:g}",
-                               {**student_cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}, recipe, config,
-                               "same schedule, optimizer, seed and initial weights as the student alone; "
-                               f"alpha {alpha:g} (x T^2) soft + {1 - alpha:g} hard"))
+        jobs.append(distilled_job(f"distilled T={temperature:g}", f"distilled-T{temperature:g}", recipe, student_cfg,
+                                  temperature, alpha, teacher_key))
     return jobs
+
+
+def alone_job(run_name: str, cache_name: str, recipe: MlpRecipe, cfg: dict) -> StudentJob:
+    """The student trained alone on the hard labels with ``recipe`` (cached under ``cache_name`` and ``cfg``)."""
+    return StudentJob(run_name, cache_name, cfg, recipe, None,
+                      f"{recipe.epochs} epochs, {recipe.optimizer}, hard labels, no regularisation")
+
+
+def distilled_job(run_name: str, cache_name: str, recipe: MlpRecipe, cfg: dict, temperature: float, alpha: float,
+                  teacher_key: str) -> StudentJob:
+    """The student distilled at ``temperature`` with soft-term weight ``alpha``, on ``recipe``'s schedule,
+    optimizer and seed; its cache key is ``cfg`` plus T, alpha and the teacher's key."""
+    config = DistillConfig(temperature=temperature, alpha=alpha, epochs=recipe.epochs, batch_size=recipe.batch_size,
+                           seed=recipe.seed, schedule=recipe.schedule, optimizer=recipe.optimizer)
+    return StudentJob(run_name, cache_name, {**cfg, "T": temperature, "alpha": alpha, "teacher": teacher_key}, recipe,
+                      config, "same schedule, optimizer, seed and initial weights as the student alone; "
+                      f"alpha {alpha:g} (x T^2) soft + {1 - alpha:g} hard")
 
 
 def _trainer(job: StudentJob, train: tuple[torch.Tensor, torch.Tensor], teacher: torch.nn.Module | None
