@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import torch
 
 from benchmarks import bench_distillation as bench
+from benchmarks._kernels import run_pinned
 from models.mnist_mlps import STUDENT_RECIPE, TEACHER_RECIPE, MlpRecipe, mlp_800_800, mlp_1200_1200_dropout
 from simulator.compress.training import evaluate
 from simulator.fileio import write_text_atomic
@@ -115,13 +116,15 @@ def probe_table(results: list[tuple[Probe, int, float]], transfer_images: int = 
              f"{validation_images:,} (never seen by the students; the shipped teacher was trained on them, which "
              "flatters the distilled students: compare probes with each other, not with the test-set targets). "
              f"Seed, initial weights and shuffling are the recipe's. {time.strftime('%Y-%m-%d', time.gmtime())}, "
-             f"torch {torch.__version__}, 1 thread per network.", "",
+             f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()} kernels), 1 thread per network.",
+             "",
              "| probe | change | validation errors | vs recipe | training CPU s |", "|---|---|---|---|---|"]
     lines += [f"| {p.name} | {p.change} | {errors} | {errors - base:+d} | {cpu:.0f} |" for p, errors, cpu in results]
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
+    run_pinned("benchmarks.probe_distillation")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=bench._positive_int, default=bench.WORKERS,
                         help=f"processes training the probes (default {bench.WORKERS})")

@@ -162,6 +162,9 @@ TEACHER_RECIPE = MlpRecipe(epochs=100, schedule=MomentumRampSchedule(lr0=1e-3, l
 #: One knob at a time on that split (benchmarks/probe_distillation.py, DISTILLATION-probes.md): alpha 1.0 62,
 #: rate 1e-3 61, batch 32 over 30 epochs 63, against the recipe's 60 (batch 10 at 3e-4 was at 89 after 10 of
 #: 20 epochs, stopped): no student knob moves the distilled student beyond the noise, so the recipe stays.
+#: All of these ran torch's AVX2 kernels; the same seeded recipe with the AVX512 kernels (one AMD EPYC, issue 19)
+#: gave alone 145, T = 1 / 2 / 5 / 10 / 20: 107 / 96 / 96 / 99 / 93: the kernels' rounding moves a run as much as
+#: a shuffling seed, so the reproduction pins AVX2 (benchmarks/_kernels.py).
 #: About 12 CPU s per epoch: 6 students in about 38 minutes on 2 cores.
 STUDENT_RECIPE = MlpRecipe(epochs=60, schedule=MomentumRampSchedule(lr0=2e-3, lr_decay=0.005 ** (1 / 60),
                                                                     momentum_start=0.0, momentum_end=0.0),
