@@ -36,8 +36,8 @@ def _uncached_runs() -> list[str]:
     "The T=20 student matches the teacher's logits on the training set "
     "(58 of 60,000 argmax disagreements) but not on the test set: a generalisation gap of the student's training, "
     "where the paper's student lands 7 errors above its teacher and pjsim's 18. Held-out probes of the student's "
-    "knobs at T=20 (benchmarks/results/DISTILLATION-probes.md: alpha 1.0, rate 1e-3, batch 32) give 61-63 validation "
-    "errors against the recipe's 60: no student knob closes the gap. These are torch's AVX2 kernels "
+    "knobs at T=20 (benchmarks/results/DISTILLATION-probes.md: alpha 1.0, rate 1e-3, batch 32) give 58-66 validation "
+    "errors against the recipe's 60, within the kernels' own +-4: no student knob closes the gap. These are torch's AVX2 kernels "
     "(benchmarks/_kernels.py); with the AVX512 kernels the same seeded run gave alone 145, T=20 93 (gain 52: met; "
     "distilled still missed by 3)"))
 def test_issue_19_targets_from_the_cached_run():
