@@ -49,7 +49,7 @@ bench-speed: $(STAMP) browser
 # The trained lecture benchmarks run torch's AVX2 kernels on every x86-64 CPU, so seeded runs repeat bit for bit
 # (benchmarks/_kernels.py).
 bench-lecture: $(STAMP)
-	ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 $(BIN)/python -m benchmarks.run deep_compression distillation lottery lowrank_binary
+	$(BIN)/python -m benchmarks._kernels benchmarks.run deep_compression distillation lottery lowrank_binary
 
 # The real peers side by side (SCALE-Sim, ZigZag) in their own virtual environment (numpy 2.4 crashes SCALE-Sim;
 # ZigZag imports six without declaring it); their outputs are cached in benchmarks/results/peers/*.json.

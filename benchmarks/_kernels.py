@@ -7,8 +7,9 @@ different network. Issue 19, measured 2026-12-02 on one AMD EPYC: the distillati
 AVX512 kernels made 145 / 93 test errors (alone / T = 20), with ``ATEN_CPU_CAPABILITY=avx2`` 131 / 92, the
 committed table's numbers, which earlier sessions trained on AVX2-only machines. ``MKL_CBWR=AVX2`` (MKL's
 conditional numerical reproducibility) pins MKL's path the same way on CPUs where it would choose another.
-Both variables are read when torch is first imported, so they must be set before: ``make bench-lecture`` sets
-them, and the training benchmarks' ``__main__`` blocks re-run themselves with them (``run_pinned``).
+Both variables are read when torch is first imported, so they must be set before: the training benchmarks'
+``__main__`` blocks re-run themselves with them (``run_pinned``), and ``python -m benchmarks._kernels MODULE
+ARGS...`` runs any module with them (``make bench-lecture``).
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ KERNEL_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
 PINNED_CAPABILITY = "AVX2"
 
 
-def run_pinned(module: str) -> None:
-    """Re-run ``python -m module`` with this process's arguments under ``KERNEL_ENV`` unless every variable is
-    already set (a user's explicit value is kept); returns only when nothing needs re-running."""
+def run_pinned(module: str, args: list[str] | None = None) -> None:
+    """Re-run ``python -m module args`` (default: this process's arguments) under ``KERNEL_ENV`` unless every
+    variable is already set (a user's explicit value is kept); returns only when nothing needs re-running."""
     if all(name in os.environ for name in KERNEL_ENV):
         return
     env = {**KERNEL_ENV, **os.environ}
     sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, "-m", module, *sys.argv[1:]], env)
+    os.execve(sys.executable, [sys.executable, "-m", module, *(sys.argv[1:] if args is None else args)], env)
 
 
 def capability_note() -> str | None:
@@ -44,3 +45,11 @@ def capability_note() -> str | None:
     pins = " ".join(f"{k}={v}" for k, v in KERNEL_ENV.items())
     return (f"torch runs its {capability} kernels, not the pinned {PINNED_CAPABILITY}: trained networks differ from "
             f"the committed ones (set {pins} before torch is imported, as make bench-lecture does)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        raise SystemExit("usage: python -m benchmarks._kernels MODULE [ARGS...]  (runs MODULE with the pinned kernels)")
+    module, rest = sys.argv[1], sys.argv[2:]
+    run_pinned(module, rest)
+    os.execv(sys.executable, [sys.executable, "-m", module, *rest])  # already pinned: run it as it is

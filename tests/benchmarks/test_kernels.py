@@ -38,6 +38,9 @@ def test_a_benchmark_started_without_the_pin_reruns_itself_with_it(tmp_path):
     out = _run(["-m", "pinned_probe"], {**env, "ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"},
                tmp_path).split()
     assert out.count("start") == 1 and out[1:3] == ["DEFAULT", "COMPATIBLE"]
+    # the Makefile's entry point runs any module pinned, in one re-run
+    out = _run(["-m", "benchmarks._kernels", "pinned_probe", "--flag", "x"], env, tmp_path).split()
+    assert out.count("start") == 1 and out[-4:] == [PINNED_CAPABILITY, "AVX2", "['--flag',", "'x']"]
 
 
 def test_other_kernels_are_named_in_the_warning(tmp_path):
